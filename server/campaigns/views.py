@@ -1,0 +1,86 @@
+"""Campaign downloads for devices and flyer visitors, and audio prompts."""
+
+from flask import Blueprint, g, jsonify, request, send_file
+from sqlalchemy import select
+
+from ..api import anonymous_rate_limit
+from ..devices.auth import device_required
+from ..errors import N_, ApiError
+from ..extensions import db
+from ..storage import media_path
+from ..util import normalise_code, sha256_hex
+from .models import Campaign, PromptAudio, Source
+from .operations import campaign_document, published_version
+
+campaigns_blueprint = Blueprint("campaigns", __name__, url_prefix="/v1")
+
+
+def with_etag(payload: dict, etag: str):
+    """A JSON reply that costs only a 304 when the client already has `etag`."""
+    if request.if_none_match.contains(etag):
+        response = current_304(etag)
+    else:
+        response = jsonify(payload)
+        response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def current_304(etag: str):
+    response = jsonify()
+    response.status_code = 304
+    response.set_etag(etag)
+    response.data = b""
+    return response
+
+
+@campaigns_blueprint.get("/campaigns")
+@device_required
+def list_campaigns():
+    """The published campaigns of the device's team, each as its newest frozen version."""
+    campaigns = db.session.scalars(
+        select(Campaign).where(Campaign.team_id == g.device.team_id, Campaign.state == "published")
+        .order_by(Campaign.created_at)
+    ).all()
+    documents = [campaign_document(published_version(c)) for c in campaigns]
+    db.session.commit()
+    return with_etag({"campaigns": documents}, sha256_hex("|".join(d["etag"] for d in documents))[:32])
+
+
+@campaigns_blueprint.get("/campaigns/<uuid:campaign_id>")
+@device_required
+def get_campaign(campaign_id):
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.team_id != g.device.team_id or not campaign.current_version:
+        raise ApiError(404, "campaign_not_found", N_("This campaign or version is not known here."))
+    document = campaign_document(published_version(campaign))
+    db.session.commit()
+    return with_etag(document, document["etag"])
+
+
+@campaigns_blueprint.get("/sources/<code>")
+@anonymous_rate_limit
+def get_source(code):
+    """What a flyer's QR code leads to: the source and its campaign (no token needed)."""
+    source = db.session.scalars(select(Source).where(Source.code == normalise_code(code)[:16])).first()
+    if source is None:
+        raise ApiError(404, "source_not_found", N_("This flyer code is not known."), field="code")
+    campaign = source.campaign
+    if source.revoked_at is not None or campaign.state != "published":
+        raise ApiError(410, "source_closed", N_("This poll has closed."), field="code")
+    document = campaign_document(published_version(campaign))
+    payload = {"source": {"code": source.code, "name": source.name, "kind": source.kind}, "campaign": document}
+    return with_etag(payload, sha256_hex(source.code + document["etag"])[:32])
+
+
+@campaigns_blueprint.get("/prompts/<uuid:prompt_id>")
+def prompt_audio(prompt_id):
+    """A recorded question prompt (public, like the campaign texts)."""
+    prompt = db.session.get(PromptAudio, prompt_id)
+    if prompt is None:
+        raise ApiError(404, "not_found", N_("This was not found."))
+    response = send_file(media_path(prompt.storage_name), mimetype=prompt.content_type, conditional=True,
+                         etag=prompt.sha256, max_age=31536000)
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

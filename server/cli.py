@@ -1,0 +1,203 @@
+"""The `wijkstem` command group (also available as `flask --app server ...`)."""
+
+import sys
+
+import click
+import qrcode
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from .extensions import db
+
+
+def base_url(explicit: str | None = None) -> str:
+    return (explicit or current_app.config["PUBLIC_URL"] or "http://127.0.0.1:5000").rstrip("/")
+
+
+def print_qr(url: str) -> None:
+    code = qrcode.QRCode(border=2)
+    code.add_data(url)
+    code.print_ascii(tty=False, invert=True)
+
+
+def find_team(slug: str):
+    from .teams.models import Team
+
+    team = db.session.scalars(select(Team).where(Team.slug == slug)).first()
+    if team is None:
+        raise click.ClickException(f"no team {slug!r}; make one with `wijkstem create-team`")
+    return team
+
+
+@click.command("create-team")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["municipal", "initiative"]), default="initiative")
+@with_appcontext
+def create_team(slug, name, kind):
+    """Make a team (a municipal team or a resident initiative)."""
+    from .teams.models import Team
+
+    db.session.add(Team(slug=slug, name=name, kind=kind))
+    db.session.commit()
+    click.echo(f"team {slug} made")
+
+
+@click.command("enrol-code")
+@click.option("--team", "team_slug", required=True, help="slug of the team the device joins")
+@click.option("--label", default="", help="name for the device, e.g. 'Telefoon Fatima'")
+@click.option("--base-url", "root", default=None, help="public address of this server")
+@with_appcontext
+def enrol_code(team_slug, label, root):
+    """Print a one-time enrolment code and its QR code (valid for 15 minutes)."""
+    from .devices.operations import make_enrolment_code
+
+    code = make_enrolment_code(find_team(team_slug), label)
+    db.session.commit()
+    url = f"{base_url(root)}/app/#enrol={code}"
+    click.echo(f"code: {code}\nurl:  {url}")
+    print_qr(url)
+
+
+@click.command("revoke-device")
+@click.argument("device_id")
+@with_appcontext
+def revoke_device_command(device_id):
+    """Refuse a device's token from now on."""
+    import uuid
+
+    from .devices.models import Device
+    from .devices.operations import revoke_device
+
+    device = db.session.get(Device, uuid.UUID(device_id))
+    if device is None:
+        raise click.ClickException("no such device")
+    revoke_device(device)
+    db.session.commit()
+    click.echo(f"device {device_id} revoked")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Create the demo team, campaign and flyers (once) and print where to find them."""
+    print_demo_urls(base_url())
+
+
+def print_demo_urls(root: str) -> None:
+    from .campaigns.models import Source
+    from .demo import ensure_demo
+    from .devices.operations import make_enrolment_code
+
+    team, campaign = ensure_demo()
+    code = make_enrolment_code(team, "Demo phone")
+    db.session.commit()
+    click.echo(f"\nWijkstem is running at {root}/\n")
+    click.echo(f"  Field app:          {root}/app/")
+    click.echo(f"  Enrol a phone:      {root}/app/#enrol={code}   (one-time, 15 minutes)")
+    for source in db.session.scalars(select(Source).where(Source.campaign_id == campaign.id)):
+        if source.kind == "flyer":
+            click.echo(f"  Flyer {source.name + ':':<18} {root}/f/{source.code}")
+    click.echo(f"  API description:    {root}/api/openapi.json\n")
+
+
+@click.command("serve")
+@click.option("--bind", default="127.0.0.1:5000", show_default=True)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="migrate, create the demo campaign and print its URLs first")
+@with_appcontext
+def serve(bind, workers, demo):
+    """Run the production WSGI server (gunicorn)."""
+    from flask_migrate import upgrade
+
+    if demo:
+        upgrade()
+        print_demo_urls(base_url(f"http://{bind}"))
+    run_gunicorn(bind, workers)
+
+
+def run_gunicorn(bind: str, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in {"bind": bind, "workers": workers, "timeout": 60, "graceful_timeout": 20,
+                               "accesslog": "-", "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+                               "limit_request_line": 8190}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from . import create_app
+
+            return create_app()
+
+    Server().run()
+
+
+@click.group("i18n")
+def i18n_group():
+    """Extract, update, compile and count the translations."""
+
+
+@i18n_group.command("extract")
+def i18n_extract():
+    from .i18n_tools import extract
+
+    extract()
+
+
+@i18n_group.command("update")
+def i18n_update():
+    from .i18n_tools import update
+
+    update()
+
+
+@i18n_group.command("compile")
+def i18n_compile():
+    from .i18n_tools import compile_all
+
+    compile_all()
+
+
+@i18n_group.command("stats")
+def i18n_stats():
+    from .i18n_tools import stats
+
+    for line in stats():
+        click.echo(line)
+
+
+@click.command("import-rescue")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_rescue(path):
+    """Import a rescue file exported from a phone; what is already stored is not duplicated."""
+    from .rescue import import_rescue_file
+
+    summary = import_rescue_file(path)
+    click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))
+
+
+COMMANDS = [create_team, enrol_code, revoke_device_command, demo_command, serve, i18n_group, import_rescue]
+
+
+def register_cli(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def cli():
+    """Wijkstem: polls and voice notes for the neighbourhood."""
+
+
+def main() -> None:
+    cli(prog_name="wijkstem", args=sys.argv[1:])

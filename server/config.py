@@ -1,0 +1,58 @@
+"""Defaults first, then `WIJKSTEM_*` / `DATABASE_URL` environment overrides."""
+
+import os
+
+
+class Config:
+    """Settings every deployment starts from."""
+
+    #: Overridden from the environment or the instance folder's secret file.
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None  # filled with an SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    #: The whole request; a voice-note chunk is the largest body the API takes.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    JSON_SORT_KEYS = False
+
+    #: Responses in one sync batch.
+    SYNC_MAX_BATCH = 100
+    #: Caps on one voice note.
+    VOICE_MAX_BYTES = 8 * 1024 * 1024
+    VOICE_MAX_SECONDS = 300
+    #: Largest chunk of a resumable upload.
+    VOICE_MAX_CHUNK = 1024 * 1024
+    #: Where voice notes and audio prompts are stored (outside every web-served folder).
+    MEDIA_DIR = None
+    ENROL_CODE_MINUTES = 15
+
+    #: Flask-Limiter; use redis://127.0.0.1:6379 with several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ANONYMOUS = "120/minute;2000/hour"
+    RATELIMIT_ENROL = "10/minute"
+    #: Public base URL printed in QR codes; defaults to the request's host.
+    PUBLIC_URL = None
+
+
+ENV_OVERRIDES = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "WIJKSTEM_SECRET_KEY": "SECRET_KEY",
+    "WIJKSTEM_MEDIA_DIR": "MEDIA_DIR",
+    "WIJKSTEM_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "WIJKSTEM_PUBLIC_URL": "PUBLIC_URL",
+}
+
+
+def environment_overrides() -> dict:
+    """Settings given in the environment, keyed by their config name."""
+    return {key: os.environ[env] for env, key in ENV_OVERRIDES.items() if os.environ.get(env)}
+
+
+def normalise_database_url(url: str) -> str:
+    """Let `postgres://` and `postgresql://` URLs use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,96 @@
+"""A demo team and campaign in four languages with every question type (for `wijkstem demo`)."""
+
+from sqlalchemy import select
+
+from .campaigns.models import Campaign
+from .campaigns.operations import create_campaign, create_source, publish_campaign
+from .extensions import db
+from .teams.models import Team
+
+DEMO_TEAM = "de-brug"
+
+
+def t(nl: str, en: str, tr: str, ar: str) -> dict:
+    return {"nl": nl, "en": en, "tr": tr, "ar": ar}
+
+
+DEMO_DEFINITION = {
+    "languages": ["nl", "en", "tr", "ar"],
+    "default_language": "nl",
+    "title": t("Onze buurt, jouw stem", "Our neighbourhood, your voice", "Mahallemiz, senin sesin",
+               "حيّنا، صوتك"),
+    "intro": t("Een paar korte vragen over wonen in de buurt. Tik of zeg het.",
+               "A few short questions about living here. Tap or say it.",
+               "Mahallede yaşamak hakkında birkaç kısa soru. Dokun ya da söyle.",
+               "بعض الأسئلة القصيرة عن الحياة في الحي. اضغط أو قلها بصوتك."),
+    "thanks": t("Dank je wel! In maart laten we zien wat de buurt heeft gezegd.",
+                "Thank you! In March we will show what the neighbourhood said.",
+                "Teşekkürler! Mart ayında mahallenin ne dediğini göstereceğiz.",
+                "شكراً لك! في شهر مارس سنعرض ما قاله الحي."),
+    "buurten": ["Noord", "Zuid", "Centrum"],
+    "ask_age_bracket": True,
+    "questions": [
+        {"key": "wonen", "type": "smiley", "required": True,
+         "text": t("Hoe fijn woon je in de buurt?", "How much do you like living in the neighbourhood?",
+                   "Mahallede yaşamaktan ne kadar memnunsun?", "ما مدى رضاك عن العيش في الحي؟")},
+        {"key": "missen", "type": "single_choice",
+         "text": t("Wat mis je het meest?", "What do you miss most?", "En çok neyin eksikliğini hissediyorsun?",
+                   "ما الذي ينقصك أكثر؟"),
+         "choices": [
+             {"key": "groen", "pictogram": "tree", "emoji": "🌳",
+              "label": t("Groen en bomen", "Green and trees", "Yeşillik ve ağaçlar", "خضرة وأشجار")},
+             {"key": "spelen", "pictogram": "playground", "emoji": "🛝",
+              "label": t("Plek om te spelen", "A place to play", "Oyun alanı", "مكان للعب")},
+             {"key": "bankjes", "pictogram": "bench", "emoji": "🪑",
+              "label": t("Bankjes", "Benches", "Banklar", "مقاعد")},
+             {"key": "licht", "pictogram": "lamp", "emoji": "💡",
+              "label": t("Licht op straat", "Street lighting", "Sokak aydınlatması", "إنارة الشوارع")},
+         ]},
+        {"key": "plekken", "type": "multiple_choice",
+         "text": t("Waar kom je graag?", "Where do you like to go?", "Nereye gitmeyi seversin?",
+                   "أين تحب أن تذهب؟"),
+         "choices": [
+             {"key": "buurthuis", "pictogram": "house", "emoji": "🏠",
+              "label": t("Buurthuis", "Community centre", "Mahalle evi", "المركز المجتمعي")},
+             {"key": "markt", "pictogram": "market", "emoji": "🧺",
+              "label": t("Markt", "Market", "Pazar", "السوق")},
+             {"key": "park", "pictogram": "tree", "emoji": "🌳",
+              "label": t("Park", "Park", "Park", "الحديقة")},
+             {"key": "bieb", "pictogram": "book", "emoji": "📚",
+              "label": t("Bibliotheek", "Library", "Kütüphane", "المكتبة")},
+         ]},
+        {"key": "veilig", "type": "yes_no",
+         "text": t("Voel je je 's avonds veilig op straat?", "Do you feel safe in the street at night?",
+                   "Akşamları sokakta kendini güvende hissediyor musun?", "هل تشعر بالأمان في الشارع مساءً؟")},
+        {"key": "jaren", "type": "number", "min": 0, "max": 100, "voice": "off",
+         "text": t("Hoeveel jaar woon je al in de buurt?", "How many years have you lived here?",
+                   "Kaç yıldır bu mahallede yaşıyorsun?", "منذ كم سنة تسكن في الحي؟")},
+        {"key": "idee", "type": "short_text", "max_length": 300,
+         "text": t("Wat zou je willen veranderen?", "What would you like to change?",
+                   "Neyi değiştirmek isterdin?", "ما الذي تود تغييره؟")},
+        {"key": "vertel", "type": "voice", "voice": "only",
+         "text": t("Wil je nog iets zeggen? Vertel het in je eigen taal.",
+                   "Anything else? Tell us in your own language.",
+                   "Söylemek istediğin başka bir şey var mı? Kendi dilinde anlat.",
+                   "هل تريد أن تقول شيئاً آخر؟ قله بلغتك.")},
+    ],
+}
+
+DEMO_SOURCES = [("Buurthuis De Brug", "flyer"), ("Schoolplein Noord", "flyer"), ("Deur-aan-deur team 1",
+                                                                                   "door_to_door")]
+
+
+def ensure_demo() -> tuple[Team, Campaign]:
+    """Create the demo team, campaign and sources once; later calls return what is there."""
+    team = db.session.scalars(select(Team).where(Team.slug == DEMO_TEAM)).first()
+    if team is None:
+        team = Team(slug=DEMO_TEAM, name="Buurtinitiatief De Brug", kind="initiative")
+        db.session.add(team)
+        db.session.flush()
+    campaign = db.session.scalars(select(Campaign).where(Campaign.team_id == team.id)).first()
+    if campaign is None:
+        campaign = create_campaign(team, DEMO_DEFINITION)
+        publish_campaign(campaign)
+        for name, kind in DEMO_SOURCES:
+            create_source(campaign, name, kind)
+    return team, campaign

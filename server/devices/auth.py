@@ -1,0 +1,48 @@
+"""The device bearer token: read from the `Authorization` header only, never from a URL."""
+
+from functools import wraps
+
+from flask import g, request
+
+from ..errors import N_, ApiError
+from ..util import utcnow
+from .operations import device_for_token
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def optional_device():
+    """The device behind the request's token; ``None`` when there is no token.
+
+    :raise ApiError 401: a token is present but unknown or revoked.
+    """
+    token = bearer_token()
+    if token is None:
+        if request.headers.get("Authorization"):
+            raise ApiError(401, "invalid_token", N_("This device is not (or no longer) enrolled."),
+                           headers={"WWW-Authenticate": "Bearer"})
+        return None
+    device = device_for_token(token)
+    if device is None:
+        raise ApiError(401, "invalid_token", N_("This device is not (or no longer) enrolled."),
+                       headers={"WWW-Authenticate": "Bearer"})
+    device.last_seen_at = utcnow()
+    return device
+
+
+def device_required(view):
+    """Run `view` with `g.device` set, or answer 401."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.device = optional_device()
+        if g.device is None:
+            raise ApiError(401, "token_required", N_("This needs an enrolled device."),
+                           headers={"WWW-Authenticate": "Bearer"})
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,51 @@
+"""Enrolled field devices and the one-time codes that enrol them."""
+
+from ..db_types import UTCDateTime
+from ..extensions import db
+from ..util import utcnow, uuid7
+
+
+class Device(db.Model):
+    """A field worker's phone, holding a revocable token."""
+
+    __tablename__ = "devices"
+
+    #: Public id.
+    id = db.Column(db.Uuid, primary_key=True, default=uuid7)
+    #: The team whose campaigns the device collects for.
+    team_id = db.Column(db.Integer, db.ForeignKey("teams.id"), nullable=False, index=True)
+    #: A label the coordinator gave, e.g. "Telefoon Fatima".
+    label = db.Column(db.String(200), nullable=False, default="")
+    #: sha256 of the bearer token; the token itself is never stored.
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    #: When the device enrolled, was last seen, last synced and was revoked.
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at = db.Column(UTCDateTime, nullable=True)
+    last_sync_at = db.Column(UTCDateTime, nullable=True)
+    revoked_at = db.Column(UTCDateTime, nullable=True)
+    #: What the device reported as still waiting on it at its last sync.
+    pending_responses = db.Column(db.Integer, nullable=False, default=0)
+    pending_voice_notes = db.Column(db.Integer, nullable=False, default=0)
+    pending_bytes = db.Column(db.BigInteger, nullable=False, default=0)
+
+    team = db.relationship("Team")
+
+
+class EnrolmentCode(db.Model):
+    """A one-time code, valid for minutes, that a device trades for its token."""
+
+    __tablename__ = "enrolment_codes"
+
+    #: Database id.
+    id = db.Column(db.Integer, primary_key=True)
+    #: The team the enrolled device will belong to.
+    team_id = db.Column(db.Integer, db.ForeignKey("teams.id"), nullable=False)
+    #: sha256 of the normalised code.
+    code_hash = db.Column(db.String(64), nullable=False, unique=True)
+    #: Label given to the device that enrols with this code.
+    label = db.Column(db.String(200), nullable=False, default="")
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(UTCDateTime, nullable=False)
+    #: When the code was used, and by which device; a used code never works again.
+    used_at = db.Column(UTCDateTime, nullable=True)
+    device_id = db.Column(db.Uuid, db.ForeignKey("devices.id"), nullable=True)

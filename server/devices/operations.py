@@ -1,0 +1,72 @@
+"""Enrolment codes, device tokens and revocation (flush, never commit)."""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..errors import N_, ApiError
+from ..extensions import db
+from ..util import human_code, new_token, normalise_code, sha256_hex, utcnow
+from .models import Device, EnrolmentCode
+
+ENROL_CODE_LENGTH = 10  # about 49 bits, valid for minutes, single use, rate-limited
+
+
+def make_enrolment_code(team, label: str = "") -> str:
+    """A one-time code for one device of `team`; the code itself is returned once, only its hash kept."""
+    code = human_code(ENROL_CODE_LENGTH)
+    minutes = current_app.config["ENROL_CODE_MINUTES"]
+    db.session.add(EnrolmentCode(team_id=team.id, code_hash=sha256_hex(code), label=label,
+                                 expires_at=utcnow() + timedelta(minutes=minutes)))
+    db.session.flush()
+    return code
+
+
+def enrol_device(code: str, label: str | None = None) -> tuple[Device, str]:
+    """Trade a valid, unused code for a new device and its bearer token (returned once).
+
+    :raise ApiError 400: the code is unknown, used or expired (one message for all three).
+    """
+    now = utcnow()
+    claimed = db.session.execute(
+        update(EnrolmentCode)
+        .where(EnrolmentCode.code_hash == sha256_hex(normalise_code(code)),
+               EnrolmentCode.used_at.is_(None), EnrolmentCode.expires_at > now)
+        .values(used_at=now)
+        .returning(EnrolmentCode.id)
+    ).scalar_one_or_none()
+    if claimed is None:
+        raise ApiError(400, "enrolment_code_invalid",
+                       N_("This enrolment code is not valid (any more). Ask your coordinator for a new one."),
+                       field="code")
+    enrolment = db.session.get(EnrolmentCode, claimed)
+    token = new_token()
+    device = Device(team_id=enrolment.team_id, label=label or enrolment.label, token_hash=sha256_hex(token))
+    db.session.add(device)
+    db.session.flush()
+    enrolment.device_id = device.id
+    db.session.flush()
+    return device, token
+
+
+def device_for_token(token: str) -> Device | None:
+    """The active device holding `token`, or ``None``."""
+    return db.session.scalars(
+        select(Device).where(Device.token_hash == sha256_hex(token), Device.revoked_at.is_(None))
+    ).first()
+
+
+def revoke_device(device: Device) -> None:
+    device.revoked_at = device.revoked_at or utcnow()
+    db.session.flush()
+
+
+def record_device_status(device: Device, status: dict | None) -> None:
+    """Remember when the device last synced and what it says is still waiting on it."""
+    device.last_sync_at = utcnow()
+    if status:
+        device.pending_responses = status["pending_responses"]
+        device.pending_voice_notes = status["pending_voice_notes"]
+        device.pending_bytes = status["pending_bytes"]
+    db.session.flush()

@@ -1,0 +1,14 @@
+"""orjson for request and response bodies: a sync batch parses several times faster than with json."""
+
+import orjson
+from flask.json.provider import DefaultJSONProvider
+
+
+class OrjsonProvider(DefaultJSONProvider):
+    """Flask's JSON provider on top of orjson (UUIDs and datetimes included)."""
+
+    def dumps(self, obj, **kwargs) -> str:
+        return orjson.dumps(obj, default=self.default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+    def loads(self, s, **kwargs):
+        return orjson.loads(s)

@@ -1,0 +1,16 @@
+"""Where the PWA and the catalogs are, in a source checkout and in an installed package alike."""
+
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def asset_dir(name: str) -> Path:
+    """Return `server/bundled/<name>` when installed, else `<checkout>/<name>`."""
+    bundled = PACKAGE_DIR / "bundled" / name
+    return bundled if bundled.is_dir() else PACKAGE_DIR.parent / name
+
+
+PWA_DIR = asset_dir("pwa")
+TRANSLATIONS_DIR = asset_dir("translations")
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"

@@ -1,0 +1,53 @@
+"""Serving the field app (`pwa/`), its language catalogs and the short flyer links."""
+
+from flask import Blueprint, abort, jsonify, redirect, send_from_directory
+from werkzeug.utils import safe_join
+
+from .i18n import LANGUAGES, catalog_json
+from .paths import PWA_DIR
+
+pwa_blueprint = Blueprint("pwa", __name__)
+NO_CACHE = {"index.html", "sw.js", "manifest.webmanifest"}
+
+
+@pwa_blueprint.get("/")
+def home():
+    return redirect("/app/", code=302)
+
+
+@pwa_blueprint.get("/f/<code>")
+def flyer(code):
+    """The short link printed under a flyer's QR code."""
+    return redirect(f"/app/#flyer={code.upper()[:16]}", code=302)
+
+
+@pwa_blueprint.get("/app/")
+def app_shell():
+    return static_file("index.html")
+
+
+@pwa_blueprint.get("/app/i18n/<lang>.json")
+def catalog(lang):
+    """The messages of one language, compiled from the same `.po` file the server uses."""
+    if lang not in LANGUAGES:
+        abort(404)
+    response = jsonify(catalog_json(lang))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@pwa_blueprint.get("/app/pictograms/<name>.svg")
+def pictogram(name):
+    return static_file(f"pictograms/{name}.svg")
+
+
+@pwa_blueprint.get("/app/<path:path>")
+def static_file(path):
+    if safe_join(str(PWA_DIR), path) is None:
+        abort(404)
+    response = send_from_directory(PWA_DIR, path, max_age=0)
+    name = path.rsplit("/", 1)[-1]
+    response.headers["Cache-Control"] = "no-cache" if name in NO_CACHE or path.endswith(".js") else "public, max-age=3600"
+    if name == "sw.js":
+        response.headers["Service-Worker-Allowed"] = "/app/"
+    return response

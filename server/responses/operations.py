@@ -1,0 +1,297 @@
+"""Storing synced responses exactly once (flush, never commit)."""
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from marshmallow import ValidationError
+from sqlalchemy import delete, insert, select, tuple_
+
+from ..campaigns.models import Campaign, CampaignVersion, Source
+from ..errors import N_, flatten_errors
+from ..extensions import db
+from ..util import canonical_json, sha256_hex, utcnow
+from ..voice.models import VoiceNote
+from .models import Answer, Response, SyncConflict
+from .schemas import response_schema
+
+
+@dataclass
+class ItemResult:
+    """The server's word on one response of a batch."""
+
+    index: int
+    id: str | None
+    status: str
+    errors: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        result = {"index": self.index, "id": self.id, "status": self.status}
+        if self.errors:
+            result["errors"] = self.errors
+        return result
+
+
+class ItemInvalid(Exception):
+    """One response breaks a rule; `field` is the path within the response."""
+
+    def __init__(self, code: str, msgid: str, field: str | None = None, **params):
+        super().__init__(msgid)
+        self.code, self.msgid, self.field, self.params = code, msgid, field, params
+
+    def to_error(self) -> dict:
+        from flask_babel import gettext
+
+        return {"field": self.field, "code": self.code, "message": gettext(self.msgid).format(**self.params)}
+
+
+@dataclass(frozen=True)
+class VersionIndex:
+    """What validating answers against one frozen campaign version needs, built once per version."""
+
+    campaign_id: object
+    team_id: int
+    state: str
+    languages: frozenset
+    buurten: frozenset
+    questions: dict  # key -> question dict
+    choice_keys: dict  # key -> frozenset of choice keys
+
+
+@lru_cache(maxsize=256)
+def _version_index(campaign_id, team_id, state, etag, version_id) -> VersionIndex:
+    definition = db.session.get(CampaignVersion, version_id).definition
+    questions = {q["key"]: q for q in definition["questions"]}
+    return VersionIndex(campaign_id, team_id, state, frozenset(definition["languages"]),
+                        frozenset(definition.get("buurten", [])), questions,
+                        {k: frozenset(c["key"] for c in q.get("choices", [])) for k, q in questions.items()})
+
+
+def load_versions(pairs: set) -> dict:
+    """(campaign_id, number) -> VersionIndex for the pairs that exist."""
+    if not pairs:
+        return {}
+    rows = db.session.execute(
+        select(CampaignVersion.id, CampaignVersion.campaign_id, CampaignVersion.number, CampaignVersion.etag,
+               Campaign.team_id, Campaign.state)
+        .join(Campaign, Campaign.id == CampaignVersion.campaign_id)
+        .where(tuple_(CampaignVersion.campaign_id, CampaignVersion.number).in_(list(pairs)))
+    ).all()
+    return {(r.campaign_id, r.number): _version_index(r.campaign_id, r.team_id, r.state, r.etag, r.id)
+            for r in rows}
+
+
+def load_sources(codes: set) -> dict:
+    if not codes:
+        return {}
+    return {s.code: s for s in db.session.scalars(select(Source).where(Source.code.in_(codes)))}
+
+
+def check_response(data: dict, version: VersionIndex | None, source: Source | None, device) -> None:
+    """Raise `ItemInvalid` if the response may not be stored for this sender."""
+    if version is None or (device is not None and version.team_id != device.team_id):
+        raise ItemInvalid("campaign_not_found", N_("This campaign or version is not known here."),
+                          "campaign_version")
+    if not data["consent"]["answers"]:
+        raise ItemInvalid("consent_required", N_("Answers are only stored with the resident's consent."),
+                          "consent.answers")
+    if data["language"] not in version.languages:
+        raise ItemInvalid("language_not_in_campaign", N_("This language is not part of the campaign."),
+                          "language")
+    check_attribution(data, version, source, device)
+    buurt = data["meta"]["buurt"]
+    if buurt is not None and buurt not in version.buurten:
+        raise ItemInvalid("unknown_buurt", N_("This neighbourhood is not one of the campaign's."), "meta.buurt")
+    check_answers(data, version)
+
+
+def check_attribution(data: dict, version: VersionIndex, source: Source | None, device) -> None:
+    if data["source"] is not None and (source is None or source.campaign_id != version.campaign_id):
+        raise ItemInvalid("source_not_found", N_("This flyer code is not known."), "source")
+    if device is None:
+        if data["channel"] != "flyer" or source is None:
+            raise ItemInvalid("source_required", N_("Answers without a device need a flyer code."), "source")
+        if source.revoked_at is not None or version.state != "published":
+            raise ItemInvalid("source_closed", N_("This poll has closed."), "source")
+
+
+def check_answers(data: dict, version: VersionIndex) -> None:
+    answered = set()
+    for index, answer in enumerate(data["answers"]):
+        question = version.questions.get(answer["question"])
+        path = f"answers.{index}"
+        if question is None:
+            raise ItemInvalid("unknown_question", N_("This question is not part of the campaign."),
+                              f"{path}.question")
+        if answer["question"] in answered:
+            raise ItemInvalid("duplicate_answer", N_("A question was answered twice."), f"{path}.question")
+        answered.add(answer["question"])
+        if not valid_value(question, version.choice_keys[question["key"]], answer["value"]):
+            raise ItemInvalid("invalid_answer", N_("This answer does not fit the question."), f"{path}.value")
+    for index, note in enumerate(data["voice_notes"]):
+        question = version.questions.get(note["question"])
+        if question is None or question.get("voice", "allowed") == "off":
+            raise ItemInvalid("voice_not_allowed", N_("This question cannot be answered by voice."),
+                              f"voice_notes.{index}.question")
+        if not data["consent"]["audio"]:
+            raise ItemInvalid("audio_consent_required",
+                              N_("Voice notes are only stored with consent for the recording."), "consent.audio")
+        answered.add(note["question"])
+    for key, question in version.questions.items():
+        if question.get("required") and key not in answered:
+            raise ItemInvalid("answer_required", N_("This question must be answered."), "answers")
+
+
+def valid_value(question: dict, choices: frozenset, value) -> bool:
+    """Whether `value` is a well-formed answer to `question`."""
+    kind = question["type"]
+    if kind == "single_choice":
+        return isinstance(value, str) and value in choices
+    if kind == "multiple_choice":
+        return (isinstance(value, list) and 0 < len(value) == len(set(value))
+                and all(isinstance(v, str) and v in choices for v in value))
+    if kind == "yes_no":
+        return value in ("yes", "no")
+    if kind in ("smiley", "number"):
+        low, high = (1, 5) if kind == "smiley" else (question.get("min"), question.get("max"))
+        return (isinstance(value, int) and not isinstance(value, bool)
+                and (low is None or value >= low) and (high is None or value <= high)
+                and abs(value) < 2**31)
+    if kind == "short_text":
+        return isinstance(value, str) and 0 < len(value.strip()) <= question.get("max_length", 300)
+    return False  # voice questions are answered by voice notes only
+
+
+def answer_rows(response_id, question: dict, value) -> list[dict]:
+    row = {"response_id": response_id, "question_key": question["key"],
+           "choice_key": None, "number": None, "text": None}
+    kind = question["type"]
+    if kind == "multiple_choice":
+        return [{**row, "choice_key": v} for v in value]
+    if kind in ("single_choice", "yes_no"):
+        return [{**row, "choice_key": value}]
+    if kind in ("smiley", "number"):
+        return [{**row, "number": value}]
+    return [{**row, "text": value.strip()}]
+
+
+def content_hash(data: dict) -> str:
+    """sha256 of the response's content in a canonical form; equal content, equal hash."""
+    return sha256_hex(canonical_json({**data, "id": str(data["id"]), "campaign_id": str(data["campaign_id"]),
+                                      "collected_at": data["collected_at"].isoformat(),
+                                      "voice_notes": [{"id": str(n["id"]), "question": n["question"]}
+                                                      for n in data["voice_notes"]]}))
+
+
+def invalid_result(index: int, raw, errors: list) -> ItemResult:
+    raw_id = raw.get("id") if isinstance(raw, dict) else None
+    return ItemResult(index, raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None, "invalid", errors)
+
+
+def parse_items(items: list) -> tuple[list, list]:
+    """Validate each response on its own: ([(index, data)], [ItemResult for the invalid ones])."""
+    parsed, failed = [], []
+    for index, raw in enumerate(items):
+        try:
+            parsed.append((index, response_schema.load(raw)))
+        except ValidationError as err:
+            failed.append(invalid_result(index, raw, flatten_errors(err.messages)))
+    return parsed, failed
+
+
+def ingest_batch(items: list, *, device=None) -> list[ItemResult]:
+    """Store each new response once; report duplicates, conflicts and invalid items per item."""
+    parsed, results = parse_items(items)
+    versions = load_versions({(d["campaign_id"], d["campaign_version"]) for _, d in parsed})
+    sources = load_sources({d["source"] for _, d in parsed if d["source"]})
+    accepted = []
+    for index, data in parsed:
+        try:
+            check_response(data, versions.get((data["campaign_id"], data["campaign_version"])),
+                           sources.get(data["source"]), device)
+        except ItemInvalid as err:
+            results.append(ItemResult(index, str(data["id"]), "invalid", [err.to_error()]))
+            continue
+        accepted.append((index, data, content_hash(data)))
+    results += store_accepted(accepted, versions, sources, device)
+    return sorted(results, key=lambda r: r.index)
+
+
+def store_accepted(accepted: list, versions: dict, sources: dict, device) -> list[ItemResult]:
+    """Insert what is new, log what conflicts, acknowledge what is already there."""
+    stored = dict(db.session.execute(
+        select(Response.id, Response.content_hash).where(Response.id.in_([d["id"] for _, d, _ in accepted]))
+    ).all()) if accepted else {}
+    now, results, responses, answers, conflicts = utcnow(), [], [], [], []
+    for index, data, digest in accepted:
+        known = stored.get(data["id"])
+        if known is None:
+            stored[data["id"]] = digest
+            version = versions[(data["campaign_id"], data["campaign_version"])]
+            responses.append(response_row(data, digest, sources.get(data["source"]), device, now))
+            for answer in data["answers"]:
+                answers += answer_rows(data["id"], version.questions[answer["question"]], answer["value"])
+            results.append(ItemResult(index, str(data["id"]), "created"))
+        elif known == digest:
+            results.append(ItemResult(index, str(data["id"]), "duplicate"))
+        else:
+            conflicts.append({"response_id": data["id"], "device_id": device.id if device else None,
+                              "received_at": now, "stored_hash": known, "incoming_hash": digest,
+                              "incoming": items_json(data)})
+            results.append(ItemResult(index, str(data["id"]), "conflict", [ItemInvalid(
+                "conflict", N_("A different response with this id is already stored; it was kept."),
+                "id").to_error()]))
+    bulk_insert(Response, responses)
+    bulk_insert(Answer, answers)
+    bulk_insert(SyncConflict, conflicts)
+    drop_voice_without_consent([r["id"] for r in responses if not r["consent_audio"]])
+    return results
+
+
+def response_row(data: dict, digest: str, source: Source | None, device, now) -> dict:
+    return {
+        "id": data["id"], "campaign_id": data["campaign_id"], "campaign_version": data["campaign_version"],
+        "language": data["language"], "channel": data["channel"],
+        "source_id": source.id if source else None, "device_id": device.id if device else None,
+        "collected_at": data["collected_at"], "received_at": now,
+        "consent_answers": data["consent"]["answers"], "consent_audio": data["consent"]["audio"],
+        "buurt": data["meta"]["buurt"], "age_bracket": data["meta"]["age_bracket"],
+        "receipt_hash": sha256_hex(data["receipt"].upper()) if data["receipt"] else None,
+        "content_hash": digest, "review_state": "new",
+    }
+
+
+def items_json(data: dict) -> dict:
+    """The refused version, JSON-safe, for the conflict log."""
+    import orjson
+
+    return orjson.loads(orjson.dumps(data, default=str))
+
+
+def bulk_insert(model, rows: list[dict]) -> None:
+    if rows:
+        db.session.execute(insert(model), rows)
+
+
+def drop_voice_without_consent(response_ids: list) -> None:
+    """Voice notes that arrived before a response which then came without audio consent are deleted."""
+    if not response_ids:
+        return
+    from ..voice.operations import delete_voice_notes
+
+    notes = db.session.scalars(select(VoiceNote).where(VoiceNote.response_id.in_(response_ids))).all()
+    delete_voice_notes(notes)
+
+
+def erase_by_receipt(receipt: str) -> int:
+    """Erase every response (with answers and voice notes) that carries this receipt code."""
+    from ..voice.operations import delete_voice_notes
+
+    digest = sha256_hex(receipt.strip().upper())
+    ids = list(db.session.scalars(select(Response.id).where(Response.receipt_hash == digest)))
+    if ids:
+        delete_voice_notes(db.session.scalars(select(VoiceNote).where(VoiceNote.response_id.in_(ids))).all())
+        db.session.execute(delete(Answer).where(Answer.response_id.in_(ids)))
+        db.session.execute(delete(Response).where(Response.id.in_(ids)))
+    return len(ids)
+
+

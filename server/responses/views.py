@@ -1,0 +1,57 @@
+"""The sync endpoint: a batch in, a per-item acknowledgement out, only after the commit."""
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy.exc import IntegrityError
+
+from ..api import anonymous_rate_limit, load_json
+from ..devices.auth import optional_device
+from ..devices.operations import record_device_status
+from ..errors import N_, ApiError
+from ..extensions import db
+from ..util import utcnow
+from .operations import erase_by_receipt, ingest_batch
+from .schemas import ErasureSchema, sync_batch_schema
+
+responses_blueprint = Blueprint("responses", __name__, url_prefix="/v1")
+#: Attempts when a concurrent batch stored the same new id between our check and our commit.
+SYNC_ATTEMPTS = 3
+
+
+@responses_blueprint.post("/sync")
+@anonymous_rate_limit
+def sync():
+    """Store a batch of responses; each item is created, duplicate, conflict or invalid."""
+    device = optional_device()
+    batch = load_json(sync_batch_schema)
+    limit = current_app.config["SYNC_MAX_BATCH"]
+    if len(batch["responses"]) > limit:
+        raise ApiError(413, "batch_too_large", N_("Send at most {limit} responses at once."),
+                       field="responses", limit=limit)
+    results = store_with_retry(batch, device)
+    return jsonify({"results": [r.to_dict() for r in results], "server_time": utcnow().isoformat()})
+
+
+def store_with_retry(batch: dict, device):
+    for attempt in range(SYNC_ATTEMPTS):
+        try:
+            results = ingest_batch(batch["responses"], device=device)
+            if device is not None:
+                record_device_status(device, batch["device_status"])
+            db.session.commit()
+            return results
+        except IntegrityError:
+            db.session.rollback()  # another request stored one of these ids first: look again
+            if attempt == SYNC_ATTEMPTS - 1:
+                raise
+            device = optional_device()
+    raise AssertionError("unreachable")
+
+
+@responses_blueprint.post("/erasure")
+@anonymous_rate_limit
+def erase():
+    """Erase the responses (and voice notes) behind a resident's receipt code."""
+    data = load_json(ErasureSchema())
+    erased = erase_by_receipt(data["receipt"])
+    db.session.commit()
+    return jsonify({"erased": erased})

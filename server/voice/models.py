@@ -1,0 +1,40 @@
+"""Voice notes: recordings that upload in resumable chunks."""
+
+from ..db_types import UTCDateTime
+from ..extensions import db
+from ..util import utcnow
+
+VOICE_STATES = ("uploading", "complete")
+
+
+class VoiceNote(db.Model):
+    """A recording for one question of one response; may arrive before or after its response."""
+
+    __tablename__ = "voice_notes"
+
+    #: Client-made UUIDv7.
+    id = db.Column(db.Uuid, primary_key=True)
+    #: The response it belongs to (no foreign key: the response may come later).
+    response_id = db.Column(db.Uuid, nullable=False, index=True)
+    #: The question it answers.
+    question_key = db.Column(db.String(64), nullable=False)
+    #: Who uploads it: a device, or an anonymous visitor holding the upload key.
+    device_id = db.Column(db.Uuid, db.ForeignKey("devices.id"), nullable=True)
+    source_id = db.Column(db.Integer, db.ForeignKey("sources.id"), nullable=True)
+    upload_key_hash = db.Column(db.String(64), nullable=True)
+    #: What the client declared: total size, content type and sha256.
+    size = db.Column(db.Integer, nullable=False)
+    content_type = db.Column(db.String(64), nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    #: Duration in milliseconds (from the container where it tells, else as declared).
+    duration_ms = db.Column(db.Integer, nullable=True)
+    #: Bytes stored so far; the resumable upload's offset.
+    received_bytes = db.Column(db.Integer, nullable=False, default=0)
+    #: ``uploading`` or ``complete``.
+    state = db.Column(db.String(16), nullable=False, default="uploading")
+    #: Container found by sniffing the bytes: webm, ogg, mp4 or wav.
+    container = db.Column(db.String(8), nullable=True)
+    #: Server-made file name under the media folder.
+    storage_name = db.Column(db.String(128), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    completed_at = db.Column(UTCDateTime, nullable=True)

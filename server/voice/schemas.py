@@ -1,0 +1,34 @@
+"""Declaring a voice note before its bytes are uploaded."""
+
+import re
+
+from marshmallow import Schema, fields, validate
+
+SHA256 = validate.Regexp(re.compile(r"^[0-9a-f]{64}$"), error="String does not match expected pattern.")
+
+
+class VoiceNoteDeclarationSchema(Schema):
+    """What the client knows about a recording before it uploads it."""
+
+    id = fields.UUID(required=True)
+    response_id = fields.UUID(required=True)
+    question = fields.String(required=True, validate=validate.Length(1, 64))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2**31 - 1))
+    content_type = fields.String(required=True, validate=validate.Length(3, 100))
+    sha256 = fields.String(required=True, validate=SHA256)
+    duration_ms = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                 validate=validate.Range(0, 24 * 3600 * 1000))
+    #: The flyer's code, for anonymous visitors (who then also send an `Upload-Key` header).
+    source = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 16))
+
+
+class VoiceNoteStateSchema(Schema):
+    id = fields.String()
+    state = fields.String()
+    offset = fields.Integer()
+    size = fields.Integer()
+    duration_ms = fields.Integer(allow_none=True)
+
+
+declaration_schema = VoiceNoteDeclarationSchema()
+state_schema = VoiceNoteStateSchema()

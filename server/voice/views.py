@@ -1,0 +1,85 @@
+"""Resumable voice-note upload: POST declares, HEAD tells the offset, PATCH appends."""
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from ..api import anonymous_rate_limit, load_json
+from ..campaigns.models import Source
+from ..devices.auth import optional_device
+from ..errors import N_, ApiError
+from ..extensions import db
+from .operations import append_chunk, declare_voice_note, find_voice_note, voice_note_state
+from .schemas import declaration_schema
+
+voice_blueprint = Blueprint("voice", __name__, url_prefix="/v1/voice-notes")
+CHUNK_TYPES = ("application/offset+octet-stream", "application/octet-stream")
+
+
+def upload_key() -> str | None:
+    """Anonymous visitors prove a note is theirs with a random key they made (header, never the URL)."""
+    key = request.headers.get("Upload-Key", "").strip()
+    return key if 22 <= len(key) <= 128 else None
+
+
+def state_reply(note, status: int = 200):
+    response = jsonify(voice_note_state(note))
+    response.status_code = status
+    response.headers["Upload-Offset"] = str(note.received_bytes)
+    response.headers["Upload-Length"] = str(note.size)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@voice_blueprint.before_request
+def authenticate():
+    g.device = optional_device()
+    if g.device is None and upload_key() is None:
+        raise ApiError(401, "upload_key_required",
+                       N_("Send an enrolled device's token or an upload key of at least 22 characters."),
+                       field="Upload-Key")
+
+
+@voice_blueprint.post("")
+@anonymous_rate_limit
+def declare():
+    """Announce a note (id, size, type, sha256); repeated declarations return its current offset."""
+    data = load_json(declaration_schema)
+    source = None
+    if g.device is None:
+        source = db.session.scalars(select(Source).where(Source.code == (data["source"] or "").upper())).first()
+        if source is None or source.revoked_at is not None:
+            raise ApiError(422, "source_required", N_("Answers without a device need a flyer code."),
+                           field="source")
+    note, created = declare_voice_note(data, device=g.device, source=source, upload_key=upload_key())
+    db.session.commit()
+    return state_reply(note, 201 if created else 200)
+
+
+@voice_blueprint.route("/<uuid:note_id>", methods=["HEAD", "GET"])
+@anonymous_rate_limit
+def offset(note_id):
+    note = find_voice_note(note_id, device=g.device, upload_key=upload_key())
+    db.session.commit()
+    return state_reply(note)
+
+
+@voice_blueprint.patch("/<uuid:note_id>")
+@anonymous_rate_limit
+def upload_chunk(note_id):
+    """Append the body at `Upload-Offset`; the last chunk completes and verifies the note."""
+    if request.mimetype not in CHUNK_TYPES:
+        raise ApiError(415, "chunk_type_required", N_("Send the bytes as application/offset+octet-stream."))
+    declared = request.headers.get("Upload-Offset", "")
+    if not declared.isdigit():
+        raise ApiError(400, "offset_required", N_("Say where the chunk starts in Upload-Offset."),
+                       field="Upload-Offset")
+    chunk = request.get_data(cache=False)
+    if len(chunk) > current_app.config["VOICE_MAX_CHUNK"]:
+        raise ApiError(413, "chunk_too_large", N_("Send the recording in smaller chunks."), field="body")
+    note = find_voice_note(note_id, device=g.device, upload_key=upload_key(), lock=True)
+    failure = append_chunk(note, int(declared), chunk)
+    db.session.commit()
+    if failure:
+        failure.headers["Upload-Offset"] = "0"
+        raise failure
+    return state_reply(note)

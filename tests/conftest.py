@@ -1,0 +1,149 @@
+"""Fixtures that build real apps on real databases: SQLite always, PostgreSQL when
+WIJKSTEM_TEST_DATABASE_URL points at a server (each test run gets its own database there)."""
+
+import os
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from server import create_app
+from server.config import normalise_database_url
+from server.extensions import db
+
+PG_URL = os.environ.get("WIJKSTEM_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, scope="session")
+
+
+def migrate(url: str, media_dir) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "MEDIA_DIR": str(media_dir)})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """One migrated SQLite file; each test copies it."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.db"
+    migrate(f"sqlite:///{path}", folder / "media")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database(tmp_path_factory):
+    """A fresh PostgreSQL database for this test run, migrated once, dropped at the end."""
+    if not PG_URL:
+        pytest.skip("WIJKSTEM_TEST_DATABASE_URL is not set")
+    server_url = make_url(normalise_database_url(PG_URL))
+    name = f"wijkstem_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server_url.set(database=name).render_as_string(hide_password=False)
+    migrate(url, tmp_path_factory.mktemp("pg-media"))
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(backend, request, tmp_path):
+    if backend == "sqlite":
+        path = tmp_path / "wijkstem.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_database")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    """Settings for the test app; tests may change them before `app` is built."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "SECRET_KEY": "test-secret",
+        "RATELIMIT_ANONYMOUS": "10000/minute",
+        "RATELIMIT_ENROL": "1000/minute",
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(app):
+    """The demo team, its published four-language campaign and its sources."""
+    from server.demo import ensure_demo
+
+    team, campaign = ensure_demo()
+    db.session.commit()
+    return team, campaign
+
+
+@pytest.fixture
+def team(demo):
+    return demo[0]
+
+
+@pytest.fixture
+def campaign(demo):
+    return demo[1]
+
+
+@pytest.fixture
+def flyer(campaign):
+    from server.campaigns.models import Source
+
+    return db.session.query(Source).filter_by(campaign_id=campaign.id, kind="flyer").first()
+
+
+@pytest.fixture
+def enrolled(client, team):
+    """An enrolled device: (device id, Authorization headers)."""
+    from server.devices.operations import make_enrolment_code
+
+    code = make_enrolment_code(team, "Test phone")
+    db.session.commit()
+    reply = client.post("/api/v1/devices/enrol", json={"code": code})
+    assert reply.status_code == 201
+    return reply.json["device_id"], {"Authorization": f"Bearer {reply.json['token']}"}
+
+
+@pytest.fixture
+def auth(enrolled):
+    return enrolled[1]

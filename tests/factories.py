@@ -1,0 +1,61 @@
+"""Builders of request bodies that match the demo campaign."""
+
+import hashlib
+
+from server.util import uuid7
+
+FULL_ANSWERS = [
+    {"question": "wonen", "value": 4},
+    {"question": "missen", "value": "groen"},
+    {"question": "plekken", "value": ["park", "markt"]},
+    {"question": "veilig", "value": "no"},
+    {"question": "jaren", "value": 12},
+    {"question": "idee", "value": "Meer bankjes bij de speeltuin"},
+]
+
+
+def response_body(campaign, **overrides) -> dict:
+    """A valid door-to-door response to the demo campaign; override any field."""
+    body = {
+        "id": str(uuid7()),
+        "campaign_id": str(campaign.id),
+        "campaign_version": 1,
+        "language": "nl",
+        "channel": "door_to_door",
+        "collected_at": "2026-11-28T10:15:00+01:00",
+        "consent": {"answers": True, "audio": True},
+        "meta": {"buurt": "Noord", "age_bracket": "27-40"},
+        "answers": [dict(a) for a in FULL_ANSWERS],
+        "voice_notes": [],
+        "receipt": None,
+    }
+    body.update(overrides)
+    return body
+
+
+def flyer_body(campaign, source, **overrides) -> dict:
+    return response_body(campaign, channel="flyer", source=source.code, **overrides)
+
+
+def voice_declaration(response_id, data: bytes, content_type="audio/wav", **overrides) -> dict:
+    body = {"id": str(uuid7()), "response_id": str(response_id), "question": "vertel", "size": len(data),
+            "content_type": content_type, "sha256": hashlib.sha256(data).hexdigest(), "duration_ms": None}
+    body.update(overrides)
+    return body
+
+
+def wav_bytes(seconds: float = 0.5, rate: int = 8000) -> bytes:
+    """A real, small PCM WAV file (a quiet tone)."""
+    import io
+    import math
+    import struct
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        frames = int(seconds * rate)
+        out.writeframes(b"".join(struct.pack("<h", int(3000 * math.sin(i / 8))) for i in range(frames)))
+    return buffer.getvalue()
