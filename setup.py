@@ -14,7 +14,8 @@ class BuildWithAssets(build_py):
         super().run()
         target = Path(self.build_lib) / "server" / "bundled"
         for name in ("pwa", "translations"):
-            shutil.copytree(name, target / name, dirs_exist_ok=True)
+            if Path(name).is_dir():
+                shutil.copytree(name, target / name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.mo"))
         from babel.messages.mofile import write_mo
         from babel.messages.pofile import read_po
 
