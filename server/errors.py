@@ -1,14 +1,11 @@
 """API errors: a stable code, a message in the request's language, and the field at fault."""
 
-import logging
 import re
 
 from flask import Flask, jsonify
 from flask_babel import gettext
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
 
 
 def N_(message: str) -> str:  # the gettext convention for "mark, translate later"
@@ -174,7 +171,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(err: Exception):
-        log.exception("unexpected error")
+        app.logger.exception("unexpected error")
         return error_response(ApiError(500, "internal_error", N_("Something went wrong on our side.")))
 
 
