@@ -114,6 +114,8 @@ def serve(bind, workers, demo):
     if demo:
         upgrade()
         print_demo_urls(base_url(f"http://{bind}"))
+    db.session.remove()
+    db.engine.dispose()  # the workers open their own connections; hold no lock here
     run_gunicorn(bind, workers)
 
 

@@ -5,6 +5,7 @@ import re
 from flask import Flask, jsonify
 from flask_babel import gettext
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 
@@ -168,6 +169,12 @@ def register_error_handlers(app: Flask) -> None:
         headers.pop("Content-Type", None)
         headers.pop("Content-Length", None)
         return error_response(ApiError(err.code or 500, code, message, headers=headers))
+
+    @app.errorhandler(OperationalError)
+    def handle_database_busy(err: OperationalError):
+        app.logger.warning("database unavailable: %s", err.orig)
+        return error_response(ApiError(503, "service_busy", N_("The server is busy; please try again shortly."),
+                                       headers={"Retry-After": "5"}))
 
     @app.errorhandler(Exception)
     def handle_unexpected(err: Exception):
