@@ -66,13 +66,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """The device API, the media downloads and the PWA."""
+    """The device API, the media downloads, the PWA and the coordinators' workspace."""
     from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from .accounts.views import accounts_blueprint
     from .api import api_blueprint
     from .pwa_views import pwa_blueprint
+    from .workspace.views import workspace_blueprint
 
     app.register_blueprint(api_blueprint)
     app.register_blueprint(pwa_blueprint)
+    app.register_blueprint(accounts_blueprint)
+    app.register_blueprint(workspace_blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

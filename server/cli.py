@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from .accounts.cli import create_admin
 from .extensions import db
 
 
@@ -182,7 +183,8 @@ def import_rescue(path):
     click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))
 
 
-COMMANDS = [create_team, enrol_code, revoke_device_command, demo_command, serve, i18n_group, import_rescue]
+COMMANDS = [create_team, enrol_code, revoke_device_command, demo_command, serve, i18n_group, import_rescue,
+            create_admin]
 
 
 def register_cli(app: Flask) -> None:

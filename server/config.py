@@ -35,6 +35,16 @@ class Config:
     #: Public base URL printed in QR codes; defaults to the request's host.
     PUBLIC_URL = None
 
+    #: Workspace sign-in: tries per address and per account, then sessions that end when idle or old.
+    RATELIMIT_SIGN_IN = "10/minute;60/hour"
+    RATELIMIT_SIGN_IN_ACCOUNT = "10/minute;30/hour"
+    SESSION_IDLE_MINUTES = 120
+    SESSION_MAX_HOURS = 12
+    #: The workspace's signed cookie (HttpOnly, SameSite=Lax, Secure unless on localhost).
+    SESSION_COOKIE_NAME = "wijkstem_session"
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+
 
 ENV_OVERRIDES = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

@@ -147,3 +147,83 @@ def enrolled(client, team):
 @pytest.fixture
 def auth(enrolled):
     return enrolled[1]
+
+
+# --- workspace: users, sessions and forms ------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def password_hash():
+    """One real scrypt hash of `PASSWORD`, made once: scrypt is slow on purpose."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD, method="scrypt")
+
+
+@pytest.fixture
+def make_user(app, password_hash):
+    """Build real accounts: ``make_user("coordinator", [team])``; every password is `PASSWORD`."""
+    from itertools import count
+
+    from server.accounts.models import User
+    from server.accounts.operations import create_user, set_memberships
+
+    numbers = count(1)
+
+    def make(role="coordinator", teams=(), email=None, password=PASSWORD):
+        email = email or f"{role}-{next(numbers)}@example.org"
+        if password == PASSWORD:
+            user = User(email=email, role=role, password_hash=password_hash)
+            db.session.add(user)
+        else:
+            user = create_user(email, password, role)
+        set_memberships(user, list(teams))
+        db.session.commit()
+        return user
+
+    return make
+
+
+class WebClient:
+    """Flask's test client used like a browser: it signs in and sends the CSRF token with every form."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def sign_in_as(self, user) -> "WebClient":
+        """Start a real session for `user` without the sign-in form (which is rate-limited)."""
+        from server.accounts.operations import start_session
+
+        token = start_session(user, "pytest")
+        db.session.commit()
+        with self.client.session_transaction() as session:
+            session["sid"] = token
+        return self
+
+    def csrf_token(self) -> str:
+        import secrets
+
+        with self.client.session_transaction() as session:
+            return session.setdefault("csrf", secrets.token_urlsafe(32))
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf_token())
+        return self.client.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def web(client):
+    return WebClient(client)
+
+
+@pytest.fixture
+def web_as(app, make_user):
+    """A new signed-in browser for a user: ``web_as(user)``."""
+    return lambda user: WebClient(app.test_client()).sign_in_as(user)

@@ -1,0 +1,195 @@
+"""Who is signed in, what they may see, and CSRF protection for every workspace form.
+
+The signed session cookie holds a random session token (checked against `user_sessions` on every request,
+so sessions can expire and be revoked) and the CSRF token of the browser.
+"""
+
+import hmac
+import secrets
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from ..campaigns.models import Campaign
+from ..errors import N_
+from ..extensions import db
+from ..teams.models import Team
+from .models import User
+from .operations import session_for_token, touch_session
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def is_local_request() -> bool:
+    """True on plain http://127.0.0.1 or localhost (development and tests), where cookies cannot be Secure."""
+    return not request.is_secure and urlsplit("//" + request.host).hostname in LOCAL_HOSTS
+
+
+class WorkspaceSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, marked Secure everywhere except on http://localhost."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return not is_local_request()
+
+
+# --- who is signed in --------------------------------------------------------------------------------
+
+SESSION_KEY = "wijkstem.user_session"
+
+
+def current_session():
+    """The live `UserSession` of this request, or ``None``; loaded once per request."""
+    if SESSION_KEY not in request.environ:
+        token = session.get("sid")
+        user_session = session_for_token(token) if isinstance(token, str) else None
+        if user_session is not None and touch_session(user_session):
+            db.session.commit()  # only the "last seen" time; the view's own work commits separately
+        request.environ[SESSION_KEY] = user_session
+    return request.environ[SESSION_KEY]
+
+
+def current_user() -> User | None:
+    """The signed-in user, or ``None``."""
+    user_session = current_session()
+    return user_session.user if user_session is not None else None
+
+
+def wants_json() -> bool:
+    return request.path.endswith(".json") or request.accept_mimetypes.best == "application/json"
+
+
+def sign_in_redirect():
+    return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))
+
+
+def login_required(view):
+    """Run `view` only for a signed-in user; others go to the sign-in page (JSON requests get 401)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user() is None:
+            if wants_json():
+                abort(401)
+            return sign_in_redirect()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def roles_required(*roles: str):
+    """Like `login_required`, and refuse (403) users whose role is not in `roles`."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user().role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+admin_required = roles_required("admin")
+
+
+# --- per-object access -------------------------------------------------------------------------------
+
+def require_team(team_id: int, write: bool = False) -> Team:
+    """The team `team_id` if the signed-in user is a member.
+
+    :raise 404: no such team, or the user is not a member (other teams are not even confirmed to exist).
+    :raise 403: `write` is asked and the user's role only reads.
+    """
+    user = current_user()
+    if user is None:
+        abort(401)
+    team = db.session.get(Team, team_id)
+    if team is None or team.id not in user.team_ids:
+        abort(404)
+    if write and not user.can_write:
+        abort(403)
+    return team
+
+
+def require_campaign(campaign_id, write: bool = False) -> Campaign:
+    """The campaign `campaign_id` if it belongs to one of the signed-in user's teams.
+
+    :raise 404: no such campaign, or another team's campaign.
+    :raise 403: `write` is asked and the user's role only reads (field workers).
+    """
+    user = current_user()
+    if user is None:
+        abort(401)
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.team_id not in user.team_ids:
+        abort(404)
+    if write and not user.can_write:
+        abort(403)
+    return campaign
+
+
+# --- labels ------------------------------------------------------------------------------------------
+
+ROLE_NAMES = {"admin": N_("Administrator"), "coordinator": N_("Coordinator"),
+              "field_worker": N_("Field worker")}
+TEAM_KIND_NAMES = {"municipal": N_("Municipal team"), "initiative": N_("Resident initiative")}
+
+
+def role_name(role: str) -> str:
+    return _(ROLE_NAMES.get(role, role))
+
+
+def team_kind_name(kind: str) -> str:
+    return _(TEAM_KIND_NAMES.get(kind, kind))
+
+
+# --- CSRF --------------------------------------------------------------------------------------------
+
+def csrf_token() -> str:
+    """This browser's CSRF token, made on first use and kept in the signed session cookie."""
+    token = session.get("csrf")
+    if not isinstance(token, str) or len(token) < 32:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def csrf_field() -> Markup:
+    """The hidden input every workspace form carries."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, csrf_token())
+
+
+def csrf_is_valid() -> bool:
+    expected = session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
+    return isinstance(expected, str) and bool(sent) and hmac.compare_digest(expected, sent)
+
+
+def protect_from_csrf() -> None:
+    """Refuse (400) a state-changing request without this browser's CSRF token; for `before_request`."""
+    if request.method in UNSAFE_METHODS and not csrf_is_valid():
+        abort(400, description="csrf")
+
+
+def init_app(app) -> None:
+    """Use the workspace session cookie and offer the auth and page helpers to every template."""
+    from ..forms import field_value
+    from ..i18n import LANGUAGES, catalog_languages, current_language
+
+    app.session_interface = WorkspaceSessionInterface()
+    app.jinja_env.globals.update(
+        csrf_field=csrf_field, csrf_token=csrf_token, current_user=current_user, field_value=field_value,
+        current_language=current_language, languages=LANGUAGES, workspace_languages=catalog_languages,
+        text_direction=lambda: LANGUAGES.get(current_language(), LANGUAGES["nl"]).direction,
+        role_name=role_name, team_kind_name=team_kind_name,
+    )

@@ -1,0 +1,329 @@
+"""Accounts, sessions, sign-in limits, CSRF and the admin's teams and users."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from server.accounts.models import User, UserSession
+from server.extensions import db
+from server.teams.models import Team
+from server.util import utcnow
+from tests.conftest import PASSWORD, WebClient
+
+
+def sign_in_form(web, email, password=PASSWORD, **extra):
+    return web.post("/workspace/sign-in", {"email": email, "password": password, **extra})
+
+
+def open_sessions(user) -> list[UserSession]:
+    return db.session.scalars(select(UserSession).where(UserSession.user_id == user.id,
+                                                        UserSession.revoked_at.is_(None))).all()
+
+
+def test_sign_in_page_speaks_dutch_by_default(web):
+    reply = web.get("/workspace/sign-in")
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    assert '<html lang="nl" dir="ltr">' in html
+    assert "Inloggen" in html
+    assert 'name="csrf_token"' in html
+
+
+def test_signing_in_sets_a_safe_cookie_and_opens_the_workspace(web, make_user, team):
+    user = make_user("coordinator", [team])
+    reply = sign_in_form(web, user.email.upper())
+    assert reply.status_code == 303
+    assert reply.headers["Location"] == "/workspace/"
+    cookie = reply.headers["Set-Cookie"]
+    assert "wijkstem_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # http://localhost cannot keep a Secure cookie
+    page = web.get("/workspace/")
+    assert page.status_code == 200
+    assert team.name in page.get_data(as_text=True)
+    assert len(open_sessions(user)) == 1
+
+
+@pytest.mark.parametrize("base_url", ["http://wijkstem.example.nl", "https://wijkstem.example.nl",
+                                      "https://127.0.0.1"])
+def test_cookie_is_secure_off_localhost(client, base_url):
+    reply = client.get("/workspace/sign-in", base_url=base_url)
+    cookie = reply.headers["Set-Cookie"]
+    assert "wijkstem_session=" in cookie and "Secure" in cookie
+
+
+@pytest.mark.parametrize("email, password", [("coordinator-1@example.org", "wrong password!"),
+                                             ("nobody@example.org", PASSWORD)])
+def test_wrong_address_or_password_gets_one_message_and_no_session(web, make_user, team, email, password):
+    make_user("coordinator", [team])
+    reply = sign_in_form(web, email, password)
+    assert reply.status_code == 401
+    assert "Het e-mailadres of het wachtwoord klopt niet." in reply.get_data(as_text=True)
+    assert db.session.scalars(select(UserSession)).all() == []
+    assert web.get("/workspace/").status_code == 302
+
+
+def test_empty_sign_in_form_names_the_missing_fields(web):
+    reply = web.post("/workspace/sign-in", {"email": "", "password": ""})
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 422
+    assert html.count("Vul dit veld in.") >= 2
+    assert 'aria-invalid="true"' in html
+
+
+def test_disabled_account_cannot_sign_in(web, make_user, team):
+    user = make_user("coordinator", [team])
+    user.disabled_at = utcnow()
+    db.session.commit()
+    assert sign_in_form(web, user.email).status_code == 401
+
+
+def test_sign_in_follows_next_only_within_the_site(web, make_user, team):
+    user = make_user("coordinator", [team])
+    reply = sign_in_form(web, user.email, next="/workspace/account")
+    assert reply.headers["Location"] == "/workspace/account"
+    other = WebClient(web.client.application.test_client())
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        assert sign_in_form(other, user.email, next=target).headers["Location"] == "/workspace/"
+
+
+def test_anonymous_visitor_is_sent_to_sign_in_with_the_way_back(web):
+    reply = web.get("/workspace/account")
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == "/workspace/sign-in?next=/workspace/account"
+
+
+def test_form_without_csrf_token_is_refused_and_changes_nothing(web_as, make_user, team):
+    user = make_user("coordinator", [team])
+    web = web_as(user)
+    reply = web.post("/workspace/account/sign-out-everywhere", csrf=False)
+    assert reply.status_code == 400
+    assert "verlopen" in reply.get_data(as_text=True)
+    reply = web.post("/workspace/account/sign-out-everywhere", {"csrf_token": "guessed" * 6})
+    assert reply.status_code == 400
+    assert len(open_sessions(user)) == 1
+
+
+class TestSignInLimits:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "RATELIMIT_SIGN_IN": "3/minute", "RATELIMIT_SIGN_IN_ACCOUNT": "5/minute"}
+
+    def test_sign_in_is_rate_limited_per_address(self, web, make_user, team):
+        user = make_user("coordinator", [team])
+        statuses = [sign_in_form(web, user.email, "wrong password!").status_code for _ in range(4)]
+        assert statuses == [401, 401, 401, 429]
+        reply = sign_in_form(web, user.email)  # even the right password waits now
+        assert reply.status_code == 429
+        assert "Te veel pogingen" in reply.get_data(as_text=True)
+
+    def test_sign_in_is_rate_limited_per_account_across_addresses(self, app, make_user, team):
+        user = make_user("coordinator", [team])
+        statuses = []
+        for number in range(6):
+            web = WebClient(app.test_client())
+            web.client.environ_base["REMOTE_ADDR"] = f"10.0.0.{number + 1}"
+            statuses.append(sign_in_form(web, user.email, "wrong password!").status_code)
+        assert statuses == [401] * 5 + [429]
+
+
+def test_idle_session_ends(web_as, make_user, team):
+    user = make_user("coordinator", [team])
+    web = web_as(user)
+    session = open_sessions(user)[0]
+    session.last_seen_at = utcnow() - timedelta(minutes=121)
+    db.session.commit()
+    assert web.get("/workspace/").status_code == 302
+
+
+def test_session_ends_after_its_absolute_limit_however_busy(web_as, make_user, team):
+    user = make_user("coordinator", [team])
+    web = web_as(user)
+    session = open_sessions(user)[0]
+    session.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert web.get("/workspace/").status_code == 302
+
+
+def test_use_keeps_the_session_alive(web_as, make_user, team):
+    user = make_user("coordinator", [team])
+    web = web_as(user)
+    session = open_sessions(user)[0]
+    session.last_seen_at = utcnow() - timedelta(minutes=100)
+    db.session.commit()
+    assert web.get("/workspace/").status_code == 200
+    db.session.expire_all()
+    assert utcnow() - open_sessions(user)[0].last_seen_at < timedelta(minutes=1)
+
+
+def test_sign_out_ends_the_session_for_good(web_as, make_user, team):
+    user = make_user("coordinator", [team])
+    web = web_as(user)
+    with web.client.session_transaction() as cookie:
+        stolen = dict(cookie)
+    assert web.post("/workspace/sign-out").status_code == 303
+    assert open_sessions(user) == []
+    replay = WebClient(web.client.application.test_client())
+    with replay.client.session_transaction() as cookie:
+        cookie.update(stolen)
+    assert replay.get("/workspace/").status_code == 302
+
+
+def test_sign_out_everywhere_ends_every_session(web_as, make_user, team):
+    user = make_user("coordinator", [team])
+    laptop, phone = web_as(user), web_as(user)
+    assert len(open_sessions(user)) == 2
+    assert laptop.post("/workspace/account/sign-out-everywhere").status_code == 303
+    assert phone.get("/workspace/").status_code == 302
+    assert laptop.get("/workspace/").status_code == 302
+
+
+def test_password_change_checks_the_old_one_and_signs_out_elsewhere(web_as, make_user, team):
+    user = make_user("coordinator", [team])
+    web, elsewhere = web_as(user), web_as(user)
+    reply = web.post("/workspace/account/password", {"current_password": "not it at all",
+                                                     "new_password": "a new long password",
+                                                     "confirm_password": "a new long password"})
+    assert reply.status_code == 422
+    assert "Dit is niet je huidige wachtwoord." in reply.get_data(as_text=True)
+    reply = web.post("/workspace/account/password", {"current_password": PASSWORD, "new_password": "short",
+                                                     "confirm_password": "different"})
+    html = reply.get_data(as_text=True)
+    assert "Gebruik minstens 10 tekens." in html and "De twee wachtwoorden verschillen." in html
+    reply = web.post("/workspace/account/password", {"current_password": PASSWORD,
+                                                     "new_password": "a new long password",
+                                                     "confirm_password": "a new long password"})
+    assert reply.status_code == 303
+    assert web.get("/workspace/").status_code == 200
+    assert elsewhere.get("/workspace/").status_code == 302
+    fresh = WebClient(web.client.application.test_client())
+    assert sign_in_form(fresh, user.email, "a new long password").status_code == 303
+
+
+def test_language_switch_sets_cookie_direction_and_preference(web_as, make_user, team):
+    user = make_user("coordinator", [team])
+    web = web_as(user)
+    reply = web.post("/workspace/language", {"lang": "ar", "next": "/workspace/account"})
+    assert reply.status_code == 303 and reply.headers["Location"] == "/workspace/account"
+    assert "lang=ar" in reply.headers["Set-Cookie"]
+    html = web.get("/workspace/account").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in html
+    db.session.expire_all()
+    assert db.session.get(User, user.id).language == "ar"
+
+
+def test_unknown_language_is_refused(web):
+    reply = web.post("/workspace/language", {"lang": "xx"})
+    assert reply.status_code == 422
+
+
+def test_stored_language_returns_at_sign_in(web, make_user, team):
+    user = make_user("coordinator", [team])
+    user.language = "en"
+    db.session.commit()
+    reply = sign_in_form(web, user.email)
+    assert "lang=en" in reply.headers["Set-Cookie"]
+    assert '<html lang="en"' in web.get("/workspace/").get_data(as_text=True)
+
+
+# --- admin -------------------------------------------------------------------------------------------
+
+def test_admin_makes_a_team_and_an_account_that_can_sign_in(web_as, make_user):
+    admin = web_as(make_user("admin"))
+    reply = admin.post("/workspace/admin/teams", {"name": "Wijkteam Zuid", "slug": "wijkteam-zuid",
+                                                  "kind": "municipal"})
+    assert reply.status_code == 303
+    team = db.session.scalars(select(Team).where(Team.slug == "wijkteam-zuid")).one()
+    reply = admin.post("/workspace/admin/users/new", {"email": "Fatima@Example.org", "name": "Fatima",
+                                                      "role": "coordinator", "teams": str(team.id),
+                                                      "password": "a long first password"})
+    assert reply.status_code == 303
+    fatima = db.session.scalars(select(User).where(User.email == "fatima@example.org")).one()
+    assert fatima.team_ids == {team.id} and fatima.password_hash.startswith("scrypt:")
+    web = WebClient(admin.client.application.test_client())
+    assert sign_in_form(web, "fatima@example.org", "a long first password").status_code == 303
+    assert "Wijkteam Zuid" in web.get("/workspace/").get_data(as_text=True)
+
+
+def test_new_user_form_explains_every_mistake(web_as, make_user):
+    admin = web_as(make_user("admin"))
+    reply = admin.post("/workspace/admin/users/new", {"email": "not an address", "role": "boss",
+                                                      "password": "short"})
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 422
+    assert "Gebruik minstens 10 tekens." in html
+    assert "Geen geldig e-mailadres." in html
+    assert "Moet een van deze zijn: admin, coordinator, field_worker." in html
+    assert db.session.scalars(select(User)).all() == [db.session.get(User, 1)]
+
+
+def test_taken_address_and_short_name_are_refused(web_as, make_user, team):
+    admin = web_as(make_user("admin"))
+    taken = make_user("coordinator", [team])
+    reply = admin.post("/workspace/admin/users/new", {"email": taken.email, "role": "coordinator",
+                                                      "password": "a long first password"})
+    assert reply.status_code == 409
+    assert "bestaat al" in reply.get_data(as_text=True)
+    reply = admin.post("/workspace/admin/teams", {"name": "X", "slug": team.slug, "kind": "initiative"})
+    assert reply.status_code == 409
+    reply = admin.post("/workspace/admin/teams", {"name": "X", "slug": "Not A Slug!", "kind": "initiative"})
+    assert reply.status_code == 422
+
+
+def test_admin_disables_an_account_and_its_sessions_end(web_as, make_user, team):
+    admin = web_as(make_user("admin"))
+    user = make_user("coordinator", [team])
+    victim = web_as(user)
+    reply = admin.post(f"/workspace/admin/users/{user.id}", {"name": "", "role": "coordinator",
+                                                            "teams": str(team.id)})
+    assert reply.status_code == 303
+    assert victim.get("/workspace/").status_code == 302
+    assert sign_in_form(WebClient(admin.client.application.test_client()), user.email).status_code == 401
+
+
+def test_admin_cannot_lock_themselves_out(web_as, make_user):
+    me = make_user("admin")
+    admin = web_as(me)
+    reply = admin.post(f"/workspace/admin/users/{me.id}", {"role": "coordinator", "active": "1"})
+    assert reply.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(User, me.id).role == "admin"
+
+
+def test_admin_adds_and_removes_members_by_address(web_as, make_user, team):
+    admin = web_as(make_user("admin"))
+    user = make_user("field_worker")
+    assert admin.post(f"/workspace/admin/teams/{team.id}/members", {"email": user.email}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, user.id).team_ids == {team.id}
+    reply = admin.post(f"/workspace/admin/teams/{team.id}/members", {"email": "nobody@example.org"})
+    assert reply.status_code == 422
+    assert admin.post(f"/workspace/admin/teams/{team.id}/members/{user.id}/remove").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, user.id).team_ids == set()
+
+
+# --- create-admin ------------------------------------------------------------------------------------
+
+def test_create_admin_reads_the_password_from_stdin(runner, team):
+    result = runner.invoke(args=["create-admin", "Root@Example.org", "--password-stdin", "--team", team.slug],
+                           input="a long admin password\n")
+    assert result.exit_code == 0, result.output
+    admin = db.session.scalars(select(User).where(User.email == "root@example.org")).one()
+    assert admin.role == "admin" and admin.team_ids == {team.id}
+
+
+def test_create_admin_asks_twice_when_typing(runner):
+    result = runner.invoke(args=["create-admin", "root@example.org"],
+                           input="a long admin password\na long admin password\n")
+    assert result.exit_code == 0, result.output
+    assert "Password" in result.output and "a long admin password" not in result.output
+
+
+def test_create_admin_refuses_a_short_password_and_a_taken_address(runner, make_user):
+    result = runner.invoke(args=["create-admin", "root@example.org", "--password-stdin"], input="short\n")
+    assert result.exit_code != 0 and "password" in result.output
+    taken = make_user("coordinator")
+    result = runner.invoke(args=["create-admin", taken.email, "--password-stdin"], input="a long password!\n")
+    assert result.exit_code != 0
+    assert db.session.scalars(select(User).where(User.role == "admin")).all() == []
