@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
-def N_(message: str) -> str:  # noqa: N802  (the gettext convention for "mark, translate later")
+def N_(message: str) -> str:
     """Mark a message for extraction; it is translated where it is shown."""
     return message
 
@@ -34,37 +34,36 @@ class ApiError(Exception):
         return {"error": error}
 
 
-#: marshmallow's messages (as templates), the stable code for each, and the msgid to translate.
+#: marshmallow's messages (as templates, marked for extraction) and the stable code for each.
 MARSHMALLOW_MESSAGES = [
-    ("Missing data for required field.", "required"),
-    ("Field may not be null.", "null"),
-    ("Unknown field.", "unknown_field"),
-    ("Invalid input type.", "invalid_type"),
-    ("Invalid value.", "invalid"),
-    ("Not a valid string.", "invalid_string"),
-    ("Not a valid integer.", "invalid_integer"),
-    ("Not a valid number.", "invalid_number"),
-    ("Not a valid boolean.", "invalid_boolean"),
-    ("Not a valid UUID.", "invalid_uuid"),
-    ("Not a valid datetime.", "invalid_datetime"),
-    ("Not a valid list.", "invalid_list"),
-    ("Not a valid mapping type.", "invalid_object"),
-    ("Invalid input type.", "invalid_type"),
-    ("Not a valid aware datetime.", "naive_datetime"),
-    ("Must be one of: {choices}.", "not_one_of"),
-    ("Length must be between {min} and {max}.", "length"),
-    ("Shorter than minimum length {min}.", "too_short"),
-    ("Longer than maximum length {max}.", "too_long"),
-    ("Length must be {equal}.", "length"),
-    ("Must be greater than or equal to {min} and less than or equal to {max}.", "out_of_range"),
-    ("Must be greater than or equal to {min}.", "too_small"),
-    ("Must be less than or equal to {max}.", "too_large"),
-    ("String does not match expected pattern.", "invalid_format"),
-    ("Not a valid email address.", "invalid_email"),
-    ("Not a valid URL.", "invalid_url"),
+    (N_("Missing data for required field."), "required"),
+    (N_("Field may not be null."), "null"),
+    (N_("Unknown field."), "unknown_field"),
+    (N_("Invalid input type."), "invalid_type"),
+    (N_("Invalid value."), "invalid"),
+    (N_("Not a valid string."), "invalid_string"),
+    (N_("Not a valid integer."), "invalid_integer"),
+    (N_("Not a valid number."), "invalid_number"),
+    (N_("Not a valid boolean."), "invalid_boolean"),
+    (N_("Not a valid UUID."), "invalid_uuid"),
+    (N_("Not a valid datetime."), "invalid_datetime"),
+    (N_("Not a valid list."), "invalid_list"),
+    (N_("Not a valid mapping type."), "invalid_object"),
+    (N_("Invalid type."), "invalid_type"),
+    (N_("Number too large."), "too_large"),
+    (N_("Not a valid aware datetime."), "naive_datetime"),
+    (N_("Must be one of: {choices}."), "not_one_of"),
+    (N_("Length must be between {min} and {max}."), "length"),
+    (N_("Shorter than minimum length {min}."), "too_short"),
+    (N_("Longer than maximum length {max}."), "too_long"),
+    (N_("Length must be {equal}."), "length"),
+    (N_("Must be greater than or equal to {min} and less than or equal to {max}."), "out_of_range"),
+    (N_("Must be greater than or equal to {min}."), "too_small"),
+    (N_("Must be less than or equal to {max}."), "too_large"),
+    (N_("String does not match expected pattern."), "invalid_format"),
+    (N_("Not a valid email address."), "invalid_email"),
+    (N_("Not a valid URL."), "invalid_url"),
 ]
-for _template, _code in MARSHMALLOW_MESSAGES:
-    N_(_template)
 
 
 def _template_regex(template: str) -> re.Pattern:
