@@ -17,7 +17,10 @@ def N_(message: str) -> str:
 
 
 class ApiError(Exception):
-    """An error the API answers with; `message` is an English msgid, translated when sent."""
+    """An error the API answers with; `message` is an English msgid, translated when sent.
+
+    Keyword arguments (`extra`) go into the error object and fill the message's ``{name}`` placeholders.
+    """
 
     def __init__(self, status: int, code: str, message: str, field: str | None = None,
                  details: list | None = None, headers: dict | None = None, **extra):
@@ -26,7 +29,7 @@ class ApiError(Exception):
         self.details, self.headers, self.extra = details or [], headers or {}, extra
 
     def to_dict(self) -> dict:
-        error = {"code": self.code, "message": gettext(self.message), **self.extra}
+        error = {"code": self.code, "message": gettext(self.message).format(**self.extra), **self.extra}
         if self.field:
             error["field"] = self.field
         if self.details:
@@ -146,6 +149,10 @@ HTTP_CODES = {
 
 
 def error_response(err: ApiError):
+    """The JSON error; whatever the request changed but did not commit is rolled back first."""
+    from .extensions import db
+
+    db.session.rollback()
     response = jsonify(err.to_dict())
     response.status_code = err.status
     response.headers.update(err.headers)
