@@ -151,10 +151,15 @@ def i18n_extract():
 
 
 @i18n_group.command("update")
-def i18n_update():
+@click.option("--lang", "languages", multiple=True, help="only this language (repeatable); default: all but en")
+def i18n_update(languages):
+    """Merge messages.pot into the catalogs, creating the missing ones."""
     from .i18n_tools import update
 
-    update()
+    try:
+        update(tuple(languages))
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
 
 
 @i18n_group.command("compile")

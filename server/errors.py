@@ -15,7 +15,10 @@ def N_(message: str) -> str:  # the gettext convention for "mark, translate late
 
 
 class ApiError(Exception):
-    """An error the API answers with; `message` is an English msgid, translated when sent."""
+    """An error the API answers with; `message` is an English msgid, translated when sent.
+
+    Keyword arguments (`extra`) go into the error object and fill the message's ``{name}`` placeholders.
+    """
 
     def __init__(self, status: int, code: str, message: str, field: str | None = None,
                  details: list | None = None, headers: dict | None = None, **extra):
@@ -24,7 +27,7 @@ class ApiError(Exception):
         self.details, self.headers, self.extra = details or [], headers or {}, extra
 
     def to_dict(self) -> dict:
-        error = {"code": self.code, "message": gettext(self.message), **self.extra}
+        error = {"code": self.code, "message": gettext(self.message).format(**self.extra), **self.extra}
         if self.field:
             error["field"] = self.field
         if self.details:
@@ -47,7 +50,8 @@ MARSHMALLOW_MESSAGES = [
     (N_("Not a valid datetime."), "invalid_datetime"),
     (N_("Not a valid list."), "invalid_list"),
     (N_("Not a valid mapping type."), "invalid_object"),
-    (N_("Invalid input type."), "invalid_type"),
+    (N_("Invalid type."), "invalid_type"),
+    (N_("Number too large."), "too_large"),
     (N_("Not a valid aware datetime."), "naive_datetime"),
     (N_("Must be one of: {choices}."), "not_one_of"),
     (N_("Length must be between {min} and {max}."), "length"),
@@ -143,6 +147,10 @@ HTTP_CODES = {
 
 
 def error_response(err: ApiError):
+    """The JSON error; whatever the request changed but did not commit is rolled back first."""
+    from .extensions import db
+
+    db.session.rollback()
     response = jsonify(err.to_dict())
     response.status_code = err.status
     response.headers.update(err.headers)

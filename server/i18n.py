@@ -52,7 +52,7 @@ def is_language(code: str | None) -> bool:
 
 
 def catalog_languages() -> list[str]:
-    """Languages with a catalog in `translations/`, plus Dutch (the source of none)."""
+    """Languages with a catalog in `translations/`, plus English (the language of the message ids)."""
     found = {p.parent.parent.name for p in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po")}
     return sorted(found | {DEFAULT_LANGUAGE, "en"})
 

@@ -1,9 +1,10 @@
 """The translation workflow behind `wijkstem i18n`: extract, update, compile, stats."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.frontend import CommandLineInterface
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 from .i18n import LANGUAGES, compile_stale_catalogs
 from .paths import PACKAGE_DIR, TRANSLATIONS_DIR
@@ -16,20 +17,46 @@ def pybabel(*args: str) -> None:
     CommandLineInterface().run(["pybabel", "-q", *args])
 
 
-def extract() -> None:
+def extract(output: Path = POT) -> None:
     """Collect every message id from Python, templates and the PWA's JavaScript into messages.pot."""
     pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "N_", "-k", "_l", "--no-location",
-            "--sort-output", "-o", str(POT), str(ROOT))
+            "--project", "Wijkstem", "--copyright-holder", "Wijkstem contributors",
+            "--sort-output", "-o", str(output), str(ROOT))
 
 
-def update() -> None:
-    """Merge messages.pot into every language's catalog, creating missing catalogs."""
-    for code in LANGUAGES:
-        if code == "nl":
-            continue
-        po_path = TRANSLATIONS_DIR / code / "LC_MESSAGES" / "messages.po"
-        command = "update" if po_path.exists() else "init"
-        pybabel(command, "-i", str(POT), "-d", str(TRANSLATIONS_DIR), "-l", code)
+#: The language the message ids are written in; it needs no catalog.
+MSGID_LANGUAGE = "en"
+
+
+def catalog_codes(only: tuple[str, ...] = ()) -> list[str]:
+    """Languages that get a catalog: `only` if given, else every language but the msgid language."""
+    unknown = [code for code in only if code not in LANGUAGES or code == MSGID_LANGUAGE]
+    if unknown:
+        raise ValueError(f"no catalog for: {', '.join(unknown)}")
+    return list(only) or [code for code in LANGUAGES if code != MSGID_LANGUAGE]
+
+
+def update(only: tuple[str, ...] = (), directory: Path = TRANSLATIONS_DIR) -> None:
+    """Merge messages.pot into each language's catalog (Dutch included), creating missing catalogs."""
+    for code in catalog_codes(only):
+        merge_catalog(code, directory / code / "LC_MESSAGES" / "messages.po")
+
+
+def merge_catalog(code: str, po_path: Path) -> None:
+    """Update one catalog from the template, or start it; works for locales CLDR lacks (e.g. ``srn``)."""
+    with POT.open("rb") as handle:
+        template = read_po(handle)
+    if po_path.exists():
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=code)
+        catalog.update(template)
+    else:
+        catalog = template
+        catalog.locale, catalog.fuzzy = code, False
+        catalog.revision_date = datetime.now(UTC)
+        po_path.parent.mkdir(parents=True, exist_ok=True)
+    with po_path.open("wb") as handle:
+        write_po(handle, catalog, width=110)
 
 
 def compile_all() -> None:

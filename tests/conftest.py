@@ -6,6 +6,7 @@ import shutil
 import uuid
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -90,9 +91,16 @@ def app_config(database_url, tmp_path):
 def app(app_config):
     app = create_app(app_config)
     with app.app_context():
-        yield app
+        # Requests share this test's app context, so start each with an empty `g` (Flask-Babel caches the
+        # request's locale there), as a request in production does.
+        with request_started.connected_to(empty_request_globals, app):
+            yield app
         db.session.remove()
         db.engine.dispose()
+
+
+def empty_request_globals(_sender, **_extra):
+    vars(g).clear()
 
 
 @pytest.fixture

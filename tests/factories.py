@@ -59,3 +59,27 @@ def wav_bytes(seconds: float = 0.5, rate: int = 8000) -> bytes:
         frames = int(seconds * rate)
         out.writeframes(b"".join(struct.pack("<h", int(3000 * math.sin(i / 8))) for i in range(frames)))
     return buffer.getvalue()
+
+
+def make_team(slug: str = "andere-buurt", name: str = "Wijkteam Andere Buurt"):
+    """A second team, flushed (the caller commits)."""
+    from server.extensions import db
+    from server.teams.models import Team
+
+    team = Team(slug=slug, name=name, kind="municipal")
+    db.session.add(team)
+    db.session.flush()
+    return team
+
+
+def make_campaign(team, publish: bool = True, **definition_overrides):
+    """A campaign like the demo one for `team`, published unless asked otherwise (the caller commits)."""
+    import copy
+
+    from server.campaigns.operations import create_campaign, publish_campaign
+    from server.demo import DEMO_DEFINITION
+
+    campaign = create_campaign(team, {**copy.deepcopy(DEMO_DEFINITION), **definition_overrides})
+    if publish:
+        publish_campaign(campaign)
+    return campaign

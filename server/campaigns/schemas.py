@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..errors import N_, ValidationCode
 from ..i18n import LANGUAGES
 from ..responses.models import AGE_BRACKETS
+from ..validation import RequestSchema
 
 QUESTION_TYPES = ("single_choice", "multiple_choice", "smiley", "yes_no", "number", "short_text", "voice")
 CHOICE_TYPES = ("single_choice", "multiple_choice")
@@ -59,7 +60,7 @@ class QuestionSchema(Schema):
             raise ValidationError(ValidationCode("invalid_range", N_("The minimum is above the maximum.")), "min")
 
 
-class CampaignDefinitionSchema(Schema):
+class CampaignDefinitionSchema(RequestSchema):
     languages = fields.List(fields.String(validate=validate.OneOf(list(LANGUAGES))), required=True,
                             validate=validate.Length(min=1, max=len(LANGUAGES)))
     default_language = fields.String(required=True, validate=validate.OneOf(list(LANGUAGES)))

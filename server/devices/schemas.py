@@ -2,8 +2,10 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..validation import RequestSchema
 
-class EnrolRequestSchema(Schema):
+
+class EnrolRequestSchema(RequestSchema):
     code = fields.String(required=True, validate=validate.Length(4, 40))
     label = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 

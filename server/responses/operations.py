@@ -147,8 +147,8 @@ def valid_value(question: dict, choices: frozenset, value) -> bool:
     if kind == "single_choice":
         return isinstance(value, str) and value in choices
     if kind == "multiple_choice":
-        return (isinstance(value, list) and 0 < len(value) == len(set(value))
-                and all(isinstance(v, str) and v in choices for v in value))
+        return (isinstance(value, list) and all(isinstance(v, str) and v in choices for v in value)
+                and 0 < len(value) == len(set(value)))
     if kind == "yes_no":
         return value in ("yes", "no")
     if kind in ("smiley", "number"):

@@ -4,6 +4,7 @@ from datetime import UTC
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from ..validation import RequestSchema
 from .models import AGE_BRACKETS, CHANNELS
 
 SYNC_STATUSES = ("created", "duplicate", "conflict", "invalid")
@@ -32,7 +33,7 @@ class VoiceRefSchema(Schema):
     question = fields.String(required=True, validate=validate.Length(1, 64))
 
 
-class ResponseSchema(Schema):
+class ResponseSchema(RequestSchema):
     """One response as the device recorded it; the id is made on the device (UUIDv7)."""
 
     id = fields.UUID(required=True)
@@ -65,7 +66,8 @@ class DeviceStatusSchema(Schema):
 class SyncBatchSchema(Schema):
     """A batch; each response is validated on its own so one bad item does not sink the rest."""
 
-    responses = fields.List(fields.Dict(), required=True)
+    #: Anything per item: `ResponseSchema` judges each one, so even a non-object is one invalid item.
+    responses = fields.List(fields.Raw(), required=True)
     device_status = fields.Nested(DeviceStatusSchema, load_default=None, allow_none=True)
 
 
@@ -91,7 +93,7 @@ response_schema = ResponseSchema()
 sync_batch_schema = SyncBatchSchema()
 
 
-class ErasureSchema(Schema):
+class ErasureSchema(RequestSchema):
     """A resident's receipt code, to erase what they said."""
 
     receipt = fields.String(required=True, validate=validate.Length(6, 64))

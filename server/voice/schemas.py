@@ -4,10 +4,12 @@ import re
 
 from marshmallow import Schema, fields, validate
 
+from ..validation import RequestSchema
+
 SHA256 = validate.Regexp(re.compile(r"^[0-9a-f]{64}$"), error="String does not match expected pattern.")
 
 
-class VoiceNoteDeclarationSchema(Schema):
+class VoiceNoteDeclarationSchema(RequestSchema):
     """What the client knows about a recording before it uploads it."""
 
     id = fields.UUID(required=True)

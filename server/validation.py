@@ -1,0 +1,36 @@
+"""What every schema that loads client input checks first: text the databases can store."""
+
+from marshmallow import Schema, ValidationError, pre_load
+
+from .errors import N_, ValidationCode
+
+
+class RequestSchema(Schema):
+    """Base of request schemas: refuses NUL characters anywhere in the input (PostgreSQL cannot store them)."""
+
+    @pre_load
+    def refuse_nul_characters(self, data, **_kwargs):
+        path = nul_path(data)
+        if path is not None:
+            raise ValidationError(ValidationCode("invalid_characters",
+                                                 N_("This text contains a character that cannot be stored.")),
+                                  field_name=path or "_schema")
+        return data
+
+
+def nul_path(value) -> str | None:
+    """The dotted path of the first string or key holding a NUL character (``""`` for the top), or ``None``."""
+    stack = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path
+            continue
+        pairs = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        for key, child in pairs:
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                return where
+            stack.append((where, child))
+    return None
