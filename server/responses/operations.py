@@ -188,30 +188,41 @@ def invalid_result(index: int, raw, errors: list) -> ItemResult:
 
 
 def parse_items(items: list) -> tuple[list, list]:
-    """Validate each response on its own: ([(index, data)], [ItemResult for the invalid ones])."""
+    """Validate each response on its own: ([(index, data, content hash)], [ItemResult for the invalid ones]).
+
+    Needs no database, so the sync view runs it before its transaction starts.
+    """
     parsed, failed = [], []
     for index, raw in enumerate(items):
         try:
-            parsed.append((index, response_schema.load(raw)))
+            data = response_schema.load(raw)
         except ValidationError as err:
             failed.append(invalid_result(index, raw, flatten_errors(err.messages)))
+        else:
+            parsed.append((index, data, content_hash(data)))
     return parsed, failed
 
 
 def ingest_batch(items: list, *, device=None) -> list[ItemResult]:
     """Store each new response once; report duplicates, conflicts and invalid items per item."""
-    parsed, results = parse_items(items)
-    versions = load_versions({(d["campaign_id"], d["campaign_version"]) for _, d in parsed})
-    sources = load_sources({d["source"] for _, d in parsed if d["source"]})
-    accepted = []
-    for index, data in parsed:
+    parsed, failed = parse_items(items)
+    return ingest_parsed(parsed, failed, device=device)
+
+
+def ingest_parsed(parsed: list, failed: list, *, device=None) -> list[ItemResult]:
+    """`ingest_batch` for items that `parse_items` has validated already."""
+    versions = load_versions({(d["campaign_id"], d["campaign_version"]) for _, d, _ in parsed})
+    sources = load_sources({d["source"] for _, d, _ in parsed if d["source"]})
+    results, accepted = list(failed), []
+    for item in parsed:
+        index, data, _ = item
         try:
             check_response(data, versions.get((data["campaign_id"], data["campaign_version"])),
                            sources.get(data["source"]), device)
         except ItemInvalid as err:
             results.append(ItemResult(index, str(data["id"]), "invalid", [err.to_error()]))
-            continue
-        accepted.append((index, data, content_hash(data)))
+        else:
+            accepted.append(item)
     results += store_accepted(accepted, versions, sources, device)
     return sorted(results, key=lambda r: r.index)
 
@@ -268,8 +279,9 @@ def items_json(data: dict) -> dict:
 
 
 def bulk_insert(model, rows: list[dict]) -> None:
+    """One executemany (a Core insert: the ORM's bulk insert would split rows by which values are None)."""
     if rows:
-        db.session.execute(insert(model), rows)
+        db.session.execute(insert(model.__table__), rows)
 
 
 def drop_voice_without_consent(response_ids: list) -> None:
