@@ -11,7 +11,6 @@ batch by batch, so both see the same machine load.
 """
 
 import argparse
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -19,100 +18,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import orjson
-import psycopg
 from workload import (
-    ANSWER_COLUMNS,
-    RESPONSE_COLUMNS,
-    batches,
+    SyncView,
     prepare,
+    prepared_batches,
     private_database,
-    raw_rows,
+    raw_writer,
     realistic_responses,
     scratch_folder,
-    sqlite_values,
     table_digest,
 )
-
-from server.util import utcnow
 
 TARGETS = {"sqlite": 0.4, "postgresql": 0.25}
 
 
-class OurPath:
-    """The sync view itself, called in a request context: everything but the HTTP server."""
-
-    def __init__(self, setup):
-        from server.responses.views import sync
-
-        self.view, self.app = sync, setup.app
-        self.headers = {"Authorization": f"Bearer {setup.token}", "Content-Type": "application/json"}
-
-    def send(self, body: bytes) -> list[str]:
-        with self.app.test_request_context("/api/v1/sync", method="POST", headers=self.headers, data=body):
-            reply = self.view()
-            return [r["status"] for r in orjson.loads(reply.get_data())["results"]]
-
-
-class RawSqlite:
-    """`executemany` of precomputed rows, one transaction per batch, with the server's pragmas."""
-
-    def __init__(self, url: str):
-        self.conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-        for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL"):
-            self.conn.execute(f"PRAGMA {pragma}")
-        self.responses_sql = insert_sql("responses", RESPONSE_COLUMNS)
-        self.answers_sql = insert_sql("answers", ANSWER_COLUMNS)
-
-    def send(self, responses: list[tuple], answers: list[tuple]) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
-        self.conn.executemany(self.responses_sql, responses)
-        self.conn.executemany(self.answers_sql, answers)
-        self.conn.execute("COMMIT")
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-class RawCopy:
-    """psycopg 3 `COPY ... FROM STDIN` of precomputed rows, one transaction per batch."""
-
-    def __init__(self, url: str):
-        self.conn = psycopg.connect(url)
-
-    def send(self, responses: list[tuple], answers: list[tuple]) -> None:
-        with self.conn.cursor() as cursor:
-            copy_rows(cursor, "responses", RESPONSE_COLUMNS, responses)
-            copy_rows(cursor, "answers", ANSWER_COLUMNS, answers)
-        self.conn.commit()
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def insert_sql(table: str, columns: tuple) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-
-
-def copy_rows(cursor, table: str, columns: tuple, rows: list[tuple]) -> None:
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def prepared_batches(setup, bodies: list[dict], postgres: bool) -> list[tuple]:
-    """Per batch: (request body for our path, response rows, answer rows for the raw path)."""
-    received = utcnow()
-    work = []
-    for batch in batches(bodies):
-        responses, answers = raw_rows(setup, batch, received)
-        if not postgres:
-            responses, answers = sqlite_values(responses), sqlite_values(answers)
-        work.append((orjson.dumps({"responses": batch}), responses, answers))
-    return work
-
-
-def run(work: list[tuple], ours: OurPath, raw) -> tuple[float, float]:
+def run(work: list[tuple], ours: SyncView, raw) -> tuple[float, float]:
     """Alternate raw and our batches; the first batch warms both up and is not counted."""
     ours_seconds = raw_seconds = 0.0
     for number, (body, responses, answers) in enumerate(work):
@@ -141,9 +61,9 @@ def main() -> int:
         with private_database(args.postgres, folder, "raw", template=url) as raw_url:
             bodies = realistic_responses(setup, args.count + 100)
             work = prepared_batches(setup, bodies, args.postgres)
-            raw = RawCopy(raw_url) if args.postgres else RawSqlite(raw_url)
+            raw = raw_writer(args.postgres, raw_url)
             try:
-                ours_seconds, raw_seconds = run(work, OurPath(setup), raw)
+                ours_seconds, raw_seconds = run(work, SyncView(setup), raw)
             finally:
                 raw.close()
             ours_digest, raw_digest = table_digest(url), table_digest(raw_url)

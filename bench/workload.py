@@ -7,6 +7,7 @@ import contextlib
 import os
 import random
 import shutil
+import sqlite3
 import statistics
 import tempfile
 import uuid
@@ -15,13 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import orjson
 import psycopg
 
 from server import create_app
 from server.extensions import db
 from server.responses.operations import content_hash
 from server.responses.schemas import response_schema
-from server.util import sha256_hex
+from server.util import sha256_hex, utcnow
 
 REPO = Path(__file__).resolve().parent.parent
 #: The shared PostgreSQL server; each run makes (and drops) its own databases on it.
@@ -44,15 +46,22 @@ CODE = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 @dataclass
 class Setup:
-    """A migrated database with the demo campaign and one enrolled device."""
+    """A migrated database with the demo campaign and enrolled devices."""
 
     url: str
     app: object
     campaign_id: uuid.UUID
-    device_id: uuid.UUID
-    token: str
+    devices: list  # (device id, bearer token) per enrolled device
     source_ids: dict  # public code -> database id
     door_code: str  # the door-to-door team's source code
+
+    @property
+    def device_id(self) -> uuid.UUID:
+        return self.devices[0][0]
+
+    @property
+    def token(self) -> str:
+        return self.devices[0][1]
 
 
 def median(values: list) -> float:
@@ -93,8 +102,8 @@ def private_database(postgres: bool, folder: Path, name: str, template: str | No
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-def prepare(url: str, folder: Path) -> Setup:
-    """Migrate `url`, create the demo campaign and enrol a device, through the application's own code."""
+def prepare(url: str, folder: Path, devices: int = 1) -> Setup:
+    """Migrate `url`, create the demo campaign and enrol devices, through the application's own code."""
     from flask_migrate import upgrade
 
     from server.campaigns.models import Source
@@ -106,10 +115,11 @@ def prepare(url: str, folder: Path) -> Setup:
     with app.app_context():
         upgrade()
         team, campaign = ensure_demo()
-        device, token = enrol_device(make_enrolment_code(team, "Bench phone"))
+        enrolled = [enrol_device(make_enrolment_code(team, f"Bench phone {n}")) for n in range(devices)]
         sources = db.session.query(Source).filter_by(campaign_id=campaign.id).all()
         door_code = next(s.code for s in sources if s.kind == "door_to_door")
-        setup = Setup(url, app, campaign.id, device.id, token, {s.code: s.id for s in sources}, door_code)
+        setup = Setup(url, app, campaign.id, [(device.id, token) for device, token in enrolled],
+                      {s.code: s.id for s in sources}, door_code)
         db.session.commit()
         db.engine.dispose()
     return setup
@@ -172,8 +182,10 @@ def batches(items: list, size: int = BATCH) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def raw_rows(setup: Setup, bodies: list[dict], received_at: datetime) -> tuple[list[tuple], list[tuple]]:
+def raw_rows(setup: Setup, bodies: list[dict], received_at: datetime,
+             device_id: uuid.UUID | None = None) -> tuple[list[tuple], list[tuple]]:
     """The response and answer rows the server stores for `bodies`, computed in advance (hashes included)."""
+    device_id = device_id or setup.device_id
     questions = {"plekken": "many", "missen": "choice", "veilig": "choice", "wonen": "number",
                  "jaren": "number", "idee": "text"}
     responses, answers = [], []
@@ -181,7 +193,7 @@ def raw_rows(setup: Setup, bodies: list[dict], received_at: datetime) -> tuple[l
         data = response_schema.load(body)
         receipt = sha256_hex(data["receipt"].upper()) if data["receipt"] else None
         responses.append((data["id"], data["campaign_id"], data["campaign_version"], data["language"],
-                          data["channel"], setup.source_ids.get(data["source"]), setup.device_id,
+                          data["channel"], setup.source_ids.get(data["source"]), device_id,
                           data["collected_at"].astimezone(UTC), received_at, True, data["consent"]["audio"],
                           data["meta"]["buurt"], data["meta"]["age_bracket"], receipt, content_hash(data),
                           "new"))
@@ -226,3 +238,81 @@ def table_digest(url: str) -> tuple[int, int, str]:
     digest = sha256_hex(repr([(str(uuid.UUID(str(r[0]))), r[1]) for r in responses])
                         + repr([(str(uuid.UUID(str(a[0]))), *a[1:]) for a in answers]))
     return len(responses), len(answers), digest
+
+
+class SyncView:
+    """The sync view itself, called in a request context: everything but the HTTP server."""
+
+    def __init__(self, setup):
+        from server.responses.views import sync
+
+        self.view, self.app = sync, setup.app
+        self.headers = {"Authorization": f"Bearer {setup.token}", "Content-Type": "application/json"}
+
+    def send(self, body: bytes) -> list[str]:
+        with self.app.test_request_context("/api/v1/sync", method="POST", headers=self.headers, data=body):
+            reply = self.view()
+            return [r["status"] for r in orjson.loads(reply.get_data())["results"]]
+
+
+class RawSqlite:
+    """`executemany` of precomputed rows, one transaction per batch, with the server's pragmas."""
+
+    def __init__(self, url: str):
+        self.conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL"):
+            self.conn.execute(f"PRAGMA {pragma}")
+        self.responses_sql = insert_sql("responses", RESPONSE_COLUMNS)
+        self.answers_sql = insert_sql("answers", ANSWER_COLUMNS)
+
+    def send(self, responses: list[tuple], answers: list[tuple]) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.executemany(self.responses_sql, responses)
+        self.conn.executemany(self.answers_sql, answers)
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class RawCopy:
+    """psycopg 3 `COPY ... FROM STDIN` of precomputed rows, one transaction per batch."""
+
+    def __init__(self, url: str):
+        self.conn = psycopg.connect(url)
+
+    def send(self, responses: list[tuple], answers: list[tuple]) -> None:
+        with self.conn.cursor() as cursor:
+            copy_rows(cursor, "responses", RESPONSE_COLUMNS, responses)
+            copy_rows(cursor, "answers", ANSWER_COLUMNS, answers)
+        self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def insert_sql(table: str, columns: tuple) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+def copy_rows(cursor, table: str, columns: tuple, rows: list[tuple]) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def prepared_batches(setup, bodies: list[dict], postgres: bool, device_id=None) -> list[tuple]:
+    """Per batch: (request body for our path, response rows, answer rows for the raw path)."""
+    received = utcnow()
+    work = []
+    for batch in batches(bodies):
+        responses, answers = raw_rows(setup, batch, received, device_id)
+        if not postgres:
+            responses, answers = sqlite_values(responses), sqlite_values(answers)
+        work.append((orjson.dumps({"responses": batch}), responses, answers))
+    return work
+
+
+def raw_writer(postgres: bool, url: str):
+    """The raw limit's writer for this backend: COPY on PostgreSQL, executemany on SQLite."""
+    return RawCopy(url) if postgres else RawSqlite(url)
