@@ -14,6 +14,7 @@ once by two writer processes side by side (as many as the server has workers); t
 """
 
 import argparse
+import gc
 import http.client
 import multiprocessing
 import os
@@ -206,6 +207,8 @@ def serve_and_send(args, folder: Path, url: str, setup, work: list):
                    for (_, token), batches in zip(setup.devices, work, strict=True)]
         for client in clients:
             client.start()
+        gc.collect()
+        gc.freeze()  # the clients' prepared batches need no garbage collection
         barrier.wait()
         start = time.perf_counter()
         for client in clients:

@@ -49,7 +49,8 @@ def store_with_retry(batch: dict, device):
     """Store a parsed batch and commit; look again if a concurrent request stored one of its ids first."""
     for attempt in range(SYNC_ATTEMPTS):
         try:
-            results = ingest_parsed(batch["parsed"], batch["failed"], device=device)
+            with db.session.no_autoflush:  # the device's last-seen time goes out with its sync status
+                results = ingest_parsed(batch["parsed"], batch["failed"], device=device)
             if device is not None:
                 record_device_status(device, batch["device_status"])
             db.session.commit()
