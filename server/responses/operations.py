@@ -6,6 +6,7 @@ from functools import lru_cache
 from marshmallow import ValidationError
 from sqlalchemy import delete, insert, select, tuple_
 
+from ..bulk import insert_rows
 from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..errors import N_, flatten_errors
 from ..extensions import db
@@ -161,17 +162,24 @@ def valid_value(question: dict, choices: frozenset, value) -> bool:
     return False  # voice questions are answered by voice notes only
 
 
-def answer_rows(response_id, question: dict, value) -> list[dict]:
-    row = {"response_id": response_id, "question_key": question["key"],
-           "choice_key": None, "number": None, "text": None}
-    kind = question["type"]
+#: The columns of the rows that `response_row` and `answer_rows` make, in order.
+RESPONSE_COLUMNS = ("id", "campaign_id", "campaign_version", "language", "channel", "source_id", "device_id",
+                    "collected_at", "received_at", "consent_answers", "consent_audio", "buurt", "age_bracket",
+                    "receipt_hash", "content_hash", "review_state")
+ANSWER_COLUMNS = ("response_id", "question_key", "choice_key", "number", "text")
+CONSENT_AUDIO = RESPONSE_COLUMNS.index("consent_audio")
+
+
+def answer_rows(response_id, question: dict, value) -> list[tuple]:
+    """The answer rows for one answer: one per chosen choice, else one holding the choice, number or text."""
+    key, kind = question["key"], question["type"]
     if kind == "multiple_choice":
-        return [{**row, "choice_key": v} for v in value]
+        return [(response_id, key, choice, None, None) for choice in value]
     if kind in ("single_choice", "yes_no"):
-        return [{**row, "choice_key": value}]
+        return [(response_id, key, value, None, None)]
     if kind in ("smiley", "number"):
-        return [{**row, "number": value}]
-    return [{**row, "text": value.strip()}]
+        return [(response_id, key, None, value, None)]
+    return [(response_id, key, None, None, value.strip())]
 
 
 def content_hash(data: dict) -> str:
@@ -188,30 +196,41 @@ def invalid_result(index: int, raw, errors: list) -> ItemResult:
 
 
 def parse_items(items: list) -> tuple[list, list]:
-    """Validate each response on its own: ([(index, data)], [ItemResult for the invalid ones])."""
+    """Validate each response on its own: ([(index, data, content hash)], [ItemResult for the invalid ones]).
+
+    Needs no database, so the sync view runs it before its transaction starts.
+    """
     parsed, failed = [], []
     for index, raw in enumerate(items):
         try:
-            parsed.append((index, response_schema.load(raw)))
+            data = response_schema.load(raw)
         except ValidationError as err:
             failed.append(invalid_result(index, raw, flatten_errors(err.messages)))
+        else:
+            parsed.append((index, data, content_hash(data)))
     return parsed, failed
 
 
 def ingest_batch(items: list, *, device=None) -> list[ItemResult]:
     """Store each new response once; report duplicates, conflicts and invalid items per item."""
-    parsed, results = parse_items(items)
-    versions = load_versions({(d["campaign_id"], d["campaign_version"]) for _, d in parsed})
-    sources = load_sources({d["source"] for _, d in parsed if d["source"]})
-    accepted = []
-    for index, data in parsed:
+    parsed, failed = parse_items(items)
+    return ingest_parsed(parsed, failed, device=device)
+
+
+def ingest_parsed(parsed: list, failed: list, *, device=None) -> list[ItemResult]:
+    """`ingest_batch` for items that `parse_items` has validated already."""
+    versions = load_versions({(d["campaign_id"], d["campaign_version"]) for _, d, _ in parsed})
+    sources = load_sources({d["source"] for _, d, _ in parsed if d["source"]})
+    results, accepted = list(failed), []
+    for item in parsed:
+        index, data, _ = item
         try:
             check_response(data, versions.get((data["campaign_id"], data["campaign_version"])),
                            sources.get(data["source"]), device)
         except ItemInvalid as err:
             results.append(ItemResult(index, str(data["id"]), "invalid", [err.to_error()]))
-            continue
-        accepted.append((index, data, content_hash(data)))
+        else:
+            accepted.append(item)
     results += store_accepted(accepted, versions, sources, device)
     return sorted(results, key=lambda r: r.index)
 
@@ -240,24 +259,21 @@ def store_accepted(accepted: list, versions: dict, sources: dict, device) -> lis
             results.append(ItemResult(index, str(data["id"]), "conflict", [ItemInvalid(
                 "conflict", N_("A different response with this id is already stored; it was kept."),
                 "id").to_error()]))
-    bulk_insert(Response, responses)
-    bulk_insert(Answer, answers)
-    bulk_insert(SyncConflict, conflicts)
-    drop_voice_without_consent([r["id"] for r in responses if not r["consent_audio"]])
+    insert_rows(Response.__table__, RESPONSE_COLUMNS, responses)
+    insert_rows(Answer.__table__, ANSWER_COLUMNS, answers)
+    if conflicts:
+        db.session.execute(insert(SyncConflict.__table__), conflicts)
+    drop_voice_without_consent([row[0] for row in responses if not row[CONSENT_AUDIO]])
     return results
 
 
-def response_row(data: dict, digest: str, source: Source | None, device, now) -> dict:
-    return {
-        "id": data["id"], "campaign_id": data["campaign_id"], "campaign_version": data["campaign_version"],
-        "language": data["language"], "channel": data["channel"],
-        "source_id": source.id if source else None, "device_id": device.id if device else None,
-        "collected_at": data["collected_at"], "received_at": now,
-        "consent_answers": data["consent"]["answers"], "consent_audio": data["consent"]["audio"],
-        "buurt": data["meta"]["buurt"], "age_bracket": data["meta"]["age_bracket"],
-        "receipt_hash": sha256_hex(data["receipt"].upper()) if data["receipt"] else None,
-        "content_hash": digest, "review_state": "new",
-    }
+def response_row(data: dict, digest: str, source: Source | None, device, now) -> tuple:
+    """The response's row, in the order of `RESPONSE_COLUMNS`."""
+    return (data["id"], data["campaign_id"], data["campaign_version"], data["language"], data["channel"],
+            source.id if source else None, device.id if device else None, data["collected_at"], now,
+            data["consent"]["answers"], data["consent"]["audio"], data["meta"]["buurt"],
+            data["meta"]["age_bracket"], sha256_hex(data["receipt"].upper()) if data["receipt"] else None,
+            digest, "new")
 
 
 def items_json(data: dict) -> dict:
@@ -265,11 +281,6 @@ def items_json(data: dict) -> dict:
     import orjson
 
     return orjson.loads(orjson.dumps(data, default=str))
-
-
-def bulk_insert(model, rows: list[dict]) -> None:
-    if rows:
-        db.session.execute(insert(model), rows)
 
 
 def drop_voice_without_consent(response_ids: list) -> None:

@@ -1,5 +1,6 @@
 """What a device sends to `/api/v1/sync`, and what it gets back."""
 
+import uuid
 from datetime import UTC
 
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -8,6 +9,12 @@ from ..validation import RequestSchema
 from .models import AGE_BRACKETS, CHANNELS
 
 SYNC_STATUSES = ("created", "duplicate", "conflict", "invalid")
+MAX_ANSWERS = 100
+MAX_VOICE_NOTES = 60
+CONSENT_KEYS = {"answers", "audio"}
+META_KEYS = {"buurt", "age_bracket"}
+ANSWER_KEYS = {"question", "value"}
+VOICE_REF_KEYS = {"id", "question"}
 
 
 class ConsentSchema(Schema):
@@ -33,6 +40,82 @@ class VoiceRefSchema(Schema):
     question = fields.String(required=True, validate=validate.Length(1, 64))
 
 
+NOT_PLAIN = object()
+
+
+class FastPathField(fields.Field):
+    """A nested field that loads plain, well-formed input in one step and hands anything else to `full`.
+
+    `plain(value)` returns what `full` would load, or `NOT_PLAIN`; then `full`, the ordinary marshmallow
+    field, validates the value and words the errors. A sync batch holds hundreds of small nested objects,
+    and marshmallow's per-object overhead was most of the time a batch took.
+    """
+
+    def __init__(self, full: fields.Field, plain, **kwargs):
+        super().__init__(**kwargs)
+        self.full, self.plain = full, plain
+
+    def _bind_to_schema(self, field_name, parent) -> None:
+        super()._bind_to_schema(field_name, parent)
+        self.full._bind_to_schema(field_name, self)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        loaded = self.plain(value)
+        return self.full.deserialize(value, attr, data, **kwargs) if loaded is NOT_PLAIN else loaded
+
+
+def plain_consent(value):
+    """``{"answers": bool, "audio": bool}`` as sent, or `NOT_PLAIN`."""
+    if type(value) is dict and value.keys() == CONSENT_KEYS \
+            and type(value["answers"]) is bool and type(value["audio"]) is bool:
+        return {"answers": value["answers"], "audio": value["audio"]}
+    return NOT_PLAIN
+
+
+def plain_meta(value):
+    """Known buurt and age bracket strings (or nulls, or nothing), or `NOT_PLAIN`."""
+    if type(value) is not dict or not value.keys() <= META_KEYS:
+        return NOT_PLAIN
+    buurt, age_bracket = value.get("buurt"), value.get("age_bracket")
+    if (buurt is None or (type(buurt) is str and 1 <= len(buurt) <= 100)) \
+            and (age_bracket is None or (type(age_bracket) is str and age_bracket in AGE_BRACKETS)):
+        return {"buurt": buurt, "age_bracket": age_bracket}
+    return NOT_PLAIN
+
+
+def plain_answers(value):
+    """At most 100 ``{"question": str, "value": non-null}`` objects, or `NOT_PLAIN`."""
+    if type(value) is not list or len(value) > MAX_ANSWERS:
+        return NOT_PLAIN
+    loaded = []
+    for item in value:
+        if type(item) is not dict or item.keys() != ANSWER_KEYS:
+            return NOT_PLAIN
+        question, answer = item["question"], item["value"]
+        if type(question) is not str or not 1 <= len(question) <= 64 or answer is None:
+            return NOT_PLAIN
+        loaded.append({"question": question, "value": answer})
+    return loaded
+
+
+def plain_voice_refs(value):
+    """At most 60 ``{"id": UUID string, "question": str}`` objects, or `NOT_PLAIN`."""
+    if type(value) is not list or len(value) > MAX_VOICE_NOTES:
+        return NOT_PLAIN
+    loaded = []
+    for item in value:
+        if type(item) is not dict or item.keys() != VOICE_REF_KEYS:
+            return NOT_PLAIN
+        note_id, question = item["id"], item["question"]
+        if type(note_id) is not str or type(question) is not str or not 1 <= len(question) <= 64:
+            return NOT_PLAIN
+        try:
+            loaded.append({"id": uuid.UUID(note_id), "question": question})
+        except ValueError:
+            return NOT_PLAIN
+    return loaded
+
+
 class ResponseSchema(RequestSchema):
     """One response as the device recorded it; the id is made on the device (UUIDv7)."""
 
@@ -44,10 +127,15 @@ class ResponseSchema(RequestSchema):
     #: The flyer's public code; required for anonymous visitors.
     source = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 16))
     collected_at = fields.AwareDateTime(required=True, default_timezone=UTC)
-    consent = fields.Nested(ConsentSchema, required=True)
-    meta = fields.Nested(MetaSchema, load_default=lambda: {"buurt": None, "age_bracket": None})
-    answers = fields.List(fields.Nested(AnswerSchema), required=True, validate=validate.Length(max=100))
-    voice_notes = fields.List(fields.Nested(VoiceRefSchema), load_default=list, validate=validate.Length(max=60))
+    consent = FastPathField(fields.Nested(ConsentSchema), plain_consent, required=True)
+    meta = FastPathField(fields.Nested(MetaSchema), plain_meta,
+                         load_default=lambda: {"buurt": None, "age_bracket": None})
+    answers = FastPathField(
+        fields.List(fields.Nested(AnswerSchema), validate=validate.Length(max=MAX_ANSWERS)),
+        plain_answers, required=True)
+    voice_notes = FastPathField(
+        fields.List(fields.Nested(VoiceRefSchema), validate=validate.Length(max=MAX_VOICE_NOTES)),
+        plain_voice_refs, load_default=list)
     #: The receipt code shown to the resident, for erasure later; only its hash is kept.
     receipt = fields.String(load_default=None, allow_none=True, validate=validate.Length(6, 64))
 

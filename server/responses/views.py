@@ -9,7 +9,7 @@ from ..devices.operations import record_device_status
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..util import utcnow
-from .operations import erase_by_receipt, ingest_batch
+from .operations import erase_by_receipt, ingest_parsed, parse_items
 from .schemas import ErasureSchema, sync_batch_schema
 
 responses_blueprint = Blueprint("responses", __name__, url_prefix="/v1")
@@ -21,20 +21,36 @@ SYNC_ATTEMPTS = 3
 @anonymous_rate_limit
 def sync():
     """Store a batch of responses; each item is created, duplicate, conflict or invalid."""
+    try:
+        batch = parse_batch()
+    except ApiError:
+        optional_device()  # an unknown token is answered with 401 first, whatever the body
+        raise
     device = optional_device()
+    results = store_with_retry(batch, device)
+    return jsonify({"results": [r.to_dict() for r in results], "server_time": utcnow().isoformat()})
+
+
+def parse_batch() -> dict:
+    """The request's batch with every response validated; no database work, so no lock is held meanwhile.
+
+    :raise ApiError 415/400/422/413: not JSON, malformed, invalid, or more responses than allowed.
+    """
     batch = load_json(sync_batch_schema)
     limit = current_app.config["SYNC_MAX_BATCH"]
     if len(batch["responses"]) > limit:
         raise ApiError(413, "batch_too_large", N_("Send at most {limit} responses at once."),
                        field="responses", limit=limit)
-    results = store_with_retry(batch, device)
-    return jsonify({"results": [r.to_dict() for r in results], "server_time": utcnow().isoformat()})
+    batch["parsed"], batch["failed"] = parse_items(batch["responses"])
+    return batch
 
 
 def store_with_retry(batch: dict, device):
+    """Store a parsed batch and commit; look again if a concurrent request stored one of its ids first."""
     for attempt in range(SYNC_ATTEMPTS):
         try:
-            results = ingest_batch(batch["responses"], device=device)
+            with db.session.no_autoflush:  # the device's last-seen time goes out with its sync status
+                results = ingest_parsed(batch["parsed"], batch["failed"], device=device)
             if device is not None:
                 record_device_status(device, batch["device_status"])
             db.session.commit()

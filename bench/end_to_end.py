@@ -1,0 +1,253 @@
+"""End to end: the production server (gunicorn, 2 workers) taking batches of 100 from 8 concurrent devices.
+
+The server is `wijkstem serve --workers 2` on a free local port, against a fresh database. Eight client
+threads, each an enrolled device with its own token and its own responses, send batches of 100 over one
+keep-alive HTTP connection each, as fast as the server answers, and time every request. The run is bounded:
+a fixed number of batches per client (after one warm-up batch each) and a deadline.
+
+The raw limit, measured in the same run just before the server starts: the same response and answer rows,
+in the same batches of 100 with one commit each, written straight through the driver (`sqlite3`
+`executemany`, or psycopg 3 `COPY` on PostgreSQL) into copies of the same database, once by one writer and
+once by two writer processes side by side (as many as the server has workers); the faster is the limit.
+
+    python bench/end_to_end.py [--postgres] [--batches 50] [--clients 8] [--workers 2]
+"""
+
+import argparse
+import gc
+import http.client
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import orjson
+from workload import (
+    BATCH,
+    REPO,
+    percentile,
+    prepare,
+    prepared_batches,
+    private_database,
+    raw_writer,
+    realistic_responses,
+    scratch_folder,
+    table_digest,
+)
+
+TARGET_RATIO = 0.3
+TARGET_P99_MS = 150
+DEADLINE_SECONDS = 300
+
+
+class Client(threading.Thread):
+    """One device sending its batches over one keep-alive connection and timing each request."""
+
+    def __init__(self, port: int, token: str, bodies: list[bytes], barrier: threading.Barrier):
+        super().__init__(daemon=True)
+        self.port, self.bodies, self.barrier = port, bodies, barrier
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.latencies, self.connections, self.failures = [], 0, []
+
+    def run(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        self.send(connection, self.bodies[0])  # warm-up, not timed
+        self.latencies.clear()
+        self.barrier.wait()  # all clients start the timed part together
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        for body in self.bodies[1:]:
+            if time.monotonic() > deadline:
+                self.failures.append("deadline reached")
+                break
+            self.send(connection, body)
+        connection.close()
+
+    def send(self, connection: http.client.HTTPConnection, body: bytes) -> None:
+        if connection.sock is None:
+            self.connections += 1
+        start = time.perf_counter()
+        connection.request("POST", "/api/v1/sync", body=body, headers=self.headers)
+        reply = connection.getresponse()
+        payload = reply.read()
+        self.latencies.append(time.perf_counter() - start)
+        if reply.status != 200:
+            self.failures.append(f"HTTP {reply.status}: {payload[:200]!r}")
+            return
+        statuses = {item["status"] for item in orjson.loads(payload)["results"]}
+        if statuses != {"created"}:
+            self.failures.append(f"statuses {sorted(statuses)}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(url: str, port: int, workers: int, folder: Path) -> subprocess.Popen:
+    """`wijkstem serve` (the console script's own entry point) in its own process group."""
+    env = {**os.environ, "DATABASE_URL": url, "WIJKSTEM_SECRET_KEY": "bench-secret",
+           "WIJKSTEM_MEDIA_DIR": str(folder / "media")}
+    log = open(folder / "server.log", "wb")  # noqa: SIM115  (closed when the server stops)
+    return subprocess.Popen(
+        [sys.executable, "-c", "from server.cli import main; main()", "serve",
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_until_ready(server: subprocess.Popen, port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/api/openapi.json")
+            if connection.getresponse().status == 200:
+                connection.close()
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the server did not start in time")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGTERM to gunicorn's master (a graceful stop); SIGKILL to its process group if it hangs."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def raw_rate(postgres: bool, url: str, work: list[list[tuple]], writers: int) -> float:
+    """Responses per second that `writers` processes reach writing `work` (one list of batches each)."""
+    context = multiprocessing.get_context("fork")
+    ready, go = context.Barrier(writers + 1), context.Event()
+    processes = [context.Process(target=raw_worker, args=(postgres, url, share, ready, go)) for share in work]
+    for process in processes:
+        process.start()
+    ready.wait()
+    start = time.perf_counter()
+    go.set()
+    for process in processes:
+        process.join()
+    seconds = time.perf_counter() - start
+    if any(process.exitcode for process in processes):
+        raise SystemExit("a raw writer failed")
+    return sum(len(batch[0]) for share in work for batch in share) / seconds
+
+
+def raw_worker(postgres: bool, url: str, batches: list[tuple], ready, go) -> None:
+    writer = raw_writer(postgres, url)
+    ready.wait()
+    go.wait()
+    for responses, answers in batches:
+        writer.send(responses, answers)
+    writer.close()
+
+
+def split(items: list, parts: int) -> list[list]:
+    return [items[i::parts] for i in range(parts)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", action="store_true", help="use PostgreSQL (COPY as the raw limit)")
+    parser.add_argument("--batches", type=int, default=50, help="timed batches per client")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with scratch_folder() as folder, private_database(args.postgres, folder, "e2e") as url:
+        setup = prepare(url, folder, devices=args.clients)
+        work = client_work(setup, args)
+        raw = measure_raw(args, folder, url, work)
+        clients, seconds = serve_and_send(args, folder, url, setup, work)
+        stored = table_digest(url)[0]
+    expected = (args.batches + 1) * BATCH * args.clients
+    return report(args, clients, seconds, raw, stored, expected)
+
+
+def client_work(setup, args) -> list[list[tuple]]:
+    """Per client: its batches as (request body, response rows, answer rows), the first one for warm-up."""
+    per_client = (args.batches + 1) * BATCH
+    return [prepared_batches(setup, realistic_responses(setup, per_client, seed=client), args.postgres,
+                             device_id=setup.devices[client][0])
+            for client in range(args.clients)]
+
+
+def measure_raw(args, folder: Path, url: str, work: list) -> dict:
+    """Raw rows per second with one writer and with as many writers as workers, on copies of the database."""
+    timed = [[(responses, answers) for _, responses, answers in batches[1:]] for batches in work]
+    flat = [batch for batches in timed for batch in batches]
+    rates = {}
+    for writers in sorted({1, args.workers}):
+        with private_database(args.postgres, folder, f"raw{writers}", template=url) as raw_url:
+            rates[writers] = raw_rate(args.postgres, raw_url, split(flat, writers), writers)
+    return rates
+
+
+def serve_and_send(args, folder: Path, url: str, setup, work: list):
+    port = free_port()
+    server = start_server(url, port, args.workers, folder)
+    try:
+        wait_until_ready(server, port)
+        barrier = threading.Barrier(args.clients + 1, timeout=120)
+        clients = [Client(port, token, [body for body, _, _ in batches], barrier)
+                   for (_, token), batches in zip(setup.devices, work, strict=True)]
+        for client in clients:
+            client.start()
+        gc.collect()
+        gc.freeze()  # the clients' prepared batches need no garbage collection
+        barrier.wait()
+        start = time.perf_counter()
+        for client in clients:
+            client.join(DEADLINE_SECONDS + 60)
+        seconds = time.perf_counter() - start
+    finally:
+        stop_server(server)
+        if os.environ.get("WIJKSTEM_BENCH_LOG"):
+            Path(os.environ["WIJKSTEM_BENCH_LOG"]).write_bytes((folder / "server.log").read_bytes())
+    return clients, seconds
+
+
+def report(args, clients, seconds, raw: dict, stored: int, expected: int) -> int:
+    backend = "postgresql" if args.postgres else "sqlite"
+    latencies = [latency for client in clients for latency in client.latencies]
+    failures = [failure for client in clients for failure in client.failures]
+    requests = len(latencies)
+    rate = requests * BATCH / seconds
+    best_raw = max(raw.values())
+    ratio = rate / best_raw
+    p50, p95, p99 = (percentile(latencies, f) * 1000 for f in (0.5, 0.95, 0.99))
+    connections = sum(client.connections for client in clients)
+    print(f"end to end on {backend}: {args.workers} gunicorn workers, {args.clients} clients, "
+          f"{requests} timed batches of {BATCH} over {connections} connections")
+    print(f"  server:   {rate:9.0f} responses/s  ({requests / seconds:.1f} batches/s, {seconds:.2f} s)")
+    print(f"  latency:  p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms  "
+          f"max {max(latencies) * 1000:.1f} ms")
+    for writers, value in sorted(raw.items()):
+        print(f"  raw, {writers} writer{'s' if writers > 1 else ''}: {value:9.0f} responses/s")
+    print(f"  stored {stored} of {expected} responses; {len(failures)} failed requests")
+    ratio_met, latency_met = ratio >= TARGET_RATIO, p99 <= TARGET_P99_MS
+    print(f"  ratio {ratio:.2f} (target >= {TARGET_RATIO}): {'met' if ratio_met else 'MISSED'}; "
+          f"p99 {p99:.1f} ms (target <= {TARGET_P99_MS} ms): {'met' if latency_met else 'MISSED'}")
+    for failure in failures[:5]:
+        print(f"  failure: {failure}")
+    if failures or stored != expected:
+        return 2
+    return 0 if ratio_met and latency_met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

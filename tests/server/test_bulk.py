@@ -1,0 +1,69 @@
+"""Bulk inserts through the driver store what the ORM stores, and fail as SQLAlchemy fails."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server.bulk import insert_rows
+from server.extensions import db
+from server.responses.models import Answer, Response
+from server.responses.operations import ANSWER_COLUMNS, RESPONSE_COLUMNS
+from server.util import uuid7
+
+
+def response_values(campaign, **changes) -> dict:
+    values = {
+        "id": uuid7(), "campaign_id": campaign.id, "campaign_version": 1, "language": "tr",
+        "channel": "door_to_door", "source_id": None, "device_id": None,
+        "collected_at": datetime(2026, 11, 28, 10, 15, 0, 123456, tzinfo=timezone(timedelta(hours=1))),
+        "received_at": datetime(2026, 11, 28, 12, 0, tzinfo=UTC), "consent_answers": True,
+        "consent_audio": False, "buurt": "Zuid", "age_bracket": None, "receipt_hash": None,
+        "content_hash": "ab" * 32, "review_state": "new",
+    }
+    return {**values, **changes}
+
+
+def as_row(values: dict) -> tuple:
+    return tuple(values[column] for column in RESPONSE_COLUMNS)
+
+
+def test_rows_read_back_as_the_orm_wrote_them(campaign):
+    values = response_values(campaign)
+    insert_rows(Response.__table__, RESPONSE_COLUMNS, [as_row(values)])
+    insert_rows(Answer.__table__, ANSWER_COLUMNS, [(values["id"], "plekken", "park", None, None),
+                                                   (values["id"], "jaren", None, 12, None),
+                                                   (values["id"], "idee", None, None, "Meer groen 🌳")])
+    db.session.commit()
+    db.session.expunge_all()
+    stored = db.session.get(Response, values["id"])
+    assert {column: getattr(stored, column) for column in RESPONSE_COLUMNS} == values
+    assert stored.collected_at.tzinfo is not None
+    answers = db.session.execute(select(Answer.question_key, Answer.choice_key, Answer.number, Answer.text)
+                                 .where(Answer.response_id == values["id"]).order_by(Answer.id)).all()
+    assert [tuple(a) for a in answers] == [("plekken", "park", None, None), ("jaren", None, 12, None),
+                                           ("idee", None, None, "Meer groen 🌳")]
+
+
+def test_a_stored_key_raises_sqlalchemys_integrity_error_and_the_session_recovers(campaign):
+    values = response_values(campaign)
+    insert_rows(Response.__table__, RESPONSE_COLUMNS, [as_row(values)])
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        insert_rows(Response.__table__, RESPONSE_COLUMNS,
+                    [as_row(response_values(campaign)), as_row({**values, "language": "nl"})])
+    db.session.rollback()
+    assert db.session.scalars(select(Response.language)).all() == ["tr"]
+
+
+def test_an_unknown_campaign_is_refused_by_the_foreign_key(campaign):
+    with pytest.raises(IntegrityError):
+        insert_rows(Response.__table__, RESPONSE_COLUMNS,
+                    [as_row(response_values(campaign, campaign_id=uuid7()))])
+    db.session.rollback()
+
+
+def test_no_rows_is_no_statement(campaign):
+    insert_rows(Response.__table__, RESPONSE_COLUMNS, [])
+    assert db.session.scalars(select(Response.id)).all() == []
