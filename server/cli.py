@@ -129,6 +129,8 @@ def run_gunicorn(bind: str, workers: int) -> None:
                                "accesslog": "-", "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
                                "limit_request_line": 8190}.items():
                 self.cfg.set(key, value)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: one socket per user, not ours
+                self.cfg.set("control_socket_disable", True)
 
         def load(self):
             from . import create_app

@@ -4,8 +4,18 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
+from .campaigns.schemas import CampaignDocumentSchema, CampaignListSchema, SourceDocumentSchema
 from .devices.schemas import DeviceSchema, EnrolReplySchema, EnrolRequestSchema
-from .responses.schemas import ErasureSchema, ResponseSchema, SyncBatchSchema, SyncReplySchema
+from .responses.schemas import (
+    ErasureReplySchema,
+    ErasureSchema,
+    ItemErrorSchema,
+    ResponseSchema,
+    SyncBatchSchema,
+    SyncReplySchema,
+    SyncResultSchema,
+)
+from .voice.audio import ACCEPTED_CONTENT_TYPES
 from .voice.schemas import VoiceNoteDeclarationSchema, VoiceNoteStateSchema
 
 
@@ -16,116 +26,236 @@ class ErrorDetailSchema(Schema):
 
 
 class ErrorBodySchema(Schema):
+    #: Stable, machine-readable; the message is in the request's language and may change.
     code = fields.String(required=True)
     message = fields.String(required=True)
     field = fields.String()
     details = fields.List(fields.Nested(ErrorDetailSchema))
+    #: `batch_too_large` tells its limit, `offset_mismatch` the server's offset.
+    limit = fields.Integer()
+    offset = fields.Integer()
 
 
 class ErrorSchema(Schema):
     error = fields.Nested(ErrorBodySchema, required=True)
 
 
+#: Nested schemas come before those that nest them, so each is registered once, under its own name.
+SCHEMAS = {"EnrolRequest": EnrolRequestSchema, "EnrolReply": EnrolReplySchema, "Device": DeviceSchema,
+           "Campaign": CampaignDocumentSchema, "CampaignList": CampaignListSchema,
+           "SourceDocument": SourceDocumentSchema, "Response": ResponseSchema, "SyncBatch": SyncBatchSchema,
+           "SyncReply": SyncReplySchema, "Erasure": ErasureSchema, "ErasureReply": ErasureReplySchema,
+           "VoiceNoteDeclaration": VoiceNoteDeclarationSchema, "VoiceNoteState": VoiceNoteStateSchema,
+           "Error": ErrorSchema}
+
+
+def reply_schemas() -> tuple:
+    """Schemas of what the server sends (they may echo a client's text, e.g. a field path)."""
+    return (ErrorSchema, ErrorBodySchema, ErrorDetailSchema, EnrolReplySchema, DeviceSchema, SyncReplySchema,
+            SyncResultSchema, ItemErrorSchema, VoiceNoteStateSchema)
+
+
+# --- building blocks ------------------------------------------------------------------------------------
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 def json_body(schema: str) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+    return {"required": True, "content": {"application/json": {"schema": ref(schema)}}}
 
 
-def reply(description: str, schema: str | None = None) -> dict:
+def reply(description: str, schema: str | None = None, headers: dict | None = None) -> dict:
     answer = {"description": description}
     if schema:
-        answer["content"] = {"application/json": {"schema": schema}}
+        answer["content"] = {"application/json": {"schema": ref(schema)}}
+    if headers:
+        answer["headers"] = headers
     return answer
 
 
-ERRORS = {code: reply("error", "Error") for code in ("400", "401", "404", "409", "410", "413", "415", "422", "429")}
-NOTE_ID = [{"name": "note_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
-UPLOAD_HEADERS = [{"name": "Upload-Key", "in": "header", "required": False, "schema": {"type": "string"}}]
+def header(description: str, kind: str = "string") -> dict:
+    return {"description": description, "schema": {"type": kind}}
 
 
-def paths() -> dict:
-    """Every operation of `/api/v1`, with bodies and replies by schema name."""
+ETAG = {"ETag": header("Send it back in If-None-Match; an unchanged document then costs a 304.")}
+UPLOAD_STATE = {"Upload-Offset": header("Bytes the server has stored; continue from here.", "integer"),
+                "Upload-Length": header("The declared size.", "integer")}
+NOT_MODIFIED = reply("Not modified: the If-None-Match ETag is current.", headers=ETAG)
+
+#: Which error codes each HTTP status stands for, per kind of endpoint.
+ERROR_CODES = {
+    "400": "`invalid_json`: the body is not a JSON object",
+    "401": "`token_required`: no device token; `invalid_token`: unknown or revoked token",
+    "413": "`payload_too_large`: the body is over 2 MiB",
+    "415": "`json_required`: send `Content-Type: application/json`",
+    "422": "`invalid_input`: fields at fault in `field` and `details`",
+    "429": "`rate_limited`: too many requests from this address; wait `Retry-After` seconds",
+}
+
+
+def errors(*statuses: str, **codes: str) -> dict:
+    """Error replies by status, each naming its codes (`codes` adds to or replaces the common ones)."""
+    replies = {}
+    for status in statuses:
+        described = "; ".join(filter(None, [ERROR_CODES.get(status), codes.get(f"e{status}")]))
+        headers = {"Retry-After": header("Seconds to wait.", "integer")} if status == "429" else None
+        replies[status] = reply(described or "error", "Error", headers)
+    return replies
+
+
+JSON_ERRORS = ("400", "413", "415", "422")
+UUID = {"type": "string", "format": "uuid"}
+
+
+def path_parameter(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+NOTE_ID = [path_parameter("note_id", UUID)]
+VOICE_SECURITY = [{"device": []}, {"uploadKey": []}]
+CONTENT_TYPES = ", ".join(sorted(ACCEPTED_CONTENT_TYPES))
+
+
+# --- the operations -------------------------------------------------------------------------------------
+
+def device_paths() -> dict:
     return {
         "/api/v1/devices/enrol": {"post": {
-            "summary": "Trade a one-time enrolment code for a device token", "security": [],
-            "requestBody": json_body("EnrolRequest"),
-            "responses": {"201": reply("enrolled", "EnrolReply"), **ERRORS}}},
+            "summary": "Trade a one-time enrolment code for a device token (sent once, in the body)",
+            "security": [], "requestBody": json_body("EnrolRequest"),
+            "responses": {"201": reply("Enrolled", "EnrolReply"),
+                          **errors(*JSON_ERRORS, "429", e400="`enrolment_code_invalid`: unknown, used or expired")}}},
         "/api/v1/devices/me": {"get": {
-            "summary": "The enrolled device", "responses": {"200": reply("the device", "Device"), **ERRORS}}},
-        "/api/v1/campaigns": {"get": {
-            "summary": "Published campaigns of the device's team (ETag, 304)",
-            "responses": {"200": reply("campaigns", {"type": "object"}), "304": reply("unchanged"), **ERRORS}}},
-        "/api/v1/campaigns/{campaign_id}": {"get": {
-            "summary": "One published campaign",
-            "parameters": [{"name": "campaign_id", "in": "path", "required": True,
-                            "schema": {"type": "string", "format": "uuid"}}],
-            "responses": {"200": reply("campaign", {"type": "object"}), "304": reply("unchanged"), **ERRORS}}},
-        "/api/v1/sources/{code}": {"get": {
-            "summary": "A flyer's source and its campaign (public)", "security": [],
-            "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "responses": {"200": reply("source", {"type": "object"}), "304": reply("unchanged"), **ERRORS}}},
-        "/api/v1/sync": {"post": {
-            "summary": "Send a batch of responses; answered per item", "security": [{"device": []}, {}],
-            "requestBody": json_body("SyncBatch"),
-            "responses": {"200": reply("per-item results", "SyncReply"), **ERRORS}}},
-        "/api/v1/erasure": {"post": {
-            "summary": "Erase a resident's answers by receipt code", "security": [],
-            "requestBody": json_body("Erasure"),
-            "responses": {"200": reply("erased", {"type": "object"}), **ERRORS}}},
-        "/api/v1/voice-notes": {"post": {
-            "summary": "Declare a voice note before uploading it", "security": [{"device": []}, {}],
-            "parameters": UPLOAD_HEADERS, "requestBody": json_body("VoiceNoteDeclaration"),
-            "responses": {"200": reply("already declared", "VoiceNoteState"),
-                          "201": reply("declared", "VoiceNoteState"), **ERRORS}}},
-        "/api/v1/voice-notes/{note_id}": {
-            "get": {"summary": "Upload state of a voice note", "security": [{"device": []}, {}],
-                    "parameters": NOTE_ID + UPLOAD_HEADERS,
-                    "responses": {"200": reply("state", "VoiceNoteState"), **ERRORS}},
-            "head": {"summary": "The server's offset, in Upload-Offset", "security": [{"device": []}, {}],
-                     "parameters": NOTE_ID + UPLOAD_HEADERS, "responses": {"200": reply("offset"), **ERRORS}},
-            "patch": {"summary": "Append bytes at Upload-Offset", "security": [{"device": []}, {}],
-                      "parameters": NOTE_ID + UPLOAD_HEADERS + [
-                          {"name": "Upload-Offset", "in": "header", "required": True,
-                           "schema": {"type": "integer", "minimum": 0}}],
-                      "requestBody": {"required": True, "content": {"application/offset+octet-stream": {
-                          "schema": {"type": "string", "format": "binary"}}}},
-                      "responses": {"200": reply("stored", "VoiceNoteState"), **ERRORS}}},
+            "summary": "The enrolled device", "responses": {"200": reply("The device", "Device"), **errors("401")}}},
     }
 
 
-SCHEMAS = {"EnrolRequest": EnrolRequestSchema, "EnrolReply": EnrolReplySchema, "Device": DeviceSchema,
-           "Response": ResponseSchema, "SyncBatch": SyncBatchSchema, "SyncReply": SyncReplySchema,
-           "Erasure": ErasureSchema, "VoiceNoteDeclaration": VoiceNoteDeclarationSchema,
-           "VoiceNoteState": VoiceNoteStateSchema, "Error": ErrorSchema}
+def campaign_paths() -> dict:
+    return {
+        "/api/v1/campaigns": {"get": {
+            "summary": "The published campaigns of the device's team, each as its newest version",
+            "responses": {"200": reply("Campaigns", "CampaignList", ETAG), "304": NOT_MODIFIED,
+                          **errors("401")}}},
+        "/api/v1/campaigns/{campaign_id}": {"get": {
+            "summary": "One published campaign of the device's team",
+            "parameters": [path_parameter("campaign_id", UUID)],
+            "responses": {"200": reply("The campaign", "Campaign", ETAG), "304": NOT_MODIFIED,
+                          **errors("401", "404", e404="`campaign_not_found`: unknown, unpublished or another "
+                                                      "team's")}}},
+        "/api/v1/sources/{code}": {"get": {
+            "summary": "What a flyer's code leads to (public, rate-limited)", "security": [],
+            "parameters": [path_parameter("code", {"type": "string", "minLength": 1, "maxLength": 64})],
+            "responses": {"200": reply("The source and its campaign", "SourceDocument", ETAG),
+                          "304": NOT_MODIFIED,
+                          **errors("404", "410", "429", e404="`source_not_found`",
+                                   e410="`source_closed`: the flyer was revoked or the campaign closed")}}},
+        "/api/v1/prompts/{prompt_id}": {"get": {
+            "summary": "A recorded question prompt (public, cacheable for a year)", "security": [],
+            "parameters": [path_parameter("prompt_id", UUID)],
+            "responses": {"200": {"description": "The recording", "headers": {
+                              **ETAG, "Content-Disposition": header("Always `inline`.")},
+                              "content": {"audio/*": {"schema": {"type": "string", "format": "binary"}}}},
+                          "304": NOT_MODIFIED, **errors("404", e404="`not_found`")}}},
+    }
+
+
+def sync_paths() -> dict:
+    return {
+        "/api/v1/sync": {"post": {
+            "summary": "Send a batch of responses; each item is created, duplicate, conflict or invalid",
+            "description": "Without a token, only flyer responses (`channel: flyer` with a `source`) are "
+                           "accepted, behind the anonymous rate limit.",
+            "security": [{"device": []}, {}], "requestBody": json_body("SyncBatch"),
+            "responses": {"200": reply("Per-item results, sent only after they are committed", "SyncReply"),
+                          **errors(*JSON_ERRORS, "401", "429",
+                                   e413="`batch_too_large`: more responses than the limit in `error.limit`")}}},
+        "/api/v1/erasure": {"post": {
+            "summary": "Erase the responses, answers and voice notes behind a resident's receipt code",
+            "security": [], "requestBody": json_body("Erasure"),
+            "responses": {"200": reply("How many responses were erased", "ErasureReply"),
+                          **errors(*JSON_ERRORS, "429")}}},
+    }
+
+
+def voice_paths() -> dict:
+    upload_key = "`upload_key_required`: neither a device token nor an Upload-Key of 22 to 128 characters"
+    owner = "`voice_note_not_found`: unknown, or declared by someone else"
+    state = reply("The upload's state", "VoiceNoteState", UPLOAD_STATE)
+    return {
+        "/api/v1/voice-notes": {"post": {
+            "summary": "Declare a voice note (id, size, content type, sha256) before uploading it",
+            "description": f"Accepted content types: {CONTENT_TYPES} (parameters such as `;codecs=opus` are "
+                           "ignored). Declaring again returns the current state.",
+            "security": VOICE_SECURITY, "requestBody": json_body("VoiceNoteDeclaration"),
+            "responses": {
+                "200": reply("Already declared: its current state", "VoiceNoteState", UPLOAD_STATE),
+                "201": reply("Declared", "VoiceNoteState", UPLOAD_STATE),
+                **errors(*JSON_ERRORS, "401", "404", "409", "429", e401=upload_key, e404=owner,
+                         e409="`voice_note_conflict`: the id is declared with other values",
+                         e413="`audio_too_large`: over the size cap",
+                         e415="`unsupported_audio`: content type outside the allowlist",
+                         e422="`source_required`, `audio_too_long`, `audio_consent_required`")}}},
+        "/api/v1/voice-notes/{note_id}": {
+            "get": {"summary": "The upload's state", "security": VOICE_SECURITY, "parameters": NOTE_ID,
+                    "responses": {"200": state, **errors("401", "404", "429", e401=upload_key, e404=owner)}},
+            "head": {"summary": "The server's offset, in Upload-Offset", "security": VOICE_SECURITY,
+                     "parameters": NOTE_ID,
+                     "responses": {"200": {"description": "The offset", "headers": UPLOAD_STATE},
+                                   **errors("401", "404", "429", e401=upload_key, e404=owner)}},
+            "patch": {
+                "summary": "Append bytes at Upload-Offset; the last chunk completes and verifies the note",
+                "security": VOICE_SECURITY,
+                "parameters": [*NOTE_ID, {"name": "Upload-Offset", "in": "header", "required": True,
+                                          "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"}}],
+                "requestBody": {"required": True, "content": {"application/offset+octet-stream": {
+                    "schema": {"type": "string", "format": "binary"}}}},
+                "responses": {
+                    "200": reply("Stored; `state` is `complete` once the whole note is verified",
+                                 "VoiceNoteState", UPLOAD_STATE),
+                    **errors("400", "401", "404", "409", "413", "415", "422", "429", e401=upload_key, e404=owner,
+                             e400="`offset_required`: Upload-Offset missing or not a number",
+                             e409="`offset_mismatch`: continue from Upload-Offset (also `error.offset`)",
+                             e413="`chunk_too_large`, `upload_too_large`",
+                             e415="`chunk_type_required`; `unsupported_audio`: the bytes are no accepted "
+                                  "audio (the upload restarts at 0)",
+                             e422="`checksum_mismatch`, `audio_too_long`: the upload restarts at 0")}}},
+    }
+
+
+def paths() -> dict:
+    """Every operation of `/api/v1`."""
+    return {**device_paths(), **campaign_paths(), **sync_paths(), **voice_paths()}
+
+
+# --- the document ---------------------------------------------------------------------------------------
+
+#: No text may hold U+0000 (PostgreSQL cannot store it); see `server.validation.RequestSchema`.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def no_nul_characters(_converter, field, **kwargs) -> dict:
+    """Every plain text field a client sends, unless it has a pattern of its own, refuses NUL characters."""
+    if type(field) is fields.String and "pattern" not in kwargs.get("ret", {}) and \
+            not isinstance(field.parent, reply_schemas()):
+        return {"pattern": NO_NUL}
+    return {}
 
 
 def build_spec() -> dict:
+    marshmallow_plugin = MarshmallowPlugin()
     spec = APISpec(title="Wijkstem device API", version="1", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
-                   info={"description": "See docs/sync-protocol.md for the rules behind every call."})
+                   plugins=[marshmallow_plugin],
+                   info={"description": "See docs/sync-protocol.md for the rules behind every call. Errors are "
+                                        "`{\"error\": {\"code\", \"message\", \"field\", \"details\"}}`; "
+                                        "messages follow Accept-Language (Dutch by default)."})
+    marshmallow_plugin.converter.add_attribute_function(no_nul_characters)
     spec.components.security_scheme("device", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("uploadKey", {"type": "apiKey", "in": "header", "name": "Upload-Key"})
     for name, schema in SCHEMAS.items():
         spec.components.schema(name, schema=schema)
     for path, operations in paths().items():
-        spec.path(path=path, operations={
-            method: {**op, "responses": {k: _ref(v) for k, v in op["responses"].items()},
-                     **({"requestBody": _ref_body(op["requestBody"])} if "requestBody" in op else {})}
-            for method, op in operations.items()})
+        spec.path(path=path, operations=operations)
     document = spec.to_dict()
     document["security"] = [{"device": []}]
     return document
-
-
-def _ref(answer: dict) -> dict:
-    content = answer.get("content", {}).get("application/json")
-    if content and isinstance(content["schema"], str):
-        return {**answer, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/"
-                                                                              f"{content['schema']}"}}}}
-    return answer
-
-
-def _ref_body(body: dict) -> dict:
-    content = body["content"].get("application/json")
-    if content and isinstance(content["schema"], str):
-        return {**body, "content": {"application/json": {"schema": {
-            "$ref": f"#/components/schemas/{content['schema']}"}}}}
-    return body

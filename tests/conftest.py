@@ -51,6 +51,9 @@ def pg_database(tmp_path_factory):
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # Commits need not wait for the disk: only the application server is ever killed in tests, never
+        # PostgreSQL, so no acknowledged commit can be lost, and the suite runs several times faster.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
     url = server_url.set(database=name).render_as_string(hide_password=False)
     migrate(url, tmp_path_factory.mktemp("pg-media"))
     yield url

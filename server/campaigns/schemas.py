@@ -8,6 +8,7 @@ from ..errors import N_, ValidationCode
 from ..i18n import LANGUAGES
 from ..responses.models import AGE_BRACKETS
 from ..validation import RequestSchema
+from .models import CAMPAIGN_STATES, SOURCE_KINDS
 
 QUESTION_TYPES = ("single_choice", "multiple_choice", "smiley", "yes_no", "number", "short_text", "voice")
 CHOICE_TYPES = ("single_choice", "multiple_choice")
@@ -103,3 +104,68 @@ def missing_translations(definition: dict) -> dict[str, list[str]]:
 
 definition_schema = CampaignDefinitionSchema()
 AGE_BRACKET_CHOICES = list(AGE_BRACKETS)
+
+
+# --- what devices and flyer visitors download (documents the replies; `operations.campaign_document`) ------
+
+TEXTS = {"keys": fields.String(), "values": fields.String()}
+
+
+class ChoiceDocumentSchema(Schema):
+    key = fields.String(required=True)
+    label = fields.Dict(required=True, **TEXTS)
+    pictogram = fields.String(required=True, allow_none=True)
+    emoji = fields.String(required=True, allow_none=True)
+    #: Where the bundled pictogram is served, or ``None``.
+    pictogram_url = fields.String(required=True, allow_none=True)
+
+
+class QuestionDocumentSchema(Schema):
+    key = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    text = fields.Dict(required=True, **TEXTS)
+    required = fields.Boolean(required=True)
+    voice = fields.String(required=True, validate=validate.OneOf(VOICE_MODES))
+    choices = fields.List(fields.Nested(ChoiceDocumentSchema), required=True)
+    min = fields.Integer(required=True, allow_none=True)
+    max = fields.Integer(required=True, allow_none=True)
+    max_length = fields.Integer(required=True)
+    #: Download path of the recorded prompt per language.
+    prompts = fields.Dict(required=True, **TEXTS)
+
+
+class CampaignDocumentSchema(Schema):
+    """One published campaign version with every translation."""
+
+    id = fields.UUID(required=True)
+    version = fields.Integer(required=True)
+    #: Changes whenever a new version is published.
+    etag = fields.String(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(CAMPAIGN_STATES))
+    team = fields.String(required=True)
+    languages = fields.List(fields.String(), required=True)
+    default_language = fields.String(required=True)
+    title = fields.Dict(required=True, **TEXTS)
+    intro = fields.Dict(required=True, **TEXTS)
+    thanks = fields.Dict(required=True, **TEXTS)
+    buurten = fields.List(fields.String(), required=True)
+    #: Empty when the campaign does not ask for an age bracket.
+    age_brackets = fields.List(fields.String(), required=True)
+    questions = fields.List(fields.Nested(QuestionDocumentSchema), required=True)
+
+
+class CampaignListSchema(Schema):
+    campaigns = fields.List(fields.Nested(CampaignDocumentSchema), required=True)
+
+
+class SourceSummarySchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(SOURCE_KINDS))
+
+
+class SourceDocumentSchema(Schema):
+    """What a flyer's code leads to."""
+
+    source = fields.Nested(SourceSummarySchema, required=True)
+    campaign = fields.Nested(CampaignDocumentSchema, required=True)

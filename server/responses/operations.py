@@ -1,6 +1,7 @@
 """Storing synced responses exactly once (flush, never commit)."""
 
 from dataclasses import dataclass, field
+from datetime import UTC
 from functools import lru_cache
 
 from marshmallow import ValidationError
@@ -183,9 +184,12 @@ def answer_rows(response_id, question: dict, value) -> list[tuple]:
 
 
 def content_hash(data: dict) -> str:
-    """sha256 of the response's content in a canonical form; equal content, equal hash."""
+    """sha256 of the response's content in a canonical form; equal content, equal hash.
+
+    `collected_at` counts as an instant (stored in UTC), so ``10:15+01:00`` and ``09:15Z`` are the same content.
+    """
     return sha256_hex(canonical_json({**data, "id": str(data["id"]), "campaign_id": str(data["campaign_id"]),
-                                      "collected_at": data["collected_at"].isoformat(),
+                                      "collected_at": data["collected_at"].astimezone(UTC).isoformat(),
                                       "voice_notes": [{"id": str(n["id"]), "question": n["question"]}
                                                       for n in data["voice_notes"]]}))
 

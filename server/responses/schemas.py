@@ -155,7 +155,7 @@ class SyncBatchSchema(Schema):
     """A batch; each response is validated on its own so one bad item does not sink the rest."""
 
     #: Anything per item: `ResponseSchema` judges each one, so even a non-object is one invalid item.
-    responses = fields.List(fields.Raw(), required=True)
+    responses = fields.List(fields.Raw(allow_none=True), required=True)
     device_status = fields.Nested(DeviceStatusSchema, load_default=None, allow_none=True)
 
 
@@ -185,3 +185,8 @@ class ErasureSchema(RequestSchema):
     """A resident's receipt code, to erase what they said."""
 
     receipt = fields.String(required=True, validate=validate.Length(6, 64))
+
+
+class ErasureReplySchema(Schema):
+    #: How many responses the receipt code erased (0 when it matched none).
+    erased = fields.Integer(required=True)

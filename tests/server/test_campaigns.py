@@ -72,6 +72,16 @@ def test_one_campaign_with_etag(client, auth, campaign):
     assert again.status_code == 304
 
 
+def test_closed_campaign_leaves_the_list_but_can_still_be_fetched(client, auth, campaign):
+    first = client.get(CAMPAIGNS, headers=auth)
+    close_campaign(campaign)
+    db.session.commit()
+    listed = client.get(CAMPAIGNS, headers={**auth, "If-None-Match": first.headers["ETag"]})
+    assert listed.status_code == 200 and listed.json["campaigns"] == []
+    one = client.get(f"{CAMPAIGNS}/{campaign.id}", headers=auth)
+    assert one.status_code == 200 and one.json["state"] == "closed"
+
+
 def test_other_teams_campaign_is_not_found(client, auth, campaign):
     foreign = make_campaign(make_team())
     db.session.commit()

@@ -172,6 +172,15 @@ def test_device_may_deliver_what_it_collected_before_the_campaign_closed(client,
     assert sync(client, auth, response_body(campaign)).json["results"][0]["status"] == "created"
 
 
+def test_same_instant_in_another_time_zone_is_a_duplicate(client, auth, campaign):
+    body = response_body(campaign, collected_at="2026-11-28T10:15:00+01:00")
+    sync(client, auth, body)
+    again = sync(client, auth, {**body, "collected_at": "2026-11-28T09:15:00Z"})
+    assert again.json["results"][0]["status"] == "duplicate"
+    later = sync(client, auth, {**body, "collected_at": "2026-11-28T10:15:00Z"})
+    assert later.json["results"][0]["status"] == "conflict"
+
+
 def test_same_id_twice_in_one_batch(client, auth, campaign):
     body = response_body(campaign)
     changed = {**body, "answers": answering("wonen", 1)}
