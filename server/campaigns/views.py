@@ -77,7 +77,7 @@ def get_source(code):
 def prompt_audio(prompt_id):
     """A recorded question prompt (public, like the campaign texts)."""
     prompt = db.session.get(PromptAudio, prompt_id)
-    if prompt is None:
+    if prompt is None or not media_path(prompt.storage_name).is_file():
         raise ApiError(404, "not_found", N_("This was not found."))
     response = send_file(media_path(prompt.storage_name), mimetype=prompt.content_type, conditional=True,
                          etag=prompt.sha256, max_age=31536000)

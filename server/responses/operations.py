@@ -11,7 +11,7 @@ from ..bulk import insert_rows
 from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..errors import N_, flatten_errors
 from ..extensions import db
-from ..util import canonical_json, sha256_hex, utcnow
+from ..util import canonical_json, normalise_code, sha256_hex, utcnow
 from ..voice.models import VoiceNote
 from .models import Answer, Response, SyncConflict
 from .schemas import response_schema
@@ -168,7 +168,8 @@ RESPONSE_COLUMNS = ("id", "campaign_id", "campaign_version", "language", "channe
                     "collected_at", "received_at", "consent_answers", "consent_audio", "buurt", "age_bracket",
                     "receipt_hash", "content_hash", "review_state")
 ANSWER_COLUMNS = ("response_id", "question_key", "choice_key", "number", "text")
-CONSENT_AUDIO = RESPONSE_COLUMNS.index("consent_audio")
+CONSENT_AUDIO, SOURCE_ID, DEVICE_ID = (RESPONSE_COLUMNS.index(name)
+                                      for name in ("consent_audio", "source_id", "device_id"))
 
 
 def answer_rows(response_id, question: dict, value) -> list[tuple]:
@@ -211,6 +212,8 @@ def parse_items(items: list) -> tuple[list, list]:
         except ValidationError as err:
             failed.append(invalid_result(index, raw, flatten_errors(err.messages)))
         else:
+            if data["source"] is not None:
+                data["source"] = normalise_code(data["source"])  # flyer codes are typed by hand
             parsed.append((index, data, content_hash(data)))
     return parsed, failed
 
@@ -267,7 +270,7 @@ def store_accepted(accepted: list, versions: dict, sources: dict, device) -> lis
     insert_rows(Answer.__table__, ANSWER_COLUMNS, answers)
     if conflicts:
         db.session.execute(insert(SyncConflict.__table__), conflicts)
-    drop_voice_without_consent([row[0] for row in responses if not row[CONSENT_AUDIO]])
+    drop_unwelcome_voice_notes(responses)
     return results
 
 
@@ -287,14 +290,24 @@ def items_json(data: dict) -> dict:
     return orjson.loads(orjson.dumps(data, default=str))
 
 
-def drop_voice_without_consent(response_ids: list) -> None:
-    """Voice notes that arrived before a response which then came without audio consent are deleted."""
-    if not response_ids:
+def drop_unwelcome_voice_notes(rows: list[tuple]) -> None:
+    """Delete notes that arrived before their response but may not stay: the response came without audio
+    consent, or the note was declared by another sender than the one who sent the response."""
+    if not rows:
         return
     from ..voice.operations import delete_voice_notes
 
-    notes = db.session.scalars(select(VoiceNote).where(VoiceNote.response_id.in_(response_ids))).all()
-    delete_voice_notes(notes)
+    senders = {row[0]: (row[CONSENT_AUDIO], row[SOURCE_ID], row[DEVICE_ID]) for row in rows}
+    notes = db.session.scalars(select(VoiceNote).where(VoiceNote.response_id.in_(list(senders)))).all()
+    delete_voice_notes([note for note in notes if not note_may_stay(note, *senders[note.response_id])])
+
+
+def note_may_stay(note: VoiceNote, consent_audio: bool, source_id, device_id) -> bool:
+    if not consent_audio:
+        return False
+    if device_id is not None:
+        return note.device_id == device_id
+    return note.device_id is None and note.source_id == source_id
 
 
 def erase_by_receipt(receipt: str) -> int:

@@ -33,6 +33,8 @@ def declare_voice_note(data: dict, *, device=None, source=None, upload_key: str 
         return note, False
     check_declaration(declared, data.get("duration_ms"))
     response = db.session.get(Response, data["response_id"])
+    if response is not None and not sent_by(response, device, source):
+        raise ApiError(404, "response_not_found", N_("This response was not found."), field="response_id")
     if response is not None and not response.consent_audio:
         raise ApiError(422, "audio_consent_required",
                        N_("Voice notes are only stored with consent for the recording."), field="response_id")
@@ -43,6 +45,13 @@ def declare_voice_note(data: dict, *, device=None, source=None, upload_key: str 
     db.session.add(note)
     db.session.flush()
     return note, True
+
+
+def sent_by(response: Response, device, source) -> bool:
+    """Whether the declaring device (or anonymous flyer visitor) is the one that sent `response`."""
+    if device is not None:
+        return response.device_id == device.id
+    return response.device_id is None and source is not None and response.source_id == source.id
 
 
 def check_declaration(declared: dict, duration: int | None) -> None:

@@ -10,6 +10,7 @@ from ..campaigns.models import Source
 from ..devices.auth import optional_device
 from ..errors import N_, ApiError
 from ..extensions import db
+from ..util import normalise_code
 from .operations import append_chunk, declare_voice_note, find_voice_note, voice_note_state
 from .schemas import declaration_schema
 
@@ -50,10 +51,12 @@ def declare():
     data = load_json(declaration_schema)
     source = None
     if g.device is None:
-        source = db.session.scalars(select(Source).where(Source.code == (data["source"] or "").upper())).first()
-        if source is None or source.revoked_at is not None:
+        source = db.session.scalars(select(Source).where(Source.code == normalise_code(data["source"] or ""))).first()
+        if source is None:
             raise ApiError(422, "source_required", N_("Answers without a device need a flyer code."),
                            field="source")
+        if source.revoked_at is not None or source.campaign.state != "published":
+            raise ApiError(410, "source_closed", N_("This poll has closed."), field="source")
     note, created = declare_voice_note(data, device=g.device, source=source, upload_key=upload_key())
     db.session.commit()
     return state_reply(note, 201 if created else 200)

@@ -179,3 +179,11 @@ def test_prompt_that_is_not_audio_is_refused(campaign):
 def test_unknown_prompt_is_not_found(client, campaign):
     reply = client.get(f"/api/v1/prompts/{uuid.uuid4()}")
     assert reply.status_code == 404 and error_code(reply) == "not_found"
+
+
+def test_prompt_whose_file_went_missing_is_not_found(app, client, campaign):
+    prompt = add_prompt(campaign, "wonen", "nl", wav_bytes(0.2))
+    db.session.commit()
+    (Path(app.config["MEDIA_DIR"]) / prompt.storage_name).unlink()
+    reply = client.get(f"/api/v1/prompts/{prompt.id}")
+    assert reply.status_code == 404 and error_code(reply) == "not_found"

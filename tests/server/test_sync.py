@@ -365,3 +365,11 @@ def test_body_over_the_request_limit_is_refused(client, auth):
     huge = b'{"responses": ["' + b"x" * (3 * 1024 * 1024) + b'"]}'
     reply = client.post("/api/v1/sync", data=huge, headers={**auth, "Content-Type": "application/json"})
     assert reply.status_code == 413 and reply.json["error"]["code"] == "payload_too_large"
+
+
+def test_flyer_codes_are_matched_as_typed_in_any_case(client, campaign, flyer):
+    body = {**flyer_body(campaign, flyer), "source": flyer.code.lower()}
+    reply = client.post("/api/v1/sync", json={"responses": [body]})
+    assert reply.json["results"][0]["status"] == "created"
+    again = client.post("/api/v1/sync", json={"responses": [{**body, "source": flyer.code}]})
+    assert again.json["results"][0]["status"] == "duplicate"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from server.campaigns.operations import revoke_source
+from server.campaigns.operations import close_campaign, revoke_source
 from server.devices.operations import make_enrolment_code
 from server.extensions import db
 from server.voice.models import VoiceNote
@@ -336,7 +336,14 @@ def test_visitor_needs_an_open_flyer(client, flyer, visitor):
     revoke_source(flyer)
     db.session.commit()
     reply = declare(client, visitor, voice_declaration(uuid.uuid4(), wav_bytes(), source=flyer.code))
-    assert error_code(reply) == "source_required"
+    assert reply.status_code == 410 and error_code(reply) == "source_closed"
+
+
+def test_visitor_cannot_record_for_a_closed_campaign(client, campaign, flyer, visitor):
+    close_campaign(campaign)
+    db.session.commit()
+    reply = declare(client, visitor, voice_declaration(uuid.uuid4(), wav_bytes(), source=flyer.code.lower()))
+    assert reply.status_code == 410 and error_code(reply) == "source_closed"
 
 
 # --- notes and their responses, in either order ---------------------------------------------------------
@@ -390,6 +397,28 @@ def test_response_without_audio_consent_deletes_notes_that_came_early(app, clien
     assert media_files(app) == []
     gone = patch(client, auth, half["id"], 1000, data[1000:])
     assert gone.status_code == 404 and error_code(gone) == "voice_note_not_found"
+
+
+def test_a_note_cannot_be_attached_to_another_senders_response(client, auth, other_device, campaign, flyer,
+                                                                visitor):
+    response = with_voice(campaign, uuid.uuid4())
+    sync(client, auth, response)
+    for headers, source in ((other_device, None), (visitor, flyer.code)):
+        reply = declare(client, headers, voice_declaration(response["id"], wav_bytes(), source=source))
+        assert reply.status_code == 404 and error_code(reply) == "response_not_found"
+
+
+def test_early_notes_from_another_sender_are_dropped_when_the_response_arrives(app, client, auth, other_device,
+                                                                                campaign):
+    data = wav_bytes()
+    response_id = uuid.uuid4()
+    mine, theirs = voice_declaration(response_id, data), voice_declaration(response_id, data)
+    upload(client, auth, mine, data)
+    upload(client, other_device, theirs, data)
+    sync(client, auth, with_voice(campaign, mine["id"], id=str(response_id)))
+    assert note(mine["id"]).state == "complete"
+    assert note(theirs["id"]) is None
+    assert len(media_files(app)) == 1
 
 
 def test_note_for_a_response_without_audio_consent_is_refused(client, auth, campaign):
