@@ -1,6 +1,6 @@
 """Serving the field app (`pwa/`), its language catalogs and the short flyer links."""
 
-from flask import Blueprint, abort, jsonify, redirect, send_from_directory
+from flask import Blueprint, Response, abort, jsonify, redirect, send_from_directory
 from werkzeug.utils import safe_join
 
 from .i18n import LANGUAGES, catalog_json
@@ -39,6 +39,17 @@ def catalog(lang):
 @pwa_blueprint.get("/app/pictograms/<name>.svg")
 def pictogram(name):
     return static_file(f"pictograms/{name}.svg")
+
+
+@pwa_blueprint.get("/app/sw.js")
+def service_worker():
+    """The service worker, with the precache manifest of this build filled in."""
+    from .pwa_assets import service_worker_source
+
+    response = Response(service_worker_source(), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/app/"
+    return response
 
 
 @pwa_blueprint.get("/app/<path:path>")
