@@ -6,6 +6,7 @@ import { drain } from "./sync.js";
 
 const INTERVAL_MS = 60 * 1000;
 const MAX_BACKOFF_S = 300;
+const BUSY_RETRY_MS = 5000;
 let failures = 0;
 let timer = null;
 let running = null;
@@ -21,6 +22,7 @@ export const backoffSeconds = (n) => Math.min(2 ** n, MAX_BACKOFF_S);
 function schedule(result) {
   clearTimeout(timer);
   let wait = failures ? backoffSeconds(failures) * 1000 : INTERVAL_MS;
+  if (result?.busy) wait = BUSY_RETRY_MS; // the service worker is draining right now
   if (result?.error?.retryAfter) wait = Math.max(wait, result.error.retryAfter * 1000);
   timer = setTimeout(() => syncNow(), wait);
 }

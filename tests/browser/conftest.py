@@ -2,6 +2,7 @@
 
 Browser tests are skipped when /usr/bin/chromium is missing, unless WIJKSTEM_REQUIRE_BROWSER=1."""
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -31,6 +32,7 @@ class LiveServer:
     """The app served by werkzeug on a free port, in a daemon thread."""
 
     def __init__(self, app):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
