@@ -127,6 +127,7 @@ async function boot() {
   if (!preview) {
     renderStatusStrip();
     onSync(() => renderStatusStrip());
+    document.addEventListener("outboxchange", renderStatusStrip);
     setInterval(renderStatusStrip, 15000);
     startSyncLoop();
   } else {

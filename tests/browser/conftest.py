@@ -108,3 +108,29 @@ def persistent(playwright_instance, tmp_path):
             context.close()
         except Exception:  # noqa: BLE001,S110  (already closed by the test)
             pass
+
+
+@pytest.fixture
+def flyer_code(live_app) -> str:
+    """The public code of the demo campaign's first flyer."""
+    from server.campaigns.models import Source
+
+    try:
+        return db.session.query(Source).filter_by(kind="flyer").order_by(Source.id).first().code
+    finally:
+        db.session.rollback()
+
+
+@pytest.fixture
+def browser_context(browser):
+    """A fresh context in a given locale: `browser_context("ar")`."""
+    contexts = []
+
+    def make(locale: str, **kwargs):
+        context = browser.new_context(permissions=["microphone"], locale=locale, accept_downloads=True, **kwargs)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import time
 
 from playwright.sync_api import Page, expect
 
@@ -83,3 +84,14 @@ def recorded_audio(page: Page) -> dict[str, bytes]:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def eventually(check, timeout: float = 20.0):
+    """Poll `check()` until it returns something truthy (the server's side of an asynchronous sync)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            assert result, f"{check.__name__} stayed false for {timeout} s"
+            return result
+        time.sleep(0.2)
