@@ -1,12 +1,12 @@
-"""The service worker's precache manifest: which files of `pwa/` it keeps, and a version that changes with them."""
+"""The service worker's precache manifest: the files of `pwa/` it keeps, and a version that follows them."""
 
 import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
 
-from .i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog_json
 from . import paths
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog_json
 from .paths import TRANSLATIONS_DIR
 
 #: What the app needs to open and work offline; PNG icons are fetched by the browser when installing.
@@ -28,7 +28,8 @@ def url_of(path: Path, root: Path) -> str:
 
 
 def _fingerprint(root: Path) -> tuple:
-    files = [*precached_paths(root), root / "sw.js", *sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"))]
+    catalogs = sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"))
+    files = [*precached_paths(root), root / "sw.js", *catalogs]
     return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files if p.exists())
 
 

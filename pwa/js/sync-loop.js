@@ -10,6 +10,7 @@ const BUSY_RETRY_MS = 5000;
 let failures = 0;
 let timer = null;
 let running = null;
+let again = false;
 const listeners = new Set();
 
 /** Call `listener(result)` after every attempt (and when the service worker synced). */
@@ -30,7 +31,10 @@ function schedule(result) {
 /** Try now. `reset` (a tap on "send now", or the connection coming back) starts the backoff over. */
 export async function syncNow({ reset = false, includeHeld = false } = {}) {
   if (reset) failures = 0;
-  if (running) return running;
+  if (running) {
+    if (reset) again = true; // the connection came back during an attempt: try once more right after it
+    return running;
+  }
   clearTimeout(timer);
   running = (async () => {
     const result = await drain(includeHeld);
@@ -40,11 +44,17 @@ export async function syncNow({ reset = false, includeHeld = false } = {}) {
     for (const listener of listeners) listener(result);
     return result;
   })();
+  let result;
   try {
-    return await running;
+    result = await running;
   } finally {
     running = null;
   }
+  if (again) {
+    again = false;
+    return syncNow({ reset: true, includeHeld });
+  }
+  return result;
 }
 
 /** Ask the browser to sync even after the page is closed (Chromium's Background Sync). */

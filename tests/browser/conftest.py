@@ -2,6 +2,7 @@
 
 Browser tests are skipped when /usr/bin/chromium is missing, unless WIJKSTEM_REQUIRE_BROWSER=1."""
 
+import contextlib
 import logging
 import os
 import threading
@@ -14,9 +15,10 @@ from server import create_app
 from server.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required"]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        "--autoplay-policy=no-user-gesture-required"]
 
 
 def pytest_collection_modifyitems(items):
@@ -104,10 +106,8 @@ def persistent(playwright_instance, tmp_path):
 
     yield launch
     for context in contexts:
-        try:
+        with contextlib.suppress(Exception):  # already closed by the test
             context.close()
-        except Exception:  # noqa: BLE001,S110  (already closed by the test)
-            pass
 
 
 @pytest.fixture
@@ -127,7 +127,8 @@ def browser_context(browser):
     contexts = []
 
     def make(locale: str, **kwargs):
-        context = browser.new_context(permissions=["microphone"], locale=locale, accept_downloads=True, **kwargs)
+        context = browser.new_context(permissions=["microphone"], locale=locale, accept_downloads=True,
+                                      **kwargs)
         contexts.append(context)
         return context
 

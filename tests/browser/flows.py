@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 # The Dutch interface (the phone's locale is nl-NL in these tests).
 NEXT, SKIP, YES = "Volgende", "Overslaan", "Ja"
+ANSWERS_CONSENT, AUDIO_CONSENT = "Mogen we je antwoorden bewaren?", "Mogen we je stem opnemen"
 
 
 def wait_until_offline_ready(page: Page) -> None:
@@ -23,8 +24,8 @@ def enrol(page: Page, base_url: str, code: str) -> None:
 
 
 def consent(page: Page, answers: str = YES, audio: str = YES) -> None:
-    page.get_by_role("group", name="Mogen we je antwoorden bewaren?").get_by_role("radio", name=answers).check()
-    page.get_by_role("group", name="Mogen we je stem opnemen als je een antwoord inspreekt?").get_by_role("radio", name=audio).check()
+    page.get_by_role("group", name=ANSWERS_CONSENT).get_by_role("radio", name=answers).check()
+    page.get_by_role("group", name=AUDIO_CONSENT, exact=False).get_by_role("radio", name=audio).check()
     page.get_by_role("button", name=NEXT, exact=True).click()
 
 
@@ -86,12 +87,14 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def eventually(check, timeout: float = 20.0):
-    """Poll `check()` until it returns something truthy (the server's side of an asynchronous sync)."""
+def eventually(page: Page, check, timeout: float = 20.0):
+    """Poll `check()` until it returns something truthy (the server's side of an asynchronous sync).
+
+    Waits with `page.wait_for_timeout`, so Playwright keeps dispatching events and routes meanwhile."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
         if result or time.monotonic() > deadline:
             assert result, f"{check.__name__} stayed false for {timeout} s"
             return result
-        time.sleep(0.2)
+        page.wait_for_timeout(200)

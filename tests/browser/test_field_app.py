@@ -1,8 +1,8 @@
-"""The field worker's day: enrol, collect offline (with a voice note), survive reloads and restarts, sync once."""
+"""A field worker's day: enrol, collect offline with a voice note, survive reload and restart, sync once."""
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.extensions import db
 from server.responses.models import Answer, Response
@@ -11,6 +11,7 @@ from server.util import sha256_hex
 from server.voice.models import VoiceNote
 
 from .flows import answer_demo_in_dutch, enrol, recorded_audio, sha256, wait_until_offline_ready, waiting_text
+from .server_state import count, fetch_all
 
 pytestmark = pytest.mark.browser
 
@@ -23,14 +24,6 @@ def enrolment_code(app) -> str:
     code = make_enrolment_code(team, "Telefoon test")
     db.session.commit()
     return code
-
-
-def stored(model) -> int:
-    """Rows of `model` now; ends the transaction at once (SQLite's BEGIN IMMEDIATE would block the server)."""
-    try:
-        return db.session.scalar(select(func.count()).select_from(model))
-    finally:
-        db.session.rollback()
 
 
 def test_offline_collection_survives_reload_and_restart_and_arrives_exactly_once(live_app, live_server,
@@ -60,16 +53,15 @@ def test_offline_collection_survives_reload_and_restart_and_arrives_exactly_once
     expect(page.get_by_role("heading", name="Peilingen")).to_be_visible()
     expect(page.locator("#status-strip .waiting")).to_contain_text("3 antwoorden, 1 opnames")
     expect(page.locator("#status-strip .sync-error")).to_contain_text("Geen verbinding")
-    assert stored(Response) == 0
+    assert count(Response) == 0
 
     context.set_offline(False)
     expect(page.locator("#status-strip .waiting")).to_have_text("Alles is verstuurd", timeout=30000)
 
-    assert stored(Response) == 3
-    assert stored(Answer) == 3 * 7
-    hashes = set(db.session.scalars(select(Response.receipt_hash)))
-    assert hashes == {sha256_hex(code) for code in receipts}
-    note = db.session.scalars(select(VoiceNote)).one()
+    assert count(Response) == 3
+    assert count(Answer) == 3 * 7
+    assert {r.receipt_hash for r in fetch_all(select(Response))} == {sha256_hex(code) for code in receipts}
+    (note,) = fetch_all(select(VoiceNote))
     (note_id, recorded), = recordings.items()
     assert str(note.id) == note_id
     assert note.state == "complete"

@@ -5,30 +5,27 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.campaigns.models import Source
-from server.extensions import db
 from server.responses.models import Answer, Response
 from server.voice.models import VoiceNote
 
 from .flows import eventually, record, recorded_audio, sha256
+from .server_state import fetch_all, fetch_first
 
 pytestmark = pytest.mark.browser
 
 
-def complete_notes():
-    try:
-        return db.session.scalars(select(VoiceNote).where(VoiceNote.state == "complete")).all()
-    finally:
-        db.session.rollback()
+def complete_notes() -> list[VoiceNote]:
+    return fetch_all(select(VoiceNote).where(VoiceNote.state == "complete"))
 
 
-def server_rows():
-    try:
-        responses = db.session.scalars(select(Response)).all()
-        return [(r, sorted((a.question_key, a.choice_key, a.number, a.text) for a in
-                           db.session.scalars(select(Answer).where(Answer.response_id == r.id))))
-                for r in responses]
-    finally:
-        db.session.rollback()
+def server_rows() -> list[tuple]:
+    """Each stored response with its answers as (question, choice, number, text)."""
+    return [(response, sorted((a.question_key, a.choice_key, a.number, a.text)
+                              for a in fetch_all(select(Answer).where(Answer.response_id == response.id))))
+            for response in fetch_all(select(Response))]
+
+
+RECORD_CONSENT = "May we record your voice"
 
 
 def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_the_flyer(
@@ -48,15 +45,15 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
 
     page.get_by_role("button", name="Start", exact=True).click()
     page.get_by_role("group", name="May we store your answers?").get_by_role("radio", name="Yes").check()
-    page.get_by_role("group", name="May we record your voice", exact=False).get_by_role("radio", name="No").check()
+    page.get_by_role("group", name=RECORD_CONSENT, exact=False).get_by_role("radio", name="No").check()
     page.get_by_role("button", name="Next", exact=True).click()
 
     expect(page.get_by_role("heading", name="Mahallede yaşamaktan ne kadar memnunsun?")).to_be_visible()
-    expect(page.get_by_text("Question 1 of 6")).to_be_visible()  # the voice-only question left out: no consent
+    expect(page.get_by_text("Question 1 of 6")).to_be_visible()  # no recording consent: voice-only left out
     expect(page.get_by_role("button", name="Say it instead")).to_have_count(0)
     page.get_by_role("radio", name="Very happy").check()
     page.get_by_role("button", name="Next", exact=True).click()
-    page.get_by_role("radio", name="Oyun alanı").check()
+    page.get_by_role("radio", name="Oyun alan\u0131").check()
     page.get_by_role("button", name="Next", exact=True).click()
     page.get_by_role("button", name="Skip", exact=True).click()  # where do you like to go
     page.get_by_role("radio", name="Yes").check()
@@ -68,11 +65,10 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
     page.get_by_role("button", name="Next", exact=True).click()
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
-    expect(page.get_by_text("Teşekkürler! Mart ayında")).to_be_visible()
-    ((response, answers),) = eventually(server_rows)
+    expect(page.get_by_text("Teşekkürler! Mart ay\u0131nda")).to_be_visible()
+    ((response, answers),) = eventually(page, server_rows)
     expect(page.locator("#status-strip .waiting")).to_have_text("Everything has been sent")
-    flyer = db.session.scalars(select(Source).where(Source.code == flyer_code)).one()
-    db.session.rollback()
+    flyer = fetch_first(select(Source).where(Source.code == flyer_code))
     assert (response.language, response.channel, response.source_id, response.device_id) == ("tr", "flyer",
                                                                                              flyer.id, None)
     assert (response.consent_answers, response.consent_audio) == (True, False)
@@ -92,7 +88,7 @@ def test_arabic_visitor_sees_right_to_left_and_can_say_an_answer(live_server, br
 
     page.get_by_role("button", name="Start", exact=True).click()
     page.get_by_role("group", name="May we store your answers?").get_by_role("radio", name="Yes").check()
-    page.get_by_role("group", name="May we record your voice", exact=False).get_by_role("radio", name="Yes").check()
+    page.get_by_role("group", name=RECORD_CONSENT, exact=False).get_by_role("radio", name="Yes").check()
     page.get_by_role("button", name="Next", exact=True).click()
     expect(page.get_by_role("heading", name="ما مدى رضاك عن العيش في الحي؟")).to_be_visible()
     page.get_by_role("button", name="Say it instead").click()
@@ -106,7 +102,7 @@ def test_arabic_visitor_sees_right_to_left_and_can_say_an_answer(live_server, br
     page.get_by_role("button", name="Send", exact=True).click()
     code = page.locator(".code")
     expect(code).to_have_attribute("dir", "ltr")
-    (note,) = eventually(complete_notes)
+    (note,) = eventually(page, complete_notes)
     ((response, answers),) = server_rows()
     expect(page.locator("#status-strip .waiting")).to_have_text("Everything has been sent")
     assert (response.language, response.channel, response.consent_audio) == ("ar", "flyer", True)
