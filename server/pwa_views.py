@@ -58,7 +58,8 @@ def static_file(path):
         abort(404)
     response = send_from_directory(PWA_DIR, path, max_age=0)
     name = path.rsplit("/", 1)[-1]
-    response.headers["Cache-Control"] = "no-cache" if name in NO_CACHE or path.endswith(".js") else "public, max-age=3600"
+    revalidate = name in NO_CACHE or path.endswith(".js")
+    response.headers["Cache-Control"] = "no-cache" if revalidate else "public, max-age=3600"
     if name == "sw.js":
         response.headers["Service-Worker-Allowed"] = "/app/"
     return response

@@ -18,7 +18,7 @@ def wait_until_offline_ready(page: Page) -> None:
 
 def enrol(page: Page, base_url: str, code: str) -> None:
     page.goto(f"{base_url}/app/#enrol={code}")
-    expect(page.get_by_role("heading", name="Peilingen")).to_be_visible(timeout=15000)
+    expect(page.get_by_role("heading", name="Campagnes")).to_be_visible(timeout=15000)
     expect(page.get_by_role("button", name="Nieuwe bewoner", exact=True)).to_be_visible()
     assert "enrol" not in page.url  # the one-time code leaves the address bar
 

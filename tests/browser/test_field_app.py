@@ -50,7 +50,7 @@ def test_offline_collection_survives_reload_and_restart_and_arrives_exactly_once
     context = persistent(offline=True)
     page = context.pages[0]
     page.goto(f"{live_server.url}/app/")
-    expect(page.get_by_role("heading", name="Peilingen")).to_be_visible()
+    expect(page.get_by_role("heading", name="Campagnes")).to_be_visible()
     expect(page.locator("#status-strip .waiting")).to_contain_text("3 antwoorden, 1 opnames")
     expect(page.locator("#status-strip .sync-error")).to_contain_text("Geen verbinding")
     assert count(Response) == 0
