@@ -135,6 +135,10 @@ async function boot() {
   }
   watchForUpdates();
   saveSetting("lastOpened", new Date().toISOString());
+  addEventListener("hashchange", () => {
+    const { enrol, flyer, preview } = route();
+    if (enrol || flyer || preview) start(); // a flyer or enrolment link opened while the app was open
+  });
 }
 
 boot();
