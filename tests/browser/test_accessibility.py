@@ -4,7 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from .flows import ANSWERS_CONSENT, AUDIO_CONSENT, NEXT, SKIP, enrol, record
+from .flows import ANSWERS_CONSENT, AUDIO_CONSENT, NEXT, SKIP, enrol
 from .test_field_app import enrolment_code
 
 pytestmark = pytest.mark.browser

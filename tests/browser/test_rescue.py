@@ -48,8 +48,9 @@ def test_rescue_file_imports_once_and_the_phone_then_syncs_without_duplicates(li
     assert note["sha256"] == sha256(recorded) and note["size"] == len(recorded)
     assert rescue["device_id"]
 
-    assert import_rescue(live_app, path) == "created: 2, duplicate: 0, conflict: 0, invalid: 0, voice_notes: 1"
-    assert import_rescue(live_app, path) == "created: 0, duplicate: 2, conflict: 0, invalid: 0, voice_notes: 1"
+    first, again = import_rescue(live_app, path), import_rescue(live_app, path)
+    assert first == "created: 2, duplicate: 0, conflict: 0, invalid: 0, voice_notes: 1"
+    assert again == "created: 0, duplicate: 2, conflict: 0, invalid: 0, voice_notes: 1"
     assert count(Response) == 2 and count(VoiceNote) == 1
 
     context.set_offline(False)
