@@ -7,12 +7,17 @@ import { _ } from "./i18n.js";
 import { announce, h } from "./ui.js";
 
 const HOUR = 60 * 60 * 1000;
+/** Set when the user tapped "update": the new worker's taking over then reloads the page. */
+let updating = false;
 
 function offerUpdate(worker) {
   const banner = document.getElementById("update-banner");
   banner.replaceChildren(
     h("span", {}, _("A new version of the app is ready.")),
-    h("button", { type: "button", class: "primary", onclick: () => worker.postMessage({ type: "skip-waiting" }) },
+    h("button", { type: "button", class: "primary", onclick: () => {
+      updating = true;
+      worker.postMessage({ type: "skip-waiting" });
+    } },
       _("Update now")));
   banner.hidden = false;
 }
@@ -44,13 +49,10 @@ export async function watchForUpdates() {
   } catch {
     return; // no service worker here (an old browser): the app still works while online
   }
-  let reloading = false;
-  const hadController = Boolean(navigator.serviceWorker.controller);
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (!hadController) return; // the first install: nothing to reload
-    if (!reloading) {
-      reloading = true;
-      location.reload();
+    if (updating) {
+      updating = false;
+      location.reload(); // the interview in progress is in IndexedDB and comes back after the reload
     }
   });
   if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
