@@ -7,9 +7,17 @@ import { CAMPAIGNS } from "./db.js";
 
 export const MEDIA_CACHE = "wijkstem-media";
 
-/** Fetch a campaign's prompts, pictograms and catalogs into the cache so it works offline. */
+/** Resolves when the service worker is ready (its precache done), or after `ms` at the latest. */
+function afterInstall(ms = 10000) {
+  const ready = self.navigator?.serviceWorker?.ready || Promise.resolve();
+  return Promise.race([ready, new Promise((resolve) => setTimeout(resolve, ms))]);
+}
+
+/** Fetch a campaign's prompts, pictograms and catalogs into the cache so it works offline.
+ * Waits for the service worker first: on a slow link the first screen gets the bandwidth. */
 export async function cacheMedia(campaign) {
   if (!self.caches) return;
+  await afterInstall();
   const urls = new Set(campaign.languages.map((code) => `/app/i18n/${code}.json`));
   for (const question of campaign.questions) {
     for (const url of Object.values(question.prompts || {})) urls.add(url);

@@ -19,6 +19,7 @@ export const DEFAULT_LANGUAGE = "nl";
 
 let messages = {};
 let current = DEFAULT_LANGUAGE;
+const loaded = new Map();
 
 /** Fill `{name}` placeholders from `params`. */
 export function format(text, params) {
@@ -41,18 +42,29 @@ export const nativeName = (code) => LANGUAGES[code]?.name || code;
 /** Switch the interface to `code`: load its catalog (cached by the service worker) and set lang/dir. */
 export async function setLanguage(code) {
   const wanted = LANGUAGES[code] ? code : DEFAULT_LANGUAGE;
-  let loaded = {};
-  try {
-    const response = await fetch(`/app/i18n/${wanted}.json`);
-    if (response.ok) loaded = await response.json();
-  } catch {
-    loaded = {}; // offline and not cached: English msgids are shown
-  }
-  messages = loaded && typeof loaded === "object" ? loaded : {};
+  if (!loaded.has(wanted)) loaded.set(wanted, loadCatalog(wanted));
+  messages = await loaded.get(wanted);
   current = wanted;
   document.documentElement.lang = wanted;
   document.documentElement.dir = direction(wanted);
   document.dispatchEvent(new CustomEvent("languagechange", { detail: wanted }));
+}
+
+async function loadCatalog(code) {
+  try {
+    const response = await fetch(`/app/i18n/${code}.json`);
+    const catalog = response.ok ? await response.json() : null;
+    if (catalog && typeof catalog === "object") return catalog;
+  } catch {
+    // offline and not cached: English msgids are shown
+  }
+  loaded.delete(code); // try again next time
+  return {};
+}
+
+/** Start loading a catalog without switching to it. */
+export function preloadLanguage(code) {
+  if (LANGUAGES[code] && !loaded.has(code)) loaded.set(code, loadCatalog(code));
 }
 
 /** The first of the browser's languages that is in `available`, else `fallback`. */

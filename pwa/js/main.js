@@ -7,29 +7,28 @@ import { _, language, LANGUAGES, nativeName, preferredLanguage, setLanguage } fr
 import { onSync, startSyncLoop } from "./sync-loop.js";
 import { h, open, register, show } from "./ui.js";
 import { watchForUpdates } from "./update.js";
-import "./screens/consent.js";
-import "./screens/enrol.js";
-import "./screens/home.js";
 import "./screens/intro.js";
-import "./screens/message.js";
-import "./screens/meta.js";
-import "./screens/question.js";
-import "./screens/receipt.js";
-import { renderStatusStrip } from "./screens/status.js";
+
+/** The strip of what is waiting; its module loads after the first screen. */
+async function renderStatusStrip() {
+  (await import("./screens/status.js")).renderStatusStrip();
+}
 
 /** `#flyer=K7M2QX`, `#enrol=...`, `#preview=<id>&lang=ar` */
 function route() {
   return Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
 }
 
-async function startFlyer(code) {
-  const found = await flyerCampaign(code, document.documentElement.lang);
+/** A flyer visitor's start; `download` may already be on its way (started together with the catalog). */
+async function startFlyer(code, download = null) {
+  const found = await (download || flyerCampaign(code, document.documentElement.lang));
   if (!found.record) {
     const text = found.network ? _("No connection. Connect to the internet once to open this poll.")
       : found.error || _("This flyer code is not known.");
     return open("message", found.status === 410 ? _("This poll has closed") : _("Poll not found"), text);
   }
   const device = await setting("device");
+  await saveSetting("lastFlyer", code);
   const session = newSession(found.record, { channel: "flyer", auth: device ? "device" : "anonymous" });
   await chooseCampaignLanguage(found.record.campaign, null);
   session.draft.language = document.documentElement.lang;
@@ -77,7 +76,9 @@ register("flyer", startFlyer);
 async function start() {
   const { enrol, flyer, preview, lang } = route();
   if (enrol || flyer) history.replaceState(null, "", location.pathname); // the code leaves the address bar
-  const chosen = (await setting("language")) || preferredLanguage(Object.keys(LANGUAGES), "nl");
+  const guess = preferredLanguage(Object.keys(LANGUAGES), "nl");
+  const download = flyer ? flyerCampaign(flyer.toUpperCase(), guess) : null; // in parallel with the catalog
+  const chosen = (await setting("language")) || guess;
   document.addEventListener("sessionchange", renderLanguagePicker);
   document.addEventListener("languagechange", () => {
     renderHeader();
@@ -86,9 +87,11 @@ async function start() {
   await setLanguage(chosen);
   if (preview) return startPreview(preview, lang);
   if (enrol) return open("enrol", enrol.toUpperCase());
-  if (flyer) return startFlyer(flyer.toUpperCase());
+  if (flyer) return startFlyer(flyer.toUpperCase(), download);
   const saved = await savedDraft();
   if (saved && await resumeDraft(saved)) return;
+  const lastFlyer = await setting("lastFlyer");
+  if (lastFlyer && !(await setting("device"))) return startFlyer(lastFlyer); // a resident reopening the app
   open("home");
 }
 

@@ -57,12 +57,16 @@ export function notice(text, kind = "info") {
 }
 
 const screens = {};
+/** Screens loaded when first opened, so the first screen on a slow link needs fewer files. */
+const LAZY = { consent: "consent", question: "question", meta: "meta", receipt: "receipt", message: "message",
+  enrol: "enrol", home: "home", status: "status" };
 
 /** Screen modules register themselves by name, so modules can open each other without import cycles. */
 export function register(name, render) {
   screens[name] = render;
 }
 
-export function open(name, ...args) {
+export async function open(name, ...args) {
+  if (!screens[name] && LAZY[name]) await import(`./screens/${LAZY[name]}.js`);
   return screens[name](...args);
 }

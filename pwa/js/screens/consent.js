@@ -6,7 +6,7 @@ import { actions, h, notice, open, register, show } from "../ui.js";
 
 function yesNo(name, legend, explanation, value, onChange) {
   const option = (answer, label) => h("label", { class: "choice" },
-    h("input", { type: "radio", name, value: answer, checked: value === answer,
+    h("input", { type: "radio", name, value: answer ? "yes" : "no", checked: value === answer,
       onchange: () => onChange(answer) }),
     h("span", {}, label));
   return h("fieldset", { class: "consent" },
