@@ -54,7 +54,7 @@ async function sendBatch(batch, context) {
   const result = await request("POST", "/api/v1/sync", { json, lang: context.lang, ...sender });
   if (!result.ok) throw new SyncStop(failure(result));
   const acks = acknowledgements(result.data, batch);
-  if (!acks) throw new SyncStop({ kind: "server", status: result.status });
+  if (!acks) throw new SyncStop({ kind: "unexpected", status: result.status }); // a portal page, a bad proxy
   for (const item of batch) {
     const ack = acks.get(item.id);
     if (ack && ACKS.has(ack.status)) await outbox.acknowledgeResponse(item.id);

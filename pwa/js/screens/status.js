@@ -14,6 +14,9 @@ export function errorText(error) {
   if (error.kind === "network") return _("No connection. Everything is kept on this phone and will be sent later.");
   if (error.kind === "auth") return _("This phone is no longer enrolled. Ask your coordinator for a new enrolment code; nothing is lost.");
   if (error.kind === "busy") return _("The server is busy. We will try again in a moment.");
+  if (error.kind === "unexpected") {
+    return _("Something other than our server answered (perhaps a Wi-Fi login page). Everything is kept and sent later.");
+  }
   return error.message || _("The server could not take the answers right now (error {status}). We will try again.",
     { status: error.status || "?" });
 }
