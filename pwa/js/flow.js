@@ -62,7 +62,7 @@ export async function go(session, delta) {
 export async function changeLanguage(session, code) {
   session.draft.language = code;
   await setLanguage(code);
-  await saveSetting("language", code);
+  if (!session.preview) await saveSetting("language", code);
   await persist(session);
   render(session);
 }

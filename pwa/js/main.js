@@ -137,7 +137,6 @@ async function boot() {
     document.getElementById("status-strip").hidden = true;
   }
   watchForUpdates();
-  saveSetting("lastOpened", new Date().toISOString());
   addEventListener("hashchange", () => {
     const { enrol, flyer, preview } = route();
     if (enrol || flyer || preview) start(); // a flyer or enrolment link opened while the app was open

@@ -135,10 +135,19 @@ async function refuseNote(note, result) {
   throw new SyncStop(failure(result));
 }
 
+/** Send everything in order; returns how many items were offered to the server. */
 async function drainOnce(includeHeld) {
   const context = { device: await setting("device"), lang: (await setting("language")) || "nl" };
-  for (const batch of batches(await outbox.responsesToSend(includeHeld))) await sendBatch(batch, context);
-  for (const note of await outbox.notesToSend(includeHeld)) await uploadNote(note, context);
+  let offered = 0;
+  for (const batch of batches(await outbox.responsesToSend(includeHeld))) {
+    await sendBatch(batch, context);
+    offered += batch.length;
+  }
+  for (const note of await outbox.notesToSend(includeHeld)) {
+    await uploadNote(note, context);
+    offered += 1;
+  }
+  return offered;
 }
 
 /**
@@ -148,8 +157,7 @@ async function drainOnce(includeHeld) {
 export async function drain(includeHeld = false) {
   const run = async () => {
     try {
-      await drainOnce(includeHeld);
-      await saveSetting("lastSync", new Date().toISOString());
+      if (await drainOnce(includeHeld)) await saveSetting("lastSync", new Date().toISOString());
       await saveSetting("lastError", null);
       return { ok: true };
     } catch (err) {

@@ -33,16 +33,19 @@ export function waitingText(waiting) {
     { responses: waiting.responses, notes: waiting.voiceNotes, mb: megabytes(waiting.bytes) });
 }
 
-/** The strip under the header, always visible. */
+/** The strip under the header, always visible; redrawn only when what it says changes. */
 export async function renderStatusStrip() {
   const strip = document.getElementById("status-strip");
   if (!strip) return;
   const [waiting, lastSync, lastError] = await Promise.all([summary(), setting("lastSync"), setting("lastError")]);
-  const error = errorText(lastError);
+  const error = waiting.responses || waiting.voiceNotes ? errorText(lastError) : null;
+  const texts = [waitingText(waiting), lastSyncText(lastSync), error];
+  if (strip.dataset.shown === JSON.stringify(texts)) return;
+  strip.dataset.shown = JSON.stringify(texts);
   strip.replaceChildren(
     h("button", { type: "button", class: "status-button", onclick: () => open("status") },
-      h("span", { class: "waiting" }, waitingText(waiting)), " · ", h("span", { class: "last-sync" }, lastSyncText(lastSync))),
-    error && (waiting.responses || waiting.voiceNotes) ? h("span", { class: "sync-error" }, error) : "");
+      h("span", { class: "waiting" }, texts[0]), " · ", h("span", { class: "last-sync" }, texts[1])),
+    error ? h("span", { class: "sync-error" }, error) : "");
 }
 
 function heldList(waiting) {
