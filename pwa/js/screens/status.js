@@ -27,8 +27,8 @@ export function lastSyncText(lastSync) {
   return _("Last sent: {time}", { time });
 }
 
-export function waitingText(waiting) {
-  if (!waiting.responses && !waiting.voiceNotes) return _("Everything has been sent");
+export function waitingText(waiting, lastSync) {
+  if (!waiting.responses && !waiting.voiceNotes) return lastSync ? _("Everything has been sent") : _("Nothing to send");
   return _("Waiting: {responses} answers, {notes} recordings ({mb} MB)",
     { responses: waiting.responses, notes: waiting.voiceNotes, mb: megabytes(waiting.bytes) });
 }
@@ -39,12 +39,12 @@ export async function renderStatusStrip() {
   if (!strip) return;
   const [waiting, lastSync, lastError] = await Promise.all([summary(), setting("lastSync"), setting("lastError")]);
   const error = waiting.responses || waiting.voiceNotes ? errorText(lastError) : null;
-  const texts = [waitingText(waiting), lastSyncText(lastSync), error];
+  const texts = [waitingText(waiting, lastSync), lastSync ? lastSyncText(lastSync) : null, error];
   if (strip.dataset.shown === JSON.stringify(texts)) return;
   strip.dataset.shown = JSON.stringify(texts);
   strip.replaceChildren(
     h("button", { type: "button", class: "status-button", onclick: () => open("status") },
-      h("span", { class: "waiting" }, texts[0]), " · ", h("span", { class: "last-sync" }, texts[1])),
+      h("span", { class: "waiting" }, texts[0]), texts[1] ? [" · ", h("span", { class: "last-sync" }, texts[1])] : ""),
     error ? h("span", { class: "sync-error" }, error) : "");
 }
 
@@ -79,7 +79,7 @@ async function statusScreen() {
   const error = errorText(lastError);
   show(_("Sending and rescue"), h("section", { class: "status" },
     h("h1", {}, _("Sending and rescue")),
-    h("p", { class: "lead" }, waitingText(waiting)),
+    h("p", { class: "lead" }, waitingText(waiting, lastSync)),
     h("p", {}, lastSyncText(lastSync)),
     error ? notice(error, "error") : null,
     result,
