@@ -10,7 +10,17 @@ from server.extensions import db
 from server.responses.models import Response
 from server.voice.models import VoiceNote
 
-from .flows import NEXT, SKIP, answer_demo_in_dutch, consent, enrol, eventually, record, recorded_audio, sha256
+from .flows import (
+    NEXT,
+    SKIP,
+    answer_demo_in_dutch,
+    consent,
+    enrol,
+    eventually,
+    record,
+    recorded_audio,
+    sha256,
+)
 from .server_state import count, fetch_all
 from .test_field_app import enrolment_code
 
