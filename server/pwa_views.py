@@ -1,6 +1,9 @@
 """Serving the field app (`pwa/`), its language catalogs and the short flyer links."""
 
-from flask import Blueprint, abort, jsonify, redirect, send_from_directory
+import gzip
+from functools import lru_cache
+
+from flask import Blueprint, Response, abort, jsonify, redirect, request, send_from_directory
 from werkzeug.utils import safe_join
 
 from .i18n import LANGUAGES, catalog_json
@@ -8,6 +11,33 @@ from .paths import PWA_DIR
 
 pwa_blueprint = Blueprint("pwa", __name__)
 NO_CACHE = {"index.html", "sw.js", "manifest.webmanifest"}
+#: Text worth compressing for phones on slow links (a reverse proxy may do this instead).
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/manifest+json",
+                "image/svg+xml")
+
+
+@lru_cache(maxsize=256)
+def gzipped(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+@pwa_blueprint.after_request
+def compress(response):
+    """Gzip the app's text when the browser takes it; the ETag turns weak, so revalidation still gives 304."""
+    if (response.status_code != 200 or "gzip" not in request.headers.get("Accept-Encoding", "")
+            or not response.mimetype.startswith(COMPRESSIBLE) or "Content-Encoding" in response.headers):
+        return response
+    response.direct_passthrough = False
+    data = response.get_data()
+    if len(data) < 512:
+        return response
+    response.set_data(gzipped(data))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    etag, _weak = response.get_etag()
+    if etag:
+        response.set_etag(etag, weak=True)
+    return response
 
 
 @pwa_blueprint.get("/")
@@ -39,6 +69,17 @@ def catalog(lang):
 @pwa_blueprint.get("/app/pictograms/<name>.svg")
 def pictogram(name):
     return static_file(f"pictograms/{name}.svg")
+
+
+@pwa_blueprint.get("/app/sw.js")
+def service_worker():
+    """The service worker, with the precache manifest of this build filled in."""
+    from .pwa_assets import service_worker_source
+
+    response = Response(service_worker_source(), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/app/"
+    return response
 
 
 @pwa_blueprint.get("/app/<path:path>")

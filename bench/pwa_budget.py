@@ -1,0 +1,231 @@
+"""Field-app budget: the bytes a phone needs, the time to a usable screen on a slow link, a minute of voice.
+
+What is measured, in one run against a real Wijkstem server (werkzeug in a thread, SQLite, the demo campaign)
+and Debian's Chromium:
+
+* Bytes: a resident opens a flyer link for the first time, the service worker installs, the phone goes
+  offline and queues one response. Every body the server sent (first 200 of each URL, found by a WSGI
+  recorder around the app) is brotli-compressed (quality 11) and summed; JavaScript separately.
+  Targets: total <= 100 KB, JavaScript <= 60 KB. Headers are not counted.
+* First load: the page on an emulated 400 kb/s link with 400 ms round trips (CDP
+  Network.emulateNetworkConditions), from navigation to the campaign's start screen with its button.
+  The raw limit in the same run: a fresh page on the same throttled link downloading one file of as many
+  bytes as the server sent (uncompressed, as served) before the screen was usable. Target: 5 s.
+* Repeat visit: the same phone reloads on the same slow link (the service worker serves the shell, the
+  campaign comes from IndexedDB). Target: 2 s. Raw limit: one round trip (a 304 on the same link).
+* Voice: a recording of `--voice-seconds` (default 60) from Chromium's fake microphone through the app's
+  recorder (24 kb/s Opus). Target: <= 200 KB for a minute. Raw limit: 24 kb/s times the duration.
+
+    python bench/pwa_budget.py [--voice-seconds 60] [--json bench/results/pwa_budget.json]
+"""
+
+import argparse
+import gzip
+import json
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import brotli
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+KB = 1024
+SLOW = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
+TARGETS = {"total_kb": 100, "js_kb": 60, "first_load_s": 5.0, "repeat_visit_s": 2.0, "voice_minute_kb": 200}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+class Recorder:
+    """WSGI middleware: counts the bytes sent, keeps the first successful (unzipped) body of every URL, and
+    serves a raw blob for the network floor."""
+
+    def __init__(self, app):
+        self.app, self.bodies, self.lock, self.sent = app, {}, threading.Lock(), 0
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/__bench/blob":
+            size = int(environ.get("QUERY_STRING", "n=0").split("=")[1])
+            start_response("200 OK", [("Content-Type", "text/plain"),
+                                      ("Content-Length", str(size)), ("Cache-Control", "no-store")])
+            return [b"x" * size]
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = int(status.split()[0])
+            captured["type"] = dict(headers).get("Content-Type", "")
+            return start_response(status, headers, exc_info)
+
+        body = b"".join(self.app(environ, capture))
+        with self.lock:
+            self.sent += len(body)
+            if captured["status"] == 200 and path not in self.bodies:
+                plain = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+                self.bodies[path] = (captured["type"], plain)
+        return [body]
+
+
+def start_server(folder: Path):
+    from flask_migrate import upgrade
+    from werkzeug.serving import make_server
+
+    from server import create_app
+    from server.campaigns.models import Source
+    from server.demo import ensure_demo
+    from server.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}", "MEDIA_DIR": str(folder),
+                      "SECRET_KEY": "bench", "RATELIMIT_ANONYMOUS": "100000/minute"})
+    with app.app_context():
+        upgrade()
+        ensure_demo()
+        db.session.commit()
+        code = db.session.query(Source).filter_by(kind="flyer").first().code
+    recorder = Recorder(app.wsgi_app)
+    app.wsgi_app = recorder
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}", code, recorder
+
+
+def throttled(context, page):
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", SLOW)
+    return cdp
+
+
+def usable_after(page, url: str) -> float:
+    """Seconds from navigation to the campaign's start screen with its button."""
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_selector("body[data-ready='true'] main button.primary", timeout=60000)
+    return time.perf_counter() - start
+
+
+def queue_one_response_offline(context, page) -> int:
+    context.set_offline(True)
+    page.get_by_role("button", name="Beginnen", exact=True).click()
+    page.locator("input[name='consent-answers'][value='yes']").check()
+    page.locator("input[name='consent-audio'][value='no']").check()
+    page.get_by_role("button", name="Volgende", exact=True).click()
+    page.locator("input[name='q-wonen'][value='4']").check()
+    page.get_by_role("button", name="Volgende", exact=True).click()
+    for question in range(2, 7):  # the voice-only question is left out without consent for recording
+        page.get_by_text(f"Vraag {question} van 6").wait_for()
+        page.get_by_role("button", name="Overslaan", exact=True).click()
+    page.get_by_role("button", name="Versturen", exact=True).click()
+    page.wait_for_selector("main .code")
+    return page.evaluate("async () => { const db = await import('/app/js/db.js'); "
+                         "return db.count(db.RESPONSES); }")
+
+
+def compressed_bytes(bodies: dict) -> dict:
+    total = js = 0
+    rows = []
+    for path, (content_type, body) in sorted(bodies.items()):
+        size = len(brotli.compress(body, quality=11))
+        total += size
+        js += size if "javascript" in content_type else 0
+        rows.append((path, len(body), size))
+    return {"total": total, "js": js, "files": rows}
+
+
+def raw_download_seconds(browser, base: str, size: int) -> float:
+    context = browser.new_context()
+    page = context.new_page()
+    throttled(context, page)
+    start = time.perf_counter()
+    page.goto(f"{base}/__bench/blob?n={size}", wait_until="load")
+    seconds = time.perf_counter() - start
+    context.close()
+    return seconds
+
+
+def voice_note_bytes(browser, base: str, seconds: float) -> int:
+    context = browser.new_context(permissions=["microphone"])
+    page = context.new_page()
+    page.goto(f"{base}/app/")
+    page.wait_for_selector("body[data-ready='true']")
+    size = page.evaluate("""async (seconds) => {
+        const { startRecording } = await import('/app/js/recorder.js');
+        const recording = await startRecording({ maxSeconds: seconds + 5 });
+        await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+        const result = await recording.stop();
+        return [result.buffer.byteLength, result.contentType];
+    }""", seconds)
+    context.close()
+    return size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--voice-seconds", type=float, default=60)
+    parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "pwa_budget.json")
+    options = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
+        server, base, code, recorder = start_server(Path(folder))
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        context = browser.new_context(locale="nl-NL")
+        page = context.new_page()
+        cdp = throttled(context, page)
+        first_load = usable_after(page, f"{base}/f/{code}")
+        sent_before_usable = recorder.sent
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=120000)
+        page.wait_for_timeout(1500)  # the prompts and pictograms of the campaign reach the media cache
+        repeat_visit = usable_after(page, f"{base}/app/")
+        cdp.send("Network.emulateNetworkConditions", {**SLOW, "latency": 0, "downloadThroughput": -1,
+                                                      "uploadThroughput": -1})
+        queued = queue_one_response_offline(context, page)
+        context.close()
+        sizes = compressed_bytes(recorder.bodies)
+        raw_first = raw_download_seconds(browser, base, sent_before_usable)
+        raw_repeat = SLOW["latency"] / 1000
+        voice_size, voice_type = voice_note_bytes(browser, base, options.voice_seconds)
+        browser.close()
+        server.shutdown()
+
+    voice_floor = 24000 / 8 * options.voice_seconds
+    voice_minute_kb = voice_size / KB * 60 / options.voice_seconds
+    results = {
+        "queued_offline": queued,
+        "total_kb": round(sizes["total"] / KB, 1), "js_kb": round(sizes["js"] / KB, 1),
+        "first_load_s": round(first_load, 2), "first_load_raw_s": round(raw_first, 2),
+        "first_load_bytes_sent": sent_before_usable,
+        "repeat_visit_s": round(repeat_visit, 2), "repeat_visit_raw_s": raw_repeat,
+        "voice_seconds": options.voice_seconds, "voice_bytes": voice_size, "voice_type": voice_type,
+        "voice_minute_kb": round(voice_minute_kb, 1), "voice_raw_bytes": round(voice_floor),
+        "files": sizes["files"],
+    }
+    print(f"{'file':<44}{'served':>9}{'brotli':>9}")
+    for path, served, packed in sizes["files"]:
+        print(f"{path:<44}{served:>9}{packed:>9}")
+    print(f"\nqueued offline: {queued} response(s)")
+    print(f"total (brotli)     {results['total_kb']:>7} KB   target <= {TARGETS['total_kb']} KB")
+    print(f"JavaScript (brotli){results['js_kb']:>7} KB   target <= {TARGETS['js_kb']} KB")
+    print(f"first load         {first_load:>7.2f} s    raw {raw_first:.2f} s for {sent_before_usable} bytes"
+          f"   ratio raw/ours {raw_first / first_load:.2f}   target <= {TARGETS['first_load_s']} s")
+    print(f"repeat visit       {repeat_visit:>7.2f} s    raw {raw_repeat:.2f} s (one round trip)"
+          f"   ratio raw/ours {raw_repeat / repeat_visit:.2f}   target <= {TARGETS['repeat_visit_s']} s")
+    print(f"voice note         {voice_size / KB:>7.1f} KB for {options.voice_seconds:g} s ({voice_type}),"
+          f" {voice_minute_kb:.1f} KB a minute   raw 24 kb/s: {voice_floor / KB:.1f} KB"
+          f"   ratio raw/ours {voice_floor / voice_size:.2f}"
+          f"   target <= {TARGETS['voice_minute_kb']} KB a minute")
+    options.json.parent.mkdir(parents=True, exist_ok=True)
+    options.json.write_text(json.dumps(results, indent=2))
+    failed = [name for name, limit in TARGETS.items() if results[name] > limit]
+    if queued != 1:
+        failed.append("queue one response offline")
+    if failed:
+        raise SystemExit(f"over budget: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+// Getting campaigns onto the phone: enrolment, the team's campaigns, a flyer's campaign, a preview.
+// Documents are kept in IndexedDB; their audio prompts and catalogs go into the media cache.
+
+import { errorMessage, request } from "./api.js";
+import * as db from "./db.js";
+import { CAMPAIGNS } from "./db.js";
+
+export const MEDIA_CACHE = "wijkstem-media";
+
+/** Resolves when the service worker is ready (its precache done), or after `ms` at the latest. */
+function afterInstall(ms = 10000) {
+  const ready = self.navigator?.serviceWorker?.ready || Promise.resolve();
+  return Promise.race([ready, new Promise((resolve) => setTimeout(resolve, ms))]);
+}
+
+/** Fetch a campaign's prompts, pictograms and catalogs into the cache so it works offline.
+ * Waits for the service worker first: on a slow link the first screen gets the bandwidth. */
+export async function cacheMedia(campaign) {
+  if (!self.caches) return;
+  await afterInstall();
+  const urls = new Set(campaign.languages.map((code) => `/app/i18n/${code}.json`));
+  for (const question of campaign.questions) {
+    for (const url of Object.values(question.prompts || {})) urls.add(url);
+    for (const choice of question.choices || []) if (choice.pictogram_url) urls.add(choice.pictogram_url);
+  }
+  try {
+    const cache = await caches.open(MEDIA_CACHE);
+    await Promise.all([...urls].map(async (url) => {
+      if (!(await cache.match(url))) await cache.add(url);
+    }));
+  } catch {
+    // offline or a file missing: the next download tries again
+  }
+}
+
+/** Trade a one-time enrolment code for this device's token. */
+export async function enrol(code, lang) {
+  const result = await request("POST", "/api/v1/devices/enrol", { json: { code }, lang });
+  if (!result.ok) return result;
+  const device = { id: result.data.device_id, token: result.data.token, team: result.data.team,
+    label: result.data.label, enrolledAt: new Date().toISOString() };
+  await db.saveSetting("device", device);
+  return { ok: true, device };
+}
+
+/** The team's published campaigns: downloaded when changed (ETag), else what is stored. */
+export async function refreshCampaigns(device, lang) {
+  const etag = await db.setting("campaignsEtag");
+  const result = await request("GET", "/api/v1/campaigns", { token: device.token, lang, etag });
+  if (result.ok && Array.isArray(result.data?.campaigns)) {
+    for (const campaign of result.data.campaigns) {
+      await db.put(CAMPAIGNS, { id: campaign.id, kind: "device", campaign, source: null });
+      cacheMedia(campaign);
+    }
+    await db.saveSetting("campaignsEtag", result.headers.get("ETag"));
+    await db.saveSetting("teamCampaigns", result.data.campaigns.map((c) => c.id));
+  }
+  return { result, campaigns: await teamCampaigns() };
+}
+
+export async function teamCampaigns() {
+  const ids = (await db.setting("teamCampaigns")) || [];
+  const records = await Promise.all(ids.map((id) => db.get(CAMPAIGNS, id)));
+  return records.filter(Boolean);
+}
+
+export const storedCampaign = (id) => db.get(CAMPAIGNS, id);
+
+/**
+ * A flyer's campaign: the stored copy at once if there is one (refreshed in the background),
+ * else downloaded. Returns {record} or {error, status}.
+ */
+export async function flyerCampaign(code, lang, onRefresh) {
+  const key = `flyer:${code}`;
+  const stored = await db.get(CAMPAIGNS, key);
+  const download = downloadFlyer(code, key, lang, stored);
+  if (stored) {
+    download.then((fresh) => fresh.record && fresh.record.campaign.etag !== stored.campaign.etag && onRefresh?.(fresh.record));
+    return { record: stored };
+  }
+  return download;
+}
+
+async function downloadFlyer(code, key, lang, stored) {
+  const result = await request("GET", `/api/v1/sources/${encodeURIComponent(code)}`, { lang });
+  if (result.ok && result.data?.campaign) {
+    const record = { id: key, kind: "flyer", campaign: result.data.campaign, source: result.data.source };
+    await db.put(CAMPAIGNS, record);
+    cacheMedia(record.campaign);
+    return { record };
+  }
+  if (stored && (result.network || result.status >= 500)) return { record: stored };
+  return { error: errorMessage(result), status: result.status, network: result.network };
+}
+
+/** A campaign as the coordinator's workspace previews it (same-origin session; nothing stored). */
+export async function previewCampaign(campaignId, lang) {
+  const result = await request("GET", `/workspace/campaigns/${encodeURIComponent(campaignId)}/preview.json`,
+    { lang });
+  if (result.ok && result.data?.questions) return { record: { id: `preview:${campaignId}`, kind: "preview",
+    campaign: result.data, source: null } };
+  return { error: errorMessage(result), status: result.status, network: result.network };
+}

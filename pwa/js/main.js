@@ -1,0 +1,146 @@
+// Starting the app: language, the route in the URL's fragment, the service worker and the sync loop.
+
+import { flyerCampaign, previewCampaign, storedCampaign } from "./campaigns.js";
+import { saveSetting, setting } from "./db.js";
+import { activeSession, changeLanguage, newSession, render, savedDraft } from "./flow.js";
+import { _, language, LANGUAGES, nativeName, preferredLanguage, setLanguage } from "./i18n.js";
+import { onSync, startSyncLoop } from "./sync-loop.js";
+import { h, open, register, show } from "./ui.js";
+import { watchForUpdates } from "./update.js";
+import "./screens/intro.js";
+
+/** The strip of what is waiting; its module loads after the first screen. */
+async function renderStatusStrip() {
+  (await import("./screens/status.js")).renderStatusStrip();
+}
+
+/** `#flyer=K7M2QX`, `#enrol=...`, `#preview=<id>&lang=ar` */
+function route() {
+  return Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
+}
+
+/** A flyer visitor's start; `download` may already be on its way (started together with the catalog). */
+async function startFlyer(code, download = null) {
+  const found = await (download || flyerCampaign(code, document.documentElement.lang));
+  if (!found.record) {
+    const text = found.network ? _("No connection. Connect to the internet once to open this poll.")
+      : found.error || _("This flyer code is not known.");
+    return open("message", found.status === 410 ? _("This poll has closed") : _("Poll not found"), text);
+  }
+  const device = await setting("device");
+  await saveSetting("lastFlyer", code);
+  const session = newSession(found.record, { channel: "flyer", auth: device ? "device" : "anonymous" });
+  await chooseCampaignLanguage(found.record.campaign, null);
+  session.draft.language = document.documentElement.lang;
+  render(session);
+}
+
+/** The resident's language: asked for, else the browser's, else the campaign's default. */
+async function chooseCampaignLanguage(campaign, wanted) {
+  const code = campaign.languages.includes(wanted) ? wanted
+    : preferredLanguage(campaign.languages, campaign.default_language);
+  await setLanguage(code);
+}
+
+async function startPreview(campaignId, lang) {
+  const found = await previewCampaign(campaignId, lang);
+  document.getElementById("preview-band").hidden = false;
+  if (!found.record) return open("message", _("Preview"), found.error || _("This campaign could not be loaded."));
+  await chooseCampaignLanguage(found.record.campaign, lang);
+  const session = newSession(found.record, { channel: "flyer", auth: "anonymous", preview: true });
+  session.draft.language = document.documentElement.lang;
+  render(session);
+}
+
+async function resumeDraft(saved) {
+  const record = await storedCampaign(saved.recordId);
+  if (!record) return false;
+  await setLanguage(saved.draft.language);
+  const session = newSession(record, saved);
+  session.draft = saved.draft;
+  render(session);
+  return true;
+}
+
+/** Back from the status panel: to the interview in progress, or the start. */
+async function resume() {
+  const session = activeSession();
+  if (session && !session.finished) return render(session);
+  if (session && session.channel === "flyer") return render(newSession(session.record, session));
+  const saved = await savedDraft();
+  if (!(saved && await resumeDraft(saved))) open("home");
+}
+register("resume", resume);
+register("flyer", startFlyer);
+
+async function start() {
+  const { enrol, flyer, preview, lang } = route();
+  if (enrol || flyer) history.replaceState(null, "", location.pathname); // the code leaves the address bar
+  const guess = preferredLanguage(Object.keys(LANGUAGES), "nl");
+  const download = flyer ? flyerCampaign(flyer.toUpperCase(), guess) : null; // in parallel with the catalog
+  const chosen = (await setting("language")) || guess;
+  document.addEventListener("sessionchange", renderLanguagePicker);
+  document.addEventListener("languagechange", () => {
+    renderHeader();
+    if (!route().preview) renderStatusStrip();
+  });
+  await setLanguage(chosen);
+  if (preview) return startPreview(preview, lang);
+  if (enrol) return open("enrol", enrol.toUpperCase());
+  if (flyer) return startFlyer(flyer.toUpperCase(), download);
+  const saved = await savedDraft();
+  if (saved && await resumeDraft(saved)) return;
+  const lastFlyer = await setting("lastFlyer");
+  if (lastFlyer && !(await setting("device"))) return startFlyer(lastFlyer); // a resident reopening the app
+  open("home");
+}
+
+async function pickLanguage(code) {
+  const session = activeSession();
+  if (session && !session.finished) return changeLanguage(session, code);
+  await setLanguage(code);
+  if (!session?.preview) await saveSetting("language", code);
+  return resume();
+}
+
+/** The header's language picker: the campaign's languages during an interview, else all. */
+function renderLanguagePicker() {
+  const session = activeSession();
+  const codes = session ? session.campaign.languages : Object.keys(LANGUAGES);
+  const select = h("select", { id: "language-picker", "aria-label": _("Language"),
+    onchange: (event) => pickLanguage(event.target.value) },
+  codes.map((code) => h("option", { value: code, lang: code, selected: code === language() }, nativeName(code))));
+  document.getElementById("language-slot").replaceChildren(h("span", { class: "globe", "aria-hidden": "true" }, "🌐"), select);
+}
+
+function renderHeader() {
+  renderLanguagePicker();
+  document.getElementById("skip-link").textContent = _("Skip to the content");
+  document.getElementById("preview-band").textContent = _("Preview: this is how residents see the campaign. Nothing is stored.");
+}
+
+async function boot() {
+  try {
+    await start();
+  } catch (err) {
+    show(_("Something went wrong"), h("section", {}, h("h1", {}, _("Something went wrong")),
+      h("p", {}, _("Nothing that was saved is lost. Reload the page to try again.")), h("pre", {}, String(err))));
+  }
+  const preview = route().preview;
+  if (!preview) {
+    renderStatusStrip();
+    onSync(() => renderStatusStrip());
+    document.addEventListener("outboxchange", renderStatusStrip);
+    setInterval(renderStatusStrip, 15000);
+    startSyncLoop();
+  } else {
+    document.getElementById("status-strip").hidden = true;
+  }
+  watchForUpdates();
+  addEventListener("hashchange", () => {
+    const { enrol, flyer, preview } = route();
+    if (enrol || flyer || preview) start(); // a flyer or enrolment link opened while the app was open
+  });
+}
+
+boot();

@@ -1,0 +1,96 @@
+// What is waiting, when the last sync worked, what went wrong in plain words; "send now" and the rescue file.
+
+import { setting } from "../db.js";
+import { _ } from "../i18n.js";
+import { summary } from "../outbox.js";
+import { downloadRescueFile } from "../rescue.js";
+import { syncNow } from "../sync-loop.js";
+import { actions, h, notice, open, register, show } from "../ui.js";
+import { megabytes } from "../util.js";
+
+/** The last error as a sentence a field worker understands. */
+export function errorText(error) {
+  if (!error) return null;
+  if (error.kind === "network") return _("No connection. Everything is kept on this phone and will be sent later.");
+  if (error.kind === "auth") return _("This phone is no longer enrolled. Ask your coordinator for a new enrolment code; nothing is lost.");
+  if (error.kind === "busy") return _("The server is busy. We will try again in a moment.");
+  if (error.kind === "unexpected") {
+    return _("Something other than our server answered (perhaps a Wi-Fi login page). Everything is kept and sent later.");
+  }
+  return error.message || _("The server could not take the answers right now (error {status}). We will try again.",
+    { status: error.status || "?" });
+}
+
+export function lastSyncText(lastSync) {
+  if (!lastSync) return _("Nothing sent yet");
+  const time = new Date(lastSync).toLocaleString(document.documentElement.lang, { dateStyle: "short", timeStyle: "short" });
+  return _("Last sent: {time}", { time });
+}
+
+export function waitingText(waiting, lastSync) {
+  if (!waiting.responses && !waiting.voiceNotes) return lastSync ? _("Everything has been sent") : _("Nothing to send");
+  return _("Waiting: {responses} answers, {notes} recordings ({mb} MB)",
+    { responses: waiting.responses, notes: waiting.voiceNotes, mb: megabytes(waiting.bytes) });
+}
+
+/** The strip under the header, always visible; redrawn only when what it says changes. */
+export async function renderStatusStrip() {
+  const strip = document.getElementById("status-strip");
+  if (!strip) return;
+  const [waiting, lastSync, lastError] = await Promise.all([summary(), setting("lastSync"), setting("lastError")]);
+  const error = waiting.responses || waiting.voiceNotes ? errorText(lastError) : null;
+  const texts = [waitingText(waiting, lastSync), lastSync ? lastSyncText(lastSync) : null, error];
+  if (strip.dataset.shown === JSON.stringify(texts)) return;
+  strip.dataset.shown = JSON.stringify(texts);
+  strip.replaceChildren(
+    h("button", { type: "button", class: "status-button", onclick: () => open("status") },
+      h("span", { class: "waiting" }, texts[0]), texts[1] ? [" · ", h("span", { class: "last-sync" }, texts[1])] : ""),
+    error ? h("span", { class: "sync-error" }, error) : "");
+}
+
+function heldList(waiting) {
+  const items = [
+    ...waiting.heldResponses.map((r) => ({ id: r.id, reason: r.result?.errors?.[0]?.message || r.result?.status })),
+    ...waiting.heldNotes.map((n) => ({ id: n.id, reason: n.error?.message || n.error?.code })),
+  ];
+  if (!items.length) return null;
+  return h("div", {},
+    h("h2", {}, _("Not accepted by the server")),
+    h("p", { class: "hint" }, _("These stay on the phone. Save a rescue file and give it to your coordinator.")),
+    h("ul", { class: "held" }, items.map((item) => h("li", {}, h("code", {}, item.id.slice(-12)), " ",
+      h("span", { dir: "auto" }, item.reason || "")))));
+}
+
+async function statusScreen() {
+  const [waiting, lastSync, lastError, device, persisted] = await Promise.all([summary(), setting("lastSync"),
+    setting("lastError"), setting("device"), navigator.storage?.persisted?.()]);
+  const result = h("div", { class: "error-slot" });
+  const sendNow = async () => {
+    result.replaceChildren(notice(_("Sending…"), "info"));
+    const outcome = await syncNow({ reset: true, includeHeld: true });
+    await statusScreen();
+    if (outcome.ok) document.querySelector(".error-slot")?.replaceChildren(notice(_("Done."), "ok"));
+  };
+  const rescue = async () => {
+    const saved = await downloadRescueFile();
+    result.replaceChildren(notice(_("Rescue file saved: {responses} answers, {notes} recordings.",
+      { responses: saved.responses, notes: saved.voiceNotes }), "ok"));
+  };
+  const error = errorText(lastError);
+  show(_("Sending and rescue"), h("section", { class: "status" },
+    h("h1", {}, _("Sending and rescue")),
+    h("p", { class: "lead" }, waitingText(waiting, lastSync)),
+    h("p", {}, lastSyncText(lastSync)),
+    error ? notice(error, "error") : null,
+    result,
+    actions(h("button", { type: "button", class: "primary", onclick: sendNow }, _("Send now")),
+      h("button", { type: "button", class: "secondary", onclick: rescue }, _("Save a rescue file"))),
+    heldList(waiting),
+    h("h2", {}, _("This phone")),
+    device ? h("p", {}, _("Enrolled for {team}.", { team: device.team })) : h("p", {}, _("Not enrolled (answers are sent anonymously).")),
+    h("p", { class: "hint" }, persisted ? _("The browser keeps this app's data.")
+      : _("The browser may clear this app's data when the phone runs out of space. On an iPhone, add the app to the home screen, and send your answers often.")),
+    actions(h("button", { type: "button", class: "secondary", onclick: () => open("resume") }, _("Back")))));
+}
+
+register("status", statusScreen);

@@ -1,0 +1,62 @@
+// The service worker: registration, "ready to work offline" once, and offering a new version.
+// The new version waits until the user taps "update"; the interview in progress is kept in IndexedDB,
+// so the reload that follows loses nothing.
+
+import { saveSetting, setting } from "./db.js";
+import { _ } from "./i18n.js";
+import { announce, h } from "./ui.js";
+
+const HOUR = 60 * 60 * 1000;
+/** Set when the user tapped "update": the new worker's taking over then reloads the page. */
+let updating = false;
+
+function offerUpdate(worker) {
+  const banner = document.getElementById("update-banner");
+  banner.replaceChildren(
+    h("span", {}, _("A new version of the app is ready.")),
+    h("button", { type: "button", class: "primary", onclick: () => {
+      updating = true;
+      worker.postMessage({ type: "skip-waiting" });
+    } },
+      _("Update now")));
+  banner.hidden = false;
+}
+
+function watchInstalling(registration) {
+  const worker = registration.installing;
+  if (!worker) return;
+  worker.addEventListener("statechange", () => {
+    if (worker.state === "installed" && navigator.serviceWorker.controller) offerUpdate(worker);
+  });
+}
+
+async function sayReadyOnce() {
+  if (await setting("offlineReady")) return;
+  await saveSetting("offlineReady", true);
+  announce(_("The app is ready to work offline."));
+  const banner = document.getElementById("update-banner");
+  banner.replaceChildren(h("span", {}, _("The app is ready to work offline.")));
+  banner.hidden = false;
+  setTimeout(() => { banner.hidden = true; }, 6000);
+}
+
+export async function watchForUpdates() {
+  if (!("serviceWorker" in navigator)) return;
+  let registration;
+  try {
+    registration = await navigator.serviceWorker.register("/app/sw.js", { scope: "/app/", type: "module",
+      updateViaCache: "none" });
+  } catch {
+    return; // no service worker here (an old browser): the app still works while online
+  }
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (updating) {
+      updating = false;
+      location.reload(); // the interview in progress is in IndexedDB and comes back after the reload
+    }
+  });
+  if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+  registration.addEventListener("updatefound", () => watchInstalling(registration));
+  navigator.serviceWorker.ready.then(sayReadyOnce);
+  setInterval(() => navigator.onLine && registration.update().catch(() => {}), HOUR);
+}
