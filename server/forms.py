@@ -53,7 +53,8 @@ def put(data: dict, name: str, value) -> None:
 class Rows(fields.Field):
     """Numbered rows of a form (``choices.0.key``, ``choices.1.key`` ...), each loaded with `schema`.
 
-    Loads to a list in row order; errors keep the row number of the form, so they find their inputs.
+    Loads to a list of ``(row number, data)`` in row order; errors keep the row numbers of the form, so they
+    find their inputs again.
     """
 
     def __init__(self, schema: Schema, max_rows: int = 50, **kwargs):
@@ -69,7 +70,7 @@ class Rows(fields.Field):
         rows, errors = [], {}
         for key in sorted(value, key=int):
             try:
-                rows.append(self.schema.load(value[key] if isinstance(value[key], dict) else {}))
+                rows.append((int(key), self.schema.load(value[key] if isinstance(value[key], dict) else {})))
             except ValidationError as err:
                 errors[str(key)] = err.messages
         if errors:
@@ -124,7 +125,9 @@ class TextLength(validate.Validator):
 
 
 def field_value(values, name: str, default=""):
-    """The value at dotted `name` in nested `values` (dicts, lists or objects with `.get`), for templates."""
+    """The value at dotted `name` in `values` (flat with dotted keys, or nested dicts and lists)."""
+    if isinstance(values, dict) and name in values:
+        return default if values[name] is None else values[name]
     node = values
     for segment in name.split("."):
         if isinstance(node, dict):

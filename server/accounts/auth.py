@@ -189,7 +189,7 @@ def init_app(app) -> None:
     app.session_interface = WorkspaceSessionInterface()
     app.jinja_env.globals.update(
         csrf_field=csrf_field, csrf_token=csrf_token, current_user=current_user, field_value=field_value,
-        current_language=current_language, languages=LANGUAGES, workspace_languages=catalog_languages,
+        current_language=current_language, all_languages=LANGUAGES, workspace_languages=catalog_languages,
         text_direction=lambda: LANGUAGES.get(current_language(), LANGUAGES["nl"]).direction,
         role_name=role_name, team_kind_name=team_kind_name,
     )
