@@ -95,12 +95,20 @@ def clean_path(path: str) -> str:
     return ".".join(segments)
 
 
-def load_form(schema: Schema, data: dict) -> tuple[dict | None, dict[str, list[str]]]:
-    """``(values, {})`` when `data` is valid for `schema`, else ``(None, errors by path)``."""
+def load_form(schema: Schema, data: dict,
+              lists: tuple[str, ...] = ()) -> tuple[dict | None, dict[str, list[str]]]:
+    """``(values, {})`` when `data` is valid for `schema`, else ``(None, errors by path)``.
+
+    Errors about one item of a checkbox group named in `lists` (``languages.1``) are shown at the group.
+    """
     try:
         return schema.load(data), {}
     except ValidationError as err:
-        return None, error_paths(err.messages)
+        errors: dict[str, list[str]] = {}
+        for path, messages in error_paths(err.messages).items():
+            group = path.split(".", 1)[0]
+            errors.setdefault(group if group in lists else path, []).extend(messages)
+        return None, errors
 
 
 def form_error(field: str, message: str) -> dict[str, list[str]]:

@@ -89,10 +89,20 @@ def app_config(database_url, tmp_path):
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.teardown_request(_forget_request_globals)
     with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+def _forget_request_globals(_error=None):
+    """Empty `g` after each request: the test's app context is shared by its requests, while in production
+    every request gets a fresh one (Flask-Babel, for one, keeps the request's locale in `g`)."""
+    from flask import g
+
+    for name in list(vars(g)):
+        delattr(g, name)
 
 
 @pytest.fixture

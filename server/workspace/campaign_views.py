@@ -53,7 +53,7 @@ def new_campaign():
 @login_required
 def create_campaign():
     data = form_data(list_fields=("languages",))
-    values, errors = load_form(new_campaign_schema, data)
+    values, errors = load_form(new_campaign_schema, data, ("languages",))
     if errors:
         return new_campaign_page(422, data, errors)
     team = require_team(values["team"], write=True)
@@ -154,7 +154,7 @@ def settings(campaign_id):
 def save_settings(campaign_id):
     campaign = editable_campaign(campaign_id)
     data = form_data(list_fields=("languages",))
-    values, errors = load_form(settings_schema, data)
+    values, errors = load_form(settings_schema, data, ("languages",))
     errors = errors or changed_meanwhile(campaign, values)
     if not errors:
         try:

@@ -114,19 +114,18 @@ def first_sentence(text: str, limit: int = 160) -> str:
 
 
 def chosen_flyer_options(campaign: Campaign) -> tuple[dict, str | None]:
-    """Size and languages from the query string (unknown ones ignored), and a note when some did not fit."""
-    values, _errors = load_form(flyer_options_schema, {"size": request.args.get("size") or "a5",
-                                                       "langs": request.args.getlist("langs")})
-    values = values or {"size": "a5", "langs": []}
-    languages = [code for code in campaign.definition["languages"] if code in values["langs"]]
-    languages = languages or [campaign.definition["default_language"]]
+    """Size and languages from the query string (unknown ones left out), and a note if some did not fit."""
+    languages = campaign.definition["languages"]
+    asked = {"size": request.args.get("size") if request.args.get("size") in SIZES else "a5",
+             "langs": [code for code in request.args.getlist("langs") if code in languages]}
+    values, _errors = load_form(flyer_options_schema, asked)
+    chosen = values["langs"] or [campaign.definition["default_language"]]
     fits = SIZES[values["size"]]["languages"]
     note = None
-    if len(languages) > fits:
+    if len(chosen) > fits:
         note = _("At most {count} languages fit on this size; make a second flyer for the others.").format(
             count=fits)
-        languages = languages[:fits]
-    return {"size": values["size"], "langs": languages}, note
+    return {"size": values["size"], "langs": chosen[:fits]}, note
 
 
 @sources_blueprint.get("/<uuid:campaign_id>/sources/<int:source_id>/flyer")
