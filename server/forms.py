@@ -7,6 +7,7 @@ each message next to the input it belongs to.
 import re
 
 from flask import request
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.datastructures import MultiDict
 
@@ -101,6 +102,10 @@ def load_form(schema: Schema, data: dict,
 
     Errors about one item of a checkbox group named in `lists` (``languages.1``) are shown at the group.
     """
+    unstorable = paths_with_nul(data)
+    if unstorable:
+        message = _(N_("This text contains a character that cannot be stored."))
+        return None, {path: [message] for path in unstorable}
     try:
         return schema.load(data), {}
     except ValidationError as err:
@@ -109,6 +114,18 @@ def load_form(schema: Schema, data: dict,
             group = path.split(".", 1)[0]
             errors.setdefault(group if group in lists else path, []).extend(messages)
         return None, errors
+
+
+def paths_with_nul(value, path: str = "") -> list[str]:
+    """Dotted paths of the texts holding a NUL character, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [found for key, item in value.items()
+                for found in paths_with_nul(item, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list | tuple):
+        return [found for item in value for found in paths_with_nul(item, path)]
+    return []
 
 
 def form_error(field: str, message: str) -> dict[str, list[str]]:

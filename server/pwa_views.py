@@ -29,7 +29,6 @@ APP_SHELL_CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'sel
 @anonymous_rate_limit
 def flyer(code):
     """The short link under a flyer's QR code: the field app, or a friendly page when the poll cannot open."""
-
     code = normalise_code(code)[:16]
     source = db.session.scalars(select(Source).where(Source.code == code)).first() if code else None
     if source is None:
@@ -83,8 +82,8 @@ def static_file(path):
         abort(404)
     response = send_from_directory(PWA_DIR, path, max_age=0)
     name = path.rsplit("/", 1)[-1]
-    no_cache = name in NO_CACHE or path.endswith(".js")
-    response.headers["Cache-Control"] = "no-cache" if no_cache else "public, max-age=3600"
+    revalidate = name in NO_CACHE or path.endswith(".js")
+    response.headers["Cache-Control"] = "no-cache" if revalidate else "public, max-age=3600"
     if name == "sw.js":
         response.headers["Service-Worker-Allowed"] = "/app/"
     return response

@@ -6,6 +6,7 @@ import shutil
 import uuid
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -89,20 +90,17 @@ def app_config(database_url, tmp_path):
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
-    app.teardown_request(_forget_request_globals)
     with app.app_context():
-        yield app
+        # Requests share this test's app context, so start each with an empty `g` (Flask-Babel caches the
+        # request's locale there), as a request in production does.
+        with request_started.connected_to(empty_request_globals, app):
+            yield app
         db.session.remove()
         db.engine.dispose()
 
 
-def _forget_request_globals(_error=None):
-    """Empty `g` after each request: the test's app context is shared by its requests, while in production
-    every request gets a fresh one (Flask-Babel, for one, keeps the request's locale in `g`)."""
-    from flask import g
-
-    for name in list(vars(g)):
-        delattr(g, name)
+def empty_request_globals(_sender, **_extra):
+    vars(g).clear()
 
 
 @pytest.fixture

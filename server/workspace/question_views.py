@@ -21,7 +21,7 @@ from .editing import (
     save_question,
 )
 from .pictograms import pictogram_choices
-from .schemas import move_schema, question_form_schema
+from .schemas import move_schema, prompt_upload_schema, question_form_schema
 
 questions_blueprint = Blueprint("questions", __name__, url_prefix="/campaigns")
 
@@ -160,13 +160,12 @@ def upload_prompt(campaign_id, key, lang):
     campaign = editable_campaign(campaign_id)
     question = existing_question(campaign, key)
     prompt_language(campaign, lang)
-    upload = request.files.get("file")
-    data = upload.read(MAX_PROMPT_BYTES + 1) if upload else b""
-    if not data:
-        errors = form_error(f"prompt.{lang}", _("Choose or record a sound file first."))
+    values, errors = load_form(prompt_upload_schema(MAX_PROMPT_BYTES), {"file": request.files.get("file")})
+    if errors:
+        errors = {f"prompt.{lang}": messages for messages in errors.values()}
         return question_page(campaign, question, 422, errors=errors)
     try:
-        add_prompt(campaign, key, lang, data)
+        add_prompt(campaign, key, lang, values["file"])
     except ApiError as err:
         db.session.rollback()
         errors = form_error(f"prompt.{lang}", _(err.message))

@@ -3,7 +3,8 @@
 Campaign forms depend on the campaign's languages, so their schemas are made per request.
 """
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage
 
 from ..campaigns.models import SOURCE_KINDS
 from ..campaigns.schemas import KEY, QUESTION_TYPES, VOICE_MODES
@@ -83,6 +84,25 @@ def texts_form_schema(names: dict[str, int]) -> Schema:
         for number, (name, limit) in enumerate(names.items())
     }
     return Schema.from_dict({**text_fields, "revision": fields.String(load_default="")})()
+
+
+class Recording(fields.Field):
+    """An uploaded sound file as bytes (at most `limit` + 1 of them, so the caller sees it is too large)."""
+
+    def __init__(self, limit: int, **kwargs):
+        super().__init__(**kwargs)
+        self.limit = limit
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bytes:
+        content = value.read(self.limit + 1) if isinstance(value, FileStorage) else b""
+        if not content:
+            raise ValidationError(N_("Choose or record a sound file first."))
+        return content
+
+
+def prompt_upload_schema(limit: int) -> Schema:
+    return Schema.from_dict({"file": Recording(limit, required=True, error_messages={
+        "required": N_("Choose or record a sound file first.")})})()
 
 
 class MoveSchema(Schema):

@@ -1,5 +1,6 @@
 """Form plumbing (dotted names, numbered rows, errors at their fields); no posted form breaks a page."""
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema, fields
@@ -98,3 +99,31 @@ def test_no_posted_new_campaign_or_phone_form_causes_a_server_error(web, make_us
         data["csrf_token"] = web.csrf_token()
         reply = web.client.post(path, data=data)
         assert reply.status_code in (200, 303, 403, 404, 422), reply.get_data(as_text=True)[:400]
+
+
+@pytest.mark.parametrize("path, data, field", [
+    ("/sources", {"name": "Bieb\x00"}, "name"),
+    ("/texts", {"langs": "nl", "title.nl": "Titel\x00"}, "title.nl"),
+    ("/new-question", {"type": "yes_no", "text.nl": "Vraag?", "text.en": "\x00"}, "text.en"),
+])
+def test_text_postgresql_cannot_store_is_refused_at_its_field(web, make_user, team, campaign, path, data,
+                                                              field):
+    web.sign_in_as(make_user("coordinator", [team]))
+    reply = web.post(f"/workspace/campaigns/{campaign.id}{path}", data)
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 422
+    assert "Deze tekst bevat een teken dat niet kan worden opgeslagen." in html
+    assert f'id="f-{field.replace(".", "-")}-error"' in html
+
+
+def test_sign_in_with_a_nul_character_is_a_form_error(web):
+    reply = web.post("/workspace/sign-in", {"email": "a\x00@example.org", "password": "x"})
+    assert reply.status_code == 422
+
+
+@pytest.mark.parametrize("token", ["é" * 43, "\x00", "x" * 5000])
+def test_odd_csrf_tokens_are_refused_not_crashed_on(web, token):
+    reply = web.post("/workspace/language", {"lang": "en", "csrf_token": token})
+    assert reply.status_code == 400
+    reply = web.client.post("/workspace/language", data={"lang": "en"}, headers={"X-CSRF-Token": token[:100]})
+    assert reply.status_code == 400
