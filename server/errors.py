@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
-def N_(message: str) -> str:  # noqa: N802  (the gettext convention for "mark, translate later")
+def N_(message: str) -> str:  # the gettext convention for "mark, translate later"
     """Mark a message for extraction; it is translated where it is shown."""
     return message
 
