@@ -100,7 +100,8 @@ def print_demo_urls(root: str) -> None:
     for source in db.session.scalars(select(Source).where(Source.campaign_id == campaign.id)):
         if source.kind == "flyer":
             click.echo(f"  Flyer {source.name + ':':<18} {root}/f/{source.code}")
-    click.echo(f"  API description:    {root}/api/openapi.json\n")
+    click.echo(f"  API description:    {root}/api/openapi.json")
+    click.echo(f"  Workspace:          {root}/workspace/   (first account: wijkstem create-admin EMAIL)\n")
 
 
 @click.command("serve")

@@ -7,6 +7,7 @@ each message next to the input it belongs to.
 import re
 
 from flask import request
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.datastructures import MultiDict
 
@@ -53,7 +54,8 @@ def put(data: dict, name: str, value) -> None:
 class Rows(fields.Field):
     """Numbered rows of a form (``choices.0.key``, ``choices.1.key`` ...), each loaded with `schema`.
 
-    Loads to a list in row order; errors keep the row number of the form, so they find their inputs.
+    Loads to a list of ``(row number, data)`` in row order; errors keep the row numbers of the form, so they
+    find their inputs again.
     """
 
     def __init__(self, schema: Schema, max_rows: int = 50, **kwargs):
@@ -69,7 +71,7 @@ class Rows(fields.Field):
         rows, errors = [], {}
         for key in sorted(value, key=int):
             try:
-                rows.append(self.schema.load(value[key] if isinstance(value[key], dict) else {}))
+                rows.append((int(key), self.schema.load(value[key] if isinstance(value[key], dict) else {})))
             except ValidationError as err:
                 errors[str(key)] = err.messages
         if errors:
@@ -94,12 +96,36 @@ def clean_path(path: str) -> str:
     return ".".join(segments)
 
 
-def load_form(schema: Schema, data: dict) -> tuple[dict | None, dict[str, list[str]]]:
-    """``(values, {})`` when `data` is valid for `schema`, else ``(None, errors by path)``."""
+def load_form(schema: Schema, data: dict,
+              lists: tuple[str, ...] = ()) -> tuple[dict | None, dict[str, list[str]]]:
+    """``(values, {})`` when `data` is valid for `schema`, else ``(None, errors by path)``.
+
+    Errors about one item of a checkbox group named in `lists` (``languages.1``) are shown at the group.
+    """
+    unstorable = paths_with_nul(data)
+    if unstorable:
+        message = _(N_("This text contains a character that cannot be stored."))
+        return None, {path: [message] for path in unstorable}
     try:
         return schema.load(data), {}
     except ValidationError as err:
-        return None, error_paths(err.messages)
+        errors: dict[str, list[str]] = {}
+        for path, messages in error_paths(err.messages).items():
+            group = path.split(".", 1)[0]
+            errors.setdefault(group if group in lists else path, []).extend(messages)
+        return None, errors
+
+
+def paths_with_nul(value, path: str = "") -> list[str]:
+    """Dotted paths of the texts holding a NUL character, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [found for key, item in value.items()
+                for found in paths_with_nul(item, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list | tuple):
+        return [found for item in value for found in paths_with_nul(item, path)]
+    return []
 
 
 def form_error(field: str, message: str) -> dict[str, list[str]]:
@@ -124,7 +150,9 @@ class TextLength(validate.Validator):
 
 
 def field_value(values, name: str, default=""):
-    """The value at dotted `name` in nested `values` (dicts, lists or objects with `.get`), for templates."""
+    """The value at dotted `name` in `values` (flat with dotted keys, or nested dicts and lists)."""
+    if isinstance(values, dict) and name in values:
+        return default if values[name] is None else values[name]
     node = values
     for segment in name.split("."):
         if isinstance(node, dict):

@@ -17,7 +17,7 @@ PAGE_MESSAGES = {
     401: N_("Please sign in first."),
     403: N_("Your role does not allow this. Ask a coordinator or an administrator."),
     404: N_("This page does not exist, or it belongs to another team."),
-    413: N_("The file is too large."),
+    413: N_("The file is too large. Go back and choose a smaller file or make a shorter recording."),
     429: N_("Too many attempts. Wait a minute and try again."),
 }
 

@@ -3,11 +3,26 @@
 import gzip
 from functools import lru_cache
 
-from flask import Blueprint, Response, abort, jsonify, redirect, request, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+)
+from sqlalchemy import select
 from werkzeug.utils import safe_join
 
-from .i18n import LANGUAGES, catalog_json
+from .api import anonymous_rate_limit
+from .campaigns.models import Source
+from .extensions import db
+from .i18n import LANGUAGES, catalog_json, current_language
 from .paths import PWA_DIR
+from .util import normalise_code
 
 pwa_blueprint = Blueprint("pwa", __name__)
 NO_CACHE = {"index.html", "sw.js", "manifest.webmanifest"}
@@ -45,15 +60,45 @@ def home():
     return redirect("/app/", code=302)
 
 
+#: The field app may be framed by the workspace's preview (same origin only).
+APP_SHELL_CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; object-src 'none'; "
+                 "base-uri 'none'; frame-ancestors 'self'; form-action 'self'")
+
+
 @pwa_blueprint.get("/f/<code>")
+@anonymous_rate_limit
 def flyer(code):
-    """The short link printed under a flyer's QR code."""
-    return redirect(f"/app/#flyer={code.upper()[:16]}", code=302)
+    """The short link under a flyer's QR code: the field app, or a friendly page when the poll cannot open."""
+    code = normalise_code(code)[:16]
+    source = db.session.scalars(select(Source).where(Source.code == code)).first() if code else None
+    if source is None:
+        return flyer_page(None, "unknown", 404)
+    if source.revoked_at is not None or source.campaign.state == "closed":
+        return flyer_page(source, "closed", 410)
+    if source.campaign.state != "published":
+        return flyer_page(source, "not_yet", 404)
+    return redirect(f"/app/#flyer={code}", code=302)
+
+
+def flyer_page(source, reason: str, status: int):
+    """Why the poll does not open, in the visitor's language, with the campaign's title where it has one."""
+    language = current_language()
+    title = source.campaign.title(language) if source is not None else ""
+    direction = LANGUAGES[language].direction if language in LANGUAGES else "ltr"
+    languages = source.campaign.definition["languages"] if source is not None else []
+    html = render_template("flyer_closed.html", reason=reason, title=title, language=language,
+                           direction=direction, languages=languages)
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
 
 
 @pwa_blueprint.get("/app/")
 def app_shell():
-    return static_file("index.html")
+    response = static_file("index.html")
+    response.headers["Content-Security-Policy"] = APP_SHELL_CSP
+    return response
 
 
 @pwa_blueprint.get("/app/i18n/<lang>.json")

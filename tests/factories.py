@@ -83,3 +83,18 @@ def make_campaign(team, publish: bool = True, **definition_overrides):
     if publish:
         publish_campaign(campaign)
     return campaign
+
+
+def svg_qr_image(svg: str, scale: int = 8):
+    """Draw an SVG QR code made by `qrcode`'s SvgPathImage (unit squares in one path) as a PIL image."""
+    import re
+
+    from PIL import Image, ImageDraw
+
+    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))
+    image = Image.new("L", (size * scale, size * scale), 255)
+    draw = ImageDraw.Draw(image)
+    for x, y in re.findall(r"M(\d+),(\d+)H", re.search(r'<path d="([^"]+)"', svg).group(1)):
+        left, top = int(x) * scale, int(y) * scale
+        draw.rectangle([left, top, left + scale - 1, top + scale - 1], 0)
+    return image

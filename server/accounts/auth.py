@@ -17,6 +17,7 @@ from markupsafe import Markup
 from ..campaigns.models import Campaign
 from ..errors import N_
 from ..extensions import db
+from ..pages import wants_json
 from ..teams.models import Team
 from .models import User
 from .operations import session_for_token, touch_session
@@ -59,10 +60,6 @@ def current_user() -> User | None:
     """The signed-in user, or ``None``."""
     user_session = current_session()
     return user_session.user if user_session is not None else None
-
-
-def wants_json() -> bool:
-    return request.path.endswith(".json") or request.accept_mimetypes.best == "application/json"
 
 
 def sign_in_redirect():
@@ -172,7 +169,7 @@ def csrf_field() -> Markup:
 def csrf_is_valid() -> bool:
     expected = session.get("csrf")
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
-    return isinstance(expected, str) and bool(sent) and hmac.compare_digest(expected, sent)
+    return isinstance(expected, str) and bool(sent) and hmac.compare_digest(expected.encode(), sent.encode())
 
 
 def protect_from_csrf() -> None:
@@ -189,7 +186,7 @@ def init_app(app) -> None:
     app.session_interface = WorkspaceSessionInterface()
     app.jinja_env.globals.update(
         csrf_field=csrf_field, csrf_token=csrf_token, current_user=current_user, field_value=field_value,
-        current_language=current_language, languages=LANGUAGES, workspace_languages=catalog_languages,
+        current_language=current_language, all_languages=LANGUAGES, workspace_languages=catalog_languages,
         text_direction=lambda: LANGUAGES.get(current_language(), LANGUAGES["nl"]).direction,
         role_name=role_name, team_kind_name=team_kind_name,
     )

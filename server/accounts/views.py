@@ -296,7 +296,7 @@ def new_user():
     if request.method == "GET":
         return user_form_page(None)
     data = form_data(list_fields=("teams",))
-    values, errors = load_form(user_form_schema, data)
+    values, errors = load_form(user_form_schema, data, ("teams",))
     if errors:
         return user_form_page(None, 422, data, errors)
     try:
@@ -319,7 +319,7 @@ def user(user_id):
 def edit_user(user_id):
     user = db.get_or_404(User, user_id)
     data = form_data(list_fields=("teams",))
-    values, errors = load_form(user_edit_schema, data)
+    values, errors = load_form(user_edit_schema, data, ("teams",))
     if not errors and user.id == current_user().id and (values["role"] != "admin" or not values["active"]):
         errors = form_error("role", _("You cannot take away your own administrator rights."))
     if errors:

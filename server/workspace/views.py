@@ -1,24 +1,26 @@
-"""The workspace's home: the campaigns of the signed-in user's teams."""
+"""The workspace's home (the campaigns of the signed-in user's teams) and its parts."""
 
 from flask import Blueprint
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.auth import current_user, login_required
 from ..campaigns.models import Campaign
-from ..errors import N_
 from ..extensions import db
 from ..pages import install_page_handlers, render_page
+from .campaign_views import campaigns_blueprint
+from .common import register_template_helpers
+from .device_views import devices_blueprint
+from .flyer_views import sources_blueprint
+from .preview import preview_blueprint
+from .question_views import questions_blueprint
+from .text_views import texts_blueprint
 
 workspace_blueprint = Blueprint("workspace", __name__, url_prefix="/workspace")
 install_page_handlers(workspace_blueprint)
-
-STATE_NAMES = {"draft": N_("Draft"), "published": N_("Published"), "closed": N_("Closed")}
-
-
-@workspace_blueprint.app_template_global()
-def campaign_state_name(state: str) -> str:
-    return _(STATE_NAMES.get(state, state))
+register_template_helpers(workspace_blueprint)
+for part in (campaigns_blueprint, texts_blueprint, questions_blueprint, preview_blueprint, sources_blueprint,
+             devices_blueprint):
+    workspace_blueprint.register_blueprint(part)
 
 
 def campaigns_by_team(user) -> list[tuple]:

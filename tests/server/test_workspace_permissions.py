@@ -50,13 +50,50 @@ ROUTES = [
     Route("GET", "/workspace/admin/users/<user_id>", "admin"),
     Route("POST", "/workspace/admin/users/<user_id>", "admin", {"role": "coordinator", "active": "1"}),
     Route("POST", "/workspace/admin/users/<user_id>/sign-out-everywhere", "admin"),
+    # campaigns
+    Route("GET", "/workspace/campaigns/new", "writer_anywhere"),
+    Route("POST", "/workspace/campaigns/new", "writer", {"team": "<team_id>", "title": "Nieuw",
+                                                        "default_language": "nl"}),
+    Route("GET", "/workspace/campaigns/<campaign_id>", "member"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/publish", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/close", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/languages/<lang>/remove", "writer"),
+    Route("GET", "/workspace/campaigns/<campaign_id>/settings", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/settings", "writer",
+          {"languages": "nl", "default_language": "nl"}),
+    Route("GET", "/workspace/campaigns/<campaign_id>/texts", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/texts", "writer",
+          {"langs": "nl", "title.nl": "Anders"}),
+    Route("GET", "/workspace/campaigns/<campaign_id>/new-question", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/new-question", "writer",
+          {"type": "yes_no", "text.nl": "Nieuwe vraag?"}),
+    Route("GET", "/workspace/campaigns/<campaign_id>/questions/<key>", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>", "writer",
+          {"type": "yes_no", "text.nl": "Anders?"}),
+    Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>/move", "writer", {"direction": "down"}),
+    Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>/delete", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>/prompts/<lang>", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>/prompts/<lang>/delete", "writer"),
+    Route("GET", "/workspace/campaigns/<campaign_id>/preview", "member"),
+    Route("GET", "/workspace/campaigns/<campaign_id>/preview.json", "member"),
+    # sources and flyers
+    Route("GET", "/workspace/campaigns/<campaign_id>/sources", "member"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/sources", "writer", {"name": "Bibliotheek"}),
+    Route("POST", "/workspace/campaigns/<campaign_id>/sources/<source_id>/revoke", "writer"),
+    Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/flyer", "member"),
+    Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/qr.svg", "member"),
+    Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/qr.png", "member"),
+    # phones
+    Route("GET", "/workspace/devices/", "signed_in"),
+    Route("POST", "/workspace/devices/enrol", "writer", {"team": "<team_id>", "label": "Telefoon"}),
+    Route("POST", "/workspace/devices/<device_id>/revoke", "writer"),
 ]
 
 ACTORS = ["anonymous", "admin", "coordinator", "field_worker", "other_team", "admin_elsewhere"]
 
 
 @pytest.fixture
-def world(app, make_user, team, campaign):
+def world(app, make_user, team, campaign, flyer, enrolled):
     """Team A (the demo team) with one user per role, team B with its own coordinator, an admin in B only."""
     other = Team(slug="andere-buurt", name="Andere buurt", kind="municipal")
     db.session.add(other)
@@ -70,7 +107,8 @@ def world(app, make_user, team, campaign):
     }
     outsider = make_user("field_worker", [], email="outsider@example.org")
     values = {"team_id": team.id, "campaign_id": campaign.id, "user_id": users["field_worker"].id,
-              "outsider_email": outsider.email}
+              "outsider_email": outsider.email, "key": "missen", "lang": "en", "source_id": flyer.id,
+              "device_id": enrolled[0]}
     return users, values
 
 
@@ -88,6 +126,8 @@ def expected(route: Route, actor: str) -> str:
         return "sign_in"
     if route.access == "signed_in":
         return "allowed"
+    if route.access == "writer_anywhere":
+        return "forbidden" if actor == "field_worker" else "allowed"
     if route.access == "admin":
         return "allowed" if actor in ("admin", "admin_elsewhere") else "forbidden"
     if actor in ("other_team", "admin_elsewhere"):

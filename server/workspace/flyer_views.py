@@ -1,0 +1,168 @@
+"""Where a campaign is handed out (sources), their print-ready flyers and their QR codes."""
+
+from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..accounts.auth import current_user, login_required, require_campaign
+from ..campaigns.models import Campaign, Source
+from ..campaigns.operations import create_source, revoke_source
+from ..errors import N_
+from ..extensions import db
+from ..forms import form_data, load_form
+from ..pages import render_page
+from ..util import normalise_code
+from .common import editable_campaign, language_direction
+from .editing import language_name
+from .qr import flyer_url, module_count, qr_png, qr_svg
+from .schemas import flyer_options_schema, source_form_schema
+
+sources_blueprint = Blueprint("sources", __name__, url_prefix="/campaigns")
+
+#: Paper sizes: how many languages fit, and how wide the QR code is printed (mm).
+SIZES = {"a4": {"languages": 4, "qr_mm": 90}, "a5": {"languages": 3, "qr_mm": 62},
+         "a6": {"languages": 2, "qr_mm": 42}}
+
+
+def campaign_sources(campaign: Campaign) -> list[Source]:
+    return list(db.session.scalars(select(Source).where(Source.campaign_id == campaign.id)
+                                   .order_by(Source.created_at, Source.id)))
+
+
+def campaign_source(campaign: Campaign, source_id: int) -> Source:
+    """The source `source_id` of `campaign`, or 404 (also for another campaign's source)."""
+    source = db.session.get(Source, source_id)
+    if source is None or source.campaign_id != campaign.id:
+        abort(404)
+    return source
+
+
+def sources_page(campaign: Campaign, status: int = 200, values: dict | None = None,
+                 errors: dict | None = None):
+    return render_page("workspace/sources.html", status=status, campaign=campaign,
+                       sources=campaign_sources(campaign), values=values or {"kind": "flyer"},
+                       errors=errors or {}, can_write=current_user().can_write and campaign.state != "closed")
+
+
+@sources_blueprint.get("/<uuid:campaign_id>/sources")
+@login_required
+def sources(campaign_id):
+    return sources_page(require_campaign(campaign_id))
+
+
+@sources_blueprint.post("/<uuid:campaign_id>/sources")
+@login_required
+def add_source(campaign_id):
+    campaign = editable_campaign(campaign_id)
+    data = form_data()
+    values, errors = load_form(source_form_schema, data)
+    if errors:
+        return sources_page(campaign, 422, data, errors)
+    create_source(campaign, values["name"], values["kind"])
+    db.session.commit()
+    return redirect(url_for(".sources", campaign_id=campaign.id), code=303)
+
+
+@sources_blueprint.post("/<uuid:campaign_id>/sources/<int:source_id>/revoke")
+@login_required
+def revoke(campaign_id, source_id):
+    """Stop a source: its link then shows "this poll has closed"; answers already given stay."""
+    campaign = require_campaign(campaign_id, write=True)
+    revoke_source(campaign_source(campaign, source_id))
+    db.session.commit()
+    return redirect(url_for(".sources", campaign_id=campaign.id), code=303)
+
+
+# --- flyers ------------------------------------------------------------------------------------------
+
+def flyer_texts(campaign: Campaign, code: str) -> dict:
+    """The flyer's words in `code`: the campaign's own texts, and the fixed lines where translated."""
+    definition = campaign.definition
+    intro = (definition.get("intro") or {}).get(code) or ""
+    with force_locale(code):
+        return {
+            "code": code, "dir": language_direction(code), "name": language_name(code),
+            "title": definition["title"].get(code) or campaign.title(),
+            "invite": first_sentence(intro) or translated(code, FLYER_LINES["invite"]),
+            **{key: translated(code, msgid) for key, msgid in FLYER_LINES.items() if key != "invite"},
+        }
+
+
+#: The fixed lines of a flyer.
+FLYER_LINES = {
+    "invite": N_("Tell us what you think about the neighbourhood. It takes a few minutes."),
+    "scan": N_("Scan the code with your phone's camera."),
+    "type": N_("No camera? Type the address below the code, or open the Wijkstem app and enter the code."),
+    "anonymous": N_("Anonymous: we do not ask for your name or address."),
+}
+
+
+def translated(code: str, msgid: str) -> str | None:
+    """`msgid` in the current (forced) locale, or ``None`` where that language has no translation yet."""
+    text = _(msgid)
+    return text if code == "en" or text != msgid else None
+
+
+def first_sentence(text: str, limit: int = 160) -> str:
+    """The opening of `text`, cut at a sentence end within `limit` characters where possible."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(mark, 0, limit) for mark in ".!?؟。")
+    return text[:cut + 1] if cut > 40 else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def chosen_flyer_options(campaign: Campaign) -> tuple[dict, str | None]:
+    """Size and languages from the query string (unknown ones left out), and a note if some did not fit."""
+    languages = campaign.definition["languages"]
+    asked = {"size": request.args.get("size") if request.args.get("size") in SIZES else "a5",
+             "langs": [code for code in request.args.getlist("langs") if code in languages]}
+    values, _errors = load_form(flyer_options_schema, asked)
+    chosen = values["langs"] or [campaign.definition["default_language"]]
+    fits = SIZES[values["size"]]["languages"]
+    note = None
+    if len(chosen) > fits:
+        note = _("At most {count} languages fit on this size; make a second flyer for the others.").format(
+            count=fits)
+    return {"size": values["size"], "langs": chosen[:fits]}, note
+
+
+@sources_blueprint.get("/<uuid:campaign_id>/sources/<int:source_id>/flyer")
+@login_required
+def flyer(campaign_id, source_id):
+    """A print-ready A4 poster, A5 flyer or A6 door-hanger for one source, in the chosen languages."""
+    campaign = require_campaign(campaign_id)
+    source = campaign_source(campaign, source_id)
+    options, note = chosen_flyer_options(campaign)
+    url = flyer_url(source.code)
+    size = SIZES[options["size"]]
+    return render_page(
+        "workspace/flyer.html", campaign=campaign, source=source, options=options, note=note, url=url,
+        short_url=url.split("://", 1)[-1], qr=qr_svg(url, _("QR code for {url}").format(url=url)),
+        texts=[flyer_texts(campaign, code) for code in options["langs"]], sizes=list(SIZES),
+        module_mm=round(size["qr_mm"] / module_count(url), 2), qr_mm=size["qr_mm"],
+        spaced_code=" ".join([source.code[:3], source.code[3:]]))
+
+
+def qr_download(body, mimetype: str, source: Source, extension: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    name = f"wijkstem-{normalise_code(source.code).lower()}.{extension}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@sources_blueprint.get("/<uuid:campaign_id>/sources/<int:source_id>/qr.svg")
+@login_required
+def qr_code_svg(campaign_id, source_id):
+    source = campaign_source(require_campaign(campaign_id), source_id)
+    svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + qr_svg(flyer_url(source.code))
+    return qr_download(svg, "image/svg+xml", source, "svg")
+
+
+@sources_blueprint.get("/<uuid:campaign_id>/sources/<int:source_id>/qr.png")
+@login_required
+def qr_code_png(campaign_id, source_id):
+    source = campaign_source(require_campaign(campaign_id), source_id)
+    return qr_download(qr_png(flyer_url(source.code)), "image/png", source, "png")

@@ -1,0 +1,236 @@
+"""The coordinator's workspace in Debian's Chromium: write a campaign in two languages with a prompt recorded
+through the fake microphone, preview and publish it, print a flyer and follow its QR code, enrol a phone."""
+
+import io
+import os
+import shutil
+import subprocess
+import threading
+
+import pytest
+import requests
+import zxingcpp
+from PIL import Image
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from server.campaigns.models import Campaign, PromptAudio, Source
+from server.devices.models import Device
+from server.extensions import db
+from server.workspace.qr import module_count
+from tests.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = pytest.mark.browser
+
+if not os.path.exists(CHROMIUM) and not os.environ.get("WIJKSTEM_REQUIRE_BROWSER"):
+    pytest.skip("Chromium is not installed (set WIJKSTEM_REQUIRE_BROWSER=1 to fail instead)",
+                allow_module_level=True)
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served by werkzeug on a free port, in a thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="nl-NL", permissions=["microphone"], base_url=live_server,
+                                   viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def settled(read):
+    """Run a database read and end its transaction at once, handing back detached objects: SQLite's write
+    lock must stay free for the server thread (every transaction here begins IMMEDIATE)."""
+    try:
+        return read()
+    finally:
+        db.session.expunge_all()
+        db.session.commit()
+
+
+@pytest.fixture
+def coordinator(make_user, team):
+    """The signed-in coordinator's address."""
+    return settled(lambda: make_user("coordinator", [team], email="fatima@example.org").email)
+
+
+@pytest.fixture
+def ids(demo):
+    """The demo campaign's id, read once."""
+    return {"campaign": settled(lambda: db.session.scalars(select(Campaign.id)).one())}
+
+
+def sign_in(page, email):
+    page.goto("/workspace/sign-in")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen", exact=True).click()
+    page.wait_for_url("**/workspace/")
+
+
+def serious_accessibility_problems(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+def test_write_a_campaign_in_two_languages_with_a_recorded_prompt_preview_and_publish(page, coordinator, ids):
+    sign_in(page, coordinator)
+    page.get_by_role("link", name="Nieuwe campagne").click()
+    page.get_by_label("Titel").fill("Groen in de wijk")
+    page.get_by_label("English").check()
+    page.get_by_role("button", name="Campagne maken").click()
+    page.wait_for_url("**/workspace/campaigns/*")
+    campaign_url = page.url
+
+    # a question with two choices in both languages, one with a pictogram
+    page.get_by_role("link", name="Nieuwe vraag").click()
+    page.get_by_label("Soort vraag").select_option("single_choice")
+    page.locator("#f-text-nl").fill("Wat mis je het meest?")
+    page.locator("#f-text-en").fill("What do you miss most?")
+    page.locator("#f-choices-0-label-nl").fill("Bomen")
+    page.locator("#f-choices-0-label-en").fill("Trees")
+    page.locator("#choice-row-0 .pictogram-option", has=page.locator('input[value="bicycle"]')).click()
+    page.locator("#f-choices-1-label-nl").fill("Bankjes")
+    page.locator("#f-choices-1-label-en").fill("Benches")
+    assert page.locator("#f-min").is_hidden()  # settings of other types are out of the way
+    page.get_by_role("button", name="Vraag opslaan").click()
+    page.wait_for_url("**/questions/wat-mis-je-het-meest*")
+    assert page.get_by_role("status").first.inner_text().startswith("De vraag is opgeslagen.")
+
+    # record the Dutch prompt through the fake microphone, listen back, save
+    prompt = page.locator("#prompt-nl")
+    prompt.get_by_role("button", name="Opnemen").click()
+    page.wait_for_timeout(1500)
+    prompt.get_by_role("button", name="Stop").click()
+    prompt.locator("[data-playback]").wait_for(state="visible")
+    assert "opgenomen" in prompt.locator("[data-status]").inner_text()
+    prompt.get_by_role("button", name="Opname opslaan").click()
+    page.wait_for_url("**#prompt-nl")
+    stored = settled(lambda: db.session.scalars(select(PromptAudio)).one())
+    assert stored.language == "nl" and stored.content_type == "audio/webm" and stored.size > 2000
+    source = page.get_by_label("Huidige opname: Nederlands").get_attribute("src")
+    played = page.evaluate("async (src) => { const r = await fetch(src); return [r.status, "
+                           "r.headers.get('content-type'), (await r.arrayBuffer()).byteLength]; }", source)
+    assert played == [200, "audio/webm", stored.size]
+    assert serious_accessibility_problems(page) == []
+
+    # the English title is missing: publishing is refused and says why
+    page.goto(campaign_url)
+    page.get_by_role("button", name="Publiceren").click()
+    alert = page.locator("#incomplete-languages")
+    assert "English" in alert.inner_text() and "1 van 4 teksten nog te vertalen" in alert.inner_text()
+    alert.get_by_role("link", name="Vertalen").click()
+    page.locator("#f-title-en").fill("Green in the neighbourhood")
+    page.get_by_role("button", name="Teksten opslaan").click()
+    assert page.get_by_role("status").inner_text() == "De teksten zijn opgeslagen."
+
+    # preview in English: the frame shows the field app, the draft document comes with the session
+    page.goto(campaign_url + "/preview?preview_lang=en")
+    frame = page.locator("iframe")
+    campaign_id = campaign_url.rsplit("/", 1)[1]
+    assert frame.get_attribute("src") == f"/app/#preview={campaign_id}&lang=en"
+    document = page.evaluate("async (url) => (await fetch(url)).json()", f"{campaign_url}/preview.json")
+    assert document["preview"] is True and document["title"]["en"] == "Green in the neighbourhood"
+    assert document["questions"][0]["prompts"]["nl"].startswith("/api/v1/prompts/")
+    assert document["questions"][0]["choices"][0]["pictogram_url"] == "/app/pictograms/bicycle.svg"
+
+    page.goto(campaign_url)
+    page.get_by_role("button", name="Publiceren").click()
+    page.wait_for_load_state()
+    assert "Versie 1 is gepubliceerd" in page.locator("main").inner_text()
+    assert serious_accessibility_problems(page) == []
+    written = settled(lambda: db.session.scalars(
+        select(Campaign).where(Campaign.id != ids["campaign"])).one())
+    assert written.state == "published" and written.current_version == 1
+
+
+def pdf_page_image(pdf: bytes, tmp_path, dpi: int = 150) -> Image.Image:
+    """The only page of `pdf`, rendered by poppler's pdftoppm."""
+    source = tmp_path / "flyer.pdf"
+    source.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(source)], check=True, timeout=60, capture_output=True, text=True)
+    assert "Pages:           1" in info.stdout  # the flyer fits on one sheet
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(source), str(tmp_path / "flyer")],
+                   check=True, timeout=60)
+    return Image.open(tmp_path / "flyer.png")
+
+
+@pytest.mark.parametrize("size, width_mm, qr_mm", [("a6", 105, 42), ("a4", 210, 90)])
+def test_print_a_flyer_and_follow_its_qr_code(page, coordinator, ids, live_server, tmp_path, size, width_mm,
+                                              qr_mm):
+    if not shutil.which("pdftoppm"):
+        pytest.fail("pdftoppm is missing: apt-get install poppler-utils")
+    sign_in(page, coordinator)
+    page.goto(f"/workspace/campaigns/{ids['campaign']}/sources")
+    page.get_by_label("Naam").fill("Bibliotheek Noord")
+    page.get_by_role("button", name="Bron toevoegen").click()
+    source = settled(lambda: db.session.scalars(
+        select(Source).where(Source.name == "Bibliotheek Noord")).one())
+    row = page.locator(f"#source-{source.id}")
+    row.get_by_role("link", name={"a6": "A6-deurhanger", "a4": "A4-poster"}[size]).click()
+    page.get_by_label("English").check()
+    page.get_by_role("button", name="Tonen").click()
+    assert "Our neighbourhood, your voice" in page.locator(".sheet").inner_text()
+
+    image = pdf_page_image(page.pdf(prefer_css_page_size=True, print_background=True), tmp_path)
+    assert image.width == pytest.approx(width_mm / 25.4 * 150, abs=3)  # the paper size came from @page
+    results = zxingcpp.read_barcodes(image)
+    links = [result.text for result in results]
+    assert links == [f"{live_server}/f/{source.code}"]
+    corners, modules = results[0].position, module_count(links[0])
+    printed_mm = (corners.top_right.x - corners.top_left.x) / 150 * 25.4  # the symbol, without its quiet zone
+    assert printed_mm == pytest.approx(qr_mm * (modules - 8) / modules, rel=0.05)
+
+    opened = requests.get(links[0], allow_redirects=False, timeout=10)
+    assert opened.status_code == 302 and opened.headers["Location"] == f"/app/#flyer={source.code}"
+    poll = requests.get(f"{live_server}/api/v1/sources/{source.code}", timeout=10)
+    assert poll.status_code == 200 and poll.json()["source"]["name"] == "Bibliotheek Noord"
+
+    # stopped: the same printed code now shows a friendly page in the visitor's language
+    page.goto(f"/workspace/campaigns/{ids['campaign']}/sources")
+    page.locator(f"#source-{source.id}").get_by_role("button", name="Deze bron stoppen").click()
+    page.goto(links[0])
+    assert page.get_by_role("heading", level=1).inner_text() == "Deze peiling is gesloten."
+
+
+def test_enrol_a_phone_with_the_on_screen_code_and_revoke_it(page, coordinator, ids, live_server):
+    sign_in(page, coordinator)
+    page.get_by_role("link", name="Telefoons", exact=True).click()
+    page.get_by_label("Naam van de telefoon").fill("Telefoon Fatima")
+    page.get_by_role("button", name="Koppelcode maken").click()
+    shot = page.locator(".enrol-qr").screenshot()
+    links = [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))]
+    assert len(links) == 1 and links[0].startswith(f"{live_server}/app/#enrol=")
+    code = links[0].rsplit("=", 1)[1]
+    assert code[:5] in page.locator(".enrol-code").inner_text()
+    assert code not in page.url  # the page came from a POST: the code is in no URL the server sees
+
+    reply = requests.post(f"{live_server}/api/v1/devices/enrol", json={"code": code}, timeout=10)
+    assert reply.status_code == 201
+    token = {"Authorization": f"Bearer {reply.json()['token']}"}
+    assert requests.get(f"{live_server}/api/v1/devices/me", headers=token, timeout=10).status_code == 200
+
+    page.get_by_role("link", name="Terug naar de telefoons").click()
+    device = settled(lambda: db.session.scalars(
+        select(Device).where(Device.label == "Telefoon Fatima")).one())
+    row = page.locator(f"#device-{device.id}")
+    assert "Telefoon Fatima" in row.inner_text() and "nooit" in row.inner_text()
+    assert serious_accessibility_problems(page) == []
+    row.get_by_role("button", name="Intrekken").click()
+    assert "ingetrokken" in page.locator(f"#device-{device.id}").inner_text()
+    assert requests.get(f"{live_server}/api/v1/devices/me", headers=token, timeout=10).status_code == 401
