@@ -133,10 +133,10 @@ async function boot() {
     document.addEventListener("outboxchange", renderStatusStrip);
     setInterval(renderStatusStrip, 15000);
     startSyncLoop();
+    watchForUpdates(); // a preview (in the workspace's frame) installs nothing
   } else {
     document.getElementById("status-strip").hidden = true;
   }
-  watchForUpdates();
   addEventListener("hashchange", () => {
     const { enrol, flyer, preview } = route();
     if (enrol || flyer || preview) start(); // a flyer or enrolment link opened while the app was open

@@ -64,6 +64,7 @@ def test_preview_shows_the_campaign_in_the_chosen_language_and_stores_nothing(li
     expect(page.get_by_text("Preview: nothing was stored or sent.")).to_be_visible()
 
     assert page.evaluate(STORED_LOCALLY) == {"responses": 0, "voice": 0, "audio": 0, "draft": None}
+    assert page.evaluate("async () => (await navigator.serviceWorker.getRegistration()) === undefined")
     assert not [url for url in sent if "/sync" in url or "/voice-notes" in url]
     assert count(Response) == 0
 

@@ -10,7 +10,7 @@ from server.demo import ensure_demo
 from server.extensions import db
 from tests.factories import wav_bytes
 
-from .flows import ANSWERS_CONSENT, AUDIO_CONSENT, NEXT
+from .flows import ANSWERS_CONSENT, AUDIO_CONSENT, NEXT, eventually
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,8 @@ def test_recorded_prompt_plays_in_its_language_and_is_cached_for_offline_use(liv
     page = context.new_page()
     page.goto(f"{live_server.url}/f/{flyer_code}")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20000)
-    page.wait_for_function("async (url) => Boolean(await caches.match(url))", arg=url, timeout=20000)
+    cached = "async (url) => Boolean(await caches.match(url))"
+    eventually(page, lambda: page.evaluate(cached, url))  # the media cache fills after the install
     context.set_offline(True)
     page.reload()
     page.get_by_role("button", name="Beginnen", exact=True).click()
