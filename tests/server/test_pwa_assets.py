@@ -68,8 +68,9 @@ def test_text_is_gzipped_for_browsers_that_take_it_and_still_revalidates(client)
         assert "Content-Encoding" not in icon.headers
 
 
-def test_flyer_links_lead_into_the_app_and_catalogs_are_served(client):
-    assert client.get("/f/k7m2qx").headers["Location"] == "/app/#flyer=K7M2QX"
+def test_flyer_links_lead_into_the_app_and_catalogs_are_served(client, flyer):
+    assert client.get(f"/f/{flyer.code.lower()}").headers["Location"] == f"/app/#flyer={flyer.code}"
+    assert client.get("/f/k7m2qx").status_code == 404
     assert client.get("/app/i18n/nl.json").json["Start"] == "Beginnen"
     assert client.get("/app/i18n/xx.json").status_code == 404
 
