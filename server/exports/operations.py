@@ -1,0 +1,200 @@
+"""Rows for the exports, read in keyset batches so memory stays flat at any size.
+
+Each batch is its own short transaction: a long export never holds a lock that stops devices from syncing.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select, tuple_
+
+from ..campaigns.models import Campaign, CampaignVersion
+from ..extensions import db
+from ..responses.models import Answer, Response
+from ..review.models import ResponseTag, Tag
+from ..review.operations import campaign_sources, filter_conditions
+from ..voice.models import VoiceNote
+
+FIXED_COLUMNS = ("response_id", "received_at", "collected_at", "campaign_version", "language", "channel",
+                 "source", "buurt", "age_bracket", "review_state", "tags")
+RESPONSE_FIELDS = (Response.id, Response.received_at, Response.collected_at, Response.campaign_version,
+                   Response.language, Response.channel, Response.source_id, Response.buurt,
+                   Response.age_bracket, Response.review_state)
+#: A spreadsheet reads cells that start with these as formulas; typed text gets a leading apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One question's column: its answers, or the transcripts of its voice notes."""
+
+    name: str
+    question: str
+    kind: str  # "answer" or "voice"
+
+
+def question_columns(campaign: Campaign) -> list[Column]:
+    """A column per question ever published (newest version's order first), and one for its voice notes."""
+    definitions = [campaign.definition] + [row[0] for row in db.session.execute(
+        select(CampaignVersion.definition).where(CampaignVersion.campaign_id == campaign.id)
+        .order_by(CampaignVersion.number.desc()))]
+    columns, seen = [], set()
+    for definition in definitions:
+        for question in definition.get("questions", []):
+            if question["key"] in seen:
+                continue
+            seen.add(question["key"])
+            if question["type"] != "voice":
+                columns.append(Column(question["key"], question["key"], "answer"))
+            if question.get("voice", "allowed") != "off":
+                columns.append(Column(f"{question['key']}_voice", question["key"], "voice"))
+    return columns
+
+
+def header(columns: list[Column]) -> list[str]:
+    return [*FIXED_COLUMNS, *(column.name for column in columns)]
+
+
+def response_batches(campaign_id, filters: dict, size: int) -> Iterator[list]:
+    """The filtered responses, oldest first, `size` rows at a time."""
+    conditions = filter_conditions(campaign_id, filters)
+    position = None
+    while True:
+        query = select(*RESPONSE_FIELDS).where(*conditions)
+        if position is not None:
+            query = query.where(tuple_(Response.received_at, Response.id) > tuple_(*position))
+        rows = db.session.execute(query.order_by(Response.received_at, Response.id).limit(size)).all()
+        if not rows:
+            db.session.commit()
+            return
+        position = (rows[-1].received_at, rows[-1].id)
+        yield rows
+        db.session.commit()  # end this batch's transaction before the next
+
+
+def campaign_has_tags(campaign_id) -> bool:
+    return bool(db.session.scalar(select(exists().where(Tag.campaign_id == campaign_id))))
+
+
+def campaign_has_voice(campaign_id) -> bool:
+    return bool(db.session.scalar(select(exists().where(VoiceNote.response_id == Response.id,
+                                                       Response.campaign_id == campaign_id))))
+
+
+def answers_of(ids: list) -> dict:
+    """``{response id: {question: [answer row, ...]}}``."""
+    found: dict = {}
+    for row in db.session.execute(select(Answer.response_id, Answer.question_key, Answer.choice_key,
+                                         Answer.number, Answer.text).where(Answer.response_id.in_(ids))):
+        found.setdefault(row[0], {}).setdefault(row[1], []).append(row)
+    return found
+
+
+def tag_names_of(ids: list) -> dict:
+    found: dict = {}
+    for response_id, name in db.session.execute(
+            select(ResponseTag.response_id, Tag.name).join(Tag, Tag.id == ResponseTag.tag_id)
+            .where(ResponseTag.response_id.in_(ids)).order_by(Tag.name)):
+        found.setdefault(response_id, []).append(name)
+    return found
+
+
+def voice_notes_of(ids: list) -> dict:
+    """``{response id: {question: [VoiceNote row, ...]}}`` of complete notes."""
+    found: dict = {}
+    for row in db.session.execute(
+            select(VoiceNote.response_id, VoiceNote.question_key, VoiceNote.duration_ms, VoiceNote.transcript,
+                   VoiceNote.translation).where(VoiceNote.response_id.in_(ids), VoiceNote.state == "complete")
+            .order_by(VoiceNote.created_at)):
+        found.setdefault(row[0], {}).setdefault(row[1], []).append(row)
+    return found
+
+
+@dataclass
+class Batch:
+    """A batch of responses with everything their rows show."""
+
+    rows: list
+    answers: dict
+    tags: dict
+    voice: dict
+
+
+def export_batches(campaign: Campaign, filters: dict, size: int) -> Iterator[Batch]:
+    with_tags, with_voice = campaign_has_tags(campaign.id), campaign_has_voice(campaign.id)
+    for rows in response_batches(campaign.id, filters, size):
+        ids = [row[0] for row in rows]
+        yield Batch(rows, answers_of(ids), tag_names_of(ids) if with_tags else {},
+                    voice_notes_of(ids) if with_voice else {})
+
+
+def answer_value(rows: list):
+    """One question's answer as one cell: a choice key, keys joined by ``;``, a number or the text."""
+    first = rows[0]
+    if first[2] is not None:
+        return ";".join(row[2] for row in rows)
+    if first[3] is not None:
+        return first[3]
+    return first[4]
+
+
+def voice_value(notes: list) -> str:
+    """Transcripts (or "[voice note m:ss]" where none is written) of one question's notes."""
+    parts = []
+    for note in notes:
+        seconds = round((note[2] or 0) / 1000)
+        parts.append(note[3] or f"[voice note {seconds // 60}:{seconds % 60:02d}]")
+    return " | ".join(parts)
+
+
+def safe_text(value):
+    """Keep a spreadsheet from running typed text as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def flat_rows(batch: Batch, columns: list[Column], source_names: dict) -> Iterator[list]:
+    """One list of cell values per response (``None`` for no answer)."""
+    for row in batch.rows:
+        answers, notes = batch.answers.get(row[0], {}), batch.voice.get(row[0], {})
+        tags = batch.tags.get(row[0])
+        cells = [str(row[0]), row[1].isoformat(), row[2].isoformat(), row[3], row[4], row[5],
+                 source_names.get(row[6]), row[7], row[8], row[9], safe_text(";".join(tags)) if tags else None]
+        for column in columns:
+            if column.kind == "answer":
+                given = answers.get(column.question)
+                cells.append(safe_text(answer_value(given)) if given else None)
+            else:
+                spoken = notes.get(column.question)
+                cells.append(safe_text(voice_value(spoken)) if spoken else None)
+        yield cells
+
+
+def json_record(row, answers: dict, tags: list, notes: dict, source_names: dict) -> dict:
+    """One response as a JSON object."""
+    return {
+        "id": str(row[0]), "received_at": row[1].isoformat(), "collected_at": row[2].isoformat(),
+        "campaign_version": row[3], "language": row[4], "channel": row[5], "source": source_names.get(row[6]),
+        "buurt": row[7], "age_bracket": row[8], "review_state": row[9], "tags": tags or [],
+        "answers": {key: [r[2] for r in given] if len(given) > 1 else answer_value(given)
+                    for key, given in answers.items()},
+        "voice_notes": [{"question": question, "duration_ms": note[2], "transcript": note[3],
+                         "translation": note[4]} for question, spoken in notes.items() for note in spoken],
+    }
+
+
+def source_names(campaign: Campaign) -> dict:
+    return {source_id: source.name for source_id, source in campaign_sources(campaign.id).items()}
+
+
+def voice_files(campaign: Campaign, filters: dict, size: int) -> Iterator[list]:
+    """Batches of ``(VoiceNote, response row)`` for the filtered responses' stored recordings."""
+    for rows in response_batches(campaign.id, filters, size):
+        by_id = {row[0]: row for row in rows}
+        notes = db.session.scalars(select(VoiceNote).where(VoiceNote.response_id.in_(list(by_id)),
+                                                           VoiceNote.state == "complete",
+                                                           VoiceNote.audio_deleted_at.is_(None))
+                                   .order_by(VoiceNote.created_at)).all()
+        if notes:
+            yield [(note, by_id[note.response_id]) for note in notes]
