@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 CACHE = ROOT / "bench" / ".cache"
 #: Bump when the generated data changes shape.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SEED = 20261128
 #: Responses arrive over these 120 days.
 PERIOD_END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -113,7 +113,7 @@ def generate_rows(responses: int, campaign_id, sources: dict, tag_ids: list, bat
                 f"{rng.getrandbits(256):064x}", weighted(rng, STATES)))
             answer_rows += answers_for(rng, response_id)
             if rng.random() < 0.03:
-                tag_rows.append((response_id, rng.choice(tag_ids)))
+                tag_rows.append((response_id, rng.choice(tag_ids), received))
         made += count
         yield response_rows, answer_rows, tag_rows
 
@@ -173,8 +173,8 @@ def load_sqlite(path: Path, responses: int, campaign_id, sources: dict, tag_ids:
         for response_rows, answer_rows, tag_rows in generate_rows(responses, campaign_id, sources, tag_ids):
             connection.executemany(insert_response, [sqlite_response(r) for r in response_rows])
             connection.executemany(insert_answer, [(r[0].hex, *r[1:]) for r in answer_rows])
-            connection.executemany("INSERT INTO response_tags (response_id, tag_id) VALUES (?, ?)",
-                                   [(r[0].hex, r[1]) for r in tag_rows])
+            connection.executemany("INSERT INTO response_tags (response_id, tag_id, received_at) VALUES (?, ?, ?)",
+                                   [(r[0].hex, r[1], sqlite_time(r[2])) for r in tag_rows])
     connection.execute("ANALYZE")
     connection.close()
 
@@ -235,7 +235,7 @@ def load_postgres(name: str, responses: int, campaign_id, sources: dict, tag_ids
         for response_rows, answer_rows, tag_rows in generate_rows(responses, campaign_id, sources, tag_ids):
             copy_rows(cursor, "responses", RESPONSE_COLUMNS, response_rows)
             copy_rows(cursor, "answers", ANSWER_COLUMNS, answer_rows)
-            copy_rows(cursor, "response_tags", ("response_id", "tag_id"), tag_rows)
+            copy_rows(cursor, "response_tags", ("response_id", "tag_id", "received_at"), tag_rows)
         conn.commit()
     with psycopg.connect(pg_url(name), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")

@@ -28,11 +28,17 @@ class ResponseTag(db.Model):
     """One tag on one response."""
 
     __tablename__ = "response_tags"
+    __table_args__ = (
+        #: The inbox filtered by a tag pages through this index, not through the whole campaign.
+        db.Index("ix_response_tags_tag_received", "tag_id", "received_at", "response_id"),
+    )
 
     #: The tagged response; erasing it removes its tags.
     response_id = db.Column(db.Uuid, db.ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     #: The tag.
-    tag_id = db.Column(db.Integer, db.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)
+    tag_id = db.Column(db.Integer, db.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    #: The response's `received_at` (which never changes), copied for the index above.
+    received_at = db.Column(UTCDateTime, nullable=False)
 
     tag = db.relationship("Tag")
 

@@ -50,23 +50,33 @@ def filter_conditions(campaign_id, filters: dict) -> list:
     return conditions
 
 
-#: A response's place in the inbox's order.
-row_position = tuple_(Response.received_at, Response.id)
+def page_query(campaign_id, filters: dict) -> tuple:
+    """The filtered responses and the two columns that order them.
+
+    With a tag chosen, pages run along the tag's own index (tag, received_at, response): a rare tag then
+    costs as little as no filter, at any depth.
+    """
+    query = select(Response).where(*filter_conditions(campaign_id, {**filters, "tag": None}))
+    if filters.get("tag"):
+        query = query.join(ResponseTag, and_(ResponseTag.response_id == Response.id,
+                                             ResponseTag.tag_id == filters["tag"]))
+        return query, (ResponseTag.received_at, ResponseTag.response_id)
+    return query, (Response.received_at, Response.id)
 
 
 def keyset_page(campaign_id, filters: dict, size: int) -> tuple[list[Response], tuple | None, tuple | None]:
     """One page of responses, newest first, and the cursors of the newer and the older page (or ``None``)."""
-    query = select(Response).where(*filter_conditions(campaign_id, filters))
+    query, (moment, key) = page_query(campaign_id, filters)
+    position = tuple_(moment, key)
     if filters.get("before"):
-        rows = list(db.session.scalars(query.where(row_position > tuple_(*filters["before"]))
-                                       .order_by(Response.received_at, Response.id).limit(size + 1)))
+        rows = list(db.session.scalars(query.where(position > tuple_(*filters["before"]))
+                                       .order_by(moment, key).limit(size + 1)))
         newer_exists, rows = len(rows) > size, rows[:size][::-1]
         older_exists = True
     else:
         if filters.get("after"):
-            query = query.where(row_position < tuple_(*filters["after"]))
-        rows = list(db.session.scalars(query.order_by(Response.received_at.desc(), Response.id.desc())
-                                       .limit(size + 1)))
+            query = query.where(position < tuple_(*filters["after"]))
+        rows = list(db.session.scalars(query.order_by(moment.desc(), key.desc()).limit(size + 1)))
         older_exists, rows = len(rows) > size, rows[:size]
         newer_exists = filters.get("after") is not None
     if not rows:
@@ -78,12 +88,11 @@ def keyset_page(campaign_id, filters: dict, size: int) -> tuple[list[Response], 
 
 def neighbours(campaign_id, response: Response, filters: dict) -> tuple:
     """The ids of the next newer and the next older response under the same filters."""
-    conditions = filter_conditions(campaign_id, filters)
-    key = tuple_(response.received_at, response.id)
-    newer = db.session.scalar(select(Response.id).where(*conditions, row_position > key)
-                              .order_by(Response.received_at, Response.id).limit(1))
-    older = db.session.scalar(select(Response.id).where(*conditions, row_position < key)
-                              .order_by(Response.received_at.desc(), Response.id.desc()).limit(1))
+    query, (moment, key) = page_query(campaign_id, filters)
+    position, here = tuple_(moment, key), tuple_(response.received_at, response.id)
+    query = query.with_only_columns(Response.id)
+    newer = db.session.scalar(query.where(position > here).order_by(moment, key).limit(1))
+    older = db.session.scalar(query.where(position < here).order_by(moment.desc(), key.desc()).limit(1))
     return newer, older
 
 
@@ -243,7 +252,7 @@ def add_tag(campaign: Campaign, response: Response, name: str) -> Tag:
     """Tag the response (the tag is made on first use); tagging twice changes nothing."""
     tag = find_or_make_tag(campaign, " ".join(name.split()))
     if db.session.get(ResponseTag, (response.id, tag.id)) is None:
-        db.session.add(ResponseTag(response_id=response.id, tag_id=tag.id))
+        db.session.add(ResponseTag(response_id=response.id, tag_id=tag.id, received_at=response.received_at))
         db.session.flush()
     return tag
 

@@ -48,12 +48,13 @@ def upgrade():
     op.create_table('response_tags',
     sa.Column('response_id', sa.Uuid(), nullable=False),
     sa.Column('tag_id', sa.Integer(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['response_id'], ['responses.id'], name=op.f('fk_response_tags_response_id_responses'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tag_id'], ['tags.id'], name=op.f('fk_response_tags_tag_id_tags'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('response_id', 'tag_id', name=op.f('pk_response_tags'))
     )
     with op.batch_alter_table('response_tags', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_response_tags_tag_id'), ['tag_id'], unique=False)
+        batch_op.create_index('ix_response_tags_tag_received', ['tag_id', 'received_at', 'response_id'], unique=False)
 
     op.create_table('review_comments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -108,7 +109,7 @@ def downgrade():
 
     op.drop_table('review_comments')
     with op.batch_alter_table('response_tags', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_response_tags_tag_id'))
+        batch_op.drop_index('ix_response_tags_tag_received')
 
     op.drop_table('response_tags')
     op.drop_table('tags')
