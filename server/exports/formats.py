@@ -111,9 +111,9 @@ def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
                 if not path.exists():
                     continue
                 extension = EXTENSIONS.get(served_content_type(note), "bin")
-                name = f"{row[1]:%Y-%m-%d}_{row[0]}_{note.question_key}_{note.id.hex[:8]}.{extension}"
+                name = f"{row[1]:%Y-%m-%d}_{note.response_id}_{note.question_key}_{note.id.hex[:8]}.{extension}"
                 archive.write(path, name)
-                writer.writerow([name, str(row[0]), note.question_key, row[1].isoformat(), row[4],
+                writer.writerow([name, str(note.response_id), note.question_key, row[1].isoformat(), row[4],
                                  note.duration_ms, note.transcript or "", note.translation or ""])
                 yield output.take()
         archive.writestr("voice-notes.csv", "\ufeff" + index.getvalue())

@@ -3,10 +3,11 @@
 Each batch is its own short transaction: a long export never holds a lock that stops devices from syncing.
 """
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select, tuple_
+from sqlalchemy import String, cast, exists, select, tuple_
 
 from ..campaigns.models import Campaign, CampaignVersion
 from ..extensions import db
@@ -55,20 +56,58 @@ def header(columns: list[Column]) -> list[str]:
     return [*FIXED_COLUMNS, *(column.name for column in columns)]
 
 
-def response_batches(campaign_id, filters: dict, size: int) -> Iterator[list]:
-    """The filtered responses, oldest first, `size` rows at a time."""
+def raw_id(column):
+    """A UUID column read as text, so that a million rows need no UUID objects: dashed on PostgreSQL,
+    32 hex digits on SQLite (see `display_id`)."""
+    return cast(column, String)
+
+
+def display_id(raw: str) -> str:
+    """The dashed form of a raw id from `raw_id`."""
+    if len(raw) == 32:
+        return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+    return raw
+
+
+RESPONSE_COLUMNS = (raw_id(Response.id), *RESPONSE_FIELDS[1:])
+
+
+@dataclass
+class Batch:
+    """A batch of responses (first column: the raw id) with everything their rows show, keyed by raw id."""
+
+    rows: list
+    answers: dict
+    tags: dict
+    voice: dict
+
+
+def position_conditions(conditions: list, lower, upper) -> list:
+    """`conditions` narrowed to the responses after `lower` up to and including `upper`."""
+    position = tuple_(Response.received_at, Response.id)
+    narrowed = [*conditions, position <= tuple_(*upper)]
+    if lower is not None:
+        narrowed.append(position > tuple_(*lower))
+    return narrowed
+
+
+def response_batches(campaign_id, filters: dict, size: int) -> Iterator[tuple]:
+    """``(rows, conditions)`` for the filtered responses, oldest first, `size` at a time; `conditions` select
+    exactly this batch's responses, for the queries of their answers, tags and voice notes."""
     conditions = filter_conditions(campaign_id, filters)
-    position = None
+    lower = None
     while True:
-        query = select(*RESPONSE_FIELDS).where(*conditions)
-        if position is not None:
-            query = query.where(tuple_(Response.received_at, Response.id) > tuple_(*position))
-        rows = db.session.execute(query.order_by(Response.received_at, Response.id).limit(size)).all()
+        query = select(*RESPONSE_COLUMNS).where(*conditions)
+        if lower is not None:
+            query = query.where(tuple_(Response.received_at, Response.id) > tuple_(*lower))
+        rows = db.session.connection().execute(query.order_by(Response.received_at, Response.id)
+                                               .limit(size)).all()
         if not rows:
             db.session.commit()
             return
-        position = (rows[-1].received_at, rows[-1].id)
-        yield rows
+        upper = (rows[-1][1], uuid.UUID(display_id(rows[-1][0])))
+        yield rows, position_conditions(conditions, lower, upper)
+        lower = upper
         db.session.commit()  # end this batch's transaction before the next
 
 
@@ -81,51 +120,43 @@ def campaign_has_voice(campaign_id) -> bool:
                                                        Response.campaign_id == campaign_id))))
 
 
-def answers_of(ids: list) -> dict:
-    """``{response id: {question: [answer row, ...]}}``."""
+def grouped(query) -> dict:
+    """``{raw id: {key: [row, ...]}}`` from rows whose first columns are the raw id and a key."""
     found: dict = {}
-    for row in db.session.execute(select(Answer.response_id, Answer.question_key, Answer.choice_key,
-                                         Answer.number, Answer.text).where(Answer.response_id.in_(ids))):
+    for row in db.session.connection().execute(query).all():
         found.setdefault(row[0], {}).setdefault(row[1], []).append(row)
     return found
 
 
-def tag_names_of(ids: list) -> dict:
+def answers_of(conditions: list) -> dict:
+    """The batch's answers: ``{raw id: {question: [row, ...]}}``."""
+    return grouped(select(raw_id(Answer.response_id), Answer.question_key, Answer.choice_key, Answer.number,
+                          Answer.text).join(Response, Response.id == Answer.response_id).where(*conditions)
+                   .order_by(Answer.id))
+
+
+def tag_names_of(conditions: list) -> dict:
     found: dict = {}
-    for response_id, name in db.session.execute(
-            select(ResponseTag.response_id, Tag.name).join(Tag, Tag.id == ResponseTag.tag_id)
-            .where(ResponseTag.response_id.in_(ids)).order_by(Tag.name)):
+    for response_id, name in db.session.connection().execute(
+            select(raw_id(ResponseTag.response_id), Tag.name).join(Tag, Tag.id == ResponseTag.tag_id)
+            .join(Response, Response.id == ResponseTag.response_id).where(*conditions).order_by(Tag.name)).all():
         found.setdefault(response_id, []).append(name)
     return found
 
 
-def voice_notes_of(ids: list) -> dict:
-    """``{response id: {question: [VoiceNote row, ...]}}`` of complete notes."""
-    found: dict = {}
-    for row in db.session.execute(
-            select(VoiceNote.response_id, VoiceNote.question_key, VoiceNote.duration_ms, VoiceNote.transcript,
-                   VoiceNote.translation).where(VoiceNote.response_id.in_(ids), VoiceNote.state == "complete")
-            .order_by(VoiceNote.created_at)):
-        found.setdefault(row[0], {}).setdefault(row[1], []).append(row)
-    return found
-
-
-@dataclass
-class Batch:
-    """A batch of responses with everything their rows show."""
-
-    rows: list
-    answers: dict
-    tags: dict
-    voice: dict
+def voice_notes_of(conditions: list) -> dict:
+    """The batch's complete voice notes: ``{raw id: {question: [row, ...]}}``."""
+    return grouped(select(raw_id(VoiceNote.response_id), VoiceNote.question_key, VoiceNote.duration_ms,
+                          VoiceNote.transcript, VoiceNote.translation)
+                   .join(Response, Response.id == VoiceNote.response_id)
+                   .where(*conditions, VoiceNote.state == "complete").order_by(VoiceNote.created_at))
 
 
 def export_batches(campaign: Campaign, filters: dict, size: int) -> Iterator[Batch]:
     with_tags, with_voice = campaign_has_tags(campaign.id), campaign_has_voice(campaign.id)
-    for rows in response_batches(campaign.id, filters, size):
-        ids = [row[0] for row in rows]
-        yield Batch(rows, answers_of(ids), tag_names_of(ids) if with_tags else {},
-                    voice_notes_of(ids) if with_voice else {})
+    for rows, conditions in response_batches(campaign.id, filters, size):
+        yield Batch(rows, answers_of(conditions), tag_names_of(conditions) if with_tags else {},
+                    voice_notes_of(conditions) if with_voice else {})
 
 
 def answer_value(rows: list):
@@ -159,7 +190,7 @@ def flat_rows(batch: Batch, columns: list[Column], source_names: dict) -> Iterat
     for row in batch.rows:
         answers, notes = batch.answers.get(row[0], {}), batch.voice.get(row[0], {})
         tags = batch.tags.get(row[0])
-        cells = [str(row[0]), row[1].isoformat(), row[2].isoformat(), row[3], row[4], row[5],
+        cells = [display_id(row[0]), row[1].isoformat(), row[2].isoformat(), row[3], row[4], row[5],
                  source_names.get(row[6]), row[7], row[8], row[9], safe_text(";".join(tags)) if tags else None]
         for column in columns:
             if column.kind == "answer":
@@ -174,7 +205,7 @@ def flat_rows(batch: Batch, columns: list[Column], source_names: dict) -> Iterat
 def json_record(row, answers: dict, tags: list, notes: dict, source_names: dict) -> dict:
     """One response as a JSON object."""
     return {
-        "id": str(row[0]), "received_at": row[1].isoformat(), "collected_at": row[2].isoformat(),
+        "id": display_id(row[0]), "received_at": row[1].isoformat(), "collected_at": row[2].isoformat(),
         "campaign_version": row[3], "language": row[4], "channel": row[5], "source": source_names.get(row[6]),
         "buurt": row[7], "age_bracket": row[8], "review_state": row[9], "tags": tags or [],
         "answers": {key: [r[2] for r in given] if len(given) > 1 else answer_value(given)
@@ -190,11 +221,11 @@ def source_names(campaign: Campaign) -> dict:
 
 def voice_files(campaign: Campaign, filters: dict, size: int) -> Iterator[list]:
     """Batches of ``(VoiceNote, response row)`` for the filtered responses' stored recordings."""
-    for rows in response_batches(campaign.id, filters, size):
-        by_id = {row[0]: row for row in rows}
-        notes = db.session.scalars(select(VoiceNote).where(VoiceNote.response_id.in_(list(by_id)),
-                                                           VoiceNote.state == "complete",
-                                                           VoiceNote.audio_deleted_at.is_(None))
+    for rows, conditions in response_batches(campaign.id, filters, size):
+        by_id = {display_id(row[0]): row for row in rows}
+        notes = db.session.scalars(select(VoiceNote).join(Response, Response.id == VoiceNote.response_id)
+                                   .where(*conditions, VoiceNote.state == "complete",
+                                          VoiceNote.audio_deleted_at.is_(None))
                                    .order_by(VoiceNote.created_at)).all()
         if notes:
-            yield [(note, by_id[note.response_id]) for note in notes]
+            yield [(note, by_id[str(note.response_id)]) for note in notes]
