@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
 from sqlalchemy import and_, delete, exists, func, select, tuple_
+from sqlalchemy.orm import aliased
 
 from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..errors import N_, ApiError
@@ -45,8 +46,8 @@ def filter_conditions(campaign_id, filters: dict) -> list:
     elif state != "all":
         conditions.append(Response.review_state == state)
     if filters.get("tag"):
-        conditions.append(exists().where(ResponseTag.response_id == Response.id,
-                                         ResponseTag.tag_id == filters["tag"]))
+        tagged = aliased(ResponseTag)  # its own name: the tags of an export's batch are read beside it
+        conditions.append(exists().where(tagged.response_id == Response.id, tagged.tag_id == filters["tag"]))
     return conditions
 
 

@@ -106,7 +106,7 @@ def test_review_a_recorded_voice_note(app, live_server, browser_page, campaign, 
     campaign_id = campaign.id
     page = browser_page
     sign_in(page, live_server, coordinator)
-    page.click("nav >> text=Responses")
+    page.click("nav >> text=Reacties")
     page.click(f"a[href='/workspace/campaigns/{campaign_id}/responses']")
     assert_accessible(page)
     page.click(f"a[href*='/responses/{response_id}']")
@@ -120,14 +120,14 @@ def test_review_a_recorded_voice_note(app, live_server, browser_page, campaign, 
     page.evaluate("document.querySelector('audio').play()")
     page.wait_for_function("() => document.querySelector('audio').currentTime > 0.3")
     # automatic transcription through the configured backend
-    page.click("text=Transcribe automatically")
+    page.click("text=Automatisch uitschrijven")
     page.wait_for_load_state()
     transcript = page.input_value(f"#transcript-{note_id}")
     assert re.fullmatch(r"Opname van 1\d{3} ms \(tr\)", transcript), transcript
     # the team corrects it and adds a translation
     page.fill(f"#transcript-{note_id}", "Parkta daha fazla bank olsun")
     page.fill(f"#note-translation-{note_id}", "Meer bankjes in het park")
-    page.click("text=Save the transcript")
+    page.click("text=Uitgeschreven tekst opslaan")
     page.wait_for_load_state()
     db.session.expire_all()
     note = db.session.get(VoiceNote, note_id)
@@ -160,7 +160,7 @@ def test_tag_filter_and_review_with_the_keyboard(live_server, browser_page, camp
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.id") == "state-reviewed"
     page.keyboard.press("Tab")
-    assert "Save and go to the next" in page.evaluate("document.activeElement.textContent")
+    assert "Opslaan en naar de volgende" in page.evaluate("document.activeElement.textContent")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(f"/responses/{plain}$"))
     db.session.expire_all()
@@ -176,7 +176,7 @@ def test_tag_filter_and_review_with_the_keyboard(live_server, browser_page, camp
     assert len(links) == 1 and str(tagged) in links[0]
     # and export what the filter shows
     with page.expect_download() as download_info:
-        page.click("text=Download CSV")
+        page.get_by_role("button", name="CSV downloaden").click()
     path = download_info.value.path()
     text = Path(path).read_text(encoding="utf-8-sig")
     assert str(tagged) in text and str(plain) not in text

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.privacy.models import AuditEvent
+from server.review.models import Tag
 from tests.factories import response_body
 
 
@@ -48,6 +49,19 @@ def test_csv_applies_the_filters(reviewer, campaign, sync, backend):
     sync(response_body(campaign, language="tr"), response_body(campaign), response_body(campaign))
     _reply, data = export(reviewer, campaign, "csv", language="tr")
     assert [row["language"] for row in csv_rows(data)] == ["tr"]
+
+
+def test_export_filtered_by_a_tag_names_its_tags(reviewer, campaign, sync, backend):
+    tagged, _plain = sync(response_body(campaign), response_body(campaign))
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/responses/{tagged}/tags", {"name": "groen"})
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/responses/{tagged}/tags", {"name": "afval"})
+    tag = db.session.scalars(select(Tag).where(Tag.name == "groen")).one()
+    for format in ("csv", "json"):
+        reply, data = export(reviewer, campaign, format, tag=tag.id)
+        assert reply.status_code == 200
+        records = csv_rows(data) if format == "csv" else json.loads(data)
+        assert [r.get("response_id", r.get("id")) for r in records] == [str(tagged)]
+        assert records[0]["tags"] in ("afval;groen", ["afval", "groen"])
 
 
 def test_invalid_filters_refuse_the_export(reviewer, campaign, sync, backend):

@@ -70,7 +70,7 @@ def test_retention_also_runs_on_requests(app, client, campaign, voiced_response,
 def test_retention_form(reviewer, campaign, voiced_response, backend):
     url = f"/workspace/campaigns/{campaign.id}/privacy"
     page = reviewer.get(url)
-    assert page.status_code == 200 and "Recordings stored now: 1" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Opnames die nu bewaard zijn: 1" in page.get_data(as_text=True)
     assert reviewer.post(url, {"days": "0"}).status_code == 422
     assert reviewer.post(url, {"days": "many"}).status_code == 422
     assert reviewer.post(url, {"days": "90"}).status_code == 303
@@ -96,7 +96,7 @@ def test_erasure_page_erases_everything_of_the_receipt(web, reviewer, campaign, 
     assert web.get("/erase").status_code == 200
     reply = erase(web, " k7m2-qxh4 pa ")  # as a resident might type it
     assert reply.status_code == 200
-    assert "have been erased" in reply.get_data(as_text=True)
+    assert "zijn gewist" in reply.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Response, response_id) is None and db.session.get(VoiceNote, note_id) is None
     assert not path.exists()
@@ -110,7 +110,7 @@ def test_erasure_page_erases_everything_of_the_receipt(web, reviewer, campaign, 
 def test_unknown_receipt_erases_nothing(web, campaign, sync, backend):
     (kept,) = sync(response_body(campaign, receipt="ZZZZ222222"))
     reply = erase(web, "AAAA333333")
-    assert reply.status_code == 200 and "found no answers" in reply.get_data(as_text=True)
+    assert reply.status_code == 200 and "vonden geen antwoorden" in reply.get_data(as_text=True)
     assert db.session.get(Response, kept) is not None
 
 
@@ -148,7 +148,7 @@ def test_audit_log_lists_the_teams_events_newest_first(reviewer, team, campaign,
     reply.close()
     reviewer.post(f"/workspace/campaigns/{campaign.id}/export.csv").close()
     page = reviewer.get(f"/workspace/teams/{team.id}/audit").get_data(as_text=True)
-    assert page.index("<td>exported</td>") < page.index("<td>listened to</td>")
+    assert page.index("<td>exporteerde</td>") < page.index("<td>luisterde</td>")
     assert coordinator.email in page
 
 

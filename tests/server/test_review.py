@@ -293,7 +293,7 @@ def test_automatic_transcription_with_a_configured_backend(app, reviewer, campai
     app.config["TRANSCRIPTION_OPTIONS"] = {"prefix": "Gehoord:"}
     response_id, note_id = voiced_response
     page = reviewer.get(f"/workspace/campaigns/{campaign.id}/responses/{response_id}").get_data(as_text=True)
-    assert "Transcribe automatically" in page
+    assert "Automatisch uitschrijven" in page  # Dutch, the default
     reply = reviewer.post(f"/workspace/campaigns/{campaign.id}/voice-notes/{note_id}/transcribe")
     assert reply.status_code == 303
     note = db.session.get(VoiceNote, note_id)
