@@ -1,6 +1,7 @@
 """The review inbox, a response's page, tags, states, comments, transcripts and voice-note playback."""
 
 import re
+import shutil
 import struct
 import uuid
 from datetime import timedelta
@@ -235,6 +236,10 @@ def audit_actions() -> list[tuple]:
     return [(e.action, e.object_id) for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
 
 
+needs_ffmpeg = pytest.mark.skipif(shutil.which("/usr/bin/ffmpeg") is None, reason="ffmpeg is not installed")
+
+
+@needs_ffmpeg
 def test_playback_is_normalised_to_mp4_and_logged(reviewer, campaign, voiced_response, coordinator, backend):
     _response_id, note_id = voiced_response
     url = f"/workspace/campaigns/{campaign.id}/voice-notes/{note_id}/audio"
@@ -313,6 +318,7 @@ def test_registered_backend_by_name(app, reviewer, campaign, voiced_response, ba
     assert db.session.get(VoiceNote, note_id).transcript == "Opname van 1000 ms (tr)"
 
 
+@needs_ffmpeg
 def test_deleting_a_recording_keeps_its_transcript(reviewer, campaign, voiced_response, backend):
     _response_id, note_id = voiced_response
     base = f"/workspace/campaigns/{campaign.id}/voice-notes/{note_id}"
