@@ -216,7 +216,7 @@ def json_record(row, answers: dict, tags: list, notes: dict, source_names: dict)
 
 
 def source_names(campaign: Campaign) -> dict:
-    return {source_id: source.name for source_id, source in campaign_sources(campaign.id).items()}
+    return campaign_sources(campaign.id)
 
 
 def voice_files(campaign: Campaign, filters: dict, size: int) -> Iterator[list]:

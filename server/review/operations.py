@@ -65,19 +65,25 @@ def page_query(campaign_id, filters: dict) -> tuple:
     return query, (Response.received_at, Response.id)
 
 
-def keyset_page(campaign_id, filters: dict, size: int) -> tuple[list[Response], tuple | None, tuple | None]:
-    """One page of responses, newest first, and the cursors of the newer and the older page (or ``None``)."""
+#: What an inbox row shows.
+INBOX_COLUMNS = (Response.id, Response.received_at, Response.review_state, Response.language, Response.channel,
+                 Response.source_id, Response.buurt, Response.age_bracket)
+
+
+def keyset_page(campaign_id, filters: dict, size: int) -> tuple[list, tuple | None, tuple | None]:
+    """One page of responses (rows of `INBOX_COLUMNS`), newest first, and the cursors of the newer and the
+    older page (or ``None``)."""
     query, (moment, key) = page_query(campaign_id, filters)
+    query = query.with_only_columns(*INBOX_COLUMNS)
     position = tuple_(moment, key)
     if filters.get("before"):
-        rows = list(db.session.scalars(query.where(position > tuple_(*filters["before"]))
-                                       .order_by(moment, key).limit(size + 1)))
+        rows = core_rows(query.where(position > tuple_(*filters["before"])).order_by(moment, key).limit(size + 1))
         newer_exists, rows = len(rows) > size, rows[:size][::-1]
         older_exists = True
     else:
         if filters.get("after"):
             query = query.where(position < tuple_(*filters["after"]))
-        rows = list(db.session.scalars(query.order_by(moment.desc(), key.desc()).limit(size + 1)))
+        rows = core_rows(query.order_by(moment.desc(), key.desc()).limit(size + 1))
         older_exists, rows = len(rows) > size, rows[:size]
         newer_exists = filters.get("after") is not None
     if not rows:
@@ -99,45 +105,50 @@ def neighbours(campaign_id, response: Response, filters: dict) -> tuple:
 
 # --- what each inbox row shows -----------------------------------------------------------------------
 
+def core_rows(query) -> list:
+    """Rows of a plain column query, without the ORM's per-statement work (the inbox runs several)."""
+    return db.session.connection().execute(query).all()
+
+
 def tags_by_response(response_ids: list) -> dict:
-    """``{response id: [Tag, ...]}``, tags by name."""
+    """``{response id: [(tag id, name), ...]}``, by name."""
     found: dict = {}
     if response_ids:
-        rows = db.session.execute(select(ResponseTag.response_id, Tag).join(Tag, Tag.id == ResponseTag.tag_id)
-                                  .where(ResponseTag.response_id.in_(response_ids)).order_by(Tag.name))
-        for response_id, tag in rows:
-            found.setdefault(response_id, []).append(tag)
+        for response_id, tag_id, name in core_rows(
+                select(ResponseTag.response_id, Tag.id, Tag.name).join(Tag, Tag.id == ResponseTag.tag_id)
+                .where(ResponseTag.response_id.in_(response_ids)).order_by(Tag.name)):
+            found.setdefault(response_id, []).append((tag_id, name))
     return found
 
 
 def voice_counts(response_ids: list) -> dict:
     if not response_ids:
         return {}
-    return dict(db.session.execute(
-        select(VoiceNote.response_id, func.count()).where(VoiceNote.response_id.in_(response_ids),
-                                                          VoiceNote.state == "complete")
-        .group_by(VoiceNote.response_id)).all())
+    return dict(core_rows(select(VoiceNote.response_id, func.count())
+                          .where(VoiceNote.response_id.in_(response_ids), VoiceNote.state == "complete")
+                          .group_by(VoiceNote.response_id)))
 
 
 def text_snippets(response_ids: list) -> dict:
     """The first typed text of each response, for the inbox."""
     snippets: dict = {}
     if response_ids:
-        rows = db.session.execute(select(Answer.response_id, Answer.text)
-                                  .where(Answer.response_id.in_(response_ids), Answer.text.is_not(None))
-                                  .order_by(Answer.id))
-        for response_id, text in rows:
+        for response_id, text in core_rows(select(Answer.response_id, Answer.text)
+                                           .where(Answer.response_id.in_(response_ids), Answer.text.is_not(None))
+                                           .order_by(Answer.id)):
             snippets.setdefault(response_id, text)
     return snippets
 
 
 def campaign_sources(campaign_id) -> dict:
-    return {s.id: s for s in db.session.scalars(select(Source).where(Source.campaign_id == campaign_id)
-                                                .order_by(Source.name))}
+    """``{source id: name}``, by name."""
+    return dict(core_rows(select(Source.id, Source.name).where(Source.campaign_id == campaign_id)
+                          .order_by(Source.name)))
 
 
-def campaign_tags(campaign_id) -> list[Tag]:
-    return list(db.session.scalars(select(Tag).where(Tag.campaign_id == campaign_id).order_by(Tag.name)))
+def campaign_tags(campaign_id) -> list[tuple]:
+    """``[(tag id, name), ...]``, by name."""
+    return core_rows(select(Tag.id, Tag.name).where(Tag.campaign_id == campaign_id).order_by(Tag.name))
 
 
 # --- one response ------------------------------------------------------------------------------------

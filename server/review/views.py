@@ -123,13 +123,13 @@ def filter_options(campaign, sources: dict) -> dict:
     definition = campaign.definition
     return {
         "language": [(code, language_name(code)) for code in definition.get("languages", [])],
-        "source": [(source.id, source.name) for source in sources.values()],
+        "source": list(sources.items()),
         "channel": [(channel, channel_name(channel)) for channel in CHANNELS],
         "buurt": [(buurt, buurt) for buurt in definition.get("buurten", [])],
         "age_bracket": [(age, age) for age in AGE_BRACKETS],
         "state": [("visible", _("All but hidden")), ("all", _("All"))] +
                  [(state, review_state_name(state)) for state in REVIEW_STATES],
-        "tag": [(tag.id, tag.name) for tag in campaign_tags(campaign.id)],
+        "tag": campaign_tags(campaign.id),
     }
 
 
