@@ -180,6 +180,15 @@ def test_tag_filter_and_review_with_the_keyboard(live_server, browser_page, camp
     path = download_info.value.path()
     text = Path(path).read_text(encoding="utf-8-sig")
     assert str(tagged) in text and str(plain) not in text
+    # the privacy page and the audit log that now holds the export
+    page.goto(f"{live_server}/workspace/campaigns/{campaign_id}/privacy")
+    assert_accessible(page)
+    page.fill("#f-days", "30")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("[role=status]")
+    page.click("nav.subnav >> text=Logboek")
+    page.wait_for_selector("table.audit td >> text=exporteerde")
+    assert_accessible(page)
 
 
 def test_resident_erases_their_answers(live_server, browser_page, recorded_note):
