@@ -91,12 +91,21 @@ def position_conditions(conditions: list, lower, upper) -> list:
     return narrowed
 
 
+def prefer_serial_plans() -> None:
+    """On PostgreSQL, plan this transaction's small batch queries without parallel workers: starting them costs
+    more than the few thousand rows a batch reads (measured: two to four times slower per batch)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+
+
 def response_batches(campaign_id, filters: dict, size: int) -> Iterator[tuple]:
     """``(rows, conditions)`` for the filtered responses, oldest first, `size` at a time; `conditions` select
     exactly this batch's responses, for the queries of their answers, tags and voice notes."""
     conditions = filter_conditions(campaign_id, filters)
     lower = None
     while True:
+        prefer_serial_plans()
         query = select(*RESPONSE_COLUMNS).where(*conditions)
         if lower is not None:
             query = query.where(tuple_(Response.received_at, Response.id) > tuple_(*lower))
