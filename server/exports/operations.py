@@ -83,11 +83,16 @@ class Batch:
 
 
 def position_conditions(conditions: list, lower, upper) -> list:
-    """`conditions` narrowed to the responses after `lower` up to and including `upper`."""
+    """`conditions` narrowed to the responses after `lower` up to and including `upper`.
+
+    The plain bounds on `received_at` say nothing new, but they let PostgreSQL estimate the batch's size (it
+    cannot for row comparisons, guesses far too many, and would then scan every answer instead of looking up
+    the batch's).
+    """
     position = tuple_(Response.received_at, Response.id)
-    narrowed = [*conditions, position <= tuple_(*upper)]
+    narrowed = [*conditions, position <= tuple_(*upper), Response.received_at <= upper[0]]
     if lower is not None:
-        narrowed.append(position > tuple_(*lower))
+        narrowed += [position > tuple_(*lower), Response.received_at >= lower[0]]
     return narrowed
 
 
