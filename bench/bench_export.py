@@ -14,6 +14,7 @@ slice of the data (equal peaks: memory does not depend on the export's size).
 import argparse
 import csv
 import io
+import os
 import sys
 import time
 import tracemalloc
@@ -35,7 +36,7 @@ def rss_mib() -> float:
 
 def our_export(client, campaign_id, filters: dict, sample_rss: bool = False) -> dict:
     """Download the CSV; return rows, bytes, seconds and the resident size seen along the way."""
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     reply = client.post(f"/workspace/campaigns/{campaign_id}/export.csv", data={**filters, "csrf_token": "bench"},
                          buffered=False)
     assert reply.status_code == 200, reply.status_code
@@ -46,7 +47,8 @@ def our_export(client, campaign_id, filters: dict, sample_rss: bool = False) -> 
         if sample_rss:
             samples.append(rss_mib())
     reply.close()
-    return {"rows": lines - 1, "bytes": size, "seconds": time.perf_counter() - started, "rss": samples}
+    return {"rows": lines - 1, "bytes": size, "seconds": time.perf_counter() - started, "rss": samples,
+            "cpu": time.process_time() - started_cpu}
 
 
 def raw_dump(raw_connection, campaign_id, dialect: str) -> dict:
@@ -55,7 +57,7 @@ def raw_dump(raw_connection, campaign_id, dialect: str) -> dict:
            "r.buurt, r.age_bracket, r.review_state, a.question_key, a.choice_key, a.number, a.text "
            "FROM responses r LEFT JOIN answers a ON a.response_id = r.id "
            "WHERE r.campaign_id = {p} ORDER BY r.received_at, r.id")
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     if dialect == "sqlite":
         cursor = raw_connection.cursor()
         cursor.execute(sql.format(p="?"), (campaign_id.hex,))
@@ -77,7 +79,8 @@ def raw_dump(raw_connection, campaign_id, dialect: str) -> dict:
     size += len(sink.getvalue().encode())
     cursor.close()
     raw_connection.rollback()
-    return {"rows": rows, "bytes": size, "seconds": time.perf_counter() - started}
+    return {"rows": rows, "bytes": size, "seconds": time.perf_counter() - started,
+            "cpu": time.process_time() - started_cpu}
 
 
 def traced_peak(client, campaign_id, filters: dict) -> tuple[int, float]:
@@ -124,7 +127,10 @@ def run(url: str) -> bool:
         print(f"raw:  {bare['rows']} responses ({bare['bytes'] / 2**20:.0f} MiB joined) in {bare['seconds']:.1f} s "
               f"({bare_rate:,.0f} rows/s)")
         ratio = ours_rate / bare_rate
-        print(f"throughput ratio ours/raw: {ratio:.2f} (target >= 0.5)")
+        print(f"throughput ratio ours/raw: {ratio:.2f} (target >= 0.5); this process's CPU seconds: ours "
+              f"{ours['cpu']:.1f}, raw {bare['cpu']:.1f} (CPU ratio {bare['cpu'] / ours['cpu']:.2f}; on SQLite "
+              f"all the work is in this process, on PostgreSQL the server's share is not counted); "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         samples = ours["rss"]
         marks = [samples[int(len(samples) * f) - 1] for f in (0.1, 0.5, 1.0)] if samples else []
         print("resident size while streaming (MiB, before / at 10% / 50% / 100%): "

@@ -199,19 +199,32 @@ def safe_text(value):
     return value
 
 
+def answer_cell(rows: list):
+    """`answer_value` for a spreadsheet: typed text is kept from running as a formula (keys and numbers
+    cannot start like one)."""
+    first = rows[0]
+    if first[2] is not None:
+        return first[2] if len(rows) == 1 else ";".join(row[2] for row in rows)
+    if first[3] is not None:
+        return first[3]
+    return safe_text(first[4])
+
+
 def flat_rows(batch: Batch, columns: list[Column], source_names: dict) -> Iterator[list]:
     """One list of cell values per response (``None`` for no answer)."""
+    plan = [(column.kind == "answer", column.question) for column in columns]
+    no_answers: dict = {}
     for row in batch.rows:
-        answers, notes = batch.answers.get(row[0], {}), batch.voice.get(row[0], {})
+        answers, notes = batch.answers.get(row[0], no_answers), batch.voice.get(row[0], no_answers)
         tags = batch.tags.get(row[0])
         cells = [display_id(row[0]), row[1].isoformat(), row[2].isoformat(), row[3], row[4], row[5],
                  source_names.get(row[6]), row[7], row[8], row[9], safe_text(";".join(tags)) if tags else None]
-        for column in columns:
-            if column.kind == "answer":
-                given = answers.get(column.question)
-                cells.append(safe_text(answer_value(given)) if given else None)
+        for is_answer, question in plan:
+            if is_answer:
+                given = answers.get(question)
+                cells.append(answer_cell(given) if given else None)
             else:
-                spoken = notes.get(column.question)
+                spoken = notes.get(question)
                 cells.append(safe_text(voice_value(spoken)) if spoken else None)
         yield cells
 
