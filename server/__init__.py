@@ -77,6 +77,17 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pwa_blueprint)
     app.register_blueprint(accounts_blueprint)
     app.register_blueprint(workspace_blueprint)
+    register_review_blueprints(app)
+
+
+def register_review_blueprints(app: Flask) -> None:
+    """Review, exports and privacy (the audit log, retention, residents' erasure)."""
+    from .exports.views import exports_blueprint
+    from .privacy.views import privacy_blueprint
+    from .review.views import review_blueprint
+
+    for blueprint in (review_blueprint, exports_blueprint, privacy_blueprint):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -126,7 +126,10 @@ def run_gunicorn(bind: str, workers: int) -> None:
 
     class Server(BaseApplication):
         def load_config(self):
-            for key, value in {"bind": bind, "workers": workers, "timeout": 60, "graceful_timeout": 20,
+            # gthread: the worker's main loop keeps reporting alive while a thread streams a long export
+            # (a sync worker busy for more than `timeout` seconds is killed, and a million-row CSV takes longer)
+            for key, value in {"bind": bind, "workers": workers, "worker_class": "gthread", "threads": 4,
+                               "timeout": 60, "graceful_timeout": 20,
                                "accesslog": "-", "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
                                "limit_request_line": 8190}.items():
                 self.cfg.set(key, value)

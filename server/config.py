@@ -45,6 +45,21 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
 
+    #: Review, exports and privacy (issue 5).
+    #: Responses on one inbox page, and per batch of a streamed export.
+    INBOX_PAGE_SIZE = 50
+    EXPORT_BATCH = 2000
+    #: Automatic transcription: ``None``, a registered backend's name or ``"module:factory"``; see
+    #: `server.review.transcription`. Its options are passed to the factory.
+    TRANSCRIPTION_BACKEND = None
+    TRANSCRIPTION_OPTIONS = {}
+    #: ffmpeg makes voice notes playable in every browser; ``None`` or a missing binary serves them as recorded.
+    FFMPEG_BINARY = "/usr/bin/ffmpeg"
+    #: Voice-note retention also runs on requests, at most this often (minutes); 0 leaves it to the command.
+    RETENTION_CHECK_MINUTES = 60
+    #: Residents' erasure by receipt code: tries per address.
+    RATELIMIT_ERASURE = "5/minute;30/hour"
+
 
 ENV_OVERRIDES = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
@@ -52,6 +67,7 @@ ENV_OVERRIDES = {
     "WIJKSTEM_MEDIA_DIR": "MEDIA_DIR",
     "WIJKSTEM_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "WIJKSTEM_PUBLIC_URL": "PUBLIC_URL",
+    "WIJKSTEM_TRANSCRIPTION_BACKEND": "TRANSCRIPTION_BACKEND",
 }
 
 

@@ -53,6 +53,12 @@ def is_language(code: str | None) -> bool:
 
 def catalog_languages() -> list[str]:
     """Languages with a catalog in `translations/`, plus English (the language of the message ids)."""
+    return _catalog_languages(TRANSLATIONS_DIR.stat().st_mtime)
+
+
+@lru_cache(maxsize=4)
+def _catalog_languages(_mtime: float) -> list[str]:
+    """Looked up again only when a language folder is added or removed (every page header asks)."""
     found = {p.parent.parent.name for p in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po")}
     return sorted(found | {DEFAULT_LANGUAGE, "en"})
 

@@ -14,6 +14,9 @@ from server import create_app
 from server.config import normalise_database_url
 from server.extensions import db
 
+#: Fixtures of the review, export and privacy tests (a coordinator's browser, responses synced for real).
+pytest_plugins = ["tests.review_world"]
+
 PG_URL = os.environ.get("WIJKSTEM_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 

@@ -44,7 +44,11 @@ class Response(db.Model):
 
     answers = db.relationship("Answer", back_populates="response", cascade="all, delete-orphan")
 
-    __table_args__ = (db.Index("ix_responses_campaign_received", "campaign_id", "received_at"),)
+    __table_args__ = (
+        #: The inbox and the exports page by (received_at, id) per campaign, with and without a review state.
+        db.Index("ix_responses_campaign_received_id", "campaign_id", "received_at", "id"),
+        db.Index("ix_responses_campaign_state_received_id", "campaign_id", "review_state", "received_at", "id"),
+    )
 
 
 class Answer(db.Model):
@@ -65,6 +69,8 @@ class Answer(db.Model):
     number = db.Column(db.Integer, nullable=True)
     #: Short text as typed.
     text = db.Column(db.Text, nullable=True)
+    #: The team's translation of `text` into the workspace's language.
+    translation = db.Column(db.Text, nullable=True)
 
     response = db.relationship("Response", back_populates="answers")
 

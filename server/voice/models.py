@@ -38,3 +38,13 @@ class VoiceNote(db.Model):
     storage_name = db.Column(db.String(128), nullable=False)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     completed_at = db.Column(UTCDateTime, nullable=True)
+    #: A copy that plays in every browser with a known duration (made on first play), and its type.
+    playback_name = db.Column(db.String(128), nullable=True)
+    playback_type = db.Column(db.String(64), nullable=True)
+    #: When the recording itself was deleted (retention); the transcript is kept.
+    audio_deleted_at = db.Column(UTCDateTime, nullable=True)
+    #: What was said, as written down by the team or a transcription backend, and its translation.
+    transcript = db.Column(db.Text, nullable=True)
+    translation = db.Column(db.Text, nullable=True)
+    #: Who made the transcript: ``manual`` or a backend's name.
+    transcript_source = db.Column(db.String(64), nullable=True)

@@ -154,6 +154,8 @@ def delete_voice_notes(notes) -> None:
     """Delete notes and their files (erasure, retention, refused consent)."""
     for note in notes:
         delete_file(note.storage_name)
+        if note.playback_name:
+            delete_file(note.playback_name)
         db.session.delete(note)
     db.session.flush()
 

@@ -1,0 +1,120 @@
+"""The export formats, each a generator of bytes: CSV and JSON stream as they go, XLSX goes through a
+temporary file written in xlsxwriter's constant-memory mode, the voice notes' zip streams file by file."""
+
+import csv
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator
+
+import orjson
+
+from ..storage import media_path
+from ..voice.operations import served_content_type
+from .operations import export_batches, flat_rows, header, json_record, question_columns, source_names, voice_files
+
+XLSX_MAX_ROWS = 1_048_576
+CHUNK = 64 * 1024
+
+
+def csv_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
+    columns, names = question_columns(campaign), source_names(campaign)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")  # so that spreadsheet programs read UTF-8
+    writer.writerow(header(columns))
+    for batch in export_batches(campaign, filters, batch_size):
+        writer.writerows(flat_rows(batch, columns, names))
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def json_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
+    names = source_names(campaign)
+    yield b"["
+    first = True
+    for batch in export_batches(campaign, filters, batch_size):
+        parts = []
+        for row in batch.rows:
+            record = json_record(row, batch.answers.get(row[0], {}), batch.tags.get(row[0]),
+                                 batch.voice.get(row[0], {}), names)
+            parts.append(orjson.dumps(record))
+        if parts:
+            yield (b"\n" if first else b",\n") + b",\n".join(parts)
+            first = False
+    yield b"\n]\n"
+
+
+def xlsx_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
+    """Write the workbook to a temporary file (constant memory), then send it; the file is removed after."""
+    import xlsxwriter
+
+    columns, names = question_columns(campaign), source_names(campaign)
+    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="wijkstem-export-")
+    os.close(handle)
+    try:
+        workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
+                                              "strings_to_urls": False, "strings_to_numbers": False})
+        titles = header(columns)
+        sheet, line = None, XLSX_MAX_ROWS
+        for batch in export_batches(campaign, filters, batch_size):
+            for cells in flat_rows(batch, columns, names):
+                if line == XLSX_MAX_ROWS:
+                    sheet, line = workbook.add_worksheet(), 1
+                    sheet.write_row(0, 0, titles)
+                sheet.write_row(line, 0, cells)
+                line += 1
+        if sheet is None:
+            workbook.add_worksheet().write_row(0, 0, titles)
+        workbook.close()
+        with open(path, "rb") as built:
+            yield from iter(lambda: built.read(CHUNK), b"")
+    finally:
+        os.unlink(path)
+
+
+class ZipOutput:
+    """A write-only stream that zipfile writes into and the response reads from between files."""
+
+    def __init__(self):
+        self.chunks: list[bytes] = []
+
+    def write(self, data) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data, self.chunks = b"".join(self.chunks), []
+        return data
+
+
+EXTENSIONS = {"audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "m4a", "audio/wav": "wav"}
+
+
+def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
+    """The recordings as they came, plus `voice-notes.csv` that says which is which."""
+    output = ZipOutput()
+    index = io.StringIO()
+    writer = csv.writer(index)
+    writer.writerow(["file", "response_id", "question", "received_at", "language", "duration_ms", "transcript",
+                     "translation"])
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_STORED) as archive:
+        for batch in voice_files(campaign, filters, batch_size):
+            for note, row in batch:
+                path = media_path(note.storage_name)
+                if not path.exists():
+                    continue
+                extension = EXTENSIONS.get(served_content_type(note), "bin")
+                name = f"{row[1]:%Y-%m-%d}_{note.response_id}_{note.question_key}_{note.id.hex[:8]}.{extension}"
+                archive.write(path, name)
+                writer.writerow([name, str(note.response_id), note.question_key, row[1].isoformat(), row[4],
+                                 note.duration_ms, note.transcript or "", note.translation or ""])
+                yield output.take()
+        archive.writestr("voice-notes.csv", "\ufeff" + index.getvalue())
+    yield output.take()

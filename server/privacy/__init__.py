@@ -1,0 +1,1 @@
+"""Privacy: the audit log, voice-note retention and erasure by receipt code."""

@@ -1,0 +1,158 @@
+"""Exports: CSV, XLSX and JSON with the inbox's filters, the voice notes' zip, and the audit log entry of each."""
+
+import csv
+import io
+import json
+import re
+import zipfile
+
+import pytest
+from sqlalchemy import select
+
+from server.extensions import db
+from server.privacy.models import AuditEvent
+from server.review.models import Tag
+from tests.factories import response_body
+
+
+def export(reviewer, campaign, format, **filters):
+    reply = reviewer.post(f"/workspace/campaigns/{campaign.id}/export.{format}", filters)
+    data = reply.get_data()
+    reply.close()
+    return reply, data
+
+
+def csv_rows(data: bytes) -> list[dict]:
+    text = data.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def test_csv_holds_every_response_with_its_answers(app, reviewer, campaign, sync, backend):
+    app.config["EXPORT_BATCH"] = 2  # several keyset batches
+    ids = sync(*[response_body(campaign, language=lang) for lang in ("nl", "tr", "ar", "en", "nl")])
+    reply, data = export(reviewer, campaign, "csv")
+    assert reply.status_code == 200
+    assert reply.mimetype == "text/csv"
+    assert reply.headers["Content-Disposition"].startswith('attachment; filename="responses-')
+    rows = csv_rows(data)
+    assert sorted(row["response_id"] for row in rows) == sorted(str(i) for i in ids)
+    row = rows[0]
+    assert (row["wonen"], row["missen"], row["plekken"], row["veilig"], row["jaren"]) == (
+        "4", "groen", "park;markt", "no", "12")
+    assert row["idee"] == "Meer bankjes bij de speeltuin"
+    assert row["buurt"] == "Noord" and row["channel"] == "door_to_door" and row["review_state"] == "new"
+    assert "vertel_voice" in row and "vertel" not in row  # a voice-only question has only its voice column
+
+
+def test_csv_applies_the_filters(reviewer, campaign, sync, backend):
+    sync(response_body(campaign, language="tr"), response_body(campaign), response_body(campaign))
+    _reply, data = export(reviewer, campaign, "csv", language="tr")
+    assert [row["language"] for row in csv_rows(data)] == ["tr"]
+
+
+def test_export_filtered_by_a_tag_names_its_tags(reviewer, campaign, sync, backend):
+    tagged, _plain = sync(response_body(campaign), response_body(campaign))
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/responses/{tagged}/tags", {"name": "groen"})
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/responses/{tagged}/tags", {"name": "afval"})
+    tag = db.session.scalars(select(Tag).where(Tag.name == "groen")).one()
+    for format in ("csv", "json"):
+        reply, data = export(reviewer, campaign, format, tag=tag.id)
+        assert reply.status_code == 200
+        records = csv_rows(data) if format == "csv" else json.loads(data)
+        assert [r.get("response_id", r.get("id")) for r in records] == [str(tagged)]
+        assert records[0]["tags"] in ("afval;groen", ["afval", "groen"])
+
+
+def test_invalid_filters_refuse_the_export(reviewer, campaign, sync, backend):
+    sync(response_body(campaign))
+    reply, _data = export(reviewer, campaign, "csv", state="gone")
+    assert reply.status_code == 422
+    assert db.session.scalars(select(AuditEvent)).all() == []
+
+
+def test_typed_formulas_do_not_run_in_a_spreadsheet(reviewer, campaign, sync, backend):
+    answers = [{"question": "wonen", "value": 3}, {"question": "idee", "value": "=HYPERLINK(\"http://x\")"}]
+    sync(response_body(campaign, answers=answers))
+    _reply, data = export(reviewer, campaign, "csv")
+    assert csv_rows(data)[0]["idee"] == "'=HYPERLINK(\"http://x\")"
+
+
+def test_transcripts_and_tags_are_exported(reviewer, campaign, voiced_response, backend):
+    response_id, note_id = voiced_response
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/voice-notes/{note_id}/transcript",
+                  {"transcript": "Bir bank", "translation": "Een bankje"})
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/responses/{response_id}/tags", {"name": "groen"})
+    _reply, data = export(reviewer, campaign, "csv")
+    row = csv_rows(data)[0]
+    assert (row["vertel_voice"], row["tags"]) == ("Bir bank", "groen")
+    _reply, data = export(reviewer, campaign, "json")
+    record = json.loads(data)[0]
+    assert record["voice_notes"] == [{"question": "vertel", "duration_ms": 1000, "transcript": "Bir bank",
+                                      "translation": "Een bankje"}]
+    assert record["tags"] == ["groen"]
+
+
+def test_json_export(reviewer, campaign, sync, backend):
+    ids = sync(response_body(campaign), response_body(campaign, language="ar"))
+    reply, data = export(reviewer, campaign, "json")
+    assert reply.mimetype == "application/json"
+    records = json.loads(data)
+    assert sorted(r["id"] for r in records) == sorted(str(i) for i in ids)
+    assert records[0]["answers"]["plekken"] == ["park", "markt"]
+    assert records[0]["answers"]["wonen"] == 4
+
+
+def test_json_export_of_nothing_is_an_empty_list(reviewer, campaign, backend):
+    _reply, data = export(reviewer, campaign, "json")
+    assert json.loads(data) == []
+
+
+def xlsx_cells(data: bytes) -> list[str]:
+    """The text of every cell in the first sheet (inline or shared strings)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+        shared = book.read("xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in book.namelist() else ""
+    strings = re.findall(r"<t[^>]*>([^<]*)</t>", shared)
+    cells = re.findall(r'<c r="[A-Z]+\d+"(?: s="\d+")?(?: t="(\w+)")?>(?:<v>([^<]*)</v>|<is><t[^>]*>([^<]*)</t></is>)',
+                       sheet)
+    return [strings[int(value)] if kind == "s" else (inline or value) for kind, value, inline in cells]
+
+
+def test_xlsx_export(reviewer, campaign, sync, backend):
+    answers = [{"question": "wonen", "value": 2}, {"question": "idee", "value": "=1+1"}]
+    sync(response_body(campaign, answers=answers))
+    reply, data = export(reviewer, campaign, "xlsx")
+    assert reply.status_code == 200
+    assert reply.headers["Content-Disposition"].endswith('.xlsx"')
+    cells = xlsx_cells(data)
+    assert cells[:3] == ["response_id", "received_at", "collected_at"]
+    assert "'=1+1" in cells and "2" in cells
+
+
+def test_zip_of_voice_notes(reviewer, campaign, voiced_response, backend):
+    response_id, _note_id = voiced_response
+    reply, data = export(reviewer, campaign, "zip")
+    assert reply.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        assert names[-1] == "voice-notes.csv"
+        audio = [name for name in names if name.endswith(".wav")]
+        assert len(audio) == 1 and str(response_id) in audio[0]
+        assert archive.read(audio[0])[:4] == b"RIFF"
+        index = list(csv.DictReader(io.StringIO(archive.read("voice-notes.csv").decode()[1:])))
+    assert index[0]["file"] == audio[0] and index[0]["duration_ms"] == "1000"
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx", "json", "zip"])
+def test_every_export_is_in_the_audit_log(reviewer, campaign, coordinator, sync, format, backend):
+    sync(response_body(campaign))
+    export(reviewer, campaign, format, language="nl", state="all")
+    event = db.session.scalars(select(AuditEvent)).one()
+    assert (event.action, event.user_id, event.campaign_id) == ("export", coordinator.id, campaign.id)
+    assert event.details == {"format": format, "filters": {"language": "nl", "state": "all"}}
+
+
+def test_unknown_format_is_not_found(reviewer, campaign, backend):
+    reply, _data = export(reviewer, campaign, "pdf")
+    assert reply.status_code == 404

@@ -1,0 +1,167 @@
+"""Voice-note retention, residents' erasure by receipt code, and the team's audit log."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from server.extensions import db
+from server.privacy.models import AuditEvent
+from server.privacy.operations import apply_retention
+from server.responses.models import Answer, Response
+from server.review.models import ResponseTag, ReviewComment
+from server.storage import media_path
+from server.util import utcnow
+from server.voice.models import VoiceNote
+from tests.factories import response_body
+
+
+def age_note(note_id, days: int) -> None:
+    db.session.execute(update(VoiceNote).where(VoiceNote.id == note_id)
+                       .values(created_at=utcnow() - timedelta(days=days)))
+    db.session.commit()
+
+
+def stored_file(note_id):
+    note = db.session.get(VoiceNote, note_id)
+    db.session.refresh(note)
+    return note, media_path(note.storage_name)
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+def test_retention_deletes_old_recordings_and_keeps_the_rest(runner, campaign, voiced_response, backend):
+    _response_id, note_id = voiced_response
+    note, path = stored_file(note_id)
+    note.transcript = "Bir bank"
+    campaign.voice_retention_days = 30
+    db.session.commit()
+    age_note(note_id, 29)
+    assert "voice notes deleted: 0" in runner.invoke(args=["retention"]).output
+    assert path.exists()
+    age_note(note_id, 31)
+    result = runner.invoke(args=["retention"])
+    assert "voice notes deleted: 1 in 1 campaign(s)" in result.output
+    note, path = stored_file(note_id)
+    assert not path.exists() and note.audio_deleted_at is not None and note.transcript == "Bir bank"
+    assert db.session.scalar(select(db.func.count()).select_from(Answer)) > 0  # answers stay
+    event = db.session.scalars(select(AuditEvent)).one()
+    assert (event.action, event.user_id, event.details) == ("retention", None, {"count": 1, "days": 30})
+
+
+def test_no_retention_keeps_recordings(app, campaign, voiced_response, backend):
+    _response_id, note_id = voiced_response
+    age_note(note_id, 3000)
+    assert apply_retention() == {}
+    assert stored_file(note_id)[1].exists()
+
+
+def test_retention_also_runs_on_requests(app, client, campaign, voiced_response, backend):
+    _response_id, note_id = voiced_response
+    campaign.voice_retention_days = 1
+    db.session.commit()
+    age_note(note_id, 2)
+    app.extensions.pop("wijkstem.retention", None)
+    client.get("/workspace/sign-in")
+    assert not stored_file(note_id)[1].exists()
+
+
+def test_retention_form(reviewer, campaign, voiced_response, backend):
+    url = f"/workspace/campaigns/{campaign.id}/privacy"
+    page = reviewer.get(url)
+    assert page.status_code == 200 and "Opnames die nu bewaard zijn: 1" in page.get_data(as_text=True)
+    assert reviewer.post(url, {"days": "0"}).status_code == 422
+    assert reviewer.post(url, {"days": "many"}).status_code == 422
+    assert reviewer.post(url, {"days": "90"}).status_code == 303
+    db.session.refresh(campaign)
+    assert campaign.voice_retention_days == 90
+    assert reviewer.post(url, {"days": ""}).status_code == 303
+    db.session.refresh(campaign)
+    assert campaign.voice_retention_days is None
+
+
+# --- erasure -----------------------------------------------------------------------------------------
+
+def erase(web, code, **kwargs):
+    return web.post("/erase", {"receipt": code}, **kwargs)
+
+
+def test_erasure_page_erases_everything_of_the_receipt(web, reviewer, campaign, voiced_response, sync, backend):
+    response_id, note_id = voiced_response
+    (kept,) = sync(response_body(campaign, receipt="ZZZZ222222"))
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/responses/{response_id}/tags", {"name": "groen"})
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/responses/{response_id}/comments", {"body": "Mooi"})
+    _note, path = stored_file(note_id)
+    assert web.get("/erase").status_code == 200
+    reply = erase(web, " k7m2-qxh4 pa ")  # as a resident might type it
+    assert reply.status_code == 200
+    assert "zijn gewist" in reply.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Response, response_id) is None and db.session.get(VoiceNote, note_id) is None
+    assert not path.exists()
+    assert db.session.scalars(select(ResponseTag)).all() == [] and db.session.scalars(select(ReviewComment)).all() == []
+    assert db.session.get(Response, kept) is not None
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "erasure")).all()
+    assert [(e.user_id, e.details) for e in events] == [(None, {"count": 1})]
+    assert "K7M2QXH4PA" not in repr([e.details for e in events])
+
+
+def test_unknown_receipt_erases_nothing(web, campaign, sync, backend):
+    (kept,) = sync(response_body(campaign, receipt="ZZZZ222222"))
+    reply = erase(web, "AAAA333333")
+    assert reply.status_code == 200 and "vonden geen antwoorden" in reply.get_data(as_text=True)
+    assert db.session.get(Response, kept) is not None
+
+
+@pytest.mark.parametrize("code", ["", "ab", "-- --", "x" * 65])
+def test_malformed_receipt_is_refused(web, code, backend):
+    reply = erase(web, code)
+    assert reply.status_code == 422
+    assert "error-summary" in reply.get_data(as_text=True)
+
+
+def test_erasure_needs_the_csrf_token(web, campaign, sync, backend):
+    (kept,) = sync(response_body(campaign, receipt="ZZZZ222222"))
+    web.get("/erase")
+    assert erase(web, "ZZZZ222222", csrf=False).status_code == 400
+    assert db.session.get(Response, kept) is not None
+
+
+def test_erasure_is_rate_limited(app, web, backend):
+    app.config["RATELIMIT_ERASURE"] = "3/minute"
+    replies = [erase(web, "AAAA333333").status_code for _ in range(4)]
+    assert replies == [200, 200, 200, 429]
+
+
+def test_erasure_page_speaks_the_residents_language(web, backend):
+    page = web.get("/erase?lang=ar").get_data(as_text=True)
+    assert 'dir="rtl"' in page and 'lang="ar"' in page
+
+
+# --- the audit log -----------------------------------------------------------------------------------
+
+def test_audit_log_lists_the_teams_events_newest_first(reviewer, team, campaign, voiced_response, coordinator,
+                                                       backend):
+    _response_id, note_id = voiced_response
+    reply = reviewer.get(f"/workspace/campaigns/{campaign.id}/voice-notes/{note_id}/audio")
+    reply.close()
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/export.csv").close()
+    page = reviewer.get(f"/workspace/teams/{team.id}/audit").get_data(as_text=True)
+    assert page.index("<td>exporteerde</td>") < page.index("<td>luisterde</td>")
+    assert coordinator.email in page
+
+
+def test_audit_log_pages(app, reviewer, team, campaign, backend):
+    from server.privacy.operations import record_event
+
+    for number in range(60):
+        record_event("export", campaign, "campaign", campaign.id, None, number=number)
+    db.session.commit()
+    first = reviewer.get(f"/workspace/teams/{team.id}/audit").get_data(as_text=True)
+    assert "number: 59" in first and "number: 10" in first and "number: 9<" not in first
+    older = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&#43;", "+").replace("&amp;", "&")
+    second = reviewer.get(older).get_data(as_text=True)
+    assert "number: 9<" in second and "number: 0<" in second and "number: 10<" not in second
+    assert 'rel="next"' not in second
+    assert reviewer.get(f"/workspace/teams/{team.id}/audit?before=nonsense").status_code == 422

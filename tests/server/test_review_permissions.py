@@ -1,0 +1,126 @@
+"""Every review, export and privacy route against every kind of visitor; refusals change nothing.
+
+Reviewing is for a team's coordinators and admins: field workers get 403, another team's members 404 (its
+campaigns are not even confirmed to exist), anonymous visitors the sign-in page. Only `/erase` is public.
+"""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from server.extensions import db
+from server.teams.models import Team
+
+#: (method, rule, access, form data); access is ``public``, ``signed_in`` or ``writer``.
+ROUTES = [
+    ("GET", "/workspace/responses", "signed_in", {}),
+    ("GET", "/workspace/campaigns/<campaign_id>/responses", "writer", {}),
+    ("GET", "/workspace/campaigns/<campaign_id>/responses/<response_id>", "writer", {}),
+    ("POST", "/workspace/campaigns/<campaign_id>/responses/<response_id>/state", "writer", {"state": "flagged"}),
+    ("POST", "/workspace/campaigns/<campaign_id>/responses/<response_id>/tags", "writer", {"name": "groen"}),
+    ("POST", "/workspace/campaigns/<campaign_id>/responses/<response_id>/tags/<tag_id>/remove", "writer", {}),
+    ("POST", "/workspace/campaigns/<campaign_id>/responses/<response_id>/comments", "writer", {"body": "Hoi"}),
+    ("POST", "/workspace/campaigns/<campaign_id>/responses/<response_id>/answers/<answer_id>/translation",
+     "writer", {"translation": "Benches"}),
+    ("POST", "/workspace/campaigns/<campaign_id>/voice-notes/<note_id>/transcript", "writer",
+     {"transcript": "Bir bank"}),
+    ("POST", "/workspace/campaigns/<campaign_id>/voice-notes/<note_id>/transcribe", "writer", {}),
+    ("POST", "/workspace/campaigns/<campaign_id>/voice-notes/<note_id>/delete-audio", "writer", {}),
+    ("GET", "/workspace/campaigns/<campaign_id>/voice-notes/<note_id>/audio", "writer", {}),
+    ("POST", "/workspace/campaigns/<campaign_id>/export.<format>", "writer", {}),
+    ("GET", "/workspace/campaigns/<campaign_id>/privacy", "writer", {}),
+    ("POST", "/workspace/campaigns/<campaign_id>/privacy", "writer", {"days": "30"}),
+    ("GET", "/workspace/teams/<team_id>/audit", "writer", {}),
+    ("GET", "/erase", "public", {}),
+    ("POST", "/erase", "public", {"receipt": "AAAA333333"}),
+]
+ACTORS = ["anonymous", "admin", "coordinator", "field_worker", "other_team", "admin_elsewhere"]
+
+
+@pytest.fixture
+def world(app, make_user, team, campaign, voiced_response, reviewer):
+    """Team A (the demo team) with a response, a voice note and a tag; team B with its own people."""
+    from server.responses.models import Answer
+    from server.review.models import Tag
+
+    other = Team(slug="andere-buurt", name="Andere buurt", kind="municipal")
+    db.session.add(other)
+    db.session.commit()
+    response_id, note_id = voiced_response
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/responses/{response_id}/tags", {"name": "groen"})
+    users = {
+        "admin": make_user("admin", [team]),
+        "coordinator": make_user("coordinator", [team]),
+        "field_worker": make_user("field_worker", [team]),
+        "other_team": make_user("coordinator", [other]),
+        "admin_elsewhere": make_user("admin", [other]),
+    }
+    answer_id = db.session.scalar(select(Answer.id).where(Answer.response_id == response_id,
+                                                          Answer.text.is_not(None)))
+    values = {"campaign_id": campaign.id, "response_id": response_id, "note_id": note_id, "team_id": team.id,
+              "tag_id": db.session.scalar(select(Tag.id)), "answer_id": answer_id, "format": "csv"}
+    return users, values
+
+
+def fill(template: str, values: dict) -> str:
+    for key, value in values.items():
+        template = template.replace(f"<{key}>", str(value))
+    return template
+
+
+def expected(access: str, actor: str) -> str:
+    if access == "public":
+        return "allowed"
+    if actor == "anonymous":
+        return "sign_in"
+    if access == "signed_in":
+        return "allowed"
+    if actor in ("other_team", "admin_elsewhere"):
+        return "hidden"
+    return "forbidden" if actor == "field_worker" else "allowed"
+
+
+def outcome(reply) -> str:
+    to_sign_in = reply.status_code == 302 and "/workspace/sign-in" in reply.headers["Location"]
+    if reply.status_code == 401 or to_sign_in:
+        return "sign_in"
+    return {403: "forbidden", 404: "hidden"}.get(reply.status_code, "allowed")
+
+
+def fingerprint() -> list:
+    rows = []
+    for table in db.metadata.sorted_tables:
+        if table.name == "user_sessions":
+            continue
+        rows.append((table.name, sorted(map(repr, db.session.execute(select(table)).all()))))
+    db.session.rollback()
+    return rows
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize(("method", "rule", "access", "data"), ROUTES, ids=[f"{r[0]} {r[1]}" for r in ROUTES])
+def test_access(method, rule, access, data, actor, world, web, backend):
+    users, values = world
+    if actor != "anonymous":
+        web.sign_in_as(users[actor])
+    want = expected(access, actor)
+    before = fingerprint() if want != "allowed" else None
+    url = fill(rule, values)
+    reply = web.get(url) if method == "GET" else web.post(url, data)
+    reply.get_data()
+    reply.close()
+    assert reply.status_code < 500, reply.get_data(as_text=True)[:500]
+    assert outcome(reply) == want, f"{method} {rule} as {actor}: {reply.status_code}"
+    if want != "allowed":
+        assert fingerprint() == before
+
+
+def test_every_route_is_in_the_matrix(app):
+    covered = {(method, rule) for method, rule, _access, _data in ROUTES}
+    registered = {
+        (method, re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", rule.rule))
+        for rule in app.url_map.iter_rules() if rule.endpoint.startswith(("review.", "exports.", "privacy."))
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert registered == covered
