@@ -77,6 +77,17 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pwa_blueprint)
     app.register_blueprint(accounts_blueprint)
     app.register_blueprint(workspace_blueprint)
+    register_results_blueprints(app)
+
+
+def register_results_blueprints(app: Flask) -> None:
+    """Results, reach and reporting back (the workspace pages and the public results page)."""
+    from .reach.views import reach_blueprint
+    from .reporting.views import public_blueprint, reporting_blueprint
+    from .results.views import results_blueprint
+
+    for blueprint in (results_blueprint, reach_blueprint, reporting_blueprint, public_blueprint):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:
