@@ -3,11 +3,14 @@
 For one dimension (age, language, buurt, or a question's choices), each group's *relative participation* is
 its share of the respondents divided by its share of the residents: 1 is a fair share, 0.5 half of it. The
 *representation score* is the lowest relative participation divided by the highest (1: every group heard
-alike). Groups with fewer respondents than the minimum size are never shown with their number; the score
-then becomes an upper bound worked out from the minimum size, so it cannot give a small number away.
+alike). Groups with fewer respondents than the minimum size are never shown with their number, and neither
+are as many others as it takes to keep them from being worked out (see `server.results.suppression`). The
+score then becomes an upper bound worked out from the minimum size, so it cannot give a small number away.
 """
 
 from dataclasses import dataclass, field
+
+from ..results.suppression import hidden_cells
 
 #: Groups named in the suggestions when they gave less than this share of what their size would give.
 SUGGEST_BELOW = 0.8
@@ -29,9 +32,14 @@ class GroupFigure:
     relative: float | None
     #: Respondents the group's share would give.
     expected: float
-    #: Fewer respondents than the minimum size; `bound` is then the most its relative participation can be.
-    suppressed: bool = False
+    #: Not shown: ``small`` (fewer respondents than the minimum size; `bound` is then the most its relative
+    #: participation can be) or ``complement`` (hidden so that a small group cannot be worked out).
+    hidden: str | None = None
     bound: float | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.hidden is not None
 
 
 @dataclass
@@ -49,13 +57,9 @@ class DimensionReach:
     score_is_bound: bool = False
     too_few: bool = False
 
-    def lowest(self) -> GroupFigure | None:
-        """The least heard group (by relative participation, or by its bound when too small to show)."""
-        candidates = [g for g in self.groups if g.key != OTHER and level(g) is not None]
-        return min(candidates, key=level, default=None)
-
 
 def level(group: GroupFigure) -> float | None:
+    """Relative participation, or its upper bound for a small group; ``None`` when it cannot be told."""
     return group.relative if not group.suppressed else group.bound
 
 
@@ -89,30 +93,35 @@ def dimension_reach(dimension: str, counts: dict[str, int], amounts: dict[str, f
     reach = DimensionReach(dimension, respondents=shown(known, min_size),
                            not_given=shown(counts.get(NOT_GIVEN, 0), min_size), outside=shown(unlisted, min_size),
                            too_few=known < min_size)
-    for key, share in population.items():
-        reach.groups.append(group_figure(key, share, listed.get(key, 0), known, min_size, reach.too_few))
+    keys = list(population)
+    hidden = hidden_cells([listed.get(key, 0) for key in keys], min_size)
+    for key, why in zip(keys, hidden, strict=True):
+        reach.groups.append(group_figure(key, population[key], listed.get(key, 0), known, min_size,
+                                         "small" if reach.too_few else why))
     reach.score, reach.score_is_bound = representation_score(reach.groups)
     return reach
 
 
-def group_figure(key: str, share: float, count: int, known: int, min_size: int, too_few: bool) -> GroupFigure:
+def group_figure(key: str, share: float, count: int, known: int, min_size: int, hidden: str | None) -> GroupFigure:
     expected = share * known
-    if too_few or count < min_size:
-        bound = (max(min_size - 1, 0) / known) / share if known and not too_few else None
-        return GroupFigure(key, share, None, None, None, expected, suppressed=True, bound=bound)
+    if hidden is not None:
+        bound = (min_size - 1) / known / share if known >= min_size and hidden == "small" else None
+        return GroupFigure(key, share, None, None, None, expected, hidden, bound)
     respondent_share = count / known
     return GroupFigure(key, share, count, respondent_share, respondent_share / share, expected)
 
 
 def representation_score(groups: list[GroupFigure]) -> tuple[float | None, bool]:
-    """``(lowest / highest relative participation, whether it is only an upper bound)``."""
+    """``(lowest / highest relative participation, whether it is only an upper bound)``.
+
+    With hidden groups: the lowest is at most the lowest shown or bounded one, the highest at least the highest
+    shown one, so their quotient bounds the true score from above.
+    """
     visible = [g.relative for g in groups if not g.suppressed]
     if len(groups) < 2 or not visible or max(visible) <= 0:
         return None, False
-    hidden = [g.bound for g in groups if g.suppressed]
-    if any(bound is None for bound in hidden):
-        return None, False
-    return min(visible + hidden) / max(visible), bool(hidden)
+    bounds = [g.bound for g in groups if g.bound is not None]
+    return min(visible + bounds) / max(visible), any(g.suppressed for g in groups)
 
 
 # --- where to go next --------------------------------------------------------------------------------
@@ -145,17 +154,19 @@ def better_channel(key: str, by_channel: dict[str, dict[str, int]], min_size: in
 
 def suggestions(reaches: list[DimensionReach], by_channel: dict[str, dict], campaign_languages: list[str],
                 min_size: int, most: int = 6) -> list[Suggestion]:
-    """The least heard group of each dimension (when under `SUGGEST_BELOW`), the least heard first, each
+    """Groups heard less than `SUGGEST_BELOW` of their share, the least heard first (at most `most`), each
     followed by the channel that reached that group better, where the numbers allow telling."""
     found = []
     for reach in reaches:
-        group = reach.lowest()
-        if group is None or level(group) >= SUGGEST_BELOW or (group.suppressed and group.expected < min_size):
-            continue
-        kind = {"buurt": "go", "language": "reach"}.get(reach.dimension, "reach")
-        if reach.dimension == "language" and group.key not in campaign_languages:
-            kind = "add_language"
-        found.append(Suggestion(reach.dimension, group.key, kind, group))
+        for group in reach.groups:
+            if group.key == OTHER or level(group) is None or level(group) >= SUGGEST_BELOW:
+                continue
+            if group.hidden == "small" and group.expected < min_size:
+                continue  # a small group expected to be small: nothing to tell
+            kind = "go" if reach.dimension == "buurt" else "reach"
+            if reach.dimension == "language" and group.key not in campaign_languages:
+                kind = "add_language"
+            found.append(Suggestion(reach.dimension, group.key, kind, group))
     found.sort(key=lambda suggestion: level(suggestion.group))
     result = []
     for suggestion in found[:most]:

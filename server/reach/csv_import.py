@@ -121,6 +121,8 @@ def parse_make_up_csv(data: bytes, dimensions: list[Dimension], unit: str) -> di
     errors = []
     for line, row in enumerate(rows[1:], start=2):
         cells = {column: clean_cell(row[index]) if index < len(row) else "" for column, index in positions.items()}
+        if not cells["share"]:
+            continue  # a group left empty: its size is not known
         try:
             dimension, group, amount = read_line(cells, by_name, names)
         except ValueError as err:

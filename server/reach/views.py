@@ -67,6 +67,7 @@ def save(campaign_id):
     dimensions = campaign_dimensions(campaign, label_language(campaign))
     data = form_data()
     values, errors = load_form(make_up_form_schema, data)
+    errors = {field_path(path): messages for path, messages in errors.items()}
     make_up = read_make_up_form(dimensions, values) if not errors else {}
     errors = errors or check_make_up(dimensions, make_up)
     if errors:
@@ -74,6 +75,11 @@ def save(campaign_id):
     save_make_up(campaign, make_up, current_user(), values["source_note"])
     db.session.commit()
     return redirect(url_for("reach.report", campaign_id=campaign.id, saved=1), code=303)
+
+
+def field_path(path: str) -> str:
+    """``amount.buurt.value.1`` (marshmallow's path into nested dicts) as the form names the field."""
+    return ".".join(segment for segment in path.split(".") if segment != "value")
 
 
 def flat(errors: dict[str, list[str]]) -> list[str]:

@@ -1,8 +1,8 @@
 """What the public results page shows: aggregated answers only, and no group smaller than the minimum size.
 
 A count below the minimum size is shown as "fewer than N". Where one answer excludes the others (one
-choice, yes/no, smileys, numbers) the hidden counts could be worked out from the rest, so more are hidden,
-smallest first, until together they reach the minimum size. Zero is shown: it singles nobody out.
+choice, yes/no, smileys, numbers) the hidden counts could be worked out from the rest, so more are hidden
+(`server.results.suppression`). Zero is shown: it singles nobody out.
 """
 
 from dataclasses import dataclass, field
@@ -15,6 +15,7 @@ from ..results.labels import merged_questions, pick
 from ..results.queries import answer_totals, response_totals
 from ..results.report import CHARTED_TYPES, Row, split_by_question, value_rows
 from ..results.rollup import ANSWERED
+from ..results.suppression import hidden_cells
 
 EXCLUSIVE_TYPES = ("single_choice", "yes_no", "smiley", "number")
 
@@ -36,21 +37,6 @@ class PublicResults:
     questions: list[PublicQuestion]
     first_day: date | None
     last_day: date | None
-
-
-def hidden_cells(counts: list[int], exclusive: bool, min_size: int) -> list[bool]:
-    """Which counts to hide: those from 1 to ``min_size - 1``, and for exclusive answers as many more (the
-    smallest first) as it takes for the hidden ones to reach `min_size` together."""
-    hidden = [0 < count < min_size for count in counts]
-    if not exclusive:
-        return hidden
-    while 0 < sum(c for c, h in zip(counts, hidden, strict=True) if h) < min_size:
-        shown = [(count, index) for index, (count, h) in enumerate(zip(counts, hidden, strict=True))
-                 if not h and count > 0]
-        if not shown:
-            break
-        hidden[min(shown)[1]] = True
-    return hidden
 
 
 def bucket_values(question: dict, values: dict) -> dict:
@@ -109,17 +95,23 @@ def public_question(question: dict, rows: list[tuple], language: str, fallback: 
             for key, label, members in value_rows(question, bucket_values(question, values), language, fallback)]
     if question["type"] == "number":
         bars = merge_small_ends(bars, min_size)
-    hidden = hidden_cells([count for _key, _label, count in bars], question["type"] in EXCLUSIVE_TYPES, min_size)
+    hidden = hidden_cells([count for _key, _label, count in bars], min_size, question["type"] in EXCLUSIVE_TYPES)
     result = PublicQuestion(question["key"], text)
-    for (key, label, count), hide in zip(bars, hidden, strict=True):
-        if hide:
-            result.rows.append(Row(key, label, {}, 0, None, _("fewer than {min}").format(min=min_size)))
+    for (key, label, count), why in zip(bars, hidden, strict=True):
+        if why is not None:
+            result.rows.append(Row(key, label, {}, 0, None, hidden_text(why, min_size)))
         else:
             result.rows.append(Row(key, label, {None: count}, count, count / answered,
                                    count_and_share(count, count / answered)))
     if question["type"] == "multiple_choice":
         result.note = _("Several answers were possible.")
     return result
+
+
+def hidden_text(why: str, min_size: int) -> str:
+    if why == "small":
+        return _("fewer than {min}").format(min=min_size)
+    return _("not shown, so that smaller numbers cannot be worked out")
 
 
 def public_results(campaign, language: str, min_size: int) -> PublicResults:

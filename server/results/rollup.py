@@ -201,11 +201,12 @@ def take_off_answers(connection, criteria) -> None:
 def _take_off_bulk_deletes(state) -> None:
     """`session.execute(delete(Response | Answer).where(...))`, as erasure by receipt code does."""
     statement = state.statement
-    if not isinstance(statement, Delete) or statement.table not in (Response.__table__, Answer.__table__):
-        return
+    target = getattr(statement, "table", None) if isinstance(statement, Delete) else None
+    if target is None or target.name not in (Response.__tablename__, Answer.__tablename__):
+        return  # (an ORM delete names an annotated copy of the table, so compare names)
     criteria = statement.whereclause if statement.whereclause is not None else true()
     connection = state.session.connection()
-    if statement.table is Response.__table__:
+    if target.name == Response.__tablename__:
         take_off_responses(connection, criteria)
     else:
         take_off_answers(connection, criteria)

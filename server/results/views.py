@@ -7,7 +7,7 @@ from werkzeug.routing import BuildError
 
 from ..accounts.auth import current_user, login_required, require_campaign
 from ..campaigns.models import Campaign
-from ..errors import N_, ApiError
+from ..errors import N_, ApiError, error_response
 from ..extensions import db
 from ..forms import load_form
 from ..i18n import current_language
@@ -83,9 +83,10 @@ def print_results(campaign_id):
 @login_required
 def results_json(campaign_id):
     _campaign, results, errors = load_results(campaign_id)
-    if errors:
-        raise ApiError(422, "invalid_input", N_("Some of the data sent is not valid."), field="breakdown",
-                       details=[{"field": "breakdown", "code": "not_one_of", "message": errors["breakdown"][0]}])
+    if errors:  # answered here: the page handlers would drop the field
+        return error_response(ApiError(
+            422, "invalid_input", N_("Some of the data sent is not valid."), field="breakdown",
+            details=[{"field": "breakdown", "code": "not_one_of", "message": errors["breakdown"][0]}]))
     response = jsonify(results_document(results))
     response.headers["Cache-Control"] = "no-store"
     return response
