@@ -8,8 +8,7 @@ from ..extensions import db
 from ..forms import form_data, load_form
 from ..pages import install_page_handlers, render_page
 from ..results import charts
-from ..results.rollup import refresh_rollups
-from ..results.views import label_language
+from ..results.views import catch_up_totals, label_language
 from .csv_import import CsvInvalid, parse_make_up_csv, template_csv
 from .dimensions import campaign_dimensions
 from .models import NeighbourhoodProfile
@@ -25,8 +24,7 @@ install_page_handlers(reach_blueprint)
 @login_required
 def report(campaign_id):
     campaign = require_campaign(campaign_id)
-    refresh_rollups(campaign.id)
-    db.session.commit()
+    catch_up_totals(campaign.id)
     return render_page("workspace/reach/report.html", campaign=campaign, charts=charts,
                        report=reach_report(campaign, label_language(campaign)),
                        profile=db.session.get(NeighbourhoodProfile, campaign.id),

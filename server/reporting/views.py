@@ -12,7 +12,7 @@ from ..forms import form_data, form_error, load_form
 from ..i18n import LANGUAGES, formatting_locale
 from ..pages import install_page_handlers, render_page
 from ..results import charts
-from ..results.rollup import refresh_rollups
+from ..results.views import catch_up_totals
 from .operations import publish_report, published_report, report_for, save_next_steps, unpublish_report
 from .public import public_results
 from .qr import public_url, qr_png, qr_svg
@@ -144,8 +144,7 @@ def public_context(campaign, report, language: str) -> dict:
 
 def public_page(campaign, report, preview: bool = False) -> Response:
     """The page in the visitor's language; the running totals catch up first."""
-    refresh_rollups(campaign.id)
-    db.session.commit()
+    catch_up_totals(campaign.id)
     language = page_language(campaign_languages(campaign), campaign.definition.get("default_language", "nl"))
     with force_locale(str(formatting_locale(language))):
         body = render_template("public/results.html", preview=preview, **public_context(campaign, report, language))

@@ -1,9 +1,13 @@
 """Counts for the results pages, summed from the running totals (GROUP BY over a few thousand rows).
 
 The totals leave hidden responses out. Call `refresh_rollups` first so that they include the newest changes.
+The statements are built once per shape and reused with new parameters: building them cost more than running
+them.
 """
 
-from sqlalchemy import BigInteger, cast, func, select
+from functools import lru_cache
+
+from sqlalchemy import BigInteger, bindparam, cast, func, select
 
 from ..extensions import db
 from .models import AnswerRollup, ResponseRollup
@@ -13,20 +17,23 @@ DIMENSIONS = {"language": "language", "source": "source_id", "channel": "channel
               "age_bracket": "age_bracket"}
 
 
-def summed(model, measure: str, columns: list[str], *criteria) -> list[tuple]:
-    """``[(*columns, total)]`` of `model`'s rows matching `criteria`, groups that sum to zero left out."""
+@lru_cache(maxsize=64)
+def summed_statement(model, measure: str, columns: tuple[str, ...], one_question: bool):
+    """``SELECT columns, SUM(measure) ... GROUP BY columns`` for one campaign (and one question)."""
     table = model.__table__
     keys = [table.c[name] for name in columns]
     total = func.sum(table.c[measure])
-    query = (select(*keys, cast(total, BigInteger)).where(*criteria).group_by(*keys).having(total != 0)
-             .order_by(*keys))
-    return [tuple(row) for row in db.session.execute(query)]
+    query = select(*keys, cast(total, BigInteger)).where(table.c.campaign_id == bindparam("campaign_id"))
+    if one_question:
+        query = query.where(table.c.question_key == bindparam("question_key"))
+    return query.group_by(*keys).having(total != 0).order_by(*keys)
 
 
 def response_totals(campaign_id, by: tuple[str, ...] = ()) -> list[tuple]:
     """Responses per group of `by` (dimension names, or ``day``): ``[(*values, count)]``."""
-    columns = [DIMENSIONS.get(name, name) for name in by]
-    return summed(ResponseRollup, "responses", columns, ResponseRollup.campaign_id == campaign_id)
+    columns = tuple(DIMENSIONS.get(name, name) for name in by)
+    statement = summed_statement(ResponseRollup, "responses", columns, False)
+    return [tuple(row) for row in db.session.connection().execute(statement, {"campaign_id": campaign_id})]
 
 
 def answer_totals(campaign_id, breakdown: str | None = None, question_key: str | None = None) -> list[tuple]:
@@ -34,8 +41,7 @@ def answer_totals(campaign_id, breakdown: str | None = None, question_key: str |
 
     Rows are ``(question_key, value, count)`` or ``(question_key, value, group, count)``.
     """
-    columns = ["question_key", "value", *([DIMENSIONS[breakdown]] if breakdown else [])]
-    criteria = [AnswerRollup.campaign_id == campaign_id]
-    if question_key is not None:
-        criteria.append(AnswerRollup.question_key == question_key)
-    return summed(AnswerRollup, "answers", columns, *criteria)
+    columns = ("question_key", "value", *([DIMENSIONS[breakdown]] if breakdown else []))
+    statement = summed_statement(AnswerRollup, "answers", columns, question_key is not None)
+    parameters = {"campaign_id": campaign_id, "question_key": question_key}
+    return [tuple(row) for row in db.session.connection().execute(statement, parameters)]

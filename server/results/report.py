@@ -287,3 +287,18 @@ def campaign_results(campaign, breakdown: str | None, language: str) -> Results:
     groups = [group_chart(d, per_group[d], definition, sources, language) for d in BREAKDOWNS]
     return Results(total, breakdown, series, questions, groups, over_time,
                    days[0][0] if days else None, days[-1][0] if days else None)
+
+
+def question_breakdown(campaign, question_key: str, breakdown: str | None, language: str) -> Chart:
+    """One question's chart, stacked by `breakdown`: what the results page draws for it."""
+    versions = list(campaign.versions)
+    definition = versions[-1].definition
+    question = next(q for q in merged_questions(versions) if q["key"] == question_key)
+    series = []
+    if breakdown:
+        sources = source_names(campaign.id) if breakdown == "source" else {}
+        series = series_for(breakdown, dict(response_totals(campaign.id, (breakdown,))), definition, sources,
+                            language)
+    rows = split_by_question(answer_totals(campaign.id, breakdown, question_key), breakdown is not None)
+    return question_chart(question, rows.get(question_key, []), series, language,
+                          definition.get("default_language", "nl"))

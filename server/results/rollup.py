@@ -8,6 +8,8 @@
   events at the end of this module, before the rows disappear.
 """
 
+from functools import lru_cache
+
 from flask import current_app
 from sqlalchemy import (
     String,
@@ -110,12 +112,18 @@ def among(column, ids: list):
     return column.in_(ids)
 
 
+@lru_cache(maxsize=2)
+def candidates_statement(after: bool):
+    query = select(Response.id).where(Response.campaign_id == bindparam("campaign_id"), out_of_step())
+    if after:
+        query = query.where(Response.id > bindparam("after", type_=Response.id.type))
+    return query.order_by(Response.id).limit(bindparam("size"))
+
+
 def pending_candidates(campaign_id, after, size: int) -> list:
     """Ids of responses the totals are out of step with, in key order after `after` (the partial index)."""
-    query = select(Response.id).where(Response.campaign_id == campaign_id, out_of_step())
-    if after is not None:
-        query = query.where(Response.id > after)
-    return list(db.session.scalars(query.order_by(Response.id).limit(size)))
+    parameters = {"campaign_id": campaign_id, "after": after, "size": size}
+    return list(db.session.connection().scalars(candidates_statement(after is not None), parameters))
 
 
 def lock_pending(candidates: list) -> list:

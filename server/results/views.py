@@ -41,12 +41,17 @@ def breakdown_options() -> list[tuple[str, str]]:
     return [("", _("No breakdown"))] + [(key, _(name)) for key, name in BREAKDOWNS.items()]
 
 
+def catch_up_totals(campaign_id) -> None:
+    """Bring the running totals up to date before a page reads them; commit only if anything changed."""
+    if refresh_rollups(campaign_id):
+        db.session.commit()
+
+
 def load_results(campaign_id):
     """The campaign (readable by every team member), the parsed query, its errors and the results."""
     campaign = require_campaign(campaign_id)
     values, errors = load_form(results_query_schema, {k: v for k, v in request.args.items() if v})
-    refresh_rollups(campaign.id)
-    db.session.commit()
+    catch_up_totals(campaign.id)
     results = campaign_results(campaign, (values or {}).get("breakdown"), label_language(campaign))
     return campaign, results, errors
 
