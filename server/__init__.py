@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_blueprint)
     app.register_blueprint(workspace_blueprint)
     register_review_blueprints(app)
+    register_results_blueprints(app)
 
 
 def register_review_blueprints(app: Flask) -> None:
@@ -87,6 +88,16 @@ def register_review_blueprints(app: Flask) -> None:
     from .review.views import review_blueprint
 
     for blueprint in (review_blueprint, exports_blueprint, privacy_blueprint):
+        app.register_blueprint(blueprint)
+
+
+def register_results_blueprints(app: Flask) -> None:
+    """Results, reach and reporting back (the workspace pages and the public results page)."""
+    from .reach.views import reach_blueprint
+    from .reporting.views import public_blueprint, reporting_blueprint
+    from .results.views import results_blueprint
+
+    for blueprint in (results_blueprint, reach_blueprint, reporting_blueprint, public_blueprint):
         app.register_blueprint(blueprint)
 
 

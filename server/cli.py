@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from .accounts.cli import create_admin
 from .extensions import db
+from .results.cli import results_group
 
 
 def base_url(explicit: str | None = None) -> str:
@@ -196,6 +197,7 @@ def import_rescue(path):
 
 COMMANDS = [create_team, enrol_code, revoke_device_command, demo_command, serve, i18n_group, import_rescue,
             create_admin]
+COMMANDS.append(results_group)
 
 
 def register_cli(app: Flask) -> None:

@@ -60,6 +60,11 @@ class Config:
     #: Residents' erasure by receipt code: tries per address.
     RATELIMIT_ERASURE = "5/minute;30/hour"
 
+    #: Results, reach and the public results page: groups with fewer respondents are never shown with a number.
+    RESULTS_MIN_GROUP_SIZE = 10
+    #: Visits to a public results page (``/r/<code>``) per address.
+    RATELIMIT_PUBLIC_RESULTS = "60/minute;600/hour"
+
 
 ENV_OVERRIDES = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

@@ -4,11 +4,16 @@ from .accounts.models import TeamMembership, User, UserSession
 from .campaigns.models import Campaign, CampaignVersion, PromptAudio, Source
 from .devices.models import Device, EnrolmentCode
 from .privacy.models import AuditEvent
+from .reach.models import NeighbourhoodGroup, NeighbourhoodProfile
+from .reporting.models import PublicReport
 from .responses.models import Answer, Response, SyncConflict
+from .results import rollup  # noqa: F401  (its session events take deleted responses off the totals)
+from .results.models import AnswerRollup, ResponseRollup
 from .review.models import ResponseTag, ReviewComment, Tag
 from .teams.models import Team
 from .voice.models import VoiceNote
 
-__all__ = ["Answer", "AuditEvent", "Campaign", "CampaignVersion", "Device", "EnrolmentCode", "PromptAudio",
-           "Response", "ResponseTag", "ReviewComment", "Source", "SyncConflict", "Tag", "Team", "TeamMembership",
-           "User", "UserSession", "VoiceNote"]
+__all__ = ["Answer", "AnswerRollup", "AuditEvent", "Campaign", "CampaignVersion", "Device", "EnrolmentCode",
+           "NeighbourhoodGroup", "NeighbourhoodProfile", "PromptAudio", "PublicReport", "Response", "ResponseRollup",
+           "ResponseTag", "ReviewComment", "Source", "SyncConflict", "Tag", "Team", "TeamMembership", "User",
+           "UserSession", "VoiceNote"]

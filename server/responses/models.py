@@ -41,6 +41,9 @@ class Response(db.Model):
     content_hash = db.Column(db.String(64), nullable=False)
     #: Coordinator's review state.
     review_state = db.Column(db.String(16), nullable=False, default="new")
+    #: How the results' running totals count it: ``None`` not yet, ``False`` as shown, ``True`` as hidden (left
+    #: out). It differs from `review_state` until the totals catch up (see `server.results.rollup`).
+    counted_hidden = db.Column(db.Boolean, nullable=True)
 
     answers = db.relationship("Answer", back_populates="response", cascade="all, delete-orphan")
 

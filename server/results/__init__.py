@@ -1,0 +1,1 @@
+"""Results: counts per question and per group of residents, as charts and tables."""

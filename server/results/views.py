@@ -1,0 +1,119 @@
+"""The coordinators' results pages: charts and tables per campaign, a print version, and the same as JSON."""
+
+from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from ..accounts.auth import current_user, login_required, require_campaign
+from ..campaigns.models import Campaign
+from ..errors import N_, ApiError, error_response
+from ..extensions import db
+from ..forms import load_form
+from ..i18n import current_language
+from ..pages import install_page_handlers, render_page
+from . import charts
+from .report import BREAKDOWNS, campaign_results
+from .rollup import refresh_rollups
+from .schemas import results_query_schema
+
+results_blueprint = Blueprint("results", __name__, url_prefix="/workspace")
+install_page_handlers(results_blueprint)
+
+
+@results_blueprint.app_template_global()
+def optional_url(endpoint: str, **values) -> str | None:
+    """The URL of `endpoint`, or ``None`` where that part of the workspace is not installed."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def label_language(campaign: Campaign) -> str:
+    """The coordinator's language when the campaign has it, else the campaign's main language."""
+    definition = campaign.definition
+    language = current_language()
+    return language if language in definition.get("languages", []) else definition.get("default_language", "nl")
+
+
+def breakdown_options() -> list[tuple[str, str]]:
+    return [("", _("No breakdown"))] + [(key, _(name)) for key, name in BREAKDOWNS.items()]
+
+
+def catch_up_totals(campaign_id) -> None:
+    """Bring the running totals up to date before a page reads them; commit only if anything changed."""
+    if refresh_rollups(campaign_id):
+        db.session.commit()
+
+
+def load_results(campaign_id):
+    """The campaign (readable by every team member), the parsed query, its errors and the results."""
+    campaign = require_campaign(campaign_id)
+    values, errors = load_form(results_query_schema, {k: v for k, v in request.args.items() if v})
+    catch_up_totals(campaign.id)
+    results = campaign_results(campaign, (values or {}).get("breakdown"), label_language(campaign))
+    return campaign, results, errors
+
+
+def results_page(template: str, campaign_id):
+    campaign, results, errors = load_results(campaign_id)
+    return render_page(template, status=422 if errors else 200, campaign=campaign, results=results,
+                       errors=errors, options=breakdown_options(), charts=charts,
+                       values={"breakdown": results.breakdown or ""})
+
+
+@results_blueprint.get("/results")
+@login_required
+def index():
+    user = current_user()
+    campaigns = db.session.scalars(select(Campaign).where(Campaign.team_id.in_(user.team_ids))
+                                   .order_by(Campaign.created_at.desc())).all()
+    return render_page("workspace/results/index.html", campaigns=campaigns)
+
+
+@results_blueprint.get("/campaigns/<uuid:campaign_id>/results")
+@login_required
+def results(campaign_id):
+    return results_page("workspace/results/page.html", campaign_id)
+
+
+@results_blueprint.get("/campaigns/<uuid:campaign_id>/results/print")
+@login_required
+def print_results(campaign_id):
+    return results_page("workspace/results/print.html", campaign_id)
+
+
+@results_blueprint.get("/campaigns/<uuid:campaign_id>/results.json")
+@login_required
+def results_json(campaign_id):
+    _campaign, results, errors = load_results(campaign_id)
+    if errors:  # answered here: the page handlers would drop the field
+        return error_response(ApiError(
+            422, "invalid_input", N_("Some of the data sent is not valid."), field="breakdown",
+            details=[{"field": "breakdown", "code": "not_one_of", "message": errors["breakdown"][0]}]))
+    response = jsonify(results_document(results))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def chart_document(chart) -> dict:
+    return {"id": chart.id, "title": chart.title, "base": chart.base, "note": chart.note,
+            "rows": [{"key": row.key, "label": row.label, "total": row.total,
+                      "counts": {str(k) if k is not None else "all": v for k, v in row.counts.items()}}
+                     for row in chart.rows]}
+
+
+def results_document(results) -> dict:
+    """The results as JSON: the same numbers the page shows."""
+    return {
+        "total": results.total,
+        "breakdown": results.breakdown,
+        "series": [{"key": str(s.key), "label": s.label} for s in results.series],
+        "questions": [chart_document(chart) for chart in results.questions],
+        "groups": [chart_document(chart) for chart in results.groups],
+        "over_time": {"unit": results.over_time.unit,
+                      "buckets": [{"start": b.key, "total": b.total,
+                                   "counts": {str(k) if k is not None else "all": v for k, v in b.counts.items()}}
+                                  for b in results.over_time.buckets]},
+    }
