@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.campaigns.models import Source
+from server.i18n import catalog_json
 from server.responses.models import Answer, Response
 from server.voice.models import VoiceNote
 
@@ -25,12 +26,19 @@ def server_rows() -> list[tuple]:
             for response in fetch_all(select(Response))]
 
 
-RECORD_CONSENT = "May we record your voice"
+RECORD_CONSENT = "May we record your voice when you speak an answer?"
+
+
+def interface(language: str):
+    """The field app's words in `language`, as its catalog gives them (English where it has none)."""
+    messages = catalog_json(language)
+    return lambda msgid: messages.get(msgid) or msgid
 
 
 def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_the_flyer(
         live_server, browser_context, flyer_code):
     page = browser_context("tr-TR").new_page()
+    t = interface("tr")
     page.goto(f"{live_server.url}/f/{flyer_code}")
     expect(page.get_by_role("heading", name="Mahallemiz, senin sesin")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "tr")
@@ -43,31 +51,31 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
     page.get_by_role("button", name="Türkçe", exact=True).click()
     expect(page.get_by_role("heading", name="Mahallemiz, senin sesin")).to_be_visible()
 
-    page.get_by_role("button", name="Start", exact=True).click()
-    page.get_by_role("group", name="May we store your answers?").get_by_role("radio", name="Yes").check()
-    page.get_by_role("group", name=RECORD_CONSENT, exact=False).get_by_role("radio", name="No").check()
-    page.get_by_role("button", name="Next", exact=True).click()
+    page.get_by_role("button", name=t("Start"), exact=True).click()
+    page.get_by_role("group", name=t("May we store your answers?")).get_by_role("radio", name=t("Yes")).check()
+    page.get_by_role("group", name=t(RECORD_CONSENT)).get_by_role("radio", name=t("No")).check()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
 
     expect(page.get_by_role("heading", name="Mahallede yaşamaktan ne kadar memnunsun?")).to_be_visible()
-    expect(page.get_by_text("Question 1 of 6")).to_be_visible()  # no recording consent: voice-only left out
-    expect(page.get_by_role("button", name="Say it instead")).to_have_count(0)
-    page.get_by_role("radio", name="Very happy").check()
-    page.get_by_role("button", name="Next", exact=True).click()
+    expect(page.get_by_text(t("Question {number} of {total}").format(number=1, total=6))).to_be_visible()  # no recording consent: voice-only left out
+    expect(page.get_by_role("button", name=t("Say it instead"))).to_have_count(0)
+    page.get_by_role("radio", name=t("Very happy")).check()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
     page.get_by_role("radio", name="Oyun alan\u0131").check()
-    page.get_by_role("button", name="Next", exact=True).click()
-    page.get_by_role("button", name="Skip", exact=True).click()  # where do you like to go
-    page.get_by_role("radio", name="Yes").check()
-    page.get_by_role("button", name="Next", exact=True).click()
-    page.get_by_role("button", name="One more").click()
-    page.get_by_role("button", name="One more").click()
-    page.get_by_role("button", name="Next", exact=True).click()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
+    page.get_by_role("button", name=t("Skip"), exact=True).click()  # where do you like to go
+    page.get_by_role("radio", name=t("Yes")).check()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
+    page.get_by_role("button", name=t("One more")).click()
+    page.get_by_role("button", name=t("One more")).click()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
     page.get_by_role("textbox").fill("Daha fazla ağaç")
-    page.get_by_role("button", name="Next", exact=True).click()
-    page.get_by_role("button", name="Send", exact=True).click()
-    expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
+    page.get_by_role("button", name=t("Send"), exact=True).click()
+    expect(page.get_by_role("heading", name=t("Thank you!"))).to_be_visible()
     expect(page.get_by_text("Teşekkürler! Mart ay\u0131nda")).to_be_visible()
     ((response, answers),) = eventually(page, server_rows)
-    expect(page.locator("#status-strip .waiting")).to_have_text("Everything has been sent")
+    expect(page.locator("#status-strip .waiting")).to_have_text(t("Everything has been sent"))
     flyer = fetch_first(select(Source).where(Source.code == flyer_code))
     assert (response.language, response.channel, response.source_id, response.device_id) == ("tr", "flyer",
                                                                                              flyer.id, None)
@@ -79,32 +87,33 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
 
 def test_arabic_visitor_sees_right_to_left_and_can_say_an_answer(live_server, browser_context, flyer_code):
     page = browser_context("ar").new_page()
+    t = interface("ar")
     page.goto(f"{live_server.url}/f/{flyer_code}")
     expect(page.get_by_role("heading", name="حيّنا، صوتك")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.locator("html")).to_have_attribute("lang", "ar")
-    start = page.get_by_role("button", name="Start", exact=True).bounding_box()
+    start = page.get_by_role("button", name=t("Start"), exact=True).bounding_box()
     assert start["x"] < page.viewport_size["width"] / 2  # the main action sits on the left in Arabic
 
-    page.get_by_role("button", name="Start", exact=True).click()
-    page.get_by_role("group", name="May we store your answers?").get_by_role("radio", name="Yes").check()
-    page.get_by_role("group", name=RECORD_CONSENT, exact=False).get_by_role("radio", name="Yes").check()
-    page.get_by_role("button", name="Next", exact=True).click()
+    page.get_by_role("button", name=t("Start"), exact=True).click()
+    page.get_by_role("group", name=t("May we store your answers?")).get_by_role("radio", name=t("Yes")).check()
+    page.get_by_role("group", name=t(RECORD_CONSENT)).get_by_role("radio", name=t("Yes")).check()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
     expect(page.get_by_role("heading", name="ما مدى رضاك عن العيش في الحي؟")).to_be_visible()
-    page.get_by_role("button", name="Say it instead").click()
-    record(page, 2, start="Start recording", stop="Stop recording", done="Recorded")
+    page.get_by_role("button", name=t("Say it instead")).click()
+    record(page, 2, start=t("Start recording"), stop=t("Stop recording"), done=t("Recorded: {time}").split("{time}")[0].strip())
     audio = recorded_audio(page)
-    page.get_by_role("button", name="Next", exact=True).click()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
     for _ in range(5):
-        page.get_by_role("button", name="Skip", exact=True).click()
-    page.get_by_role("button", name="Skip", exact=True).click()  # the voice-only question
+        page.get_by_role("button", name=t("Skip"), exact=True).click()
+    page.get_by_role("button", name=t("Skip"), exact=True).click()  # the voice-only question
     expect(page.get_by_role("textbox")).to_have_count(0)
-    page.get_by_role("button", name="Send", exact=True).click()
+    page.get_by_role("button", name=t("Send"), exact=True).click()
     code = page.locator(".code")
     expect(code).to_have_attribute("dir", "ltr")
     (note,) = eventually(page, complete_notes)
     ((response, answers),) = server_rows()
-    expect(page.locator("#status-strip .waiting")).to_have_text("Everything has been sent")
+    expect(page.locator("#status-strip .waiting")).to_have_text(t("Everything has been sent"))
     assert (response.language, response.channel, response.consent_audio) == ("ar", "flyer", True)
     assert answers == []
     assert (note.question_key, note.state, note.response_id) == ("wonen", "complete", response.id)
