@@ -20,6 +20,7 @@ FIGURES = {
     "raw responses/s": r"raw (?:sqlite3 executemany|COPY):\s+[\d.]+ s\s+(\d+) responses/s",
     "raw 1 writer": r"raw, 1 writer:\s+(\d+)",
     "raw 2 writers": r"raw, 2 writers:\s+(\d+)",
+    "server CPU ms": r"server CPU: ([\d.]+) ms per batch",
     "p50 ms": r"p50 ([\d.]+) ms",
     "p99 ms": r"p99 ([\d.]+) ms \(",
     "fresh ms": r"fresh batch:\s+median\s+([\d.]+) ms",
