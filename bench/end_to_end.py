@@ -167,15 +167,16 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=50, help="timed batches per client")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--log", type=Path, help="keep a copy of the server's log here")
     args = parser.parse_args()
     with scratch_folder() as folder, private_database(args.postgres, folder, "e2e") as url:
         setup = prepare(url, folder, devices=args.clients)
         work = client_work(setup, args)
         raw = measure_raw(args, folder, url, work)
-        clients, seconds = serve_and_send(args, folder, url, setup, work)
+        clients, seconds, cpu = serve_and_send(args, folder, url, setup, work)
         stored = table_digest(url)[0]
     expected = (args.batches + 1) * BATCH * args.clients
-    return report(args, clients, seconds, raw, stored, expected)
+    return report(args, clients, seconds, cpu, raw, stored, expected)
 
 
 def client_work(setup, args) -> list[list[tuple]]:
@@ -209,19 +210,34 @@ def serve_and_send(args, folder: Path, url: str, setup, work: list):
             client.start()
         gc.collect()
         gc.freeze()  # the clients' prepared batches need no garbage collection
+        cpu_before = workers_cpu_seconds(server.pid)
         barrier.wait()
         start = time.perf_counter()
         for client in clients:
             client.join(DEADLINE_SECONDS + 60)
         seconds = time.perf_counter() - start
+        cpu = workers_cpu_seconds(server.pid) - cpu_before
     finally:
         stop_server(server)
-        if os.environ.get("WIJKSTEM_BENCH_LOG"):
-            Path(os.environ["WIJKSTEM_BENCH_LOG"]).write_bytes((folder / "server.log").read_bytes())
-    return clients, seconds
+        if args.log:
+            args.log.write_bytes((folder / "server.log").read_bytes())
+    return clients, seconds, cpu
 
 
-def report(args, clients, seconds, raw: dict, stored: int, expected: int) -> int:
+def workers_cpu_seconds(master: int) -> float:
+    """User and system CPU time that gunicorn's workers (the master's children) have used so far (Linux)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[1]) == master:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def report(args, clients, seconds, cpu, raw: dict, stored: int, expected: int) -> int:
     backend = "postgresql" if args.postgres else "sqlite"
     latencies = [latency for client in clients for latency in client.latencies]
     failures = [failure for client in clients for failure in client.failures]
@@ -234,6 +250,7 @@ def report(args, clients, seconds, raw: dict, stored: int, expected: int) -> int
     print(f"end to end on {backend}: {args.workers} gunicorn workers, {args.clients} clients, "
           f"{requests} timed batches of {BATCH} over {connections} connections")
     print(f"  server:   {rate:9.0f} responses/s  ({requests / seconds:.1f} batches/s, {seconds:.2f} s)")
+    print(f"  server CPU: {cpu / requests * 1000:.1f} ms per batch (the workers' user and system time)")
     print(f"  latency:  p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms  "
           f"max {max(latencies) * 1000:.1f} ms")
     for writers, value in sorted(raw.items()):

@@ -58,6 +58,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             use_immediate_transactions(db.engine)
+        if db.engine.dialect.name == "postgresql":
+            plan_for_current_sizes(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     compile_stale_catalogs(TRANSLATIONS_DIR)
     babel.init_app(app, locale_selector=select_locale,
@@ -154,3 +156,15 @@ def use_immediate_transactions(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def plan_for_current_sizes(engine: Engine) -> None:
+    """Let PostgreSQL plan every query for the tables as they are now.
+
+    psycopg prepares a statement once it has seen it five times, and PostgreSQL may then keep a generic plan
+    made while the tables were nearly empty: the sync's duplicate check stayed a full scan of `responses`.
+    """
+
+    @event.listens_for(engine, "do_connect")
+    def _no_prepared_statements(_dialect, _record, _args, params):
+        params["prepare_threshold"] = None

@@ -5,6 +5,8 @@ parameter dict per row than the database spent storing it, and on PostgreSQL it 
 Values still pass through the columns' own types, so they are stored exactly as SQLAlchemy stores them.
 """
 
+from functools import lru_cache
+
 from sqlalchemy import Table, insert
 from sqlalchemy.exc import DBAPIError
 
@@ -36,17 +38,18 @@ def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple]) -> No
 
 def bound_values(table: Table, columns: tuple[str, ...], rows: list[tuple], dialect) -> list[tuple]:
     """The rows as the driver takes them: each value through its column type's bind processor."""
-    processors = [(position, processor) for position, column in enumerate(columns)
-                  if (processor := table.c[column].type.dialect_impl(dialect).bind_processor(dialect))]
-    if not processors:
+    processors = bind_processors(table, columns, dialect)
+    if not any(processors):
         return rows
-    bound = []
-    for row in rows:
-        values = list(row)
-        for position, processor in processors:
-            values[position] = processor(values[position])
-        bound.append(tuple(values))
-    return bound
+    by_column = [values if process is None else list(map(process, values))
+                 for process, values in zip(processors, zip(*rows, strict=True), strict=True)]
+    return list(zip(*by_column, strict=True))
+
+
+@lru_cache(maxsize=64)
+def bind_processors(table: Table, columns: tuple[str, ...], dialect) -> tuple:
+    """Per column, the function that turns a Python value into what the driver stores (or `None`)."""
+    return tuple(table.c[column].type.dialect_impl(dialect).bind_processor(dialect) for column in columns)
 
 
 def copy_rows(connection, statement: str, rows: list[tuple]) -> None:

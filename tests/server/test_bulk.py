@@ -12,6 +12,9 @@ from server.responses.models import Answer, Response
 from server.responses.operations import ANSWER_COLUMNS, RESPONSE_COLUMNS
 from server.util import uuid7
 
+#: Characters that COPY's text format escapes, and some that are not ASCII.
+TRICKY_TEXT = "Meer groen 🌳\tbij de \\N school,\nen \\. een bankje"
+
 
 def response_values(campaign, **changes) -> dict:
     values = {
@@ -34,7 +37,7 @@ def test_rows_read_back_as_the_orm_wrote_them(campaign):
     insert_rows(Response.__table__, RESPONSE_COLUMNS, [as_row(values)])
     insert_rows(Answer.__table__, ANSWER_COLUMNS, [(values["id"], "plekken", "park", None, None),
                                                    (values["id"], "jaren", None, 12, None),
-                                                   (values["id"], "idee", None, None, "Meer groen 🌳")])
+                                                   (values["id"], "idee", None, None, TRICKY_TEXT)])
     db.session.commit()
     db.session.expunge_all()
     stored = db.session.get(Response, values["id"])
@@ -43,7 +46,7 @@ def test_rows_read_back_as_the_orm_wrote_them(campaign):
     answers = db.session.execute(select(Answer.question_key, Answer.choice_key, Answer.number, Answer.text)
                                  .where(Answer.response_id == values["id"]).order_by(Answer.id)).all()
     assert [tuple(a) for a in answers] == [("plekken", "park", None, None), ("jaren", None, 12, None),
-                                           ("idee", None, None, "Meer groen 🌳")]
+                                           ("idee", None, None, TRICKY_TEXT)]
 
 
 def test_a_stored_key_raises_sqlalchemys_integrity_error_and_the_session_recovers(campaign):
