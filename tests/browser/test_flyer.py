@@ -57,7 +57,8 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
     page.get_by_role("button", name=t("Next"), exact=True).click()
 
     expect(page.get_by_role("heading", name="Mahallede yaşamaktan ne kadar memnunsun?")).to_be_visible()
-    expect(page.get_by_text(t("Question {number} of {total}").format(number=1, total=6))).to_be_visible()  # no recording consent: voice-only left out
+    progress = t("Question {number} of {total}").format(number=1, total=6)
+    expect(page.get_by_text(progress)).to_be_visible()  # no recording consent: voice-only left out
     expect(page.get_by_role("button", name=t("Say it instead"))).to_have_count(0)
     page.get_by_role("radio", name=t("Very happy")).check()
     page.get_by_role("button", name=t("Next"), exact=True).click()
@@ -101,7 +102,8 @@ def test_arabic_visitor_sees_right_to_left_and_can_say_an_answer(live_server, br
     page.get_by_role("button", name=t("Next"), exact=True).click()
     expect(page.get_by_role("heading", name="ما مدى رضاك عن العيش في الحي؟")).to_be_visible()
     page.get_by_role("button", name=t("Say it instead")).click()
-    record(page, 2, start=t("Start recording"), stop=t("Stop recording"), done=t("Recorded: {time}").split("{time}")[0].strip())
+    recorded = t("Recorded: {time}").split("{time}")[0].strip()
+    record(page, 2, start=t("Start recording"), stop=t("Stop recording"), done=recorded)
     audio = recorded_audio(page)
     page.get_by_role("button", name=t("Next"), exact=True).click()
     for _ in range(5):
