@@ -62,6 +62,9 @@ class Config:
 
     #: Results, reach and the public results page: groups with fewer respondents are never shown with a number.
     RESULTS_MIN_GROUP_SIZE = 10
+    #: Responses a results page counts into the running totals before it answers; more wait for the next view
+    #: (or for `wijkstem results refresh`), so a large import cannot make a page time out.
+    RESULTS_CATCH_UP_PER_REQUEST = 20_000
     #: Visits to a public results page (``/r/<code>``) per address.
     RATELIMIT_PUBLIC_RESULTS = "60/minute;600/hour"
 

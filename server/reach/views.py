@@ -24,8 +24,8 @@ install_page_handlers(reach_blueprint)
 @login_required
 def report(campaign_id):
     campaign = require_campaign(campaign_id)
-    catch_up_totals(campaign.id)
-    return render_page("workspace/reach/report.html", campaign=campaign, charts=charts,
+    behind = catch_up_totals(campaign.id)
+    return render_page("workspace/reach/report.html", campaign=campaign, charts=charts, behind=behind,
                        report=reach_report(campaign, label_language(campaign)),
                        profile=db.session.get(NeighbourhoodProfile, campaign.id),
                        saved=request.args.get("saved"))

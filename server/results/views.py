@@ -1,6 +1,6 @@
 """The coordinators' results pages: charts and tables per campaign, a print version, and the same as JSON."""
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.routing import BuildError
@@ -14,7 +14,7 @@ from ..i18n import current_language
 from ..pages import install_page_handlers, render_page
 from . import charts
 from .report import BREAKDOWNS, campaign_results
-from .rollup import refresh_rollups
+from .rollup import pending_candidates, refresh_rollups
 from .schemas import results_query_schema
 
 results_blueprint = Blueprint("results", __name__, url_prefix="/workspace")
@@ -41,25 +41,29 @@ def breakdown_options() -> list[tuple[str, str]]:
     return [("", _("No breakdown"))] + [(key, _(name)) for key, name in BREAKDOWNS.items()]
 
 
-def catch_up_totals(campaign_id) -> None:
-    """Bring the running totals up to date before a page reads them; commit only if anything changed."""
-    if refresh_rollups(campaign_id):
+def catch_up_totals(campaign_id) -> bool:
+    """Bring the running totals up to date before a page reads them, at most `RESULTS_CATCH_UP_PER_REQUEST`
+    responses at a time (commit only if anything changed); returns whether some are still waiting."""
+    limit = current_app.config.get("RESULTS_CATCH_UP_PER_REQUEST", 20_000)
+    done = refresh_rollups(campaign_id, limit=limit)
+    if done:
         db.session.commit()
+    return done >= limit and bool(pending_candidates(campaign_id, None, 1))
 
 
 def load_results(campaign_id):
     """The campaign (readable by every team member), the parsed query, its errors and the results."""
     campaign = require_campaign(campaign_id)
     values, errors = load_form(results_query_schema, {k: v for k, v in request.args.items() if v})
-    catch_up_totals(campaign.id)
+    behind = catch_up_totals(campaign.id)
     results = campaign_results(campaign, (values or {}).get("breakdown"), label_language(campaign))
-    return campaign, results, errors
+    return campaign, results, errors, behind
 
 
 def results_page(template: str, campaign_id):
-    campaign, results, errors = load_results(campaign_id)
+    campaign, results, errors, behind = load_results(campaign_id)
     return render_page(template, status=422 if errors else 200, campaign=campaign, results=results,
-                       errors=errors, options=breakdown_options(), charts=charts,
+                       errors=errors, options=breakdown_options(), charts=charts, behind=behind,
                        values={"breakdown": results.breakdown or ""})
 
 
@@ -87,12 +91,12 @@ def print_results(campaign_id):
 @results_blueprint.get("/campaigns/<uuid:campaign_id>/results.json")
 @login_required
 def results_json(campaign_id):
-    _campaign, results, errors = load_results(campaign_id)
+    _campaign, results, errors, behind = load_results(campaign_id)
     if errors:  # answered here: the page handlers would drop the field
         return error_response(ApiError(
             422, "invalid_input", N_("Some of the data sent is not valid."), field="breakdown",
             details=[{"field": "breakdown", "code": "not_one_of", "message": errors["breakdown"][0]}]))
-    response = jsonify(results_document(results))
+    response = jsonify({**results_document(results), "complete": not behind})
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -166,3 +166,13 @@ def test_the_results_index_lists_only_the_users_campaigns(coordinator, campaign,
     assert str(campaign.id) in coordinator.get("/workspace/results").get_data(as_text=True)
     stranger = web_as(make_user("coordinator", []))
     assert str(campaign.id) not in stranger.get("/workspace/results").get_data(as_text=True)
+
+
+def test_a_large_backlog_is_counted_a_slice_per_view(app, coordinator, campaign, answered):
+    app.config["RESULTS_CATCH_UP_PER_REQUEST"] = 10
+    first = coordinator.get(f"/workspace/campaigns/{campaign.id}/results.json").json
+    assert (first["total"], first["complete"]) == (10, False)
+    html = coordinator.get(f"/workspace/campaigns/{campaign.id}/results").get_data(as_text=True)
+    assert "Nog aan het tellen" in html
+    third = coordinator.get(f"/workspace/campaigns/{campaign.id}/results.json").json
+    assert (third["total"], third["complete"]) == (26, True)
