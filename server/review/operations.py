@@ -65,8 +65,10 @@ def page_query(campaign_id, filters: dict) -> tuple:
     return query, (Response.received_at, Response.id)
 
 
-#: What an inbox row shows: the response, how many voice notes it has and the first text typed (looked up
-#: per row inside the page's query, through the indexes on `response_id`).
+#: Joins tag names in one column (a control character: no one types it into a tag).
+TAG_SEPARATOR = "\x1f"
+#: What an inbox row shows: the response, how many voice notes it has, the first text typed and its tags
+#: (looked up per row inside the page's query, through the indexes on `response_id`).
 INBOX_COLUMNS = (
     Response.id, Response.received_at, Response.review_state, Response.language, Response.channel,
     Response.source_id, Response.buurt, Response.age_bracket,
@@ -74,7 +76,14 @@ INBOX_COLUMNS = (
     .correlate(Response).scalar_subquery().label("voice_notes"),
     select(Answer.text).where(Answer.response_id == Response.id, Answer.text.is_not(None))
     .correlate(Response).order_by(Answer.id).limit(1).scalar_subquery().label("snippet"),
+    select(func.aggregate_strings(Tag.name, TAG_SEPARATOR)).join(ResponseTag, ResponseTag.tag_id == Tag.id)
+    .where(ResponseTag.response_id == Response.id).correlate(Response).scalar_subquery().label("tag_names"),
 )
+
+
+def tag_names(row) -> list[str]:
+    """The names of an inbox row's tags, sorted."""
+    return sorted(row.tag_names.split(TAG_SEPARATOR)) if row.tag_names else []
 
 
 def keyset_page(campaign_id, filters: dict, size: int) -> tuple[list, tuple | None, tuple | None]:

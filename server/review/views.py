@@ -35,6 +35,7 @@ from .operations import (
     save_answer_translation,
     save_transcript,
     set_review_state,
+    tag_names,
     tags_by_response,
     transcribe_automatically,
     version_definition,
@@ -157,13 +158,12 @@ def inbox(campaign_id):
     filters, errors = read_filters(request.args)
     size = current_app.config["INBOX_PAGE_SIZE"]
     rows, newer, older = keyset_page(campaign.id, filters, size)
-    ids = [row.id for row in rows]
     sources, all_tags = campaign_labels(campaign.id)
     args = filter_args(filters)
     return render_page(
         "review/inbox.html", status=422 if errors else 200, campaign=campaign, rows=rows, errors=errors,
         filters=filters, args=args, options=filter_options(campaign, sources, all_tags), sources=sources,
-        tags=tags_by_response(ids),
+        tag_names=tag_names,
         newer=cursor_text(newer), older=cursor_text(older), names=row_names(campaign),
         row_link=url_for("review.inbox", campaign_id=campaign.id) + "/",
         row_query=("?" + urlencode(args)) if args else "",
