@@ -86,9 +86,10 @@ def bare_query(campaign_id, filters: dict):
     from sqlalchemy import tuple_
 
     from server.extensions import db
-    from server.review.operations import page_query
+    from server.review.operations import INBOX_COLUMNS, page_query
 
     query, (moment, key) = page_query(campaign_id, filters)
+    query = query.with_only_columns(*INBOX_COLUMNS)
     if filters.get("after"):
         query = query.where(tuple_(moment, key) < tuple_(*filters["after"]))
     query = query.order_by(moment.desc(), key.desc()).limit(PAGE + 1)

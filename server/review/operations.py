@@ -8,7 +8,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
-from sqlalchemy import and_, delete, exists, func, select, tuple_
+from sqlalchemy import and_, delete, exists, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import aliased
 
 from ..campaigns.models import Campaign, CampaignVersion, Source
@@ -65,9 +65,25 @@ def page_query(campaign_id, filters: dict) -> tuple:
     return query, (Response.received_at, Response.id)
 
 
-#: What an inbox row shows.
-INBOX_COLUMNS = (Response.id, Response.received_at, Response.review_state, Response.language, Response.channel,
-                 Response.source_id, Response.buurt, Response.age_bracket)
+#: Joins tag names in one column (a control character: no one types it into a tag).
+TAG_SEPARATOR = "\x1f"
+#: What an inbox row shows: the response, how many voice notes it has, the first text typed and its tags
+#: (looked up per row inside the page's query, through the indexes on `response_id`).
+INBOX_COLUMNS = (
+    Response.id, Response.received_at, Response.review_state, Response.language, Response.channel,
+    Response.source_id, Response.buurt, Response.age_bracket,
+    select(func.count()).where(VoiceNote.response_id == Response.id, VoiceNote.state == "complete")
+    .correlate(Response).scalar_subquery().label("voice_notes"),
+    select(Answer.text).where(Answer.response_id == Response.id, Answer.text.is_not(None))
+    .correlate(Response).order_by(Answer.id).limit(1).scalar_subquery().label("snippet"),
+    select(func.aggregate_strings(Tag.name, TAG_SEPARATOR)).join(ResponseTag, ResponseTag.tag_id == Tag.id)
+    .where(ResponseTag.response_id == Response.id).correlate(Response).scalar_subquery().label("tag_names"),
+)
+
+
+def tag_names(row) -> list[str]:
+    """The names of an inbox row's tags, sorted."""
+    return sorted(row.tag_names.split(TAG_SEPARATOR)) if row.tag_names else []
 
 
 def keyset_page(campaign_id, filters: dict, size: int) -> tuple[list, tuple | None, tuple | None]:
@@ -121,25 +137,6 @@ def tags_by_response(response_ids: list) -> dict:
     return found
 
 
-def voice_counts(response_ids: list) -> dict:
-    if not response_ids:
-        return {}
-    return dict(core_rows(select(VoiceNote.response_id, func.count())
-                          .where(VoiceNote.response_id.in_(response_ids), VoiceNote.state == "complete")
-                          .group_by(VoiceNote.response_id)))
-
-
-def text_snippets(response_ids: list) -> dict:
-    """The first typed text of each response, for the inbox."""
-    snippets: dict = {}
-    if response_ids:
-        for response_id, text in core_rows(select(Answer.response_id, Answer.text)
-                                           .where(Answer.response_id.in_(response_ids), Answer.text.is_not(None))
-                                           .order_by(Answer.id)):
-            snippets.setdefault(response_id, text)
-    return snippets
-
-
 def campaign_sources(campaign_id) -> dict:
     """``{source id: name}``, by name."""
     return dict(core_rows(select(Source.id, Source.name).where(Source.campaign_id == campaign_id)
@@ -149,6 +146,15 @@ def campaign_sources(campaign_id) -> dict:
 def campaign_tags(campaign_id) -> list[tuple]:
     """``[(tag id, name), ...]``, by name."""
     return core_rows(select(Tag.id, Tag.name).where(Tag.campaign_id == campaign_id).order_by(Tag.name))
+
+
+def campaign_labels(campaign_id) -> tuple[dict, list[tuple]]:
+    """The campaign's sources ``{id: name}`` and tags ``[(id, name), ...]``, by name, in one query."""
+    sources = select(literal("source").label("kind"), Source.id, Source.name).where(Source.campaign_id == campaign_id)
+    tags = select(literal("tag"), Tag.id, Tag.name).where(Tag.campaign_id == campaign_id)
+    rows = core_rows(union_all(sources, tags).order_by("kind", "name"))
+    return ({id_: name for kind, id_, name in rows if kind == "source"},
+            [(id_, name) for kind, id_, name in rows if kind == "tag"])
 
 
 # --- one response ------------------------------------------------------------------------------------

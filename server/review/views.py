@@ -21,6 +21,7 @@ from .operations import (
     add_comment,
     add_tag,
     answer_items,
+    campaign_labels,
     campaign_response,
     campaign_sources,
     campaign_tags,
@@ -34,11 +35,10 @@ from .operations import (
     save_answer_translation,
     save_transcript,
     set_review_state,
+    tag_names,
     tags_by_response,
-    text_snippets,
     transcribe_automatically,
     version_definition,
-    voice_counts,
 )
 from .playback import file_extension, playable_file
 from .schemas import (
@@ -119,7 +119,7 @@ def cursor_text(position) -> str | None:
     return _CURSOR._serialize(position, None, None)
 
 
-def filter_options(campaign, sources: dict) -> dict:
+def filter_options(campaign, sources: dict, tags: list) -> dict:
     definition = campaign.definition
     return {
         "language": [(code, language_name(code)) for code in definition.get("languages", [])],
@@ -129,7 +129,7 @@ def filter_options(campaign, sources: dict) -> dict:
         "age_bracket": [(age, age) for age in AGE_BRACKETS],
         "state": [("visible", _("All but hidden")), ("all", _("All"))] +
                  [(state, review_state_name(state)) for state in REVIEW_STATES],
-        "tag": campaign_tags(campaign.id),
+        "tag": tags,
     }
 
 
@@ -158,13 +158,12 @@ def inbox(campaign_id):
     filters, errors = read_filters(request.args)
     size = current_app.config["INBOX_PAGE_SIZE"]
     rows, newer, older = keyset_page(campaign.id, filters, size)
-    ids = [row.id for row in rows]
-    sources = campaign_sources(campaign.id)
+    sources, all_tags = campaign_labels(campaign.id)
     args = filter_args(filters)
     return render_page(
         "review/inbox.html", status=422 if errors else 200, campaign=campaign, rows=rows, errors=errors,
-        filters=filters, args=args, options=filter_options(campaign, sources), sources=sources,
-        tags=tags_by_response(ids), voice=voice_counts(ids), snippets=text_snippets(ids),
+        filters=filters, args=args, options=filter_options(campaign, sources, all_tags), sources=sources,
+        tag_names=tag_names,
         newer=cursor_text(newer), older=cursor_text(older), names=row_names(campaign),
         row_link=url_for("review.inbox", campaign_id=campaign.id) + "/",
         row_query=("?" + urlencode(args)) if args else "",

@@ -78,7 +78,9 @@ def test_inbox_filters_by_state_tag_and_date(reviewer, campaign, varied, backend
     reviewer.post(f"/workspace/campaigns/{campaign.id}/responses/{flagged}/state", {"state": "flagged"})
     reviewer.post(f"/workspace/campaigns/{campaign.id}/responses/{hidden}/state", {"state": "hidden"})
     tag = db.session.scalars(select(Tag)).one()
-    assert set(inbox_ids(reviewer.get(inbox_url(campaign, tag=tag.id)))) == {tagged}
+    by_tag = reviewer.get(inbox_url(campaign, tag=tag.id))
+    assert set(inbox_ids(by_tag)) == {tagged}
+    assert '<span class="tag">groen</span>' in by_tag.get_data(as_text=True)
     assert set(inbox_ids(reviewer.get(inbox_url(campaign, state="flagged")))) == {flagged}
     assert hidden not in inbox_ids(reviewer.get(inbox_url(campaign)))
     assert set(inbox_ids(reviewer.get(inbox_url(campaign, state="hidden")))) == {hidden}
