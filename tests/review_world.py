@@ -117,28 +117,11 @@ def live_server(app):
     server.server_close()
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's Chromium driven by Playwright (skipped where it is missing, unless CI requires it)."""
-    import os
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("WIJKSTEM_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def browser_page(chromium):
-    """A fresh browser context (own cookies and storage) with microphone permission, and its page."""
-    context = chromium.new_context(permissions=["microphone"], locale="nl-NL")
+def browser_page(browser):
+    """A fresh browser context (own cookies and storage) with microphone permission, and its page; `browser`
+    is the session's Chromium from tests/browser/conftest.py (one Playwright per process)."""
+    context = browser.new_context(permissions=["microphone"], locale="nl-NL")
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

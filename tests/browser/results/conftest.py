@@ -72,13 +72,9 @@ def results_server(results_app):
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+def chromium(browser):
+    """The session's Chromium from tests/browser/conftest.py (one Playwright per process)."""
+    return browser
 
 
 @pytest.fixture
