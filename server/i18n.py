@@ -40,8 +40,18 @@ def select_locale() -> Locale:
     for wanted in (request.args.get("lang"), saved_language(), request.cookies.get("lang")):
         if wanted in allowed:
             return babel_locale(wanted)
-    best = request.accept_languages.best_match(allowed)
+    best = browser_language(allowed)
     return babel_locale(best or g.get("page_default_language") or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def browser_language(allowed: list[str]) -> str | None:
+    """The first of the browser's languages (by preference) in `allowed`; ``ar-MA`` counts as ``ar``."""
+    for tag, _quality in request.accept_languages:
+        tag = tag.replace("_", "-").lower()
+        for candidate in (tag, tag.split("-", 1)[0]):
+            if candidate in allowed:
+                return candidate
+    return None
 
 
 def saved_language() -> str | None:

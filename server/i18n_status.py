@@ -5,13 +5,14 @@ every other message of `messages.pot` is workspace-only. English is complete by 
 the message ids are written in.
 """
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from .errors import N_
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog_json, formatting_locale
 from .paths import TRANSLATIONS_DIR
 
@@ -66,6 +67,33 @@ def template_msgids(path: Path = POT) -> frozenset[str]:
 def _template_msgids(path: Path, _mtime: int) -> frozenset[str]:
     with path.open("rb") as handle:
         return frozenset(message_key(message) for message in read_po(handle) if message.id)
+
+
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+def placeholder_problems(catalog) -> list[tuple[str, str]]:
+    """(msgid, translation) pairs whose translation does not keep exactly the msgid's ``{placeholders}`` (same
+    names, same count), uses ``%(name)s``, or would fail `str.format` (a stray brace)."""
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        msgid = message_key(message)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        expected = Counter(PLACEHOLDER.findall(msgid))
+        for text in (text for text in strings if text):
+            if Counter(PLACEHOLDER.findall(text)) != expected or "%(" in text or not formats(text, expected):
+                problems.append((msgid, text))
+    return problems
+
+
+def formats(text: str, names) -> bool:
+    try:
+        text.format(**dict.fromkeys(names, "x"))
+    except (KeyError, IndexError, ValueError):
+        return False
+    return True
 
 
 def message_key(message) -> str:
@@ -175,16 +203,6 @@ def status_markdown(statuses: list[LanguageStatus]) -> str:
     ])
 
 
-#: Shown next to a language in the field app's pickers until a native speaker has reviewed it.
-REVIEW_NOTE = N_("not yet checked by a native speaker")
-
-
-def review_note(code: str) -> str | None:
-    """`REVIEW_NOTE` in the language `code` itself, or ``None`` where it has no translation of it yet."""
-    text = catalog_json(code).get(REVIEW_NOTE) if code != MSGID_LANGUAGE else REVIEW_NOTE
-    return text or None
-
-
 def languages_document() -> dict:
     """What the field app needs to offer the languages (`/app/i18n/languages.json`)."""
     return {"default": DEFAULT_LANGUAGE, "languages": [language_entry(code) for code in LANGUAGES]}
@@ -194,5 +212,4 @@ def language_entry(code: str) -> dict:
     language = LANGUAGES[code]
     return {"code": code, "name": language.native_name, "dir": language.direction,
             "format": str(formatting_locale(code)).replace("_", "-"), "reviewed": language.reviewed,
-            "note": None if language.reviewed else review_note(code),
             "complete": language_status(code).resident.percent}

@@ -61,6 +61,7 @@ def relative_location(filename: str) -> str:
 def resident_msgids(catalog, patterns: list[str]) -> set[str]:
     """Message ids that come from a resident-facing file, or that carry the ``resident:`` comment."""
     files = {relative_location(name) for message in catalog for name, _line in message.locations}
+    files |= {path.relative_to(ROOT).as_posix() for path in (ROOT / TEMPLATE_FOLDER).rglob("*.html")}
     resident_files = with_referenced_templates({f for f in files if any(fnmatch.fnmatchcase(f, p) for p in patterns)})
     return {message_key(message) for message in catalog if message.id and (
         message.auto_comments or any(relative_location(name) in resident_files for name, _line in message.locations))}
