@@ -2,13 +2,34 @@
 
 import base64
 import hashlib
+import re
 import time
 
 from playwright.sync_api import Page, expect
 
+from server.i18n import catalog_json
+
 # The Dutch interface (the phone's locale is nl-NL in these tests).
 NEXT, SKIP, YES = "Volgende", "Overslaan", "Ja"
 ANSWERS_CONSENT, AUDIO_CONSENT = "Mogen we je antwoorden bewaren?", "Mogen we je stem opnemen"
+
+
+def translator(code: str):
+    """``t(msgid, **params)``: the app's text in language `code`, from the same catalog the app loads (the
+    English msgid where the language has no translation yet), so a test reads the screen as a resident does."""
+    messages = {} if code == "en" else catalog_json(code)
+
+    def t(msgid: str, **params) -> str:
+        text = messages.get(msgid) or msgid
+        return text.format(**params) if params else text
+
+    return t
+
+
+def text_pattern(code: str, msgid: str) -> re.Pattern:
+    """The text of `msgid` in `code` with every ``{placeholder}`` matching anything."""
+    parts = re.split(r"\{\w*\}", translator(code)(msgid))
+    return re.compile(".+".join(re.escape(part) for part in parts))
 
 
 def wait_until_offline_ready(page: Page) -> None:

@@ -8,7 +8,7 @@ from server.campaigns.models import Source
 from server.responses.models import Answer, Response
 from server.voice.models import VoiceNote
 
-from .flows import eventually, record, recorded_audio, sha256
+from .flows import eventually, record, recorded_audio, sha256, text_pattern, translator
 from .server_state import fetch_all, fetch_first
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ def server_rows() -> list[tuple]:
             for response in fetch_all(select(Response))]
 
 
-RECORD_CONSENT = "May we record your voice"
+RECORD_CONSENT = "May we record your voice when you speak an answer?"
 
 
 def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_the_flyer(
@@ -43,31 +43,32 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
     page.get_by_role("button", name="Türkçe", exact=True).click()
     expect(page.get_by_role("heading", name="Mahallemiz, senin sesin")).to_be_visible()
 
-    page.get_by_role("button", name="Start", exact=True).click()
-    page.get_by_role("group", name="May we store your answers?").get_by_role("radio", name="Yes").check()
-    page.get_by_role("group", name=RECORD_CONSENT, exact=False).get_by_role("radio", name="No").check()
-    page.get_by_role("button", name="Next", exact=True).click()
+    t = translator("tr")
+    page.get_by_role("button", name=t("Start"), exact=True).click()
+    page.get_by_role("group", name=t("May we store your answers?")).get_by_role("radio", name=t("Yes")).check()
+    page.get_by_role("group", name=t(RECORD_CONSENT)).get_by_role("radio", name=t("No")).check()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
 
     expect(page.get_by_role("heading", name="Mahallede yaşamaktan ne kadar memnunsun?")).to_be_visible()
-    expect(page.get_by_text("Question 1 of 6")).to_be_visible()  # no recording consent: voice-only left out
-    expect(page.get_by_role("button", name="Say it instead")).to_have_count(0)
-    page.get_by_role("radio", name="Very happy").check()
-    page.get_by_role("button", name="Next", exact=True).click()
+    expect(page.get_by_text(t("Question {number} of {total}", number=1, total=6))).to_be_visible()  # no voice-only
+    expect(page.get_by_role("button", name=t("Say it instead"))).to_have_count(0)
+    page.get_by_role("radio", name=t("Very happy")).check()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
     page.get_by_role("radio", name="Oyun alan\u0131").check()
-    page.get_by_role("button", name="Next", exact=True).click()
-    page.get_by_role("button", name="Skip", exact=True).click()  # where do you like to go
-    page.get_by_role("radio", name="Yes").check()
-    page.get_by_role("button", name="Next", exact=True).click()
-    page.get_by_role("button", name="One more").click()
-    page.get_by_role("button", name="One more").click()
-    page.get_by_role("button", name="Next", exact=True).click()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
+    page.get_by_role("button", name=t("Skip"), exact=True).click()  # where do you like to go
+    page.get_by_role("radio", name=t("Yes")).check()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
+    page.get_by_role("button", name=t("One more")).click()
+    page.get_by_role("button", name=t("One more")).click()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
     page.get_by_role("textbox").fill("Daha fazla ağaç")
-    page.get_by_role("button", name="Next", exact=True).click()
-    page.get_by_role("button", name="Send", exact=True).click()
-    expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
+    page.get_by_role("button", name=t("Send"), exact=True).click()
+    expect(page.get_by_role("heading", name=t("Thank you!"))).to_be_visible()
     expect(page.get_by_text("Teşekkürler! Mart ay\u0131nda")).to_be_visible()
     ((response, answers),) = eventually(page, server_rows)
-    expect(page.locator("#status-strip .waiting")).to_have_text("Everything has been sent")
+    expect(page.locator("#status-strip .waiting")).to_have_text(t("Everything has been sent"))
     flyer = fetch_first(select(Source).where(Source.code == flyer_code))
     assert (response.language, response.channel, response.source_id, response.device_id) == ("tr", "flyer",
                                                                                              flyer.id, None)
@@ -83,28 +84,29 @@ def test_arabic_visitor_sees_right_to_left_and_can_say_an_answer(live_server, br
     expect(page.get_by_role("heading", name="حيّنا، صوتك")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.locator("html")).to_have_attribute("lang", "ar")
-    start = page.get_by_role("button", name="Start", exact=True).bounding_box()
+    t = translator("ar")
+    start = page.get_by_role("button", name=t("Start"), exact=True).bounding_box()
     assert start["x"] < page.viewport_size["width"] / 2  # the main action sits on the left in Arabic
 
-    page.get_by_role("button", name="Start", exact=True).click()
-    page.get_by_role("group", name="May we store your answers?").get_by_role("radio", name="Yes").check()
-    page.get_by_role("group", name=RECORD_CONSENT, exact=False).get_by_role("radio", name="Yes").check()
-    page.get_by_role("button", name="Next", exact=True).click()
+    page.get_by_role("button", name=t("Start"), exact=True).click()
+    page.get_by_role("group", name=t("May we store your answers?")).get_by_role("radio", name=t("Yes")).check()
+    page.get_by_role("group", name=t(RECORD_CONSENT)).get_by_role("radio", name=t("Yes")).check()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
     expect(page.get_by_role("heading", name="ما مدى رضاك عن العيش في الحي؟")).to_be_visible()
-    page.get_by_role("button", name="Say it instead").click()
-    record(page, 2, start="Start recording", stop="Stop recording", done="Recorded")
+    page.get_by_role("button", name=t("Say it instead")).click()
+    record(page, 2, start=t("Start recording"), stop=t("Stop recording"), done=text_pattern("ar", "Recorded: {time}"))
     audio = recorded_audio(page)
-    page.get_by_role("button", name="Next", exact=True).click()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
     for _ in range(5):
-        page.get_by_role("button", name="Skip", exact=True).click()
-    page.get_by_role("button", name="Skip", exact=True).click()  # the voice-only question
+        page.get_by_role("button", name=t("Skip"), exact=True).click()
+    page.get_by_role("button", name=t("Skip"), exact=True).click()  # the voice-only question
     expect(page.get_by_role("textbox")).to_have_count(0)
-    page.get_by_role("button", name="Send", exact=True).click()
+    page.get_by_role("button", name=t("Send"), exact=True).click()
     code = page.locator(".code")
     expect(code).to_have_attribute("dir", "ltr")
     (note,) = eventually(page, complete_notes)
     ((response, answers),) = server_rows()
-    expect(page.locator("#status-strip .waiting")).to_have_text("Everything has been sent")
+    expect(page.locator("#status-strip .waiting")).to_have_text(t("Everything has been sent"))
     assert (response.language, response.channel, response.consent_audio) == ("ar", "flyer", True)
     assert answers == []
     assert (note.question_key, note.state, note.response_id) == ("wonen", "complete", response.id)
