@@ -66,8 +66,9 @@ TEXTS = {
 
 
 def texts(key: str) -> dict[str, str]:
+    """`key`'s text in every language (English for a language added since, until it gets texts here)."""
     index = KEYS.index(key)
-    return {code: TEXTS[code][index] for code in LANGUAGES}
+    return {code: TEXTS.get(code, TEXTS["en"])[index] for code in LANGUAGES}
 
 
 def choice(key: str, emoji: str, pictogram: str | None = None) -> dict:
@@ -96,7 +97,7 @@ def every_language_definition(default_language: str = "nl") -> dict:
 
 def campaign_texts(code: str) -> set[str]:
     """Every text of the campaign a resident reading `code` sees (they are not catalog messages)."""
-    return set(TEXTS[code]) | {"Noord", "Zuid"}
+    return set(TEXTS.get(code, TEXTS["en"])) | {"Noord", "Zuid"}
 
 
 def publish_every_language_campaign(default_language: str = "nl", slug: str = "twaalf-talen"):

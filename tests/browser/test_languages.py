@@ -123,7 +123,7 @@ def test_the_leak_check_notices_source_text_in_another_language():
 # --- the resident's walk through the campaign ------------------------------------------------------
 
 def campaign_text(code: str, key: str) -> str:
-    return TEXTS[code][KEYS.index(key)]
+    return TEXTS.get(code, TEXTS["en"])[KEYS.index(key)]
 
 
 def next_screen(page: Page, t, button: str = "Next") -> None:
