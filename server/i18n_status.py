@@ -203,6 +203,13 @@ def status_markdown(statuses: list[LanguageStatus]) -> str:
     ])
 
 
+def app_catalog(code: str) -> dict[str, str]:
+    """The messages the field app needs in `code`: the resident-facing ones (all, if the list is missing)."""
+    resident = read_resident_msgids()
+    messages = catalog_json(code)
+    return {msgid: text for msgid, text in messages.items() if msgid in resident} if resident else messages
+
+
 def languages_document() -> dict:
     """What the field app needs to offer the languages (`/app/i18n/languages.json`)."""
     return {"default": DEFAULT_LANGUAGE, "languages": [language_entry(code) for code in LANGUAGES]}

@@ -20,7 +20,7 @@ from werkzeug.utils import safe_join
 from .api import anonymous_rate_limit
 from .campaigns.models import Source
 from .extensions import db
-from .i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog_json, current_language, text_direction, use_page_languages
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, text_direction, use_page_languages
 from .paths import PWA_DIR
 from .util import normalise_code
 
@@ -116,10 +116,12 @@ def languages():
 
 @pwa_blueprint.get("/app/i18n/<lang>.json")
 def catalog(lang):
-    """The messages of one language, compiled from the same `.po` file the server uses."""
+    """The resident-facing messages of one language, from the same `.po` file the server uses."""
+    from .i18n_status import app_catalog
+
     if lang not in LANGUAGES:
         abort(404)
-    response = jsonify(catalog_json(lang))
+    response = jsonify(app_catalog(lang))
     response.headers["Cache-Control"] = "no-cache"
     return response
 

@@ -76,6 +76,12 @@ def test_flyer_links_lead_into_the_app_and_catalogs_are_served(client, flyer):
     assert client.get("/app/i18n/xx.json").status_code == 404
 
 
+def test_the_app_gets_every_message_it_shows_and_not_the_workspaces(client):
+    served = client.get("/app/i18n/nl.json").json
+    assert js_messages() <= set(served)
+    assert "Sign out" not in served and "Flyers and sources" not in served
+
+
 def js_messages() -> set[str]:
     found = set()
     for module in MODULES:
