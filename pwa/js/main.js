@@ -92,6 +92,7 @@ async function start() {
   const chosen = explicit || (await storedLanguage()) || guess;
   document.addEventListener("sessionchange", renderLanguagePicker);
   document.addEventListener("languagechange", () => {
+    document.getElementById("live").textContent = ""; // said in the old language already
     renderHeader();
     if (!route().preview) renderStatusStrip();
   });

@@ -8,7 +8,7 @@ from server.campaigns.models import Source
 from server.responses.models import Answer, Response
 from server.voice.models import VoiceNote
 
-from .flows import eventually, record, recorded_audio, sha256, text_pattern, translator
+from .flows import eventually, give_consent, record, recorded_audio, sha256, text_pattern, translator
 from .server_state import fetch_all, fetch_first
 
 pytestmark = pytest.mark.browser
@@ -23,9 +23,6 @@ def server_rows() -> list[tuple]:
     return [(response, sorted((a.question_key, a.choice_key, a.number, a.text)
                               for a in fetch_all(select(Answer).where(Answer.response_id == response.id))))
             for response in fetch_all(select(Response))]
-
-
-RECORD_CONSENT = "May we record your voice when you speak an answer?"
 
 
 def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_the_flyer(
@@ -45,22 +42,20 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
 
     t = translator("tr")
     page.get_by_role("button", name=t("Start"), exact=True).click()
-    page.get_by_role("group", name=t("May we store your answers?")).get_by_role("radio", name=t("Yes")).check()
-    page.get_by_role("group", name=t(RECORD_CONSENT)).get_by_role("radio", name=t("No")).check()
-    page.get_by_role("button", name=t("Next"), exact=True).click()
+    give_consent(page, t, answers=True, audio=False)
 
     expect(page.get_by_role("heading", name="Mahallede yaşamaktan ne kadar memnunsun?")).to_be_visible()
     expect(page.get_by_text(t("Question {number} of {total}", number=1, total=6))).to_be_visible()  # no voice-only
     expect(page.get_by_role("button", name=t("Say it instead"))).to_have_count(0)
-    page.get_by_role("radio", name=t("Very happy")).check()
+    page.get_by_role("radio", name=t("Very happy"), exact=True).check()
     page.get_by_role("button", name=t("Next"), exact=True).click()
     page.get_by_role("radio", name="Oyun alan\u0131").check()
     page.get_by_role("button", name=t("Next"), exact=True).click()
     page.get_by_role("button", name=t("Skip"), exact=True).click()  # where do you like to go
-    page.get_by_role("radio", name=t("Yes")).check()
+    page.get_by_role("radio", name=t("Yes"), exact=True).check()
     page.get_by_role("button", name=t("Next"), exact=True).click()
-    page.get_by_role("button", name=t("One more")).click()
-    page.get_by_role("button", name=t("One more")).click()
+    page.get_by_role("button", name=t("One more"), exact=True).click()
+    page.get_by_role("button", name=t("One more"), exact=True).click()
     page.get_by_role("button", name=t("Next"), exact=True).click()
     page.get_by_role("textbox").fill("Daha fazla ağaç")
     page.get_by_role("button", name=t("Next"), exact=True).click()
@@ -89,9 +84,7 @@ def test_arabic_visitor_sees_right_to_left_and_can_say_an_answer(live_server, br
     assert start["x"] < page.viewport_size["width"] / 2  # the main action sits on the left in Arabic
 
     page.get_by_role("button", name=t("Start"), exact=True).click()
-    page.get_by_role("group", name=t("May we store your answers?")).get_by_role("radio", name=t("Yes")).check()
-    page.get_by_role("group", name=t(RECORD_CONSENT)).get_by_role("radio", name=t("Yes")).check()
-    page.get_by_role("button", name=t("Next"), exact=True).click()
+    give_consent(page, t, answers=True, audio=True)
     expect(page.get_by_role("heading", name="ما مدى رضاك عن العيش في الحي؟")).to_be_visible()
     page.get_by_role("button", name=t("Say it instead")).click()
     record(page, 2, start=t("Start recording"), stop=t("Stop recording"), done=text_pattern("ar", "Recorded: {time}"))

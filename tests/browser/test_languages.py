@@ -22,7 +22,7 @@ from server.voice.models import VoiceNote
 from tests.languages_campaign import KEYS, TEXTS, campaign_texts, publish_every_language_campaign
 
 from .conftest import LiveServer
-from .flows import eventually, record, text_pattern, translator
+from .flows import eventually, give_consent, record, text_pattern, translator
 from .server_state import fetch_all
 
 pytestmark = pytest.mark.browser
@@ -153,7 +153,7 @@ def answer_every_question(page: Page, code: str, t, check: LeakCheck) -> None:
     heading("jaren")
     check.screen(page, "number")
     for _ in range(3):
-        page.get_by_role("button", name=t("One more")).click()
+        page.get_by_role("button", name=t("One more"), exact=True).click()
     next_screen(page, t)
     heading("idee")
     check.screen(page, "short text")
@@ -193,10 +193,7 @@ def test_a_flyer_visitor_answers_in_every_language_and_sees_only_that_language(l
         next_screen(page, t, "Start")
 
         check.screen(page, "consent")
-        page.get_by_role("group", name=t("May we store your answers?")).get_by_role("radio", name=t("Yes")).check()
-        page.get_by_role("group", name=t("May we record your voice when you speak an answer?")) \
-            .get_by_role("radio", name=t("Yes")).check()
-        next_screen(page, t)
+        give_consent(page, t, answers=True, audio=True)
         answer_every_question(page, code, t, check)
 
         expect(page.get_by_role("heading", name=t("About you (optional)"))).to_be_visible()
@@ -233,10 +230,7 @@ def question_screen(browser, server, flyer_code: str, code: str, shot):
     t = translator(code)
     expect(page.locator("html")).to_have_attribute("lang", code)
     next_screen(page, t, "Start")
-    page.get_by_role("group", name=t("May we store your answers?")).get_by_role("radio", name=t("Yes")).check()
-    page.get_by_role("group", name=t("May we record your voice when you speak an answer?")) \
-        .get_by_role("radio", name=t("No")).check()
-    next_screen(page, t)
+    give_consent(page, t, answers=True, audio=False)
     page.get_by_role("radio", name=t("Happy"), exact=True).check()
     next_screen(page, t)
     expect(page.get_by_role("heading", name=campaign_text(code, "missen"))).to_be_visible()
