@@ -152,6 +152,7 @@ def i18n_group():
 
 @i18n_group.command("extract")
 def i18n_extract():
+    """Collect the message ids into messages.pot and list the resident-facing ones (resident-msgids.txt)."""
     from .i18n_tools import extract
 
     extract()
@@ -171,17 +172,24 @@ def i18n_update(languages):
 
 @i18n_group.command("compile")
 def i18n_compile():
+    """Compile every catalog (.po) to the .mo files gettext reads."""
     from .i18n_tools import compile_all
 
     compile_all()
 
 
 @i18n_group.command("stats")
-def i18n_stats():
-    from .i18n_tools import stats
+@click.option("--write", is_flag=True, help="also rewrite translations/STATUS.md")
+def i18n_stats(write):
+    """Per language: resident-facing and workspace completeness, and whether a native speaker reviewed it."""
+    from .i18n_status import STATUS_FILE, all_statuses, stats_lines, status_markdown
 
-    for line in stats():
+    statuses = all_statuses()
+    for line in stats_lines(statuses):
         click.echo(line)
+    if write:
+        STATUS_FILE.write_text(status_markdown(statuses), encoding="utf-8")
+        click.echo(f"wrote {STATUS_FILE}")
 
 
 @click.command("import-rescue")

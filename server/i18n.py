@@ -1,49 +1,19 @@
 """Languages, locale selection, and the gettext catalogs shared with the PWA."""
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from flask import current_app, g, has_request_context, request
+from flask_babel import get_locale, refresh
 
+from .languages import Language, SpeakingLocale, load_languages, locale_data_for
 from .paths import TRANSLATIONS_DIR
 
-
-@dataclass(frozen=True)
-class Language:
-    """A language Wijkstem can speak."""
-
-    code: str
-    #: The language's name in itself, as the picker shows it.
-    native_name: str
-    #: ``ltr`` or ``rtl``.
-    direction: str = "ltr"
-    #: Locale whose CLDR data formats numbers and dates where the language's own is missing or thin.
-    format_locale: str | None = None
-
-
-#: The neighbourhood's languages, in the order the picker shows them.
-LANGUAGES = {
-    lang.code: lang
-    for lang in (
-        Language("nl", "Nederlands"),
-        Language("en", "English"),
-        Language("tr", "Türkçe"),
-        Language("ar", "العربية", "rtl"),
-        Language("rif", "Tarifit (Tmaziɣt)", format_locale="nl"),
-        Language("pl", "Polski"),
-        Language("uk", "Українська"),
-        Language("so", "Soomaali"),
-        Language("ti", "ትግርኛ"),
-        Language("pap", "Papiamentu", format_locale="nl"),
-        Language("srn", "Sranantongo", format_locale="nl"),
-        Language("fy", "Frysk"),
-    )
-}
+#: The neighbourhood's languages, in the order the picker shows them (from `translations/languages.json`).
+LANGUAGES = load_languages()
 DEFAULT_LANGUAGE = "nl"
 
 
@@ -63,32 +33,77 @@ def _catalog_languages(_mtime: float) -> list[str]:
     return sorted(found | {DEFAULT_LANGUAGE, "en"})
 
 
-def select_locale() -> str:
-    """An explicit `?lang=`, then the `lang` cookie, then Accept-Language, then Dutch."""
+def select_locale() -> Locale:
+    """The request's language: an explicit choice, the stored preference, Accept-Language, the page's default.
+
+    The explicit choice is `?lang=`; the stored preference is the signed-in coordinator's saved language, else
+    the `lang` cookie (a resident's picker choice); on a campaign's own page (see `use_page_languages`) only
+    the campaign's languages count and its main language is the default; elsewhere Dutch.
+    """
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    for explicit in (request.args.get("lang"), request.cookies.get("lang")):
-        if is_language(explicit):
-            return explicit
-    best = request.accept_languages.best_match(list(LANGUAGES))
-    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+        return babel_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    allowed = g.get("page_languages") or list(LANGUAGES)
+    for wanted in (request.args.get("lang"), saved_language(), request.cookies.get("lang")):
+        if wanted in allowed:
+            return babel_locale(wanted)
+    best = browser_language(allowed)
+    return babel_locale(best or g.get("page_default_language") or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def browser_language(allowed: list[str]) -> str | None:
+    """The first of the browser's languages (by preference) in `allowed`; ``ar-MA`` counts as ``ar``."""
+    for tag, _quality in request.accept_languages:
+        tag = tag.replace("_", "-").lower()
+        for candidate in (tag, tag.split("-", 1)[0]):
+            if candidate in allowed:
+                return candidate
+    return None
+
+
+def saved_language() -> str | None:
+    """The signed-in coordinator's saved language, once this request has looked up who is signed in.
+
+    (Looking it up here would touch the database in the middle of a view; every workspace page looks it up
+    before its first message anyway.)
+    """
+    from .accounts.auth import SESSION_KEY
+
+    user_session = request.environ.get(SESSION_KEY)
+    return user_session.user.language if user_session is not None else None
+
+
+def use_page_languages(languages: list[str], default: str) -> None:
+    """On a campaign's own page (flyer, closed, public results): choose among `languages`, else `default`."""
+    g.page_languages = [code for code in languages if code in LANGUAGES]
+    g.page_default_language = default if default in LANGUAGES else DEFAULT_LANGUAGE
+    refresh()
 
 
 def current_language() -> str:
     return str(get_locale() or DEFAULT_LANGUAGE)
 
 
+def text_direction(code: str | None = None) -> str:
+    """``rtl`` or ``ltr`` for `code` (default: the request's language)."""
+    language = LANGUAGES.get(code or current_language())
+    return language.direction if language else "ltr"
+
+
+@lru_cache(maxsize=64)
 def formatting_locale(code: str) -> Locale:
-    """The CLDR locale that formats numbers and dates for `code` (documented fallbacks)."""
-    language = LANGUAGES.get(code)
-    candidates = [language.format_locale] if language and language.format_locale else []
-    candidates += [code, DEFAULT_LANGUAGE]
-    for candidate in candidates:
-        try:
-            return Locale.parse(candidate)
-        except (UnknownLocaleError, ValueError):
-            continue
-    return Locale.parse(DEFAULT_LANGUAGE)
+    """The CLDR locale that formats numbers and dates for `code` (documented fallbacks in languages.json)."""
+    language = LANGUAGES.get(code) or Language(code, code)
+    return locale_data_for(language)
+
+
+@lru_cache(maxsize=64)
+def babel_locale(code: str) -> Locale:
+    """The locale Flask-Babel uses for `code`: `code`'s own catalog, `formatting_locale(code)`'s formats.
+
+    Use it with `flask_babel.force_locale` too: ``force_locale("srn")`` fails, as CLDR has no Sranan Tongo.
+    """
+    data = formatting_locale(code)
+    return data if str(data) == code else SpeakingLocale(code, data)
 
 
 def compile_stale_catalogs(directory: Path) -> None:

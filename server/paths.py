@@ -1,5 +1,6 @@
 """Where the PWA and the catalogs are, in a source checkout and in an installed package alike."""
 
+import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -12,5 +13,6 @@ def asset_dir(name: str) -> Path:
 
 
 PWA_DIR = asset_dir("pwa")
-TRANSLATIONS_DIR = asset_dir("translations")
+#: `WIJKSTEM_TRANSLATIONS_DIR` points elsewhere, e.g. to try a new language's catalog without touching the code.
+TRANSLATIONS_DIR = Path(os.environ.get("WIJKSTEM_TRANSLATIONS_DIR") or asset_dir("translations")).resolve()
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"

@@ -27,9 +27,13 @@ def url_of(path: Path, root: Path) -> str:
     return "/app/" if relative == "index.html" else f"/app/{relative}"
 
 
+#: The language table the pickers read (its completeness follows the catalogs and the resident list).
+LANGUAGE_FILES = [TRANSLATIONS_DIR / "languages.json", TRANSLATIONS_DIR / "resident-msgids.txt"]
+
+
 def _fingerprint(root: Path) -> tuple:
     catalogs = sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"))
-    files = [*precached_paths(root), root / "sw.js", *catalogs]
+    files = [*precached_paths(root), root / "sw.js", *catalogs, *LANGUAGE_FILES]
     return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files if p.exists())
 
 
@@ -40,7 +44,8 @@ def _manifest(root: Path, fingerprint: tuple) -> dict:
         digest.update(name.encode())
         digest.update(Path(name).read_bytes())
     digest.update(json.dumps(catalog_json(DEFAULT_LANGUAGE), sort_keys=True).encode())
-    files = [url_of(p, root) for p in precached_paths(root)] + [f"/app/i18n/{DEFAULT_LANGUAGE}.json"]
+    files = [url_of(p, root) for p in precached_paths(root)] + [f"/app/i18n/{DEFAULT_LANGUAGE}.json",
+                                                                  "/app/i18n/languages.json"]
     return {"version": digest.hexdigest()[:16], "files": files, "languages": list(LANGUAGES)}
 
 

@@ -20,7 +20,7 @@ from werkzeug.utils import safe_join
 from .api import anonymous_rate_limit
 from .campaigns.models import Source
 from .extensions import db
-from .i18n import LANGUAGES, catalog_json, current_language
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, text_direction, use_page_languages
 from .paths import PWA_DIR
 from .util import normalise_code
 
@@ -77,15 +77,18 @@ def flyer(code):
         return flyer_page(source, "closed", 410)
     if source.campaign.state != "published":
         return flyer_page(source, "not_yet", 404)
-    return redirect(f"/app/#flyer={code}", code=302)
+    lang = request.args.get("lang")
+    return redirect(f"/app/#flyer={code}" + (f"&lang={lang}" if lang in LANGUAGES else ""), code=302)
 
 
 def flyer_page(source, reason: str, status: int):
     """Why the poll does not open, in the visitor's language, with the campaign's title where it has one."""
+    languages = source.campaign.definition["languages"] if source is not None else []
+    if source is not None:
+        use_page_languages(languages, source.campaign.definition.get("default_language", DEFAULT_LANGUAGE))
     language = current_language()
     title = source.campaign.title(language) if source is not None else ""
-    direction = LANGUAGES[language].direction if language in LANGUAGES else "ltr"
-    languages = source.campaign.definition["languages"] if source is not None else []
+    direction = text_direction(language)
     html = render_template("flyer_closed.html", reason=reason, title=title, language=language,
                            direction=direction, languages=languages)
     response = make_response(html, status)
@@ -101,12 +104,24 @@ def app_shell():
     return response
 
 
+@pwa_blueprint.get("/app/i18n/languages.json")
+def languages():
+    """The pickers' languages: code, own name, direction, formatting locale, reviewed, resident completeness."""
+    from .i18n_status import languages_document
+
+    response = jsonify(languages_document())
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @pwa_blueprint.get("/app/i18n/<lang>.json")
 def catalog(lang):
-    """The messages of one language, compiled from the same `.po` file the server uses."""
+    """The resident-facing messages of one language, from the same `.po` file the server uses."""
+    from .i18n_status import app_catalog
+
     if lang not in LANGUAGES:
         abort(404)
-    response = jsonify(catalog_json(lang))
+    response = jsonify(app_catalog(lang))
     response.headers["Cache-Control"] = "no-cache"
     return response
 

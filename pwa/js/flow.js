@@ -3,7 +3,7 @@
 // In preview mode nothing is stored at all.
 
 import { dropSetting, saveSetting, setting } from "./db.js";
-import { language, setLanguage } from "./i18n.js";
+import { language, rememberLanguage, setLanguage } from "./i18n.js";
 import { dropDraftNotes, queueResponse } from "./outbox.js";
 import { requestBackgroundSync, syncNow } from "./sync-loop.js";
 import { open } from "./ui.js";
@@ -62,7 +62,10 @@ export async function go(session, delta) {
 export async function changeLanguage(session, code) {
   session.draft.language = code;
   await setLanguage(code);
-  if (!session.preview) await saveSetting("language", code);
+  if (!session.preview) {
+    await saveSetting("language", code);
+    if (session.channel === "flyer") rememberLanguage(code); // a resident on their own phone
+  }
   await persist(session);
   render(session);
 }

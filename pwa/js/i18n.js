@@ -1,21 +1,29 @@
 // Interface texts: English msgids looked up in /app/i18n/<lang>.json; {name} placeholders.
+// The languages come from /app/i18n/languages.json (translations/languages.json on the server), so a
+// language added there appears in the pickers without a change here.
 
-/** The neighbourhood's languages, each named in itself (the same list as server/i18n.py). */
-export const LANGUAGES = {
-  nl: { name: "Nederlands" },
-  en: { name: "English" },
-  tr: { name: "Türkçe" },
-  ar: { name: "العربية", dir: "rtl" },
-  rif: { name: "Tarifit (Tmaziɣt)" },
-  pl: { name: "Polski" },
-  uk: { name: "Українська" },
-  so: { name: "Soomaali" },
-  ti: { name: "ትግርኛ" },
-  pap: { name: "Papiamentu" },
-  srn: { name: "Sranantongo" },
-  fy: { name: "Frysk" },
-};
 export const DEFAULT_LANGUAGE = "nl";
+/** Until the table has arrived (and on a first visit that never gets it): Dutch and English. */
+let table = { nl: { name: "Nederlands", dir: "ltr", format: "nl", reviewed: false },
+  en: { name: "English", dir: "ltr", format: "en", reviewed: false } };
+let codes = Object.keys(table);
+
+/** Load the language table: code, own name, direction, formatting locale, reviewed, resident completeness. */
+export async function loadLanguages() {
+  try {
+    const response = await fetch("/app/i18n/languages.json");
+    const data = response.ok ? await response.json() : null;
+    if (Array.isArray(data?.languages) && data.languages.length) {
+      table = Object.fromEntries(data.languages.map((entry) => [entry.code, entry]));
+      codes = data.languages.map((entry) => entry.code);
+    }
+  } catch {
+    // offline before the first visit finished: Dutch and English only
+  }
+}
+
+/** Every language, in the pickers' order. */
+export const languageCodes = () => codes;
 
 let messages = {};
 let current = DEFAULT_LANGUAGE;
@@ -36,12 +44,39 @@ export function _(msgid, params) {
 export const N_ = (msgid) => msgid;
 
 export const language = () => current;
-export const direction = (code) => (LANGUAGES[code]?.dir === "rtl" ? "rtl" : "ltr");
-export const nativeName = (code) => LANGUAGES[code]?.name || code;
+export const direction = (code) => (table[code]?.dir === "rtl" ? "rtl" : "ltr");
+export const nativeName = (code) => table[code]?.name || code;
+/** Whether a native speaker has checked the language's translation (pickers mark the others). */
+export const isReviewed = (code) => Boolean(table[code]?.reviewed);
+export const REVIEW_NOTE = N_("not yet checked by a native speaker");
+
+/** Numbers and dates the way the server formats them: the language's formatting locale, Latin digits. */
+export function formatDateTime(date, options) {
+  const locale = table[current]?.format || current;
+  try {
+    return new Intl.DateTimeFormat(locale, { numberingSystem: "latn", ...options }).format(date);
+  } catch {
+    return new Intl.DateTimeFormat(undefined, options).format(date);
+  }
+}
+
+/** Keep text someone typed (a team's name...) from reordering the sentence around it (bidi isolation). */
+export const isolate = (text) => `\u2068${text}\u2069`;
+
+/** The `lang` cookie: the language a resident chose, for the server's pages (closed, results, erasure). */
+export function rememberLanguage(code) {
+  const secure = location.protocol === "https:" ? "; secure" : "";
+  document.cookie = `lang=${code}; path=/; max-age=31536000; samesite=lax${secure}`;
+}
+
+export function rememberedLanguage() {
+  const found = document.cookie.match(/(?:^|;\s*)lang=([a-z_A-Z]+)/);
+  return found && table[found[1]] ? found[1] : null;
+}
 
 /** Switch the interface to `code`: load its catalog (cached by the service worker) and set lang/dir. */
 export async function setLanguage(code) {
-  const wanted = LANGUAGES[code] ? code : DEFAULT_LANGUAGE;
+  const wanted = table[code] ? code : DEFAULT_LANGUAGE;
   if (!loaded.has(wanted)) loaded.set(wanted, loadCatalog(wanted));
   messages = await loaded.get(wanted);
   current = wanted;
@@ -64,7 +99,7 @@ async function loadCatalog(code) {
 
 /** Start loading a catalog without switching to it. */
 export function preloadLanguage(code) {
-  if (LANGUAGES[code] && !loaded.has(code)) loaded.set(code, loadCatalog(code));
+  if (table[code] && !loaded.has(code)) loaded.set(code, loadCatalog(code));
 }
 
 /** The first of the browser's languages that is in `available`, else `fallback`. */

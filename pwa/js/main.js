@@ -3,7 +3,10 @@
 import { flyerCampaign, previewCampaign, storedCampaign } from "./campaigns.js";
 import { saveSetting, setting } from "./db.js";
 import { activeSession, changeLanguage, newSession, render, savedDraft } from "./flow.js";
-import { _, language, LANGUAGES, nativeName, preferredLanguage, setLanguage } from "./i18n.js";
+import {
+  _, isReviewed, language, languageCodes, loadLanguages, nativeName, preferredLanguage, rememberedLanguage,
+  rememberLanguage, REVIEW_NOTE, setLanguage,
+} from "./i18n.js";
 import { onSync, startSyncLoop } from "./sync-loop.js";
 import { h, open, register, show } from "./ui.js";
 import { watchForUpdates } from "./update.js";
@@ -19,8 +22,14 @@ function route() {
   return Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
 }
 
-/** A flyer visitor's start; `download` may already be on its way (started together with the catalog). */
-async function startFlyer(code, download = null) {
+/** The resident's stored choice: this phone's setting, else the `lang` cookie of the server's pages. */
+async function storedLanguage() {
+  return (await setting("language")) || rememberedLanguage();
+}
+
+/** A flyer visitor's start; `download` may already be on its way (started together with the catalog).
+ * The language: `wanted` (chosen in the link), the stored choice, the browser's, the campaign's main one. */
+async function startFlyer(code, download = null, wanted = null) {
   const found = await (download || flyerCampaign(code, document.documentElement.lang));
   if (!found.record) {
     const text = found.network ? _("No connection. Connect to the internet once to open this poll.")
@@ -30,7 +39,7 @@ async function startFlyer(code, download = null) {
   const device = await setting("device");
   await saveSetting("lastFlyer", code);
   const session = newSession(found.record, { channel: "flyer", auth: device ? "device" : "anonymous" });
-  await chooseCampaignLanguage(found.record.campaign, null);
+  await chooseCampaignLanguage(found.record.campaign, wanted || await storedLanguage());
   session.draft.language = document.documentElement.lang;
   render(session);
 }
@@ -76,18 +85,21 @@ register("flyer", startFlyer);
 async function start() {
   const { enrol, flyer, preview, lang } = route();
   if (enrol || flyer) history.replaceState(null, "", location.pathname); // the code leaves the address bar
-  const guess = preferredLanguage(Object.keys(LANGUAGES), "nl");
+  await loadLanguages(); // preloaded by index.html, so usually here already
+  const explicit = languageCodes().includes(lang) ? lang : null;
+  const guess = explicit || preferredLanguage(languageCodes(), "nl");
   const download = flyer ? flyerCampaign(flyer.toUpperCase(), guess) : null; // in parallel with the catalog
-  const chosen = (await setting("language")) || guess;
+  const chosen = explicit || (await storedLanguage()) || guess;
   document.addEventListener("sessionchange", renderLanguagePicker);
   document.addEventListener("languagechange", () => {
+    document.getElementById("live").textContent = ""; // said in the old language already
     renderHeader();
     if (!route().preview) renderStatusStrip();
   });
   await setLanguage(chosen);
   if (preview) return startPreview(preview, lang);
   if (enrol) return open("enrol", enrol.toUpperCase());
-  if (flyer) return startFlyer(flyer.toUpperCase(), download);
+  if (flyer) return startFlyer(flyer.toUpperCase(), download, explicit);
   const saved = await savedDraft();
   if (saved && await resumeDraft(saved)) return;
   const lastFlyer = await setting("lastFlyer");
@@ -99,17 +111,27 @@ async function pickLanguage(code) {
   const session = activeSession();
   if (session && !session.finished) return changeLanguage(session, code);
   await setLanguage(code);
-  if (!session?.preview) await saveSetting("language", code);
+  if (!session?.preview) {
+    await saveSetting("language", code);
+    rememberLanguage(code);
+  }
   return resume();
 }
 
-/** The header's language picker: the campaign's languages during an interview, else all. */
+function languageOption(code) {
+  return h("option", { value: code, lang: code, selected: code === language() }, nativeName(code));
+}
+
+/** The header's language picker: the campaign's languages during an interview, else all; the languages no
+ * native speaker has checked yet are grouped under that note. */
 function renderLanguagePicker() {
   const session = activeSession();
-  const codes = session ? session.campaign.languages : Object.keys(LANGUAGES);
+  const codes = session ? session.campaign.languages : languageCodes();
+  const unreviewed = codes.filter((code) => !isReviewed(code));
   const select = h("select", { id: "language-picker", "aria-label": _("Language"),
     onchange: (event) => pickLanguage(event.target.value) },
-  codes.map((code) => h("option", { value: code, lang: code, selected: code === language() }, nativeName(code))));
+  codes.filter(isReviewed).map(languageOption),
+  unreviewed.length ? h("optgroup", { label: _(REVIEW_NOTE) }, unreviewed.map(languageOption)) : null);
   document.getElementById("language-slot").replaceChildren(h("span", { class: "globe", "aria-hidden": "true" }, "🌐"), select);
 }
 

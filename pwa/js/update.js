@@ -10,16 +10,34 @@ const HOUR = 60 * 60 * 1000;
 /** Set when the user tapped "update": the new worker's taking over then reloads the page. */
 let updating = false;
 
-function offerUpdate(worker) {
+/** What the banner shows now, redrawn whenever the language changes. */
+let drawBanner = null;
+
+/** Show `build()`'s content in the banner (in the new language after a change); returns a `hide()`. */
+function showBanner(build) {
   const banner = document.getElementById("update-banner");
-  banner.replaceChildren(
+  if (drawBanner) document.removeEventListener("languagechange", drawBanner);
+  const draw = () => banner.replaceChildren(...build());
+  drawBanner = draw;
+  draw();
+  banner.hidden = false;
+  document.addEventListener("languagechange", draw);
+  return () => {
+    if (drawBanner !== draw) return; // something else is in the banner now
+    banner.hidden = true;
+    document.removeEventListener("languagechange", draw);
+    drawBanner = null;
+  };
+}
+
+function offerUpdate(worker) {
+  showBanner(() => [
     h("span", {}, _("A new version of the app is ready.")),
     h("button", { type: "button", class: "primary", onclick: () => {
       updating = true;
       worker.postMessage({ type: "skip-waiting" });
     } },
-      _("Update now")));
-  banner.hidden = false;
+      _("Update now"))]);
 }
 
 function watchInstalling(registration) {
@@ -34,10 +52,8 @@ async function sayReadyOnce() {
   if (await setting("offlineReady")) return;
   await saveSetting("offlineReady", true);
   announce(_("The app is ready to work offline."));
-  const banner = document.getElementById("update-banner");
-  banner.replaceChildren(h("span", {}, _("The app is ready to work offline.")));
-  banner.hidden = false;
-  setTimeout(() => { banner.hidden = true; }, 6000);
+  const hide = showBanner(() => [h("span", {}, _("The app is ready to work offline."))]);
+  setTimeout(hide, 6000);
 }
 
 export async function watchForUpdates() {

@@ -279,7 +279,8 @@ def user_form_page(user: User | None, status: int = 200, values: dict | None = N
         values = ({"role": "coordinator", "teams": []} if user is None else
                   {"name": user.name, "role": user.role, "teams": [str(t) for t in user.team_ids],
                    "active": user.disabled_at is None})
-    return render_page("workspace/admin/user.html", status=status, user=user, role_options=role_options(),
+    # `account`, not `user`: the base template's signed-in `user` would shadow it in the page's blocks
+    return render_page("workspace/admin/user.html", status=status, account=user, role_options=role_options(),
                        team_options=[(team.id, team.name) for team in all_teams()], values=values,
                        errors=errors or {}, sessions=open_sessions(user) if user is not None else [])
 

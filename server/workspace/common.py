@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from ..accounts.auth import require_campaign
 from ..campaigns.models import Campaign
@@ -59,7 +60,12 @@ def language_direction(code: str) -> str:
     return LANGUAGES[code].direction if code in LANGUAGES else "ltr"
 
 
+def isolate(text: str) -> Markup:
+    """Text someone typed (a name), isolated so a right-to-left name cannot reorder the sentence around it."""
+    return Markup("<bdi>{}</bdi>").format(text)
+
+
 def register_template_helpers(blueprint: Blueprint) -> None:
-    for helper in (question_type_name, campaign_state_name, language_direction, pictogram_name):
+    for helper in (question_type_name, campaign_state_name, language_direction, pictogram_name, isolate):
         blueprint.add_app_template_global(helper)
     blueprint.add_app_template_global(language_name, "language_label")

@@ -1,20 +1,18 @@
 """Where a campaign is handed out (sources), their print-ready flyers and their QR codes."""
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.auth import current_user, login_required, require_campaign
 from ..campaigns.models import Campaign, Source
 from ..campaigns.operations import create_source, revoke_source
-from ..errors import N_
 from ..extensions import db
 from ..forms import form_data, load_form
 from ..pages import render_page
 from ..util import normalise_code
-from .common import editable_campaign, language_direction
-from .editing import language_name
+from .common import editable_campaign
+from .flyer_texts import flyer_texts
 from .qr import flyer_url, module_count, qr_png, qr_svg
 from .schemas import flyer_options_schema, source_form_schema
 
@@ -75,43 +73,6 @@ def revoke(campaign_id, source_id):
 
 
 # --- flyers ------------------------------------------------------------------------------------------
-
-def flyer_texts(campaign: Campaign, code: str) -> dict:
-    """The flyer's words in `code`: the campaign's own texts, and the fixed lines where translated."""
-    definition = campaign.definition
-    intro = (definition.get("intro") or {}).get(code) or ""
-    with force_locale(code):
-        return {
-            "code": code, "dir": language_direction(code), "name": language_name(code),
-            "title": definition["title"].get(code) or campaign.title(),
-            "invite": first_sentence(intro) or translated(code, FLYER_LINES["invite"]),
-            **{key: translated(code, msgid) for key, msgid in FLYER_LINES.items() if key != "invite"},
-        }
-
-
-#: The fixed lines of a flyer.
-FLYER_LINES = {
-    "invite": N_("Tell us what you think about the neighbourhood. It takes a few minutes."),
-    "scan": N_("Scan the code with your phone's camera."),
-    "type": N_("No camera? Type the address below the code, or open the Wijkstem app and enter the code."),
-    "anonymous": N_("Anonymous: we do not ask for your name or address."),
-}
-
-
-def translated(code: str, msgid: str) -> str | None:
-    """`msgid` in the current (forced) locale, or ``None`` where that language has no translation yet."""
-    text = _(msgid)
-    return text if code == "en" or text != msgid else None
-
-
-def first_sentence(text: str, limit: int = 160) -> str:
-    """The opening of `text`, cut at a sentence end within `limit` characters where possible."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = max(text.rfind(mark, 0, limit) for mark in ".!?؟。")
-    return text[:cut + 1] if cut > 40 else text[:limit].rsplit(" ", 1)[0] + "…"
-
 
 def chosen_flyer_options(campaign: Campaign) -> tuple[dict, str | None]:
     """Size and languages from the query string (unknown ones left out), and a note if some did not fit."""

@@ -2,13 +2,43 @@
 
 import base64
 import hashlib
+import re
 import time
 
 from playwright.sync_api import Page, expect
 
+from server.i18n import catalog_json
+
 # The Dutch interface (the phone's locale is nl-NL in these tests).
 NEXT, SKIP, YES = "Volgende", "Overslaan", "Ja"
 ANSWERS_CONSENT, AUDIO_CONSENT = "Mogen we je antwoorden bewaren?", "Mogen we je stem opnemen"
+
+
+def translator(code: str):
+    """``t(msgid, **params)``: the app's text in language `code`, from the same catalog the app loads (the
+    English msgid where the language has no translation yet), so a test reads the screen as a resident does."""
+    messages = {} if code == "en" else catalog_json(code)
+
+    def t(msgid: str, **params) -> str:
+        text = messages.get(msgid) or msgid
+        return text.format(**params) if params else text
+
+    return t
+
+
+def text_pattern(code: str, msgid: str) -> re.Pattern:
+    """The text of `msgid` in `code` with every ``{placeholder}`` matching anything."""
+    parts = re.split(r"\{\w*\}", translator(code)(msgid))
+    return re.compile(".+".join(re.escape(part) for part in parts))
+
+
+def give_consent(page: Page, t, answers: bool = True, audio: bool = True) -> None:
+    """The consent screen in any language (`t` from `translator`): both questions, then "Next"."""
+    for question, given in (("May we store your answers?", answers),
+                            ("May we record your voice when you speak an answer?", audio)):
+        page.get_by_role("group", name=t(question), exact=True).get_by_role("radio", name=t("Yes" if given else "No"),
+                                                                              exact=True).check()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
 
 
 def wait_until_offline_ready(page: Page) -> None:

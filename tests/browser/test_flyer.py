@@ -5,11 +5,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.campaigns.models import Source
-from server.i18n import catalog_json
 from server.responses.models import Answer, Response
 from server.voice.models import VoiceNote
 
-from .flows import eventually, record, recorded_audio, sha256
+from .flows import eventually, give_consent, record, recorded_audio, sha256, text_pattern, translator
 from .server_state import fetch_all, fetch_first
 
 pytestmark = pytest.mark.browser
@@ -26,19 +25,9 @@ def server_rows() -> list[tuple]:
             for response in fetch_all(select(Response))]
 
 
-RECORD_CONSENT = "May we record your voice when you speak an answer?"
-
-
-def interface(language: str):
-    """The field app's words in `language`, as its catalog gives them (English where it has none)."""
-    messages = catalog_json(language)
-    return lambda msgid: messages.get(msgid) or msgid
-
-
 def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_the_flyer(
         live_server, browser_context, flyer_code):
     page = browser_context("tr-TR").new_page()
-    t = interface("tr")
     page.goto(f"{live_server.url}/f/{flyer_code}")
     expect(page.get_by_role("heading", name="Mahallemiz, senin sesin")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "tr")
@@ -51,24 +40,22 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
     page.get_by_role("button", name="Türkçe", exact=True).click()
     expect(page.get_by_role("heading", name="Mahallemiz, senin sesin")).to_be_visible()
 
+    t = translator("tr")
     page.get_by_role("button", name=t("Start"), exact=True).click()
-    page.get_by_role("group", name=t("May we store your answers?")).get_by_role("radio", name=t("Yes")).check()
-    page.get_by_role("group", name=t(RECORD_CONSENT)).get_by_role("radio", name=t("No")).check()
-    page.get_by_role("button", name=t("Next"), exact=True).click()
+    give_consent(page, t, answers=True, audio=False)
 
     expect(page.get_by_role("heading", name="Mahallede yaşamaktan ne kadar memnunsun?")).to_be_visible()
-    progress = t("Question {number} of {total}").format(number=1, total=6)
-    expect(page.get_by_text(progress)).to_be_visible()  # no recording consent: voice-only left out
+    expect(page.get_by_text(t("Question {number} of {total}", number=1, total=6))).to_be_visible()  # no voice-only
     expect(page.get_by_role("button", name=t("Say it instead"))).to_have_count(0)
-    page.get_by_role("radio", name=t("Very happy")).check()
+    page.get_by_role("radio", name=t("Very happy"), exact=True).check()
     page.get_by_role("button", name=t("Next"), exact=True).click()
     page.get_by_role("radio", name="Oyun alan\u0131").check()
     page.get_by_role("button", name=t("Next"), exact=True).click()
     page.get_by_role("button", name=t("Skip"), exact=True).click()  # where do you like to go
-    page.get_by_role("radio", name=t("Yes")).check()
+    page.get_by_role("radio", name=t("Yes"), exact=True).check()
     page.get_by_role("button", name=t("Next"), exact=True).click()
-    page.get_by_role("button", name=t("One more")).click()
-    page.get_by_role("button", name=t("One more")).click()
+    page.get_by_role("button", name=t("One more"), exact=True).click()
+    page.get_by_role("button", name=t("One more"), exact=True).click()
     page.get_by_role("button", name=t("Next"), exact=True).click()
     page.get_by_role("textbox").fill("Daha fazla ağaç")
     page.get_by_role("button", name=t("Next"), exact=True).click()
@@ -88,22 +75,19 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
 
 def test_arabic_visitor_sees_right_to_left_and_can_say_an_answer(live_server, browser_context, flyer_code):
     page = browser_context("ar").new_page()
-    t = interface("ar")
     page.goto(f"{live_server.url}/f/{flyer_code}")
     expect(page.get_by_role("heading", name="حيّنا، صوتك")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.locator("html")).to_have_attribute("lang", "ar")
+    t = translator("ar")
     start = page.get_by_role("button", name=t("Start"), exact=True).bounding_box()
     assert start["x"] < page.viewport_size["width"] / 2  # the main action sits on the left in Arabic
 
     page.get_by_role("button", name=t("Start"), exact=True).click()
-    page.get_by_role("group", name=t("May we store your answers?")).get_by_role("radio", name=t("Yes")).check()
-    page.get_by_role("group", name=t(RECORD_CONSENT)).get_by_role("radio", name=t("Yes")).check()
-    page.get_by_role("button", name=t("Next"), exact=True).click()
+    give_consent(page, t, answers=True, audio=True)
     expect(page.get_by_role("heading", name="ما مدى رضاك عن العيش في الحي؟")).to_be_visible()
     page.get_by_role("button", name=t("Say it instead")).click()
-    recorded = t("Recorded: {time}").split("{time}")[0].strip()
-    record(page, 2, start=t("Start recording"), stop=t("Stop recording"), done=recorded)
+    record(page, 2, start=t("Start recording"), stop=t("Stop recording"), done=text_pattern("ar", "Recorded: {time}"))
     audio = recorded_audio(page)
     page.get_by_role("button", name=t("Next"), exact=True).click()
     for _ in range(5):

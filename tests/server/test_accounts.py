@@ -327,3 +327,15 @@ def test_create_admin_refuses_a_short_password_and_a_taken_address(runner, make_
     result = runner.invoke(args=["create-admin", taken.email, "--password-stdin"], input="a long password!\n")
     assert result.exit_code != 0
     assert db.session.scalars(select(User).where(User.role == "admin")).all() == []
+
+
+def test_the_user_form_edits_the_chosen_account_and_the_new_user_form_makes_one(web_as, make_user, team):
+    """The page's account is not the signed-in admin (whom the page header also knows as `user`)."""
+    admin = make_user("admin", email="admin@example.org")
+    other = make_user("coordinator", [team], email="fatima@example.org")
+    browser = web_as(admin)
+    new = browser.get("/workspace/admin/users/new").get_data(as_text=True)
+    assert 'action="/workspace/admin/users/new"' in new and 'id="f-email"' in new
+    edit = browser.get(f"/workspace/admin/users/{other.id}").get_data(as_text=True)
+    assert f'action="/workspace/admin/users/{other.id}"' in edit and "fatima@example.org" in edit
+    assert f'action="/workspace/admin/users/{admin.id}"' not in edit

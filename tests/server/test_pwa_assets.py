@@ -71,8 +71,16 @@ def test_text_is_gzipped_for_browsers_that_take_it_and_still_revalidates(client)
 def test_flyer_links_lead_into_the_app_and_catalogs_are_served(client, flyer):
     assert client.get(f"/f/{flyer.code.lower()}").headers["Location"] == f"/app/#flyer={flyer.code}"
     assert client.get("/f/k7m2qx").status_code == 404
+    assert client.get(f"/f/{flyer.code}?lang=ar").headers["Location"] == f"/app/#flyer={flyer.code}&lang=ar"
+    assert client.get(f"/f/{flyer.code}?lang=xx").headers["Location"] == f"/app/#flyer={flyer.code}"
     assert client.get("/app/i18n/nl.json").json["Start"] == "Beginnen"
     assert client.get("/app/i18n/xx.json").status_code == 404
+
+
+def test_the_app_gets_every_message_it_shows_and_not_the_workspaces(client):
+    served = client.get("/app/i18n/nl.json").json
+    assert js_messages() <= set(served)
+    assert "Sign out" not in served and "Flyers and sources" not in served
 
 
 def js_messages() -> set[str]:
@@ -94,12 +102,15 @@ def test_every_interface_text_of_the_app_has_a_dutch_translation():
     assert not [m for m in messages if "%(" in m]
 
 
-def test_the_app_knows_the_servers_languages_by_their_own_names():
+def test_the_app_reads_the_servers_language_table_instead_of_keeping_its_own(client):
+    served = client.get("/app/i18n/languages.json").json["languages"]
+    assert [(e["code"], e["name"], e["dir"]) for e in served] == [
+        (code, language.native_name, language.direction) for code, language in LANGUAGES.items()]
+    assert "/app/i18n/languages.json" in precache_manifest()["files"]
     source = (PWA / "js" / "i18n.js").read_text(encoding="utf-8")
-    table = dict(re.findall(r'^\s+(\w+): \{ name: "([^"]+)"', source, flags=re.M))
-    assert table == {code: language.native_name for code, language in LANGUAGES.items()}
-    rtl = set(re.findall(r'^\s+(\w+): \{ name: "[^"]+", dir: "rtl" \}', source, flags=re.M))
-    assert rtl == {code for code, language in LANGUAGES.items() if language.direction == "rtl"}
+    assert set(re.findall(r'\b(\w+): \{ name: "', source)) == {"nl", "en"}  # the offline fallback only
+    html = (PWA / "index.html").read_text(encoding="utf-8")
+    assert '<link rel="preload" href="/app/i18n/languages.json" as="fetch" crossorigin>' in html
 
 
 def static_imports(module: Path) -> set[Path]:

@@ -3,14 +3,14 @@
 import { refreshCampaigns, teamCampaigns } from "../campaigns.js";
 import { setting } from "../db.js";
 import { newSession, render } from "../flow.js";
-import { _, language, pick } from "../i18n.js";
+import { _, isolate, language, pick } from "../i18n.js";
 import { actions, h, notice, open, register, show } from "../ui.js";
 
 function campaignCard(record) {
   const { campaign } = record;
   const start = () => render(newSession(record, { channel: "door_to_door", auth: "device" }));
   return h("li", { class: "card" },
-    h("h2", {}, pick(campaign.title, campaign)),
+    h("h2", { dir: "auto" }, pick(campaign.title, campaign)),
     h("p", { class: "hint" }, campaign.languages.map((code) => code.toUpperCase()).join(" · ")),
     h("button", { type: "button", class: "primary", onclick: start }, _("New resident")));
 }
@@ -25,7 +25,7 @@ async function fieldHome(device) {
   fill(await teamCampaigns());
   show(_("Campaigns"), h("section", {},
     h("h1", {}, _("Campaigns")),
-    h("p", { class: "hint" }, _("This phone collects for {team}.", { team: device.team })),
+    h("p", { class: "hint" }, _("This phone collects for {team}.", { team: isolate(device.team) })),
     list, status,
     actions(h("button", { type: "button", class: "secondary", onclick: () => open("status") }, _("Sending and rescue")))));
   const { result, campaigns } = await refreshCampaigns(device, language());

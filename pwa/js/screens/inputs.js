@@ -31,7 +31,7 @@ function options(question, type, answers, changed, items) {
     items.map(({ value, face, label, title }) => h("label", { class: "choice", title },
       h("input", { type, name: `q-${key}`, value: String(value), checked: isChecked(value),
         onchange: (event) => update(value, event.target.checked) }),
-      face, h("span", { class: "label" }, label))));
+      face, h("span", { class: "label", dir: "auto" }, label))));
 }
 
 const builders = {

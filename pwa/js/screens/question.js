@@ -76,7 +76,7 @@ function questionScreen(session, step, position) {
   refresh();
   show(text, h("section", { class: "question" },
     h("p", { class: "progress" }, _("Question {number} of {total}", { number: position.questionNumber, total: position.questionCount })),
-    h("h1", {}, text),
+    h("h1", { dir: "auto" }, text),
     listenButton(question, text),
     body,
     toggle,

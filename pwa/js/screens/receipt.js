@@ -13,7 +13,8 @@ function receiptScreen(session) {
   show(_("Thank you!"), h("section", { class: "receipt" },
     h("h1", {}, _("Thank you!")),
     session.preview ? h("p", { class: "notice info" }, _("Preview: nothing was stored or sent.")) : null,
-    campaign.thanks && pick(campaign.thanks, campaign) ? h("p", { class: "lead" }, pick(campaign.thanks, campaign)) : null,
+    campaign.thanks && pick(campaign.thanks, campaign)
+      ? h("p", { class: "lead", dir: "auto" }, pick(campaign.thanks, campaign)) : null,
     h("p", {}, _("Your receipt code:")),
     h("p", { class: "code", dir: "ltr", translate: "no" }, draft.receipt),
     h("p", { class: "hint" }, _("With this code you can ask us later to erase your answers. Write it down or take a photo of it.")),

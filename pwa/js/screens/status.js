@@ -1,7 +1,7 @@
 // What is waiting, when the last sync worked, what went wrong in plain words; "send now" and the rescue file.
 
 import { setting } from "../db.js";
-import { _ } from "../i18n.js";
+import { _, formatDateTime, isolate } from "../i18n.js";
 import { summary } from "../outbox.js";
 import { downloadRescueFile } from "../rescue.js";
 import { syncNow } from "../sync-loop.js";
@@ -23,7 +23,7 @@ export function errorText(error) {
 
 export function lastSyncText(lastSync) {
   if (!lastSync) return _("Nothing sent yet");
-  const time = new Date(lastSync).toLocaleString(document.documentElement.lang, { dateStyle: "short", timeStyle: "short" });
+  const time = formatDateTime(new Date(lastSync), { dateStyle: "short", timeStyle: "short" });
   return _("Last sent: {time}", { time });
 }
 
@@ -57,7 +57,7 @@ function heldList(waiting) {
   return h("div", {},
     h("h2", {}, _("Not accepted by the server")),
     h("p", { class: "hint" }, _("These stay on the phone. Save a rescue file and give it to your coordinator.")),
-    h("ul", { class: "held" }, items.map((item) => h("li", {}, h("code", {}, item.id.slice(-12)), " ",
+    h("ul", { class: "held" }, items.map((item) => h("li", {}, h("code", { dir: "ltr" }, item.id.slice(-12)), " ",
       h("span", { dir: "auto" }, item.reason || "")))));
 }
 
@@ -87,7 +87,7 @@ async function statusScreen() {
       h("button", { type: "button", class: "secondary", onclick: rescue }, _("Save a rescue file"))),
     heldList(waiting),
     h("h2", {}, _("This phone")),
-    device ? h("p", {}, _("Enrolled for {team}.", { team: device.team })) : h("p", {}, _("Not enrolled (answers are sent anonymously).")),
+    device ? h("p", {}, _("Enrolled for {team}.", { team: isolate(device.team) })) : h("p", {}, _("Not enrolled (answers are sent anonymously).")),
     h("p", { class: "hint" }, persisted ? _("The browser keeps this app's data.")
       : _("The browser may clear this app's data when the phone runs out of space. On an iPhone, add the app to the home screen, and send your answers often.")),
     actions(h("button", { type: "button", class: "secondary", onclick: () => open("resume") }, _("Back")))));

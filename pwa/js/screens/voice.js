@@ -68,7 +68,7 @@ export function voicePanel(session, question, changed) {
   async function record() {
     const room = await checkStorage();
     if (!room.ok) return idle(notice(_("This phone is almost full. Send what is waiting first, then record."), "error"));
-    const time = h("span", { class: "timer", role: "timer" }, "0:00");
+    const time = h("span", { class: "timer", role: "timer", dir: "ltr" }, "0:00");
     const bar = h("span", { class: "bar" });
     const stop = h("button", { type: "button", class: "record stop", onclick: () => finish() }, _("Stop recording"));
     try {
