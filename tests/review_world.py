@@ -102,7 +102,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture
-def live_server(app):
+def review_server(app):
     """The test app served by werkzeug on a free port in a thread: its base URL."""
     import threading
 

@@ -10,7 +10,7 @@ from server import paths, pwa_views
 from server.pwa_assets import precache_manifest
 from server.responses.models import Response
 
-from .flows import ANSWERS_CONSENT, AUDIO_CONSENT, NEXT, record
+from .flows import ANSWERS_CONSENT, AUDIO_CONSENT, NEXT, give_consent, record, text_pattern, translator
 from .server_state import count
 
 pytestmark = pytest.mark.browser
@@ -49,19 +49,18 @@ def test_preview_shows_the_campaign_in_the_chosen_language_and_stores_nothing(li
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.locator("#preview-band")).to_be_visible()
     expect(page.locator("#status-strip")).to_be_hidden()
-    page.get_by_role("button", name="Start", exact=True).click()
-    page.get_by_role("group", name="May we store your answers?").get_by_role("radio", name="Yes").check()
-    page.get_by_role("group", name="May we record", exact=False).get_by_role("radio", name="Yes").check()
-    page.get_by_role("button", name="Next", exact=True).click()
-    page.get_by_role("radio", name="Happy", exact=True).check()
-    page.get_by_role("button", name="Next", exact=True).click()
+    t = translator("ar")
+    page.get_by_role("button", name=t("Start"), exact=True).click()
+    give_consent(page, t, answers=True, audio=True)
+    page.get_by_role("radio", name=t("Happy"), exact=True).check()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
     for _ in range(5):
-        page.get_by_role("button", name="Skip", exact=True).click()
-    record(page, 1, start="Start recording", stop="Stop recording", done="Recorded")
+        page.get_by_role("button", name=t("Skip"), exact=True).click()
+    record(page, 1, start=t("Start recording"), stop=t("Stop recording"), done=text_pattern("ar", "Recorded: {time}"))
     expect(page.locator("audio")).to_be_visible()
-    page.get_by_role("button", name="Next", exact=True).click()
-    page.get_by_role("button", name="Send", exact=True).click()
-    expect(page.get_by_text("Preview: nothing was stored or sent.")).to_be_visible()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
+    page.get_by_role("button", name=t("Send"), exact=True).click()
+    expect(page.get_by_text(t("Preview: nothing was stored or sent."))).to_be_visible()
 
     assert page.evaluate(STORED_LOCALLY) == {"responses": 0, "voice": 0, "audio": 0, "draft": None}
     assert page.evaluate("async () => (await navigator.serviceWorker.getRegistration()) === undefined")

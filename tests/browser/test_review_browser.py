@@ -49,7 +49,7 @@ UPLOAD_SCRIPT = """async ({declaration, bytes, token}) => {
 
 
 @pytest.fixture
-def recorded_note(app, client, team, campaign, live_server, browser_page, backend):
+def recorded_note(app, client, team, campaign, review_server, browser_page, backend):
     """A Turkish response whose voice note Chromium recorded (fake microphone) and uploaded like a phone."""
     if backend != "sqlite":
         pytest.skip("browser tests run on SQLite")
@@ -59,7 +59,7 @@ def recorded_note(app, client, team, campaign, live_server, browser_page, backen
     db.session.commit()
     token = client.post("/api/v1/devices/enrol", json={"code": code}).json["token"]
     page = browser_page
-    page.goto(live_server + "/erase")
+    page.goto(review_server + "/erase")
     recording = page.evaluate(RECORD_SCRIPT, 1.5)
     data = bytes(recording["bytes"])
     assert recording["type"].startswith("audio/webm") and data[:4] == b"\x1a\x45\xdf\xa3"
@@ -100,12 +100,12 @@ def assert_accessible(page) -> None:
     assert serious == [], json.dumps(serious, indent=1)[:3000]
 
 
-def test_review_a_recorded_voice_note(app, live_server, browser_page, campaign, coordinator, recorded_note):
+def test_review_a_recorded_voice_note(app, review_server, browser_page, campaign, coordinator, recorded_note):
     app.config["TRANSCRIPTION_BACKEND"] = "tests.review_world:make_test_backend"
     response_id, note_id = recorded_note
     campaign_id = campaign.id
     page = browser_page
-    sign_in(page, live_server, coordinator)
+    sign_in(page, review_server, coordinator)
     page.click("nav >> text=Reacties")
     page.click(f"a[href='/workspace/campaigns/{campaign_id}/responses']")
     assert_accessible(page)
@@ -137,15 +137,15 @@ def test_review_a_recorded_voice_note(app, live_server, browser_page, campaign, 
     release()
 
 
-def test_tag_filter_and_review_with_the_keyboard(live_server, browser_page, campaign, coordinator, sync, backend):
+def test_tag_filter_and_review_with_the_keyboard(review_server, browser_page, campaign, coordinator, sync, backend):
     if backend != "sqlite":
         pytest.skip("browser tests run on SQLite")
     (plain,) = sync(response_body(campaign, language="nl"))
     (tagged,) = sync(response_body(campaign, language="tr"))  # newer: "the next" after it is `plain`
     campaign_id = campaign.id
     page = browser_page
-    sign_in(page, live_server, coordinator)
-    page.goto(f"{live_server}/workspace/campaigns/{campaign_id}/responses/{tagged}")
+    sign_in(page, review_server, coordinator)
+    page.goto(f"{review_server}/workspace/campaigns/{campaign_id}/responses/{tagged}")
     page.fill("#new-tag", "groen")
     page.press("#new-tag", "Enter")
     page.wait_for_selector(".tags .tag >> text=groen")
@@ -168,7 +168,7 @@ def test_tag_filter_and_review_with_the_keyboard(live_server, browser_page, camp
     tag_id = db.session.scalars(select(Tag)).one().id
     release()
     # filter the inbox by the tag
-    page.goto(f"{live_server}/workspace/campaigns/{campaign_id}/responses")
+    page.goto(f"{review_server}/workspace/campaigns/{campaign_id}/responses")
     page.select_option("#f-tag", str(tag_id))
     page.click("form.filters button[type=submit]")
     page.wait_for_url(re.compile(r"tag="))
@@ -181,7 +181,7 @@ def test_tag_filter_and_review_with_the_keyboard(live_server, browser_page, camp
     text = Path(path).read_text(encoding="utf-8-sig")
     assert str(tagged) in text and str(plain) not in text
     # the privacy page and the audit log that now holds the export
-    page.goto(f"{live_server}/workspace/campaigns/{campaign_id}/privacy")
+    page.goto(f"{review_server}/workspace/campaigns/{campaign_id}/privacy")
     assert_accessible(page)
     page.fill("#f-days", "30")
     page.click("main form button[type=submit]")
@@ -191,10 +191,10 @@ def test_tag_filter_and_review_with_the_keyboard(live_server, browser_page, camp
     assert_accessible(page)
 
 
-def test_resident_erases_their_answers(live_server, browser_page, recorded_note):
+def test_resident_erases_their_answers(review_server, browser_page, recorded_note):
     response_id, note_id = recorded_note
     page = browser_page
-    page.goto(live_server + "/erase?lang=tr")
+    page.goto(review_server + "/erase?lang=tr")
     assert page.get_attribute("html", "lang") == "tr"
     assert_accessible(page)
     page.fill("#f-receipt", "k7m2 qxh4 pa")
