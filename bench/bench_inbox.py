@@ -93,7 +93,7 @@ def bare_query(campaign_id, filters: dict):
     if filters.get("after"):
         query = query.where(tuple_(moment, key) < tuple_(*filters["after"]))
     query = query.order_by(moment.desc(), key.desc()).limit(PAGE + 1)
-    compiled = query.compile(db.engine)
+    compiled = query.compile(db.engine, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     processors = compiled._bind_processors
     values = {name: processors[name](value) if name in processors else value for name, value in params.items()}
