@@ -89,11 +89,12 @@ def demo_command():
 
 def print_demo_urls(root: str) -> None:
     from .campaigns.models import Source
-    from .demo import ensure_demo
+    from .demo import DEMO_COORDINATOR, demo_coordinator_password, ensure_demo
     from .devices.operations import make_enrolment_code
 
     team, campaign = ensure_demo()
     code = make_enrolment_code(team, "Demo phone")
+    password = demo_coordinator_password(team)
     db.session.commit()
     click.echo(f"\nWijkstem is running at {root}/\n")
     click.echo(f"  Field app:          {root}/app/")
@@ -102,7 +103,9 @@ def print_demo_urls(root: str) -> None:
         if source.kind == "flyer":
             click.echo(f"  Flyer {source.name + ':':<18} {root}/f/{source.code}")
     click.echo(f"  API description:    {root}/api/openapi.json")
-    click.echo(f"  Workspace:          {root}/workspace/   (first account: wijkstem create-admin EMAIL)\n")
+    click.echo(f"  Workspace:          {root}/workspace/")
+    click.echo(f"    sign in as {DEMO_COORDINATOR} with password {password}   (new at every demo start)")
+    click.echo("    an admin account of your own: wijkstem create-admin EMAIL\n")
 
 
 @click.command("serve")

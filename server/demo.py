@@ -94,3 +94,21 @@ def ensure_demo() -> tuple[Team, Campaign]:
         for name, kind in DEMO_SOURCES:
             create_source(campaign, name, kind)
     return team, campaign
+
+
+DEMO_COORDINATOR = "coordinator@demo.wijkstem.nl"
+
+
+def demo_coordinator_password(team: Team) -> str:
+    """(Re)set the demo coordinator's password to a fresh random one and return it (demo installs only)."""
+    from .accounts.operations import add_member, create_user, set_password, user_by_email
+    from .util import new_token
+
+    password = new_token(12)
+    user = user_by_email(DEMO_COORDINATOR)
+    if user is None:
+        user = create_user(DEMO_COORDINATOR, password, role="coordinator", name="Demo")
+    else:
+        set_password(user, password)
+    add_member(team, user)
+    return password

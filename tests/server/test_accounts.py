@@ -339,3 +339,17 @@ def test_the_user_form_edits_the_chosen_account_and_the_new_user_form_makes_one(
     edit = browser.get(f"/workspace/admin/users/{other.id}").get_data(as_text=True)
     assert f'action="/workspace/admin/users/{other.id}"' in edit and "fatima@example.org" in edit
     assert f'action="/workspace/admin/users/{admin.id}"' not in edit
+
+
+def test_demo_prints_a_coordinator_who_can_sign_in_and_a_new_password_each_start(app, runner, web):
+    import re
+
+    first = runner.invoke(args=["demo"])
+    second = runner.invoke(args=["demo"])
+    passwords = [re.search(r"with password (\S+)", run.output).group(1) for run in (first, second)]
+    assert passwords[0] != passwords[1]
+    from server.demo import DEMO_COORDINATOR
+
+    assert sign_in_form(web, DEMO_COORDINATOR, passwords[0]).status_code != 303
+    assert sign_in_form(web, DEMO_COORDINATOR, passwords[1]).status_code == 303
+    assert "Onze buurt, jouw stem" in web.get("/workspace/").get_data(as_text=True)
