@@ -57,4 +57,4 @@ def upsert(session, table):
         return postgresql.insert(table)
     if name == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"results need PostgreSQL or SQLite, not {name}")
+    raise RuntimeError(f"results need PostgreSQL or SQLite, not {name}")
