@@ -9,7 +9,7 @@ from ..accounts.auth import login_required, require_campaign
 from ..errors import N_, ApiError
 from ..extensions import db, limiter
 from ..forms import form_data, form_error, load_form
-from ..i18n import LANGUAGES, formatting_locale
+from ..i18n import LANGUAGES, babel_locale
 from ..pages import install_page_handlers, render_page
 from ..results import charts
 from ..results.views import catch_up_totals
@@ -146,7 +146,7 @@ def public_page(campaign, report, preview: bool = False) -> Response:
     """The page in the visitor's language; the running totals catch up first."""
     catch_up_totals(campaign.id)
     language = page_language(campaign_languages(campaign), campaign.definition.get("default_language", "nl"))
-    with force_locale(str(formatting_locale(language))):
+    with force_locale(babel_locale(language)):
         body = render_template("public/results.html", preview=preview, **public_context(campaign, report, language))
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store" if preview else "public, max-age=60"

@@ -155,3 +155,34 @@ def test_a_preview_shows_the_page_before_it_is_online(coordinator, campaign, hea
     assert reply.status_code == 200 and '<html lang="tr"' in html
     assert reply.headers["Cache-Control"] == "no-store"
     assert client.get(settings_url(campaign, "/preview")).status_code == 302  # to the sign-in page
+
+
+
+@pytest.mark.parametrize("language", ["srn", "pap", "rif"])
+def test_the_page_speaks_languages_that_cldr_lacks(language, coordinator, client, campaign, heard):
+    """Sranan Tongo, Papiamento and Tarifit format numbers as Dutch but keep their own words."""
+    from server.campaigns.operations import publish_campaign
+    from server.i18n import catalog_json
+
+    definition = {**campaign.definition, "languages": [*campaign.definition["languages"], language]}
+    for texts in text_fields(definition):
+        texts[language] = texts["nl"]
+    campaign.definition = definition
+    publish_campaign(campaign)
+    db.session.commit()
+    report = go_online(coordinator, campaign)
+    page = client.get(f"/r/{report.code}?lang={language}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'<html lang="{language}"' in html
+    own_words = catalog_json(language)["This is what you told us"]
+    assert own_words != "Dit hebben jullie gezegd" and own_words in html
+
+
+def text_fields(definition: dict) -> list[dict]:
+    """Every translatable text of a campaign definition (title, questions, choices)."""
+    fields = [definition["title"]]
+    for question in definition["questions"]:
+        fields.append(question["text"])
+        fields += [choice["label"] for choice in question.get("choices", [])]
+    return fields
