@@ -4,11 +4,11 @@ import io
 import re
 
 import pytest
-from sqlalchemy import select
 
 from server.extensions import db
 from server.reporting.models import PublicReport
 from server.teams.models import Team
+from tests.permissions import fingerprint, outcome
 
 ROUTES = [  # (method, rule, access: signed_in | member | writer | public, form data)
     ("GET", "/workspace/results", "signed_in", {}),
@@ -57,20 +57,6 @@ def expected(access: str, actor: str) -> str:
     if actor in ("other_team", "admin_elsewhere"):
         return "hidden"
     return "forbidden" if access == "writer" and actor == "field_worker" else "allowed"
-
-
-def outcome(reply) -> str:
-    to_sign_in = reply.status_code == 302 and "/workspace/sign-in" in reply.headers["Location"]
-    if reply.status_code == 401 or to_sign_in:
-        return "sign_in"
-    return {403: "forbidden", 404: "hidden"}.get(reply.status_code, "allowed")
-
-
-def fingerprint() -> list:
-    rows = [(t.name, sorted(map(repr, db.session.execute(select(t)).all())))
-            for t in db.metadata.sorted_tables if t.name != "user_sessions"]
-    db.session.rollback()
-    return rows
 
 
 @pytest.mark.parametrize("actor", ACTORS)

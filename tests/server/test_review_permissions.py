@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.teams.models import Team
+from tests.permissions import fingerprint, outcome
 
 #: (method, rule, access, form data); access is ``public``, ``signed_in`` or ``writer``.
 ROUTES = [
@@ -79,23 +80,6 @@ def expected(access: str, actor: str) -> str:
     if actor in ("other_team", "admin_elsewhere"):
         return "hidden"
     return "forbidden" if actor == "field_worker" else "allowed"
-
-
-def outcome(reply) -> str:
-    to_sign_in = reply.status_code == 302 and "/workspace/sign-in" in reply.headers["Location"]
-    if reply.status_code == 401 or to_sign_in:
-        return "sign_in"
-    return {403: "forbidden", 404: "hidden"}.get(reply.status_code, "allowed")
-
-
-def fingerprint() -> list:
-    rows = []
-    for table in db.metadata.sorted_tables:
-        if table.name == "user_sessions":
-            continue
-        rows.append((table.name, sorted(map(repr, db.session.execute(select(table)).all()))))
-    db.session.rollback()
-    return rows
 
 
 @pytest.mark.parametrize("actor", ACTORS)

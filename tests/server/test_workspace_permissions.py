@@ -8,10 +8,11 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from server.extensions import db
 from server.teams.models import Team
+from tests.permissions import fingerprint, outcome
 
 
 @dataclass(frozen=True)
@@ -135,25 +136,6 @@ def expected(route: Route, actor: str) -> str:
     if route.access == "writer" and actor == "field_worker":
         return "forbidden"
     return "allowed"
-
-
-def outcome(reply) -> str:
-    # login_required answers 302 (or 401 for JSON); a finished action answers 303
-    to_sign_in = reply.status_code == 302 and "/workspace/sign-in" in reply.headers["Location"]
-    if reply.status_code == 401 or to_sign_in:
-        return "sign_in"
-    return {403: "forbidden", 404: "hidden"}.get(reply.status_code, "allowed")
-
-
-def fingerprint() -> list:
-    """Every row of every table but the sessions' own bookkeeping, to prove a refusal changed nothing."""
-    rows = []
-    for table in db.metadata.sorted_tables:
-        if table.name == "user_sessions":
-            continue
-        rows.append((table.name, sorted(map(repr, db.session.execute(select(table)).all()))))
-    db.session.rollback()
-    return rows
 
 
 @pytest.mark.parametrize("actor", ACTORS)
