@@ -1,6 +1,9 @@
 """Flask extensions as bare instances; `create_app` configures them."""
 
-from flask_babel import Babel
+from functools import cached_property
+
+from flask import current_app
+from flask_babel import Babel, Domain
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -16,7 +19,26 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
+
+class AppDomain(Domain):
+    """Flask-Babel's domain, but its loaded catalogs are cached per app.
+
+    The stock domain lives on the (process-wide) `Babel` instance and caches by locale alone, so a second app
+    with other translation folders (a test, a CLI beside a server) would be handed the first app's catalogs.
+    """
+
+    def get_translations_cache(self, ctx):
+        return current_app.extensions.setdefault("babel_translations", {})
+
+
+class AppBabel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return AppDomain(domain=self.domain)
+
+
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
-babel = Babel()
+babel = AppBabel()
 limiter = Limiter(key_func=get_remote_address)

@@ -150,6 +150,8 @@ def test_a_language_cldr_lacks_uses_its_own_catalog_with_dutch_formats(app, tmp_
         assert format_date(datetime.date(2026, 3, 5), "long") == "5 maart 2026"
         assert format_decimal(1234.5) == "1.234,5"
     assert str(babel_locale("srn")) == "srn" and babel_locale("srn").character_order == "left-to-right"
+    with app.test_request_context("/?lang=srn"):  # the first app's one-message catalog is its own alone
+        assert gettext("This is what you told us") == "Disi na san unu taki gi wi"
 
 
 def test_arabic_numbers_keep_latin_digits(app):
