@@ -7,14 +7,14 @@ from functools import lru_cache
 from marshmallow import ValidationError
 from sqlalchemy import delete, insert, select, tuple_
 
-from ..bulk import insert_rows
+from ..bulk import insert_rows, rows_with_keys
 from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..errors import N_, flatten_errors
 from ..extensions import db
 from ..util import canonical_json, normalise_code, sha256_hex, utcnow
 from ..voice.models import VoiceNote
 from .models import Answer, Response, SyncConflict
-from .schemas import response_schema
+from .schemas import load_response
 
 
 @dataclass
@@ -200,15 +200,16 @@ def invalid_result(index: int, raw, errors: list) -> ItemResult:
     return ItemResult(index, raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None, "invalid", errors)
 
 
-def parse_items(items: list) -> tuple[list, list]:
+def parse_items(items: list, *, free_of_nul: bool = False) -> tuple[list, list]:
     """Validate each response on its own: ([(index, data, content hash)], [ItemResult for the invalid ones]).
 
-    Needs no database, so the sync view runs it before its transaction starts.
+    Needs no database, so the sync view runs it before its transaction starts. `free_of_nul`: see
+    `load_response`.
     """
     parsed, failed = [], []
     for index, raw in enumerate(items):
         try:
-            data = response_schema.load(raw)
+            data = load_response(raw, free_of_nul=free_of_nul)
         except ValidationError as err:
             failed.append(invalid_result(index, raw, flatten_errors(err.messages)))
         else:
@@ -244,9 +245,7 @@ def ingest_parsed(parsed: list, failed: list, *, device=None) -> list[ItemResult
 
 def store_accepted(accepted: list, versions: dict, sources: dict, device) -> list[ItemResult]:
     """Insert what is new, log what conflicts, acknowledge what is already there."""
-    stored = dict(db.session.execute(
-        select(Response.id, Response.content_hash).where(Response.id.in_([d["id"] for _, d, _ in accepted]))
-    ).all()) if accepted else {}
+    stored = dict(rows_with_keys(Response.__table__, "id", ("id", "content_hash"), [d["id"] for _, d, _ in accepted]))
     now, results, responses, answers, conflicts = utcnow(), [], [], [], []
     for index, data, digest in accepted:
         known = stored.get(data["id"])
@@ -298,16 +297,21 @@ def drop_unwelcome_voice_notes(rows: list[tuple]) -> None:
     from ..voice.operations import delete_voice_notes
 
     senders = {row[0]: (row[CONSENT_AUDIO], row[SOURCE_ID], row[DEVICE_ID]) for row in rows}
-    notes = db.session.scalars(select(VoiceNote).where(VoiceNote.response_id.in_(list(senders)))).all()
-    delete_voice_notes([note for note in notes if not note_may_stay(note, *senders[note.response_id])])
+    early = rows_with_keys(VoiceNote.__table__, "response_id", ("id", "response_id", "device_id", "source_id"),
+                           list(senders))
+    unwelcome = [note_id for note_id, response_id, device_id, source_id in early
+                 if not note_may_stay(device_id, source_id, *senders[response_id])]
+    if unwelcome:
+        delete_voice_notes(db.session.scalars(select(VoiceNote).where(VoiceNote.id.in_(unwelcome))).all())
 
 
-def note_may_stay(note: VoiceNote, consent_audio: bool, source_id, device_id) -> bool:
+def note_may_stay(note_device_id, note_source_id, consent_audio: bool, source_id, device_id) -> bool:
+    """Whether a note that came first may stay with its response: audio consent, and the same sender."""
     if not consent_audio:
         return False
     if device_id is not None:
-        return note.device_id == device_id
-    return note.device_id is None and note.source_id == source_id
+        return note_device_id == device_id
+    return note_device_id is None and note_source_id == source_id
 
 
 def erase_by_receipt(receipt: str) -> int:

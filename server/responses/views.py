@@ -1,6 +1,6 @@
 """The sync endpoint: a batch in, a per-item acknowledgement out, only after the commit."""
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from ..api import anonymous_rate_limit, load_json
@@ -41,7 +41,9 @@ def parse_batch() -> dict:
     if len(batch["responses"]) > limit:
         raise ApiError(413, "batch_too_large", N_("Send at most {limit} responses at once."),
                        field="responses", limit=limit)
-    batch["parsed"], batch["failed"] = parse_items(batch["responses"])
+    # JSON can only carry a NUL character as \u0000: without one in the body, no string holds it.
+    free_of_nul = b"\\u0000" not in request.get_data(cache=True)
+    batch["parsed"], batch["failed"] = parse_items(batch["responses"], free_of_nul=free_of_nul)
     return batch
 
 

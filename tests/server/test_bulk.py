@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server.bulk import insert_rows
+from server.bulk import SQLITE_KEYS_PER_STATEMENT, insert_rows, rows_with_keys
 from server.extensions import db
 from server.responses.models import Answer, Response
 from server.responses.operations import ANSWER_COLUMNS, RESPONSE_COLUMNS
@@ -70,3 +70,26 @@ def test_an_unknown_campaign_is_refused_by_the_foreign_key(campaign):
 def test_no_rows_is_no_statement(campaign):
     insert_rows(Response.__table__, RESPONSE_COLUMNS, [])
     assert db.session.scalars(select(Response.id)).all() == []
+
+
+def test_rows_with_keys_reads_what_the_orm_reads(campaign):
+    stored = [response_values(campaign, receipt_hash=None if n % 2 else f"{n:064x}") for n in range(3)]
+    insert_rows(Response.__table__, RESPONSE_COLUMNS, [as_row(values) for values in stored])
+    db.session.commit()
+    wanted = ("id", "collected_at", "receipt_hash", "consent_audio")
+    unknown = uuid7()
+    found = rows_with_keys(Response.__table__, "id", wanted, [stored[0]["id"], unknown, stored[2]["id"]])
+    orm = db.session.execute(select(*(Response.__table__.c[c] for c in wanted))
+                             .where(Response.id.in_([stored[0]["id"], stored[2]["id"]]))).all()
+    assert sorted(found) == sorted(tuple(row) for row in orm)
+    assert {row[0] for row in found} == {stored[0]["id"], stored[2]["id"]}
+    assert found[0][1].tzinfo is not None
+    assert rows_with_keys(Response.__table__, "id", wanted, []) == []
+
+
+def test_rows_with_keys_takes_more_keys_than_one_statement_binds(campaign):
+    stored = [response_values(campaign) for _ in range(3)]
+    insert_rows(Response.__table__, RESPONSE_COLUMNS, [as_row(values) for values in stored])
+    keys = [uuid7() for _ in range(2 * SQLITE_KEYS_PER_STATEMENT)] + [values["id"] for values in stored]
+    found = rows_with_keys(Response.__table__, "id", ("id",), keys)
+    assert sorted(row[0] for row in found) == sorted(values["id"] for values in stored)

@@ -1,20 +1,23 @@
-"""The response schema's fast path loads and refuses exactly what plain nested marshmallow schemas do."""
+"""The response schema's fast paths load and refuse exactly what plain nested marshmallow schemas do."""
 
 import uuid
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError, fields, validate
 
-from server.responses.models import AGE_BRACKETS
+from server.responses.models import AGE_BRACKETS, CHANNELS
 from server.responses.schemas import (
     AnswerSchema,
     ConsentSchema,
     MetaSchema,
     ResponseSchema,
     VoiceRefSchema,
+    load_response,
     response_schema,
 )
+from server.validation import nul_path
 
 
 class PlainResponseSchema(ResponseSchema):
@@ -122,6 +125,67 @@ def test_voice_notes_load_as_with_plain_schemas(voice_notes):
        voice_notes=st.one_of(st.just(MISSING), voice_lists))
 def test_whole_responses_load_as_with_plain_schemas(consent, meta, answers, voice_notes):
     check_agreement(consent=consent, meta=meta, answers=answers, voice_notes=voice_notes)
+
+
+#: ``collected_at`` as phones send it, and as they should not.
+TIMES = ["2026-11-28T10:15:00+01:00", "2026-11-28T09:15:00Z", "2026-11-28T09:15:00.123Z", "2026-11-28T09:15:00",
+         "2026-11-28T09:15", "2026-11-28", "2026-11-28 09:15:00", "2026-13-01T00:00:00Z", "2026-11-28T25:00:00Z",
+         "2026-11-28T09:15:00+25:00", "2026-11-28T09:15:00.1234567Z", "20261128T091500Z", "yesterday", ""]
+valid_responses = st.fixed_dictionaries(
+    {"id": st.uuids().map(str), "campaign_id": st.uuids().map(str), "campaign_version": st.integers(1, 100_000),
+     "language": st.one_of(st.sampled_from(["nl", "tr", "ar", "l" * 16]), st.text(min_size=2, max_size=16)),
+     "channel": st.sampled_from(CHANNELS),
+     "collected_at": st.one_of(st.sampled_from(TIMES[:5]), st.datetimes().map(lambda d: d.isoformat())),
+     "consent": st.fixed_dictionaries({"answers": st.booleans(), "audio": st.booleans()}),
+     "answers": st.lists(st.fixed_dictionaries({"question": st.text(min_size=1, max_size=64),
+                                                "value": json_values.filter(lambda v: v is not None)}), max_size=4)},
+    optional={"source": st.one_of(st.none(), st.text(min_size=1, max_size=16)),
+              "receipt": st.one_of(st.none(), st.text(min_size=6, max_size=64)),
+              "meta": st.fixed_dictionaries({}, optional={
+                  "buurt": st.one_of(st.none(), st.text(min_size=1, max_size=100)),
+                  "age_bracket": st.one_of(st.none(), st.sampled_from(AGE_BRACKETS))}),
+              "voice_notes": st.lists(st.fixed_dictionaries({"id": st.uuids().map(str),
+                                                             "question": st.text(min_size=1, max_size=64)}),
+                                      max_size=3)})
+#: Whole responses: valid, one top-level value replaced (by an edge value, a bad time, a bad nested
+#: object), a key dropped or added, or anything at all.
+responses_near_valid = near(valid_responses.flatmap(lambda body: st.one_of(
+    st.just(body),
+    st.builds(lambda key, value: {**body, key: value},
+              st.sampled_from(["collected_at", "campaign_version", "language", "source", "receipt", "id"]),
+              st.one_of(st.sampled_from(TIMES), edges, st.integers(), st.text(max_size=17))),
+    st.builds(lambda consent, meta, answers: {**body, "consent": consent, "meta": meta, "answers": answers},
+              consents, metas, answer_lists))))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(body=responses_near_valid)
+def test_the_plain_path_loads_whole_responses_as_marshmallow_does(body):
+    """`load_response` on a NUL-free body (as the sync view calls it) agrees with the plain schemas."""
+    assume(nul_path(body) is None)
+    assert outcome_of_plain_path(body) == outcome(plain_schema, body)
+
+
+def test_the_plain_path_takes_a_typical_response_without_marshmallow(monkeypatch):
+    body = base_body(consent={"answers": True, "audio": False}, source="K7M2QX", receipt="ABCDEFGH",
+                     answers=[{"question": "wonen", "value": 4}, {"question": "idee", "value": "Meer bankjes"}])
+    expected = plain_schema.load(body)
+    monkeypatch.setattr(response_schema, "load", lambda *_args, **_kwargs: pytest.fail("marshmallow was asked"))
+    assert load_response(body, free_of_nul=True) == expected
+
+
+def test_without_the_callers_word_nul_characters_are_still_refused():
+    body = base_body(consent={"answers": True, "audio": True}, answers=[{"question": "idee", "value": "a\x00b"}])
+    kind, messages = outcome_of_plain_path(body, free_of_nul=False)
+    assert kind == "refused" and messages == {"answers.0.value": [
+        "This text contains a character that cannot be stored."]}
+
+
+def outcome_of_plain_path(body, free_of_nul=True):
+    try:
+        return "loaded", load_response(body, free_of_nul=free_of_nul)
+    except ValidationError as err:
+        return "refused", err.messages
 
 
 def check_agreement(**nested):
