@@ -3,9 +3,10 @@
 from dataclasses import dataclass, field
 from datetime import UTC
 from functools import lru_cache
+from typing import NamedTuple
 
 from marshmallow import ValidationError
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, insert, select
 
 from ..bulk import insert_rows, rows_with_keys
 from ..campaigns.models import Campaign, CampaignVersion, Source
@@ -70,26 +71,35 @@ def _version_index(campaign_id, team_id, state, etag, version_id) -> VersionInde
 
 def load_versions(pairs: set) -> dict:
     """(campaign_id, number) -> VersionIndex for the pairs that exist."""
-    if not pairs:
-        return {}
-    rows = db.session.execute(
-        select(CampaignVersion.id, CampaignVersion.campaign_id, CampaignVersion.number, CampaignVersion.etag,
-               Campaign.team_id, Campaign.state)
-        .join(Campaign, Campaign.id == CampaignVersion.campaign_id)
-        .where(tuple_(CampaignVersion.campaign_id, CampaignVersion.number).in_(list(pairs)))
-    ).all()
-    return {(r.campaign_id, r.number): _version_index(r.campaign_id, r.team_id, r.state, r.etag, r.id)
-            for r in rows}
+    campaign_ids = list({campaign_id for campaign_id, _ in pairs})
+    campaigns = {row[0]: row for row in rows_with_keys(Campaign.__table__, "id", ("id", "team_id", "state"),
+                                                      campaign_ids)}
+    versions = rows_with_keys(CampaignVersion.__table__, "campaign_id", ("id", "campaign_id", "number", "etag"),
+                              list(campaigns))
+    return {(campaign_id, number): _version_index(campaign_id, *campaigns[campaign_id][1:], etag, version_id)
+            for version_id, campaign_id, number, etag in versions if (campaign_id, number) in pairs}
+
+
+class SourceRow(NamedTuple):
+    """What checking and storing a response needs to know of its flyer or door-to-door team."""
+
+    id: int
+    code: str
+    campaign_id: object
+    revoked_at: object
 
 
 def load_sources(codes: set) -> dict:
-    if not codes:
-        return {}
-    return {s.code: s for s in db.session.scalars(select(Source).where(Source.code.in_(codes)))}
+    """code -> SourceRow for the codes that exist."""
+    return {row[1]: SourceRow(*row) for row in rows_with_keys(
+        Source.__table__, "code", ("id", "code", "campaign_id", "revoked_at"), list(codes))}
 
 
-def check_response(data: dict, version: VersionIndex | None, source: Source | None, device) -> None:
-    """Raise `ItemInvalid` if the response may not be stored for this sender."""
+def checked_answer_rows(data: dict, version: VersionIndex | None, source: SourceRow | None, device) -> list:
+    """The answer rows of a response that may be stored for this sender.
+
+    :raise ItemInvalid: the response breaks a rule (the first one found).
+    """
     if version is None or (device is not None and version.team_id != device.team_id):
         raise ItemInvalid("campaign_not_found", N_("This campaign or version is not known here."),
                           "campaign_version")
@@ -103,10 +113,10 @@ def check_response(data: dict, version: VersionIndex | None, source: Source | No
     buurt = data["meta"]["buurt"]
     if buurt is not None and buurt not in version.buurten:
         raise ItemInvalid("unknown_buurt", N_("This neighbourhood is not one of the campaign's."), "meta.buurt")
-    check_answers(data, version)
+    return checked_answers(data, version)
 
 
-def check_attribution(data: dict, version: VersionIndex, source: Source | None, device) -> None:
+def check_attribution(data: dict, version: VersionIndex, source: SourceRow | None, device) -> None:
     if data["source"] is not None and (source is None or source.campaign_id != version.campaign_id):
         raise ItemInvalid("source_not_found", N_("This flyer code is not known."), "source")
     if device is None:
@@ -116,19 +126,22 @@ def check_attribution(data: dict, version: VersionIndex, source: Source | None, 
             raise ItemInvalid("source_closed", N_("This poll has closed."), "source")
 
 
-def check_answers(data: dict, version: VersionIndex) -> None:
-    answered = set()
+def checked_answers(data: dict, version: VersionIndex) -> list:
+    """The answer rows, once every answer and voice note fits its question and every required one is there."""
+    rows, answered, response_id = [], set(), data["id"]
     for index, answer in enumerate(data["answers"]):
-        question = version.questions.get(answer["question"])
-        path = f"answers.{index}"
+        key = answer["question"]
+        question = version.questions.get(key)
         if question is None:
             raise ItemInvalid("unknown_question", N_("This question is not part of the campaign."),
-                              f"{path}.question")
-        if answer["question"] in answered:
-            raise ItemInvalid("duplicate_answer", N_("A question was answered twice."), f"{path}.question")
-        answered.add(answer["question"])
-        if not valid_value(question, version.choice_keys[question["key"]], answer["value"]):
-            raise ItemInvalid("invalid_answer", N_("This answer does not fit the question."), f"{path}.value")
+                              f"answers.{index}.question")
+        if key in answered:
+            raise ItemInvalid("duplicate_answer", N_("A question was answered twice."), f"answers.{index}.question")
+        answered.add(key)
+        if not valid_value(question, version.choice_keys[key], answer["value"]):
+            raise ItemInvalid("invalid_answer", N_("This answer does not fit the question."),
+                              f"answers.{index}.value")
+        rows += answer_rows(response_id, question, answer["value"])
     for index, note in enumerate(data["voice_notes"]):
         question = version.questions.get(note["question"])
         if question is None or question.get("voice", "allowed") == "off":
@@ -141,6 +154,7 @@ def check_answers(data: dict, version: VersionIndex) -> None:
     for key, question in version.questions.items():
         if question.get("required") and key not in answered:
             raise ItemInvalid("answer_required", N_("This question must be answered."), "answers")
+    return rows
 
 
 def valid_value(question: dict, choices: frozenset, value) -> bool:
@@ -189,10 +203,8 @@ def content_hash(data: dict) -> str:
 
     `collected_at` counts as an instant (stored in UTC), so ``10:15+01:00`` and ``09:15Z`` are the same content.
     """
-    return sha256_hex(canonical_json({**data, "id": str(data["id"]), "campaign_id": str(data["campaign_id"]),
-                                      "collected_at": data["collected_at"].astimezone(UTC).isoformat(),
-                                      "voice_notes": [{"id": str(n["id"]), "question": n["question"]}
-                                                      for n in data["voice_notes"]]}))
+    # canonical_json writes UUIDs as str() does and an aware datetime as its isoformat()
+    return sha256_hex(canonical_json({**data, "collected_at": data["collected_at"].astimezone(UTC)}))
 
 
 def invalid_result(index: int, raw, errors: list) -> ItemResult:
@@ -230,31 +242,32 @@ def ingest_parsed(parsed: list, failed: list, *, device=None) -> list[ItemResult
     versions = load_versions({(d["campaign_id"], d["campaign_version"]) for _, d, _ in parsed})
     sources = load_sources({d["source"] for _, d, _ in parsed if d["source"]})
     results, accepted = list(failed), []
-    for item in parsed:
-        index, data, _ = item
+    for index, data, digest in parsed:
         try:
-            check_response(data, versions.get((data["campaign_id"], data["campaign_version"])),
-                           sources.get(data["source"]), device)
+            rows = checked_answer_rows(data, versions.get((data["campaign_id"], data["campaign_version"])),
+                                       sources.get(data["source"]), device)
         except ItemInvalid as err:
             results.append(ItemResult(index, str(data["id"]), "invalid", [err.to_error()]))
         else:
-            accepted.append(item)
-    results += store_accepted(accepted, versions, sources, device)
+            accepted.append((index, data, digest, rows))
+    results += store_accepted(accepted, sources, device)
     return sorted(results, key=lambda r: r.index)
 
 
-def store_accepted(accepted: list, versions: dict, sources: dict, device) -> list[ItemResult]:
-    """Insert what is new, log what conflicts, acknowledge what is already there."""
-    stored = dict(rows_with_keys(Response.__table__, "id", ("id", "content_hash"), [d["id"] for _, d, _ in accepted]))
+def store_accepted(accepted: list, sources: dict, device) -> list[ItemResult]:
+    """Insert what is new, log what conflicts, acknowledge what is already there.
+
+    `accepted`: (index, data, content hash, answer rows) of each response that passed its checks.
+    """
+    stored = dict(rows_with_keys(Response.__table__, "id", ("id", "content_hash"),
+                                 [data["id"] for _, data, _, _ in accepted]))
     now, results, responses, answers, conflicts = utcnow(), [], [], [], []
-    for index, data, digest in accepted:
+    for index, data, digest, rows in accepted:
         known = stored.get(data["id"])
         if known is None:
             stored[data["id"]] = digest
-            version = versions[(data["campaign_id"], data["campaign_version"])]
             responses.append(response_row(data, digest, sources.get(data["source"]), device, now))
-            for answer in data["answers"]:
-                answers += answer_rows(data["id"], version.questions[answer["question"]], answer["value"])
+            answers += rows
             results.append(ItemResult(index, str(data["id"]), "created"))
         elif known == digest:
             results.append(ItemResult(index, str(data["id"]), "duplicate"))
@@ -273,7 +286,7 @@ def store_accepted(accepted: list, versions: dict, sources: dict, device) -> lis
     return results
 
 
-def response_row(data: dict, digest: str, source: Source | None, device, now) -> tuple:
+def response_row(data: dict, digest: str, source: SourceRow | None, device, now) -> tuple:
     """The response's row, in the order of `RESPONSE_COLUMNS`."""
     return (data["id"], data["campaign_id"], data["campaign_version"], data["language"], data["channel"],
             source.id if source else None, device.id if device else None, data["collected_at"], now,

@@ -181,6 +181,24 @@ def test_same_instant_in_another_time_zone_is_a_duplicate(client, auth, campaign
     assert later.json["results"][0]["status"] == "conflict"
 
 
+@pytest.mark.parametrize("collected_at", ["2026-11-28T10:15:00+01:00", "2026-11-28T09:15:00.000250Z",
+                                          "2026-11-28T09:15:00.5-03:30", "2026-11-28T09:15:00"])
+def test_content_hash_keeps_its_canonical_form(campaign, collected_at):
+    """Hashes already stored must still match: UUIDs as text, `collected_at` as a UTC ISO 8601 string."""
+    from server.responses.operations import content_hash
+    from server.responses.schemas import response_schema
+    from server.util import canonical_json
+
+    body = response_body(campaign, collected_at=collected_at, receipt="K7M2QXH4",
+                         voice_notes=[{"id": str(uuid.UUID(int=9)), "question": "vertel"}])
+    data = response_schema.load(body)
+    expected = canonical_json({**data, "id": str(data["id"]), "campaign_id": str(data["campaign_id"]),
+                               "collected_at": data["collected_at"].astimezone(UTC).isoformat(),
+                               "voice_notes": [{"id": str(n["id"]), "question": n["question"]}
+                                               for n in data["voice_notes"]]})
+    assert content_hash(data) == sha256_hex(expected)
+
+
 def test_same_id_twice_in_one_batch(client, auth, campaign):
     body = response_body(campaign)
     changed = {**body, "answers": answering("wonen", 1)}
