@@ -4,10 +4,9 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from .config import Config, environment_overrides, normalise_database_url
+from .database import tune_engine
 from .extensions import babel, db, limiter, migrate
 from .jsonio import OrjsonProvider
 from .paths import MIGRATIONS_DIR
@@ -36,6 +35,8 @@ def configure(app: Flask, overrides: dict) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'wijkstem.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and "SQLALCHEMY_ENGINE_OPTIONS" not in overrides:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}  # a file, not a server: no connection goes stale, no ping
     app.config["MEDIA_DIR"] = str(app.config["MEDIA_DIR"] or instance / "media")
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or instance_secret(instance)
 
@@ -56,10 +57,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            use_immediate_transactions(db.engine)
-        if db.engine.dialect.name == "postgresql":
-            plan_for_current_sizes(db.engine)
+        tune_engine(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     compile_stale_catalogs(TRANSLATIONS_DIR)
     babel.init_app(app, locale_selector=select_locale,
@@ -132,39 +130,3 @@ def register_security_headers(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("Permissions-Policy", "microphone=(self), geolocation=(), camera=()")
         return response
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL, a busy timeout and foreign keys for every SQLite connection."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-
-def use_immediate_transactions(engine: Engine) -> None:
-    """Start SQLite transactions with BEGIN IMMEDIATE, so concurrent writers wait instead of failing."""
-
-    @event.listens_for(engine, "connect")
-    def _manual_transactions(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def plan_for_current_sizes(engine: Engine) -> None:
-    """Let PostgreSQL plan every query for the tables as they are now.
-
-    psycopg prepares a statement once it has seen it five times, and PostgreSQL may then keep a generic plan
-    made while the tables were nearly empty: the sync's duplicate check stayed a full scan of `responses`.
-    """
-
-    @event.listens_for(engine, "do_connect")
-    def _no_prepared_statements(_dialect, _record, _args, params):
-        params["prepare_threshold"] = None

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from .extensions import db
 
+_NOTHING = object()
 #: Keys per `IN (...)` on SQLite, well under its limit on bound parameters.
 SQLITE_KEYS_PER_STATEMENT = 500
 
@@ -46,9 +47,21 @@ def bound_values(table: Table, columns: tuple[str, ...], rows: list[tuple], dial
     processors = bind_processors(table, columns, dialect)
     if not any(processors):
         return rows
-    by_column = [values if process is None else list(map(process, values))
+    by_column = [values if process is None else process_runs(process, values)
                  for process, values in zip(processors, zip(*rows, strict=True), strict=True)]
     return list(zip(*by_column, strict=True))
+
+
+def process_runs(process, values) -> list:
+    """`process` of each value, called once per run of the very same object (a response's answer rows
+    repeat its id; a batch's rows share one received-at time)."""
+    processed, last, last_processed = [], _NOTHING, None
+    append = processed.append
+    for value in values:
+        if value is not last:
+            last, last_processed = value, process(value)
+        append(last_processed)
+    return processed
 
 
 @lru_cache(maxsize=64)

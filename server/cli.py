@@ -111,9 +111,11 @@ def print_demo_urls(root: str) -> None:
 @click.command("serve")
 @click.option("--bind", default="127.0.0.1:5000", show_default=True)
 @click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="request threads per worker (more lets a slow export share its worker, at a cost)")
 @click.option("--demo", is_flag=True, help="migrate, create the demo campaign and print its URLs first")
 @with_appcontext
-def serve(bind, workers, demo):
+def serve(bind, workers, threads, demo):
     """Run the production WSGI server (gunicorn)."""
     from flask_migrate import upgrade
 
@@ -122,17 +124,19 @@ def serve(bind, workers, demo):
         print_demo_urls(base_url(f"http://{bind}"))
     db.session.remove()
     db.engine.dispose()  # the workers open their own connections; hold no lock here
-    run_gunicorn(bind, workers)
+    run_gunicorn(bind, workers, threads)
 
 
-def run_gunicorn(bind: str, workers: int) -> None:
+def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
         def load_config(self):
             # gthread: the worker's main loop keeps reporting alive while a thread streams a long export
-            # (a sync worker busy for more than `timeout` seconds is killed, and a million-row CSV takes longer)
-            for key, value in {"bind": bind, "workers": workers, "worker_class": "gthread", "threads": 4,
+            # (a sync worker busy for more than `timeout` seconds is killed, and a million-row CSV takes longer).
+            # One thread by default: with four, the threads of a worker fought over the GIL, and eight syncing
+            # phones cost 50% more CPU per batch and waited several times longer (docs/performance.md).
+            for key, value in {"bind": bind, "workers": workers, "worker_class": "gthread", "threads": threads,
                                "timeout": 60, "graceful_timeout": 20,
                                "accesslog": "-", "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
                                "limit_request_line": 8190}.items():

@@ -23,10 +23,10 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 def pytest_generate_tests(metafunc):
     """Database tests run on every backend; browser tests (which test the phone and the pages, not the
-    database) run on SQLite only, which keeps CI well under its 30 minutes."""
+    database) and tests marked `sqlite_only` run on SQLite only, which keeps CI well under its 30 minutes."""
     if "backend" in metafunc.fixturenames:
-        browser = metafunc.definition.get_closest_marker("browser") is not None
-        metafunc.parametrize("backend", BACKENDS[:1] if browser else BACKENDS, scope="session")
+        sqlite_only = any(metafunc.definition.get_closest_marker(name) for name in ("browser", "sqlite_only"))
+        metafunc.parametrize("backend", BACKENDS[:1] if sqlite_only else BACKENDS, scope="session")
 
 
 def migrate(url: str, media_dir) -> None:

@@ -64,7 +64,7 @@ def revoke_device(device: Device) -> None:
 
 def record_device_status(device: Device, status: dict | None) -> None:
     """Remember when the device last synced and what it says is still waiting on it."""
-    device.last_sync_at = utcnow()
+    device.last_seen_at = device.last_sync_at = utcnow()
     if status:
         device.pending_responses = status["pending_responses"]
         device.pending_voice_notes = status["pending_voice_notes"]

@@ -239,18 +239,43 @@ def ingest_batch(items: list, *, device=None) -> list[ItemResult]:
 
 def ingest_parsed(parsed: list, failed: list, *, device=None) -> list[ItemResult]:
     """`ingest_batch` for items that `parse_items` has validated already."""
+    return store_checked(check_items(parsed, failed, device=device), device=device)
+
+
+@dataclass
+class CheckedBatch:
+    """A batch after `check_items`: what is invalid, and what may be stored."""
+
+    #: ItemResult of each invalid response.
+    invalid: list
+    #: (index, data, content hash, answer rows) of each response that passed its checks.
+    accepted: list
+    #: code -> SourceRow of the flyer codes the batch names.
+    sources: dict
+
+
+def check_items(parsed: list, failed: list, *, device=None) -> CheckedBatch:
+    """Check each parsed response against its frozen campaign version and its sender, and make its answer rows.
+
+    Only reads, so the sync view runs it before the transaction that writes (on SQLite, beside the writer).
+    """
     versions = load_versions({(d["campaign_id"], d["campaign_version"]) for _, d, _ in parsed})
     sources = load_sources({d["source"] for _, d, _ in parsed if d["source"]})
-    results, accepted = list(failed), []
+    invalid, accepted = list(failed), []
     for index, data, digest in parsed:
         try:
             rows = checked_answer_rows(data, versions.get((data["campaign_id"], data["campaign_version"])),
                                        sources.get(data["source"]), device)
         except ItemInvalid as err:
-            results.append(ItemResult(index, str(data["id"]), "invalid", [err.to_error()]))
+            invalid.append(ItemResult(index, str(data["id"]), "invalid", [err.to_error()]))
         else:
             accepted.append((index, data, digest, rows))
-    results += store_accepted(accepted, sources, device)
+    return CheckedBatch(invalid, accepted, sources)
+
+
+def store_checked(checked: CheckedBatch, *, device=None) -> list[ItemResult]:
+    """Store what `check_items` accepted; every item's result, in the batch's order."""
+    results = checked.invalid + store_accepted(checked.accepted, checked.sources, device)
     return sorted(results, key=lambda r: r.index)
 
 

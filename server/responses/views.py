@@ -4,12 +4,13 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from ..api import anonymous_rate_limit, load_json
+from ..database import reading_only
 from ..devices.auth import optional_device
 from ..devices.operations import record_device_status
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..util import utcnow
-from .operations import erase_by_receipt, ingest_parsed, parse_items
+from .operations import check_items, erase_by_receipt, parse_items, store_checked
 from .schemas import ErasureSchema, sync_batch_schema
 
 responses_blueprint = Blueprint("responses", __name__, url_prefix="/v1")
@@ -26,8 +27,10 @@ def sync():
     except ApiError:
         optional_device()  # an unknown token is answered with 401 first, whatever the body
         raise
-    device = optional_device()
-    results = store_with_retry(batch, device)
+    with reading_only():  # the checks hold up no other device's writes
+        device = optional_device()
+        checked = check_items(batch["parsed"], batch["failed"], device=device)
+    results = store_with_retry(checked, device, batch["device_status"])
     return jsonify({"results": [r.to_dict() for r in results], "server_time": utcnow().isoformat()})
 
 
@@ -47,21 +50,20 @@ def parse_batch() -> dict:
     return batch
 
 
-def store_with_retry(batch: dict, device):
-    """Store a parsed batch and commit; look again if a concurrent request stored one of its ids first."""
+def store_with_retry(checked, device, device_status: dict | None):
+    """Store a checked batch and commit; look again if a concurrent request stored one of its ids first."""
     for attempt in range(SYNC_ATTEMPTS):
         try:
-            with db.session.no_autoflush:  # the device's last-seen time goes out with its sync status
-                results = ingest_parsed(batch["parsed"], batch["failed"], device=device)
+            with db.session.no_autoflush:  # the device's status goes out with the batch
+                results = store_checked(checked, device=device)
             if device is not None:
-                record_device_status(device, batch["device_status"])
+                record_device_status(device, device_status)
             db.session.commit()
             return results
         except IntegrityError:
             db.session.rollback()  # another request stored one of these ids first: look again
             if attempt == SYNC_ATTEMPTS - 1:
                 raise
-            device = optional_device()
     raise AssertionError("unreachable")
 
 

@@ -1,0 +1,94 @@
+"""SQLite writers take turns through a lock file; a transaction that only reads waits for no one."""
+
+import fcntl
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, event, select, text
+
+from server.database import READ_ONLY, reading_only, tune_engine
+from server.devices.models import Device
+from server.extensions import db
+
+
+@pytest.fixture
+def sqlite_url(database_url):
+    return database_url
+
+
+@pytest.fixture
+def engine(sqlite_url):
+    engine = create_engine(sqlite_url)
+    tune_engine(engine)
+    yield engine
+    engine.dispose()
+
+
+def turn_is_free(lock_path: str) -> bool:
+    """Whether another process could take the writers' turn right now."""
+    handle = os.open(lock_path, os.O_RDWR)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(handle)
+    return True
+
+
+def begins(engine) -> list[str]:
+    """Every BEGIN the engine sends, in order."""
+    sent = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _record(_conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN"):
+            sent.append(statement)
+
+    return sent
+
+
+@pytest.mark.sqlite_only
+def test_a_writer_holds_the_turn_until_its_transaction_ends(engine, sqlite_url):
+    lock_path = sqlite_url.removeprefix("sqlite:///") + "-writers.lock"
+    sent = begins(engine)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        assert not turn_is_free(lock_path)
+        connection.commit()
+        assert turn_is_free(lock_path)
+        connection.execute(text("SELECT 1"))
+        assert not turn_is_free(lock_path)
+        connection.rollback()
+        assert turn_is_free(lock_path)
+        connection.execute(text("SELECT 1"))
+    assert turn_is_free(lock_path)  # returned to the pool mid-transaction: rolled back, turn given up
+    assert sent == ["BEGIN IMMEDIATE"] * 3
+
+
+@pytest.mark.sqlite_only
+def test_a_reader_waits_for_no_writer(engine, sqlite_url):
+    lock_path = sqlite_url.removeprefix("sqlite:///") + "-writers.lock"
+    sent = begins(engine)
+    with engine.connect() as writer, engine.connect() as reader:
+        writer.execute(text("SELECT 1"))  # holds SQLite's write lock and the turn
+        reader = reader.execution_options(**{READ_ONLY: True})
+        assert reader.execute(text("SELECT count(*) FROM devices")).scalar() == 0
+        assert not turn_is_free(lock_path)
+        reader.rollback()
+        writer.rollback()
+    assert sent == ["BEGIN IMMEDIATE", "BEGIN"]
+
+
+def test_reading_only_runs_in_a_transaction_of_its_own(app, enrolled, backend):
+    device_id, _headers = enrolled
+    db.session.commit()
+    sent = begins(db.engine)
+    with reading_only():
+        found = db.session.scalars(select(Device)).one()
+        found.label = "changed in a read"  # never flushed
+    assert not db.session().in_transaction()
+    assert db.session.get(Device, uuid.UUID(device_id)).label != "changed in a read"
+    if backend == "sqlite":
+        assert sent[0] == "BEGIN"
