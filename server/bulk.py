@@ -7,6 +7,7 @@ and binding cost SQLAlchemy ten times what the database spent answering it.
 Values still pass through the columns' own types, so they are stored and read exactly as SQLAlchemy does.
 """
 
+from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Table, insert, select
@@ -39,7 +40,9 @@ def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple]) -> No
         copy_rows(connection, f"COPY {target} FROM STDIN", rows)
     else:
         marks = ", ".join("?" for _ in columns)
-        connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", rows)  # noqa: S608
+        statement = f"INSERT INTO {target} VALUES ({marks})"  # noqa: S608
+        with driver_errors(connection, statement) as driver:
+            driver.executemany(statement, rows)
 
 
 def bound_values(table: Table, columns: tuple[str, ...], rows: list[tuple], dialect) -> list[tuple]:
@@ -72,11 +75,20 @@ def bind_processors(table: Table, columns: tuple[str, ...], dialect) -> tuple:
 
 def copy_rows(connection, statement: str, rows: list[tuple]) -> None:
     """psycopg's `COPY ... FROM STDIN`; driver errors leave as SQLAlchemy's (IntegrityError and friends)."""
+    with driver_errors(connection, statement) as driver, driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+@contextmanager
+def driver_errors(connection, statement: str):
+    """The driver's own connection, whose errors leave as SQLAlchemy's (IntegrityError and friends).
+
+    Straight to the driver, a sync batch's inserts skip SQLAlchemy's per-statement execution machinery.
+    """
     dbapi = connection.dialect.loaded_dbapi
     try:
-        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
+        yield connection.connection.driver_connection
     except dbapi.Error as err:
         raise DBAPIError.instance(statement, None, err, dbapi.Error) from err
 

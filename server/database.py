@@ -119,24 +119,25 @@ def close_lock_file(info: dict) -> None:
 
 @contextmanager
 def reading_only() -> Iterator[None]:
-    """Run the block in a transaction of its own that only reads, and end it (nothing in it is flushed).
+    """Run the block as reads only: nothing in it is flushed, and what it changes in the session is dropped.
 
-    On SQLite it starts deferred, outside the writers' queue, and reads beside the writer (WAL); so the
-    sync checks a batch without holding up other devices. If a transaction is already open, the block just
-    runs in it.
+    On SQLite it runs in a transaction of its own that starts deferred, outside the writers' queue, and
+    reads beside the writer (WAL); so the sync checks a batch without holding up other devices. Elsewhere
+    (PostgreSQL has no single writer) it runs in the session's transaction, saving the round trips.
     """
     from .extensions import db
 
-    if db.session().in_transaction():
-        with db.session.no_autoflush:
-            yield
-        return
-    db.session.connection(execution_options={READ_ONLY: True})
+    own_transaction = db.engine.dialect.name == "sqlite" and not db.session().in_transaction()
+    if own_transaction:
+        db.session.connection(execution_options={READ_ONLY: True})
     try:
         with db.session.no_autoflush:
             yield
     finally:
-        db.session.rollback()
+        if own_transaction:
+            db.session.rollback()
+        else:
+            db.session.expire_all()
 
 
 def plan_for_current_sizes(engine: Engine) -> None:

@@ -1,6 +1,7 @@
 """Enrolment codes, device tokens and revocation (flush, never commit)."""
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -62,11 +63,19 @@ def revoke_device(device: Device) -> None:
     db.session.flush()
 
 
-def record_device_status(device: Device, status: dict | None) -> None:
-    """Remember when the device last synced and what it says is still waiting on it."""
-    device.last_seen_at = device.last_sync_at = utcnow()
-    if status:
-        device.pending_responses = status["pending_responses"]
-        device.pending_voice_notes = status["pending_voice_notes"]
-        device.pending_bytes = status["pending_bytes"]
-    db.session.flush()
+class DeviceRef(NamedTuple):
+    """What storing a device's batch needs of it, kept after the transaction that found it."""
+
+    id: object
+    team_id: int
+
+    @classmethod
+    def of(cls, device: Device | None) -> "DeviceRef | None":
+        return cls(device.id, device.team_id) if device is not None else None
+
+
+def record_device_status(device_id, status: dict | None) -> None:
+    """Remember when the device last synced and what it says is still waiting on it (one UPDATE)."""
+    now = utcnow()
+    values = {"last_seen_at": now, "last_sync_at": now, **(status or {})}
+    db.session.execute(update(Device.__table__).where(Device.__table__.c.id == device_id).values(values))

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from ..api import anonymous_rate_limit, load_json
 from ..database import reading_only
 from ..devices.auth import optional_device
-from ..devices.operations import record_device_status
+from ..devices.operations import DeviceRef, record_device_status
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..util import utcnow
@@ -28,7 +28,7 @@ def sync():
         optional_device()  # an unknown token is answered with 401 first, whatever the body
         raise
     with reading_only():  # the checks hold up no other device's writes
-        device = optional_device()
+        device = DeviceRef.of(optional_device())
         checked = check_items(batch["parsed"], batch["failed"], device=device)
     results = store_with_retry(checked, device, batch["device_status"])
     return jsonify({"results": [r.to_dict() for r in results], "server_time": utcnow().isoformat()})
@@ -50,14 +50,14 @@ def parse_batch() -> dict:
     return batch
 
 
-def store_with_retry(checked, device, device_status: dict | None):
+def store_with_retry(checked, device: DeviceRef | None, device_status: dict | None):
     """Store a checked batch and commit; look again if a concurrent request stored one of its ids first."""
     for attempt in range(SYNC_ATTEMPTS):
         try:
             with db.session.no_autoflush:  # the device's status goes out with the batch
                 results = store_checked(checked, device=device)
             if device is not None:
-                record_device_status(device, device_status)
+                record_device_status(device.id, device_status)
             db.session.commit()
             return results
         except IntegrityError:
