@@ -9,6 +9,7 @@ from .devices.schemas import DeviceSchema, EnrolReplySchema, EnrolRequestSchema
 from .responses.schemas import (
     ErasureReplySchema,
     ErasureSchema,
+    FastPathField,
     ItemErrorSchema,
     ResponseSchema,
     SyncBatchSchema,
@@ -242,6 +243,11 @@ def no_nul_characters(_converter, field, **kwargs) -> dict:
     return {}
 
 
+def fast_paths_as_documented(converter, field, **_kwargs) -> dict:
+    """A `FastPathField` is documented as the marshmallow field it stands for (and falls back to)."""
+    return converter.field2property(field.full) if isinstance(field, FastPathField) else {}
+
+
 def build_spec() -> dict:
     marshmallow_plugin = MarshmallowPlugin()
     spec = APISpec(title="Wijkstem device API", version="1", openapi_version="3.0.3",
@@ -250,6 +256,7 @@ def build_spec() -> dict:
                                         "`{\"error\": {\"code\", \"message\", \"field\", \"details\"}}`; "
                                         "messages follow Accept-Language (Dutch by default)."})
     marshmallow_plugin.converter.add_attribute_function(no_nul_characters)
+    marshmallow_plugin.converter.add_attribute_function(fast_paths_as_documented)
     spec.components.security_scheme("device", {"type": "http", "scheme": "bearer"})
     spec.components.security_scheme("uploadKey", {"type": "apiKey", "in": "header", "name": "Upload-Key"})
     for name, schema in SCHEMAS.items():

@@ -15,8 +15,11 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def optional_device():
-    """The device behind the request's token; ``None`` when there is no token.
+def optional_device(lookup=None):
+    """The device behind the request's token, marked as seen now; ``None`` when there is no token.
+
+    `lookup`: finds the active device for a token instead of loading it whole (`device_ref_for_token`:
+    the sync's light path, which marks the device seen with its status).
 
     :raise ApiError 401: a token is present but unknown or revoked.
     """
@@ -26,11 +29,12 @@ def optional_device():
             raise ApiError(401, "invalid_token", N_("This device is not (or no longer) enrolled."),
                            headers={"WWW-Authenticate": "Bearer"})
         return None
-    device = device_for_token(token)
+    device = (lookup or device_for_token)(token)
     if device is None:
         raise ApiError(401, "invalid_token", N_("This device is not (or no longer) enrolled."),
                        headers={"WWW-Authenticate": "Bearer"})
-    device.last_seen_at = utcnow()
+    if lookup is None:
+        device.last_seen_at = utcnow()
     return device
 
 

@@ -6,6 +6,7 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy import select, update
 
+from ..bulk import rows_with_keys
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..util import human_code, new_token, normalise_code, sha256_hex, utcnow
@@ -64,14 +65,17 @@ def revoke_device(device: Device) -> None:
 
 
 class DeviceRef(NamedTuple):
-    """What storing a device's batch needs of it, kept after the transaction that found it."""
+    """What checking and storing a device's batch needs of it; outlives the transaction that found it."""
 
     id: object
     team_id: int
 
-    @classmethod
-    def of(cls, device: Device | None) -> "DeviceRef | None":
-        return cls(device.id, device.team_id) if device is not None else None
+
+def device_ref_for_token(token: str) -> DeviceRef | None:
+    """`device_for_token` without loading the device (one statement through the driver)."""
+    found = rows_with_keys(Device.__table__, "token_hash", ("id", "team_id", "revoked_at"), [sha256_hex(token)])
+    return next((DeviceRef(device_id, team_id) for device_id, team_id, revoked_at in found if revoked_at is None),
+                None)
 
 
 def record_device_status(device_id, status: dict | None) -> None:

@@ -56,17 +56,23 @@ class VersionIndex:
     state: str
     languages: frozenset
     buurten: frozenset
-    questions: dict  # key -> question dict
-    choice_keys: dict  # key -> frozenset of choice keys
+    #: key -> `answer_reader` of each question.
+    readers: dict
+    #: Keys of the questions a response must answer (by tapping or by voice).
+    required: tuple
+    #: Keys of the questions that may be answered by a voice note.
+    by_voice: frozenset
 
 
 @lru_cache(maxsize=256)
 def _version_index(campaign_id, team_id, state, etag, version_id) -> VersionIndex:
     definition = db.session.get(CampaignVersion, version_id).definition
-    questions = {q["key"]: q for q in definition["questions"]}
+    questions = definition["questions"]
     return VersionIndex(campaign_id, team_id, state, frozenset(definition["languages"]),
-                        frozenset(definition.get("buurten", [])), questions,
-                        {k: frozenset(c["key"] for c in q.get("choices", [])) for k, q in questions.items()})
+                        frozenset(definition.get("buurten", [])),
+                        {q["key"]: answer_reader(q) for q in questions},
+                        tuple(q["key"] for q in questions if q.get("required")),
+                        frozenset(q["key"] for q in questions if q.get("voice", "allowed") != "off"))
 
 
 def load_versions(pairs: set) -> dict:
@@ -131,71 +137,78 @@ def checked_answers(data: dict, version: VersionIndex) -> list:
     rows, answered, response_id = [], set(), data["id"]
     for index, answer in enumerate(data["answers"]):
         key = answer["question"]
-        question = version.questions.get(key)
-        if question is None:
+        read = version.readers.get(key)
+        if read is None:
             raise ItemInvalid("unknown_question", N_("This question is not part of the campaign."),
                               f"answers.{index}.question")
         if key in answered:
             raise ItemInvalid("duplicate_answer", N_("A question was answered twice."), f"answers.{index}.question")
         answered.add(key)
-        if not valid_value(question, version.choice_keys[key], answer["value"]):
+        answer_rows = read(response_id, answer["value"])
+        if answer_rows is None:
             raise ItemInvalid("invalid_answer", N_("This answer does not fit the question."),
                               f"answers.{index}.value")
-        rows += answer_rows(response_id, question, answer["value"])
+        rows += answer_rows
     for index, note in enumerate(data["voice_notes"]):
-        question = version.questions.get(note["question"])
-        if question is None or question.get("voice", "allowed") == "off":
+        if note["question"] not in version.by_voice:
             raise ItemInvalid("voice_not_allowed", N_("This question cannot be answered by voice."),
                               f"voice_notes.{index}.question")
         if not data["consent"]["audio"]:
             raise ItemInvalid("audio_consent_required",
                               N_("Voice notes are only stored with consent for the recording."), "consent.audio")
         answered.add(note["question"])
-    for key, question in version.questions.items():
-        if question.get("required") and key not in answered:
-            raise ItemInvalid("answer_required", N_("This question must be answered."), "answers")
+    if not answered.issuperset(version.required):
+        raise ItemInvalid("answer_required", N_("This question must be answered."), "answers")
     return rows
 
 
-def valid_value(question: dict, choices: frozenset, value) -> bool:
-    """Whether `value` is a well-formed answer to `question`."""
-    kind = question["type"]
+def answer_reader(question: dict):
+    """For one question, `read(response_id, value)`: the answer's rows if `value` fits the question, else None.
+
+    Rows: one per chosen choice, else one holding the choice, the number or the (trimmed) text.
+    """
+    key, kind = question["key"], question["type"]
+    choices = frozenset(c["key"] for c in question.get("choices", []))
     if kind == "single_choice":
-        return isinstance(value, str) and value in choices
+        return lambda response_id, value: ([(response_id, key, value, None, None)]
+                                           if isinstance(value, str) and value in choices else None)
     if kind == "multiple_choice":
-        return (isinstance(value, list) and all(isinstance(v, str) and v in choices for v in value)
-                and 0 < len(value) == len(set(value)))
+        def read_choices(response_id, value):
+            if (isinstance(value, list) and all(isinstance(v, str) and v in choices for v in value)
+                    and 0 < len(value) == len(set(value))):
+                return [(response_id, key, choice, None, None) for choice in value]
+            return None
+        return read_choices
     if kind == "yes_no":
-        return value in ("yes", "no")
+        return lambda response_id, value: ([(response_id, key, value, None, None)]
+                                           if isinstance(value, str) and value in ("yes", "no") else None)
     if kind in ("smiley", "number"):
         low, high = (1, 5) if kind == "smiley" else (question.get("min"), question.get("max"))
-        return (isinstance(value, int) and not isinstance(value, bool)
-                and (low is None or value >= low) and (high is None or value <= high)
-                and abs(value) < 2**31)
+
+        def read_number(response_id, value):
+            if (isinstance(value, int) and not isinstance(value, bool) and (low is None or value >= low)
+                    and (high is None or value <= high) and abs(value) < 2**31):
+                return [(response_id, key, None, value, None)]
+            return None
+        return read_number
     if kind == "short_text":
-        return isinstance(value, str) and 0 < len(value.strip()) <= question.get("max_length", 300)
-    return False  # voice questions are answered by voice notes only
+        longest = question.get("max_length", 300)
+
+        def read_text(response_id, value):
+            if isinstance(value, str) and 0 < len(text := value.strip()) <= longest:
+                return [(response_id, key, None, None, text)]
+            return None
+        return read_text
+    return lambda _response_id, _value: None  # voice questions are answered by voice notes only
 
 
-#: The columns of the rows that `response_row` and `answer_rows` make, in order.
+#: The columns of the rows that `response_row` and `answer_reader` make, in order.
 RESPONSE_COLUMNS = ("id", "campaign_id", "campaign_version", "language", "channel", "source_id", "device_id",
                     "collected_at", "received_at", "consent_answers", "consent_audio", "buurt", "age_bracket",
                     "receipt_hash", "content_hash", "review_state")
 ANSWER_COLUMNS = ("response_id", "question_key", "choice_key", "number", "text")
 CONSENT_AUDIO, SOURCE_ID, DEVICE_ID = (RESPONSE_COLUMNS.index(name)
                                       for name in ("consent_audio", "source_id", "device_id"))
-
-
-def answer_rows(response_id, question: dict, value) -> list[tuple]:
-    """The answer rows for one answer: one per chosen choice, else one holding the choice, number or text."""
-    key, kind = question["key"], question["type"]
-    if kind == "multiple_choice":
-        return [(response_id, key, choice, None, None) for choice in value]
-    if kind in ("single_choice", "yes_no"):
-        return [(response_id, key, value, None, None)]
-    if kind in ("smiley", "number"):
-        return [(response_id, key, None, value, None)]
-    return [(response_id, key, None, None, value.strip())]
 
 
 def content_hash(data: dict) -> str:

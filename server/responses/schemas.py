@@ -155,7 +155,8 @@ class SyncBatchSchema(Schema):
     """A batch; each response is validated on its own so one bad item does not sink the rest."""
 
     #: Anything per item: `ResponseSchema` judges each one, so even a non-object is one invalid item.
-    responses = fields.List(fields.Raw(allow_none=True), required=True)
+    responses = FastPathField(fields.List(fields.Raw(allow_none=True)), lambda value: value
+                              if type(value) is list else NOT_PLAIN, required=True)
     device_status = fields.Nested(DeviceStatusSchema, load_default=None, allow_none=True)
 
 

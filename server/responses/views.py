@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from ..api import anonymous_rate_limit, load_json
 from ..database import reading_only
 from ..devices.auth import optional_device
-from ..devices.operations import DeviceRef, record_device_status
+from ..devices.operations import DeviceRef, device_ref_for_token, record_device_status
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..util import utcnow
@@ -28,7 +28,7 @@ def sync():
         optional_device()  # an unknown token is answered with 401 first, whatever the body
         raise
     with reading_only():  # the checks hold up no other device's writes
-        device = DeviceRef.of(optional_device())
+        device = optional_device(lookup=device_ref_for_token)
         checked = check_items(batch["parsed"], batch["failed"], device=device)
     results = store_with_retry(checked, device, batch["device_status"])
     return jsonify({"results": [r.to_dict() for r in results], "server_time": utcnow().isoformat()})
