@@ -65,10 +65,10 @@ class FastPathField(fields.Field):
 
 
 def plain_consent(value):
-    """``{"answers": bool, "audio": bool}`` as sent, or `NOT_PLAIN`."""
+    """``{"answers": bool, "audio": bool}``, the very object sent, or `NOT_PLAIN`."""
     if type(value) is dict and value.keys() == CONSENT_KEYS \
             and type(value["answers"]) is bool and type(value["audio"]) is bool:
-        return {"answers": value["answers"], "audio": value["audio"]}
+        return value
     return NOT_PLAIN
 
 
@@ -84,18 +84,16 @@ def plain_meta(value):
 
 
 def plain_answers(value):
-    """At most 100 ``{"question": str, "value": non-null}`` objects, or `NOT_PLAIN`."""
+    """At most 100 ``{"question": str, "value": non-null}`` objects (the very list sent), or `NOT_PLAIN`."""
     if type(value) is not list or len(value) > MAX_ANSWERS:
         return NOT_PLAIN
-    loaded = []
     for item in value:
         if type(item) is not dict or item.keys() != ANSWER_KEYS:
             return NOT_PLAIN
-        question, answer = item["question"], item["value"]
-        if type(question) is not str or not 1 <= len(question) <= 64 or answer is None:
+        question = item["question"]
+        if type(question) is not str or not 1 <= len(question) <= 64 or item["value"] is None:
             return NOT_PLAIN
-        loaded.append({"question": question, "value": answer})
-    return loaded
+    return value
 
 
 def plain_voice_refs(value):
@@ -215,16 +213,17 @@ def plain_response(raw):
             and (source is None or (type(source) is str and 1 <= len(source) <= 16))
             and (receipt is None or (type(receipt) is str and 6 <= len(receipt) <= 64))):
         return NOT_PLAIN
-    loaded = {"id": plain_uuid(raw["id"]), "campaign_id": plain_uuid(raw["campaign_id"]),
-              "collected_at": plain_datetime(raw["collected_at"]), "consent": plain_consent(raw["consent"]),
-              "meta": plain_meta(raw["meta"]) if "meta" in raw else {"buurt": None, "age_bracket": None},
-              "answers": plain_answers(raw["answers"]),
-              "voice_notes": plain_voice_refs(raw["voice_notes"]) if "voice_notes" in raw else []}
-    if any(value is NOT_PLAIN for value in loaded.values()):
+    response_id, campaign_id = plain_uuid(raw["id"]), plain_uuid(raw["campaign_id"])
+    collected_at, consent = plain_datetime(raw["collected_at"]), plain_consent(raw["consent"])
+    meta = plain_meta(raw["meta"]) if "meta" in raw else {"buurt": None, "age_bracket": None}
+    answers = plain_answers(raw["answers"])
+    voice_notes = plain_voice_refs(raw["voice_notes"]) if "voice_notes" in raw else []
+    if response_id is NOT_PLAIN or campaign_id is NOT_PLAIN or collected_at is NOT_PLAIN or consent is NOT_PLAIN \
+            or meta is NOT_PLAIN or answers is NOT_PLAIN or voice_notes is NOT_PLAIN:
         return NOT_PLAIN
-    loaded.update(campaign_version=version, language=language, channel=raw["channel"], source=source,
-                  receipt=receipt)
-    return loaded
+    return {"id": response_id, "campaign_id": campaign_id, "campaign_version": version, "language": language,
+            "channel": raw["channel"], "source": source, "collected_at": collected_at, "consent": consent,
+            "meta": meta, "answers": answers, "voice_notes": voice_notes, "receipt": receipt}
 
 
 def plain_uuid(value):
