@@ -1,7 +1,7 @@
 """What a device sends to `/api/v1/sync`, and what it gets back."""
 
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -64,6 +64,11 @@ class FastPathField(fields.Field):
         return self.full.deserialize(value, attr, data, **kwargs) if loaded is NOT_PLAIN else loaded
 
 
+def plain_list(value):
+    """Any list, the very object sent, or `NOT_PLAIN`."""
+    return value if type(value) is list else NOT_PLAIN
+
+
 def plain_consent(value):
     """``{"answers": bool, "audio": bool}``, the very object sent, or `NOT_PLAIN`."""
     if type(value) is dict and value.keys() == CONSENT_KEYS \
@@ -124,7 +129,10 @@ class ResponseSchema(RequestSchema):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     #: The flyer's public code; required for anonymous visitors.
     source = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 16))
-    collected_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    #: When the phone recorded it, by the phone's clock: any plausible time (a reset clock says 1970), but
+    #: bounded, so that converting it to UTC cannot overflow.
+    collected_at = fields.AwareDateTime(required=True, default_timezone=UTC, validate=validate.Range(
+        datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)))
     consent = FastPathField(fields.Nested(ConsentSchema), plain_consent, required=True)
     meta = FastPathField(fields.Nested(MetaSchema), plain_meta,
                          load_default=lambda: {"buurt": None, "age_bracket": None})
@@ -153,8 +161,7 @@ class SyncBatchSchema(Schema):
     """A batch; each response is validated on its own so one bad item does not sink the rest."""
 
     #: Anything per item: `ResponseSchema` judges each one, so even a non-object is one invalid item.
-    responses = FastPathField(fields.List(fields.Raw(allow_none=True)), lambda value: value
-                              if type(value) is list else NOT_PLAIN, required=True)
+    responses = FastPathField(fields.List(fields.Raw(allow_none=True)), plain_list, required=True)
     device_status = fields.Nested(DeviceStatusSchema, load_default=None, allow_none=True)
 
 
@@ -179,8 +186,8 @@ class SyncReplySchema(Schema):
 response_schema = ResponseSchema()
 sync_batch_schema = SyncBatchSchema()
 
-RESPONSE_REQUIRED_KEYS = frozenset(name for name, f in ResponseSchema._declared_fields.items() if f.required)
-RESPONSE_KEYS = frozenset(ResponseSchema._declared_fields)
+RESPONSE_REQUIRED_KEYS = frozenset(name for name, f in response_schema.fields.items() if f.required)
+RESPONSE_KEYS = frozenset(response_schema.fields)
 CHANNEL_SET = frozenset(CHANNELS)
 _collected_at = response_schema.fields["collected_at"]
 
@@ -227,6 +234,7 @@ def plain_response(raw):
 
 
 def plain_uuid(value):
+    """A UUID in any form `uuid.UUID` reads (as `fields.UUID` does), or `NOT_PLAIN`."""
     if type(value) is not str:
         return NOT_PLAIN
     try:
@@ -236,11 +244,11 @@ def plain_uuid(value):
 
 
 def plain_datetime(value):
-    """`collected_at` as its field loads it (naive times are UTC), or `NOT_PLAIN`."""
+    """`collected_at` as its field loads and validates it (naive times are UTC), or `NOT_PLAIN`."""
     if type(value) is not str:
         return NOT_PLAIN
     try:
-        return _collected_at._deserialize(value, "collected_at", None)
+        return _collected_at.deserialize(value)
     except ValidationError:
         return NOT_PLAIN
 

@@ -130,7 +130,9 @@ def test_whole_responses_load_as_with_plain_schemas(consent, meta, answers, voic
 #: ``collected_at`` as phones send it, and as they should not.
 TIMES = ["2026-11-28T10:15:00+01:00", "2026-11-28T09:15:00Z", "2026-11-28T09:15:00.123Z", "2026-11-28T09:15:00",
          "2026-11-28T09:15", "2026-11-28", "2026-11-28 09:15:00", "2026-13-01T00:00:00Z", "2026-11-28T25:00:00Z",
-         "2026-11-28T09:15:00+25:00", "2026-11-28T09:15:00.1234567Z", "20261128T091500Z", "yesterday", ""]
+         "2026-11-28T09:15:00+25:00", "2026-11-28T09:15:00.1234567Z", "20261128T091500Z", "yesterday", "",
+         "1970-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "1899-12-31T23:59:59Z", "1900-01-01T01:00:00+01:00",
+         "2999-12-31T23:59:59-05:00", "9999-12-31T23:59:59-01:00"]
 valid_responses = st.fixed_dictionaries(
     {"id": st.uuids().map(str), "campaign_id": st.uuids().map(str), "campaign_version": st.integers(1, 100_000),
      "language": st.one_of(st.sampled_from(["nl", "tr", "ar", "l" * 16]), st.text(min_size=2, max_size=16)),

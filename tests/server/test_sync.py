@@ -199,6 +199,20 @@ def test_content_hash_keeps_its_canonical_form(campaign, collected_at):
     assert content_hash(data) == sha256_hex(expected)
 
 
+@pytest.mark.parametrize("collected_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00",
+                                          "1899-12-31T23:59:59Z"])
+def test_a_time_beyond_any_clock_is_an_invalid_item(client, auth, campaign, collected_at):
+    """Not a server error: such a time could not even be turned into UTC."""
+    reply = sync(client, auth, response_body(campaign, collected_at=collected_at))
+    assert reply.status_code == 200
+    assert first_error(reply) == ("invalid", "out_of_range", "collected_at")
+
+
+def test_a_phone_whose_clock_was_reset_is_still_heard(client, auth, campaign):
+    reply = sync(client, auth, response_body(campaign, collected_at="1970-01-01T00:00:12Z"))
+    assert reply.json["results"][0]["status"] == "created"
+
+
 def test_same_id_twice_in_one_batch(client, auth, campaign):
     body = response_body(campaign)
     changed = {**body, "answers": answering("wonen", 1)}
