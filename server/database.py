@@ -1,6 +1,7 @@
 """How the engine talks to each database: SQLite's pragmas and one writer at a time, PostgreSQL's plans."""
 
 import fcntl
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -8,6 +9,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
 
 #: How long a SQLite transaction waits for the write lock before SQLite reports "database is locked".
 BUSY_TIMEOUT_SECONDS = 10
@@ -44,49 +47,66 @@ def use_immediate_transactions(engine: Engine) -> None:
     own busy handler sleeps 1, 2, 5 ... up to 100 ms between its tries, and under steady load the other
     worker took the lock again and again meanwhile: with eight busy phones, one request waited over a second.
     So each connection first takes an exclusive `flock` on a file beside the database (every worker process
-    and thread of this server uses it), looking again every millisecond at most, and lets go as soon as its
-    transaction ends. Should that wait ever pass the busy timeout, SQLite's own lock decides as before.
+    and thread of this server uses it), looking again every millisecond at most, and lets go once its COMMIT
+    or ROLLBACK is done. Should that wait ever pass the busy timeout, or the file not open, SQLite's own lock
+    decides as before. Transactions marked `READ_ONLY` start deferred and wait for no one.
     """
-    database = engine.url.database
-    lock_path = f"{database}-writers.lock" if database and database != ":memory:" else None
+    lock_path = writers_lock_path(engine.url.database)
+    event.listen(engine, "connect", lambda dbapi_connection, record: open_connection(
+        dbapi_connection, record, lock_path))
+    event.listen(engine, "begin", begin_transaction)
+    release_turn_after_transactions(engine.dialect)
+    event.listen(engine, "reset", lambda _dbapi_connection, record, _state: record and end_turn(record.info))
+    event.listen(engine, "checkin", lambda _dbapi_connection, record: end_turn(record.info))
+    event.listen(engine, "close", lambda _dbapi_connection, record: close_lock_file(record.info))
 
-    @event.listens_for(engine, "connect")
-    def _manual_transactions(dbapi_connection, record):
-        dbapi_connection.isolation_level = None
-        if lock_path:
-            close_lock_file(record.info)
-            record.info["writers_lock"] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
 
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection):
-        if connection.get_execution_options().get(READ_ONLY):
-            connection.exec_driver_sql("BEGIN")  # deferred: reads a snapshot beside the writer, waits for no one
-            return
-        info = connection.connection.info
-        if "writers_lock" in info:
-            info["writers_lock_held"] = take_turn(info["writers_lock"])
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            end_turn(info)
-            raise
+def writers_lock_path(database: str | None) -> str | None:
+    """The writers' lock file of a database file; none for a database in memory."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{database}-writers.lock"
 
-    @event.listens_for(engine, "commit")
-    @event.listens_for(engine, "rollback")
-    def _end_of_transaction(connection):
-        end_turn(connection.connection.info)
 
-    @event.listens_for(engine, "reset")
-    def _reset(_dbapi_connection, record, _reset_state):
-        end_turn(record.info)
+def open_connection(dbapi_connection, record, lock_path: str | None) -> None:
+    """Let our BEGINs manage transactions, and open the writers' lock file for this connection."""
+    dbapi_connection.isolation_level = None
+    close_lock_file(record.info)
+    if lock_path is None:
+        return
+    try:  # read access is enough for flock; anyone who can open the database can queue
+        record.info["writers_lock"] = os.open(lock_path, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError as err:
+        log.warning("no writers' queue for %s (%s): SQLite's busy handler decides alone", lock_path, err)
 
-    @event.listens_for(engine, "checkin")
-    def _returned_to_pool(_dbapi_connection, record):
-        end_turn(record.info)
 
-    @event.listens_for(engine, "close")
-    def _closed(_dbapi_connection, record):
-        close_lock_file(record.info)
+def begin_transaction(connection) -> None:
+    """BEGIN (deferred) for a transaction marked `READ_ONLY`; else wait for our turn, then BEGIN IMMEDIATE."""
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")  # reads a snapshot beside the writer, waits for no one
+        return
+    info = connection.connection.info
+    if "writers_lock" in info:
+        info["writers_lock_held"] = take_turn(info["writers_lock"])
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        end_turn(info)
+        raise
+
+
+def release_turn_after_transactions(dialect) -> None:
+    """Give up the turn once the driver's COMMIT or ROLLBACK has run (the engine's events come before it)."""
+    for name in ("do_commit", "do_rollback"):
+        finish = getattr(dialect, name)
+
+        def finish_then_end_turn(dbapi_connection, finish=finish):
+            try:
+                finish(dbapi_connection)
+            finally:
+                end_turn(connection_info(dbapi_connection))
+
+        setattr(dialect, name, finish_then_end_turn)
 
 
 def take_turn(lock_file: int) -> bool:
@@ -105,7 +125,16 @@ def take_turn(lock_file: int) -> bool:
             pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
 
 
+def connection_info(dbapi_connection) -> dict:
+    """The pool's `info` of a connection; empty for a bare or ad-hoc one (which never takes a turn)."""
+    try:
+        return dbapi_connection.info
+    except (AttributeError, NotImplementedError):
+        return {}
+
+
 def end_turn(info: dict) -> None:
+    """Give up this connection's turn, if it holds one."""
     if info.pop("writers_lock_held", False):
         fcntl.flock(info["writers_lock"], fcntl.LOCK_UN)
 
@@ -117,19 +146,32 @@ def close_lock_file(info: dict) -> None:
         os.close(lock_file)
 
 
+def begin_reading() -> bool:
+    """Let the session's next transaction only read: on SQLite it starts deferred, outside the writers' queue,
+    and reads beside the writer (WAL). `False` (and nothing changes) when a transaction is open already, or
+    on another database."""
+    from .extensions import db
+
+    if db.engine.dialect.name != "sqlite" or db.session().in_transaction():
+        return False
+    db.session.connection(execution_options={READ_ONLY: True})
+    return True
+
+
 @contextmanager
 def reading_only() -> Iterator[None]:
     """Run the block as reads only: nothing in it is flushed, and what it changes in the session is dropped.
 
-    On SQLite it runs in a transaction of its own that starts deferred, outside the writers' queue, and
-    reads beside the writer (WAL); so the sync checks a batch without holding up other devices. Elsewhere
-    (PostgreSQL has no single writer) it runs in the session's transaction, saving the round trips.
+    On SQLite the block gets a deferred transaction of its own (`begin_reading`), so the sync checks a batch
+    without holding up other devices; elsewhere (PostgreSQL has no single writer) it runs in the session's
+    transaction, saving the round trips.
     """
     from .extensions import db
 
-    own_transaction = db.engine.dialect.name == "sqlite" and not db.session().in_transaction()
-    if own_transaction:
-        db.session.connection(execution_options={READ_ONLY: True})
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("reading_only() would drop the session's unflushed changes")
+    own_transaction = begin_reading()
     try:
         with db.session.no_autoflush:
             yield

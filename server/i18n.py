@@ -1,13 +1,13 @@
 """Languages, locale selection, and the gettext catalogs shared with the PWA."""
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, g, has_request_context, request
-from flask_babel import get_locale, refresh
+from flask_babel import Babel, Domain, get_locale, refresh
 
 from .languages import Language, SpeakingLocale, load_languages, locale_data_for
 from .paths import TRANSLATIONS_DIR
@@ -138,3 +138,22 @@ def catalog_json(code: str) -> dict[str, str]:
     if not po_path.exists():
         return {}
     return _catalog_messages(po_path, po_path.stat().st_mtime)
+
+
+class AppDomain(Domain):
+    """Flask-Babel's domain, but its loaded catalogs are cached per app.
+
+    The stock domain lives on the (process-wide) `Babel` instance and caches by locale alone, so a second app
+    with other translation folders (a test, a CLI beside a server) would be handed the first app's catalogs.
+    """
+
+    def get_translations_cache(self, ctx):
+        return current_app.extensions.setdefault("babel_translations", {})
+
+
+class AppBabel(Babel):
+    """Flask-Babel, its catalogs cached per app (`AppDomain`)."""
+
+    @cached_property
+    def domain_instance(self):
+        return AppDomain(domain=self.domain)

@@ -6,7 +6,7 @@ from flask import g, request
 
 from ..errors import N_, ApiError
 from ..util import utcnow
-from .operations import device_for_token
+from .operations import DeviceRef, device_for_token, device_ref_for_token
 
 
 def bearer_token() -> str | None:
@@ -15,27 +15,45 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def optional_device(lookup=None):
+def optional_device():
     """The device behind the request's token, marked as seen now; ``None`` when there is no token.
 
-    `lookup`: finds the active device for a token instead of loading it whole (`device_ref_for_token`:
-    the sync's light path, which marks the device seen with its status).
+    :raise ApiError 401: a token is present but unknown or revoked.
+    """
+    device = device_behind_token(device_for_token)
+    if device is not None:
+        device.last_seen_at = utcnow()
+    return device
+
+
+def optional_device_ref() -> DeviceRef | None:
+    """`optional_device` for the sync: what it needs of the device, found without loading or touching it
+    (storing the batch marks the device seen, with its status).
 
     :raise ApiError 401: a token is present but unknown or revoked.
+    """
+    return device_behind_token(device_ref_for_token)
+
+
+def device_behind_token(lookup):
+    """`lookup(token)` for the request's bearer token; ``None`` without a token.
+
+    :raise ApiError 401: another kind of Authorization, or a token `lookup` does not find.
     """
     token = bearer_token()
     if token is None:
         if request.headers.get("Authorization"):
-            raise ApiError(401, "invalid_token", N_("This device is not (or no longer) enrolled."),
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise not_enrolled()
         return None
-    device = (lookup or device_for_token)(token)
+    device = lookup(token)
     if device is None:
-        raise ApiError(401, "invalid_token", N_("This device is not (or no longer) enrolled."),
-                       headers={"WWW-Authenticate": "Bearer"})
-    if lookup is None:
-        device.last_seen_at = utcnow()
+        raise not_enrolled()
     return device
+
+
+def not_enrolled() -> ApiError:
+    return ApiError(401, "invalid_token", N_("This device is not (or no longer) enrolled."),
+                    headers={"WWW-Authenticate": "Bearer"})
 
 
 def device_required(view):

@@ -78,8 +78,13 @@ def device_ref_for_token(token: str) -> DeviceRef | None:
                 None)
 
 
-def record_device_status(device_id, status: dict | None) -> None:
-    """Remember when the device last synced and what it says is still waiting on it (one UPDATE)."""
+def record_device_status(device_id, status: dict | None) -> bool:
+    """Remember when the device last synced and what it says is still waiting on it (one UPDATE).
+
+    :return: whether the device is still enrolled (a revoked one is left as it is).
+    """
     now = utcnow()
-    values = {"last_seen_at": now, "last_sync_at": now, **(status or {})}
-    db.session.execute(update(Device.__table__).where(Device.__table__.c.id == device_id).values(values))
+    devices = Device.__table__
+    updated = db.session.execute(update(devices).where(devices.c.id == device_id, devices.c.revoked_at.is_(None))
+                                 .values({"last_seen_at": now, "last_sync_at": now, **(status or {})}))
+    return updated.rowcount == 1

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import String, cast, exists, select, tuple_
 
 from ..campaigns.models import Campaign, CampaignVersion
+from ..database import begin_reading
 from ..extensions import db
 from ..responses.models import Answer, Response
 from ..review.models import ResponseTag, Tag
@@ -110,6 +111,7 @@ def response_batches(campaign_id, filters: dict, size: int) -> Iterator[tuple]:
     conditions = filter_conditions(campaign_id, filters)
     lower = None
     while True:
+        begin_reading()  # a slow download must not hold up the phones' writes
         prefer_serial_plans()
         query = select(*RESPONSE_COLUMNS).where(*conditions)
         if lower is not None:

@@ -5,12 +5,12 @@ from sqlalchemy.exc import IntegrityError
 
 from ..api import anonymous_rate_limit, load_json
 from ..database import reading_only
-from ..devices.auth import optional_device
-from ..devices.operations import DeviceRef, device_ref_for_token, record_device_status
+from ..devices.auth import not_enrolled, optional_device, optional_device_ref
+from ..devices.operations import DeviceRef, record_device_status
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..util import utcnow
-from .operations import check_items, erase_by_receipt, parse_items, store_checked
+from .operations import CheckedBatch, check_items, erase_by_receipt, parse_items, store_checked
 from .schemas import ErasureSchema, sync_batch_schema
 
 responses_blueprint = Blueprint("responses", __name__, url_prefix="/v1")
@@ -27,10 +27,10 @@ def sync():
     except ApiError:
         optional_device()  # an unknown token is answered with 401 first, whatever the body
         raise
-    with reading_only():  # the checks hold up no other device's writes
-        device = optional_device(lookup=device_ref_for_token)
-        checked = check_items(batch["parsed"], batch["failed"], device=device)
-    results = store_with_retry(checked, device, batch["device_status"])
+    with reading_only():  # a device's batch is checked without holding up other devices' writes
+        device = optional_device_ref()
+        checked = check_items(batch["parsed"], batch["failed"], device=device) if device else None
+    results = store_with_retry(batch, checked, device)
     return jsonify({"results": [r.to_dict() for r in results], "server_time": utcnow().isoformat()})
 
 
@@ -50,14 +50,22 @@ def parse_batch() -> dict:
     return batch
 
 
-def store_with_retry(checked, device: DeviceRef | None, device_status: dict | None):
-    """Store a checked batch and commit; look again if a concurrent request stored one of its ids first."""
+def store_with_retry(batch: dict, checked: CheckedBatch | None, device: DeviceRef | None) -> list:
+    """Store a batch and commit; look again if a concurrent request stored one of its ids first.
+
+    A device's batch was checked already (`checked`); if the device was revoked meanwhile, nothing is stored.
+    A flyer visitor's is checked here, in the same transaction, as its flyer or campaign may just have closed.
+
+    :raise ApiError 401: the device was revoked while its batch was being checked.
+    """
     for attempt in range(SYNC_ATTEMPTS):
         try:
-            with db.session.no_autoflush:  # the device's status goes out with the batch
+            if device is None:
+                checked = check_items(batch["parsed"], batch["failed"])
+            elif not record_device_status(device.id, batch["device_status"]):
+                raise not_enrolled()
+            with db.session.no_autoflush:
                 results = store_checked(checked, device=device)
-            if device is not None:
-                record_device_status(device.id, device_status)
             db.session.commit()
             return results
         except IntegrityError:

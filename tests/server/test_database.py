@@ -95,3 +95,36 @@ def test_reading_only_flushes_nothing_and_drops_its_changes(app, enrolled, backe
     assert db.session.get(Device, uuid.UUID(device_id)).label == "Test phone"
     if backend == "sqlite":
         assert sent[:2] == ["BEGIN", "BEGIN IMMEDIATE"]
+
+
+@pytest.mark.sqlite_only
+def test_a_lock_file_that_cannot_be_opened_leaves_sqlite_to_decide(sqlite_url, caplog):
+    os.mkdir(sqlite_url.removeprefix("sqlite:///") + "-writers.lock")  # not a file anyone could lock
+    engine = create_engine(sqlite_url)
+    tune_engine(engine)
+    sent = begins(engine)
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT count(*) FROM devices")).scalar() == 0
+    engine.dispose()
+    assert sent == ["BEGIN IMMEDIATE"]
+    assert "no writers' queue" in caplog.text
+
+
+def test_reading_only_refuses_to_drop_unflushed_changes(app, team):
+    team.name = "changed, not flushed"
+    with pytest.raises(RuntimeError), reading_only():
+        pass
+
+
+@pytest.mark.sqlite_only
+def test_the_next_transaction_may_be_marked_as_reading(app, database_url):
+    from server.database import begin_reading
+
+    db.session.commit()
+    sent = begins(db.engine)
+    assert begin_reading()
+    db.session.scalars(select(Device)).all()
+    assert turn_is_free(database_url.removeprefix("sqlite:///") + "-writers.lock")
+    assert not begin_reading()  # one is open now
+    db.session.commit()
+    assert sent == ["BEGIN"]

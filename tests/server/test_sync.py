@@ -261,6 +261,35 @@ def test_collected_at_without_a_time_zone_is_read_as_utc(client, auth, campaign)
                                                                                      tzinfo=UTC)
 
 
+def test_a_device_revoked_while_its_batch_is_checked_stores_nothing(client, enrolled, campaign, monkeypatch,
+                                                                     database_url):
+    """The checks run before the transaction that writes; the revocation must still win."""
+    from sqlalchemy import create_engine, text
+
+    import server.responses.views as views
+
+    device_id, headers = enrolled
+    check_items = views.check_items
+
+    def revoked_meanwhile(*args, **kwargs):
+        checked = check_items(*args, **kwargs)
+        elsewhere = create_engine(database_url)  # a coordinator's request, committed by another connection
+        with elsewhere.begin() as connection:
+            connection.execute(text("UPDATE devices SET revoked_at = CURRENT_TIMESTAMP WHERE id = :id"),
+                               {"id": uuid.UUID(device_id).hex if "sqlite" in database_url else device_id})
+        elsewhere.dispose()
+        return checked
+
+    monkeypatch.setattr(views, "check_items", revoked_meanwhile)
+    body = response_body(campaign)
+    db.session.commit()  # as in production, the request starts without a transaction of this test's
+    reply = sync(client, headers, body)
+    assert reply.status_code == 401 and reply.json["error"]["code"] == "invalid_token"
+    db.session.rollback()
+    assert count(Response) == 0
+    assert db.session.get(Device, uuid.UUID(device_id)).last_sync_at is None
+
+
 def test_device_reports_what_is_still_waiting(client, enrolled, campaign):
     device_id, headers = enrolled
     status = {"pending_responses": 3, "pending_voice_notes": 2, "pending_bytes": 123456}
