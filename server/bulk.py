@@ -123,6 +123,24 @@ def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list)
                   for process, value in zip(processors, row, strict=True)) for row in rows]
 
 
+def update_row(table: Table, key: str, key_value, values: dict, unless_set: tuple[str, ...] = ()) -> int:
+    """Set `values` on the row whose `key` is `key_value`, unless one of the `unless_set` columns holds a
+    value, in the session's transaction; the number of rows updated (0 or 1)."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    condition = [table.c[key] == key_value, *(table.c[column].is_(None) for column in unless_set)]
+    if dialect.name not in ("postgresql", "sqlite"):
+        return connection.execute(table.update().where(*condition).values(values)).rowcount
+    columns = (*values, key)
+    bound = bound_values(table, columns, [(*values.values(), key_value)], dialect)[0]
+    quote, mark = dialect.identifier_preparer.quote, "%s" if dialect.name == "postgresql" else "?"
+    # Table and column names come from the models, never from a request; the values travel as parameters.
+    statement = (f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(c)} = {mark}' for c in values)} "  # noqa: S608
+                 f"WHERE {quote(key)} = {mark}" + "".join(f" AND {quote(c)} IS NULL" for c in unless_set))
+    with driver_errors(connection, statement) as driver:
+        return driver.execute(statement, bound).rowcount
+
+
 @lru_cache(maxsize=64)
 def result_processors(table: Table, columns: tuple[str, ...], dialect) -> tuple:
     """Per column, the function that turns what the driver returns into the Python value (or `None`)."""

@@ -6,7 +6,7 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..bulk import rows_with_keys
+from ..bulk import rows_with_keys, update_row
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..util import human_code, new_token, normalise_code, sha256_hex, utcnow
@@ -84,7 +84,5 @@ def record_device_status(device_id, status: dict | None) -> bool:
     :return: whether the device is still enrolled (a revoked one is left as it is).
     """
     now = utcnow()
-    devices = Device.__table__
-    updated = db.session.execute(update(devices).where(devices.c.id == device_id, devices.c.revoked_at.is_(None))
-                                 .values({"last_seen_at": now, "last_sync_at": now, **(status or {})}))
-    return updated.rowcount == 1
+    return update_row(Device.__table__, "id", device_id, {"last_seen_at": now, "last_sync_at": now, **(status or {})},
+                      unless_set=("revoked_at",)) == 1

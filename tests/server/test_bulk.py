@@ -93,3 +93,19 @@ def test_rows_with_keys_takes_more_keys_than_one_statement_binds(campaign):
     keys = [uuid7() for _ in range(2 * SQLITE_KEYS_PER_STATEMENT)] + [values["id"] for values in stored]
     found = rows_with_keys(Response.__table__, "id", ("id",), keys)
     assert sorted(row[0] for row in found) == sorted(values["id"] for values in stored)
+
+
+def test_update_row_sets_values_as_the_orm_would_unless_a_column_is_set(campaign):
+    from server.bulk import update_row
+
+    values = response_values(campaign)
+    insert_rows(Response.__table__, RESPONSE_COLUMNS, [as_row(values)])
+    later = datetime(2026, 11, 29, 8, 0, 0, 250, tzinfo=timezone(timedelta(hours=1)))
+    changes = {"received_at": later, "consent_audio": True, "buurt": TRICKY_TEXT}
+    assert update_row(Response.__table__, "id", values["id"], changes, unless_set=("age_bracket",)) == 1
+    assert update_row(Response.__table__, "id", uuid7(), changes) == 0
+    assert update_row(Response.__table__, "id", values["id"], {"buurt": "Noord"}, unless_set=("buurt",)) == 0
+    db.session.commit()
+    db.session.expunge_all()
+    stored = db.session.get(Response, values["id"])
+    assert (stored.received_at, stored.consent_audio, stored.buurt) == (later, True, TRICKY_TEXT)

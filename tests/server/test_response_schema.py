@@ -132,12 +132,23 @@ TIMES = ["2026-11-28T10:15:00+01:00", "2026-11-28T09:15:00Z", "2026-11-28T09:15:
          "2026-11-28T09:15", "2026-11-28", "2026-11-28 09:15:00", "2026-13-01T00:00:00Z", "2026-11-28T25:00:00Z",
          "2026-11-28T09:15:00+25:00", "2026-11-28T09:15:00.1234567Z", "20261128T091500Z", "yesterday", "",
          "1970-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "1899-12-31T23:59:59Z", "1900-01-01T01:00:00+01:00",
-         "2999-12-31T23:59:59-05:00", "9999-12-31T23:59:59-01:00"]
+         "2999-12-31T23:59:59-05:00", "9999-12-31T23:59:59-01:00",
+         # as phones write them (the plain path reads these itself)
+         "2026-11-28T09:15:00.123Z", "2026-11-28T10:15:00.123+01:00", "0001-01-01T00:00:00.000+01:00",
+         "1899-12-31T23:59:59.999Z", "2026-11-28T24:00:00.000Z", "2026-02-30T10:00:00.000Z",
+         "2026-11-28T09:15:00.123+25:00", "2026-11-28T09:15:00.123-00:00", "2026-11-28T09:15:60.000Z",
+         "2999-12-31T23:59:59.999-00:01", "2026-11-28T09:15:00.123+14:59"]
+#: Times in the phones' own form, over every year and offset.
+phone_times = st.builds(
+    lambda moment, minutes: moment.isoformat(timespec="milliseconds") + (
+        "Z" if minutes is None else f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"),
+    st.datetimes(), st.one_of(st.none(), st.integers(-1500, 1500)))
 valid_responses = st.fixed_dictionaries(
     {"id": st.uuids().map(str), "campaign_id": st.uuids().map(str), "campaign_version": st.integers(1, 100_000),
      "language": st.one_of(st.sampled_from(["nl", "tr", "ar", "l" * 16]), st.text(min_size=2, max_size=16)),
      "channel": st.sampled_from(CHANNELS),
-     "collected_at": st.one_of(st.sampled_from(TIMES[:5]), st.datetimes().map(lambda d: d.isoformat())),
+     "collected_at": st.one_of(st.sampled_from(TIMES[:5]), st.datetimes().map(lambda d: d.isoformat()),
+                               phone_times),
      "consent": st.fixed_dictionaries({"answers": st.booleans(), "audio": st.booleans()}),
      "answers": st.lists(st.fixed_dictionaries({"question": st.text(min_size=1, max_size=64),
                                                 "value": json_values.filter(lambda v: v is not None)}), max_size=4)},
@@ -155,7 +166,7 @@ responses_near_valid = near(valid_responses.flatmap(lambda body: st.one_of(
     st.just(body),
     st.builds(lambda key, value: {**body, key: value},
               st.sampled_from(["collected_at", "campaign_version", "language", "source", "receipt", "id"]),
-              st.one_of(st.sampled_from(TIMES), edges, st.integers(), st.text(max_size=17))),
+              st.one_of(st.sampled_from(TIMES), phone_times, edges, st.integers(), st.text(max_size=17))),
     st.builds(lambda consent, meta, answers: {**body, "consent": consent, "meta": meta, "answers": answers},
               consents, metas, answer_lists))))
 
