@@ -27,6 +27,7 @@ from workload import (
     raw_writer,
     realistic_responses,
     scratch_folder,
+    statuses,
     table_digest,
 )
 
@@ -42,10 +43,10 @@ def run(work: list[tuple], ours: SyncView, raw) -> tuple[float, float]:
         start = time.perf_counter()
         raw.send(responses, answers)
         middle = time.perf_counter()
-        statuses = ours.send(body)
+        reply = ours.send(body)
         end = time.perf_counter()
-        if set(statuses) != {"created"}:
-            raise SystemExit(f"batch {number}: unexpected statuses {sorted(set(statuses))}")
+        if set(statuses(reply)) != {"created"}:
+            raise SystemExit(f"batch {number}: unexpected statuses {sorted(set(statuses(reply)))}")
         if number:
             raw_seconds += middle - start
             ours_seconds += end - middle

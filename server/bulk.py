@@ -20,8 +20,10 @@ _NOTHING = object()
 SQLITE_KEYS_PER_STATEMENT = 500
 
 
-def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple], *, bound: bool = False) -> None:
     """Insert `rows` (Python values in the order of `columns`) in the session's transaction.
+
+    `bound`: the rows hold the driver's values already, each made by the column's `value_binders`.
 
     :raise sqlalchemy.exc.IntegrityError: as SQLAlchemy's own insert would, e.g. for a key already stored.
     """
@@ -30,9 +32,12 @@ def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple]) -> No
     connection = db.session.connection()
     dialect = connection.dialect
     if dialect.name not in ("postgresql", "sqlite"):
+        if bound:
+            raise NotImplementedError(f"bound rows on {dialect.name}")
         connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    rows = bound_values(table, columns, rows, dialect)
+    if not bound:
+        rows = bound_values(table, columns, rows, dialect)
     # Table and column names come from the models, never from a request; the values travel as parameters.
     quote = dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(column) for column in columns)})"
@@ -67,6 +72,15 @@ def process_runs(process, values) -> list:
     return processed
 
 
+def value_binders(table: Table, columns: tuple[str, ...]) -> tuple:
+    """`bind_processors` for the session's database: per column, the function that turns a Python value into
+    what the driver stores, or `None` where the driver takes the value as it is.
+
+    For rows made ready for the driver as they are built, then stored by `insert_rows(..., bound=True)`.
+    """
+    return bind_processors(table, columns, db.engine.dialect)
+
+
 @lru_cache(maxsize=64)
 def bind_processors(table: Table, columns: tuple[str, ...], dialect) -> tuple:
     """Per column, the function that turns a Python value into what the driver stores (or `None`)."""
@@ -93,17 +107,24 @@ def driver_errors(connection, statement: str):
         raise DBAPIError.instance(statement, None, err, dbapi.Error) from err
 
 
-def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list) -> list[tuple]:
+def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list, *,
+                   driver_values: bool = False) -> list[tuple]:
     """`columns` of the rows of `table` whose `key` column is one of `keys` (any order), in the session's
-    transaction; values come back as SQLAlchemy would load them."""
+    transaction; values come back as SQLAlchemy would load them.
+
+    `driver_values`: the keys are the driver's values already (from `value_binders`), and the rows come back
+    as the driver returns them, unconverted.
+    """
     if not keys:
         return []
     connection = db.session.connection()
     dialect = connection.dialect
     if dialect.name not in ("postgresql", "sqlite"):
+        if driver_values:
+            raise NotImplementedError(f"driver values on {dialect.name}")
         return [tuple(row) for row in connection.execute(
             select(*(table.c[column] for column in columns)).where(table.c[key].in_(keys)))]
-    bind = bind_processors(table, (key,), dialect)[0]
+    bind = None if driver_values else bind_processors(table, (key,), dialect)[0]
     keys = list(keys) if bind is None else [bind(value) for value in keys]
     quote = dialect.identifier_preparer.quote
     # Table and column names come from the models, never from a request; the keys travel as parameters.
@@ -116,7 +137,7 @@ def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list)
             chunk = keys[start:start + SQLITE_KEYS_PER_STATEMENT]
             marks = ", ".join("?" for _ in chunk)
             rows += connection.exec_driver_sql(f"{wanted} WHERE {quote(key)} IN ({marks})", tuple(chunk)).fetchall()
-    processors = result_processors(table, columns, dialect)
+    processors = () if driver_values else result_processors(table, columns, dialect)
     if not any(processors):
         return [tuple(row) for row in rows]
     return [tuple(value if process is None or value is None else process(value)
@@ -128,17 +149,31 @@ def update_row(table: Table, key: str, key_value, values: dict, unless_set: tupl
     value, in the session's transaction; the number of rows updated (0 or 1)."""
     connection = db.session.connection()
     dialect = connection.dialect
-    condition = [table.c[key] == key_value, *(table.c[column].is_(None) for column in unless_set)]
     if dialect.name not in ("postgresql", "sqlite"):
+        condition = [table.c[key] == key_value, *(table.c[column].is_(None) for column in unless_set)]
         return connection.execute(table.update().where(*condition).values(values)).rowcount
     columns = (*values, key)
-    bound = bound_values(table, columns, [(*values.values(), key_value)], dialect)[0]
-    quote, mark = dialect.identifier_preparer.quote, "%s" if dialect.name == "postgresql" else "?"
-    # Table and column names come from the models, never from a request; the values travel as parameters.
-    statement = (f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(c)} = {mark}' for c in values)} "  # noqa: S608
-                 f"WHERE {quote(key)} = {mark}" + "".join(f" AND {quote(c)} IS NULL" for c in unless_set))
+    bound = tuple(value if bind is None else bind(value) for bind, value in zip(
+        bind_processors(table, columns, dialect), (*values.values(), key_value), strict=True))
+    statement = update_statement(table, columns, unless_set, dialect)
     with driver_errors(connection, statement) as driver:
         return driver.execute(statement, bound).rowcount
+
+
+@lru_cache(maxsize=64)
+def update_statement(table: Table, columns: tuple[str, ...], unless_set: tuple[str, ...], dialect) -> str:
+    """``UPDATE table SET columns[:-1] WHERE columns[-1] = ...``, unless a column of `unless_set` is set."""
+    *values, key = columns
+    quote, mark = dialect.identifier_preparer.quote, "%s" if dialect.name == "postgresql" else "?"
+    # Table and column names come from the models, never from a request; the values travel as parameters.
+    return (f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(c)} = {mark}' for c in values)} "  # noqa: S608
+            f"WHERE {quote(key)} = {mark}" + "".join(f" AND {quote(c)} IS NULL" for c in unless_set))
+
+
+def loaded_values(table: Table, column: str, values: list) -> list:
+    """Values of `column` as the driver returned them (`driver_values`), loaded as SQLAlchemy loads them."""
+    process = result_processors(table, (column,), db.engine.dialect)[0]
+    return list(values) if process is None else [None if value is None else process(value) for value in values]
 
 
 @lru_cache(maxsize=64)

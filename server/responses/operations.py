@@ -8,7 +8,7 @@ from typing import NamedTuple
 from marshmallow import ValidationError
 from sqlalchemy import delete, insert, select
 
-from ..bulk import insert_rows, rows_with_keys
+from ..bulk import insert_rows, loaded_values, rows_with_keys, value_binders
 from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..errors import N_, flatten_errors
 from ..extensions import db
@@ -101,8 +101,10 @@ def load_sources(codes: set) -> dict:
         Source.__table__, "code", ("id", "code", "campaign_id", "revoked_at"), list(codes))}
 
 
-def checked_answer_rows(data: dict, version: VersionIndex | None, source: SourceRow | None, device) -> list:
-    """The answer rows of a response that may be stored for this sender.
+def checked_answer_rows(data: dict, version: VersionIndex | None, source: SourceRow | None, device,
+                        stored_id) -> list:
+    """The answer rows of a response that may be stored for this sender; `stored_id`: the response's id as
+    the driver stores it (see `check_items`).
 
     :raise ItemInvalid: the response breaks a rule (the first one found).
     """
@@ -119,7 +121,7 @@ def checked_answer_rows(data: dict, version: VersionIndex | None, source: Source
     buurt = data["meta"]["buurt"]
     if buurt is not None and buurt not in version.buurten:
         raise ItemInvalid("unknown_buurt", N_("This neighbourhood is not one of the campaign's."), "meta.buurt")
-    return checked_answers(data, version)
+    return checked_answers(data, version, stored_id)
 
 
 def check_attribution(data: dict, version: VersionIndex, source: SourceRow | None, device) -> None:
@@ -132,9 +134,9 @@ def check_attribution(data: dict, version: VersionIndex, source: SourceRow | Non
             raise ItemInvalid("source_closed", N_("This poll has closed."), "source")
 
 
-def checked_answers(data: dict, version: VersionIndex) -> list:
+def checked_answers(data: dict, version: VersionIndex, stored_id) -> list:
     """The answer rows, once every answer and voice note fits its question and every required one is there."""
-    rows, answered, response_id = [], set(), data["id"]
+    rows, answered = [], set()
     for index, answer in enumerate(data["answers"]):
         key = answer["question"]
         read = version.readers.get(key)
@@ -144,7 +146,7 @@ def checked_answers(data: dict, version: VersionIndex) -> list:
         if key in answered:
             raise ItemInvalid("duplicate_answer", N_("A question was answered twice."), f"answers.{index}.question")
         answered.add(key)
-        answer_rows = read(response_id, answer["value"])
+        answer_rows = read(stored_id, answer["value"])
         if answer_rows is None:
             raise ItemInvalid("invalid_answer", N_("This answer does not fit the question."),
                               f"answers.{index}.value")
@@ -209,6 +211,8 @@ RESPONSE_COLUMNS = ("id", "campaign_id", "campaign_version", "language", "channe
 ANSWER_COLUMNS = ("response_id", "question_key", "choice_key", "number", "text")
 CONSENT_AUDIO, SOURCE_ID, DEVICE_ID = (RESPONSE_COLUMNS.index(name)
                                       for name in ("consent_audio", "source_id", "device_id"))
+#: The columns `ResponseRows` binds before a row is built: once per response, campaign or batch.
+BOUND_EARLY = ("id", "campaign_id", "device_id", "received_at")
 
 
 def content_hash(data: dict) -> str:
@@ -261,7 +265,8 @@ class CheckedBatch:
 
     #: ItemResult of each invalid response.
     invalid: list
-    #: (index, data, content hash, answer rows) of each response that passed its checks.
+    #: (index, data, content hash, stored id, answer rows) of each response that passed its checks; the
+    #: stored id is the response's id as the driver stores it, and the answer rows hold it.
     accepted: list
     #: code -> SourceRow of the flyer codes the batch names.
     sources: dict
@@ -271,18 +276,21 @@ def check_items(parsed: list, failed: list, *, device=None) -> CheckedBatch:
     """Check each parsed response against its frozen campaign version and its sender, and make its answer rows.
 
     Only reads, so the sync view runs it before the transaction that writes (on SQLite, beside the writer).
+    The answer rows hold the response's id as the driver stores it, bound once here for all of them.
     """
     versions = load_versions({(d["campaign_id"], d["campaign_version"]) for _, d, _ in parsed})
     sources = load_sources({d["source"] for _, d, _ in parsed if d["source"]})
+    bind_id = value_binders(Response.__table__, ("id",))[0] or (lambda value: value)
     invalid, accepted = list(failed), []
     for index, data, digest in parsed:
+        stored_id = bind_id(data["id"])
         try:
             rows = checked_answer_rows(data, versions.get((data["campaign_id"], data["campaign_version"])),
-                                       sources.get(data["source"]), device)
+                                       sources.get(data["source"]), device, stored_id)
         except ItemInvalid as err:
             invalid.append(ItemResult(index, str(data["id"]), "invalid", [err.to_error()]))
         else:
-            accepted.append((index, data, digest, rows))
+            accepted.append((index, data, digest, stored_id, rows))
     return CheckedBatch(invalid, accepted, sources)
 
 
@@ -295,16 +303,17 @@ def store_checked(checked: CheckedBatch, *, device=None) -> list[ItemResult]:
 def store_accepted(accepted: list, sources: dict, device) -> list[ItemResult]:
     """Insert what is new, log what conflicts, acknowledge what is already there.
 
-    `accepted`: (index, data, content hash, answer rows) of each response that passed its checks.
+    `accepted`: as in `CheckedBatch`. Rows go to the driver as they are built (`ResponseRows`).
     """
     stored = dict(rows_with_keys(Response.__table__, "id", ("id", "content_hash"),
-                                 [data["id"] for _, data, _, _ in accepted]))
+                                 [stored_id for _, _, _, stored_id, _ in accepted], driver_values=True))
     now, results, responses, answers, conflicts = utcnow(), [], [], [], []
-    for index, data, digest, rows in accepted:
-        known = stored.get(data["id"])
+    response_rows = ResponseRows(sources, device, now)
+    for index, data, digest, stored_id, rows in accepted:
+        known = stored.get(stored_id)
         if known is None:
-            stored[data["id"]] = digest
-            responses.append(response_row(data, digest, sources.get(data["source"]), device, now))
+            stored[stored_id] = digest
+            responses.append(response_rows.row(data, digest, stored_id))
             answers += rows
             results.append(ItemResult(index, str(data["id"]), "created"))
         elif known == digest:
@@ -316,21 +325,50 @@ def store_accepted(accepted: list, sources: dict, device) -> list[ItemResult]:
             results.append(ItemResult(index, str(data["id"]), "conflict", [ItemInvalid(
                 "conflict", N_("A different response with this id is already stored; it was kept."),
                 "id").to_error()]))
-    insert_rows(Response.__table__, RESPONSE_COLUMNS, responses)
-    insert_rows(Answer.__table__, ANSWER_COLUMNS, answers)
+    insert_rows(Response.__table__, RESPONSE_COLUMNS, responses, bound=True)
+    insert_rows(Answer.__table__, ANSWER_COLUMNS, answers, bound=True)
     if conflicts:
         db.session.execute(insert(SyncConflict.__table__), conflicts)
     drop_unwelcome_voice_notes(responses)
     return results
 
 
-def response_row(data: dict, digest: str, source: SourceRow | None, device, now) -> tuple:
-    """The response's row, in the order of `RESPONSE_COLUMNS`."""
-    return (data["id"], data["campaign_id"], data["campaign_version"], data["language"], data["channel"],
-            source.id if source else None, device.id if device else None, data["collected_at"], now,
-            data["consent"]["answers"], data["consent"]["audio"], data["meta"]["buurt"],
-            data["meta"]["age_bracket"], sha256_hex(data["receipt"].upper()) if data["receipt"] else None,
-            digest, "new")
+class ResponseRows:
+    """A batch's response rows, in the order of `RESPONSE_COLUMNS`, holding what the driver stores.
+
+    Each value goes through its column type's bind processor (`value_binders`), so it is stored exactly as
+    SQLAlchemy would store it; what repeats is bound once: the device and the time per batch, a campaign's id
+    per campaign.
+    """
+
+    def __init__(self, sources: dict, device, now):
+        binders = value_binders(Response.__table__, RESPONSE_COLUMNS)
+        self.sources, self.campaign_ids = sources, {}
+        self.bind_campaign_id = binders[1] or (lambda value: value)
+        self.device_id = bind_once(binders[DEVICE_ID], device.id if device else None)
+        self.received_at = bind_once(binders[RESPONSE_COLUMNS.index("received_at")], now)
+        self.late_binders = tuple((index, bind) for index, bind in enumerate(binders)
+                                  if bind is not None and RESPONSE_COLUMNS[index] not in BOUND_EARLY)
+
+    def row(self, data: dict, digest: str, stored_id) -> tuple:
+        """The response's row; `stored_id`: its id as the driver stores it."""
+        campaign_id = self.campaign_ids.get(data["campaign_id"])
+        if campaign_id is None:
+            campaign_id = self.campaign_ids[data["campaign_id"]] = self.bind_campaign_id(data["campaign_id"])
+        source = self.sources.get(data["source"])
+        row = [stored_id, campaign_id, data["campaign_version"], data["language"], data["channel"],
+               source.id if source else None, self.device_id, data["collected_at"], self.received_at,
+               data["consent"]["answers"], data["consent"]["audio"], data["meta"]["buurt"],
+               data["meta"]["age_bracket"], sha256_hex(data["receipt"].upper()) if data["receipt"] else None,
+               digest, "new"]
+        for index, bind in self.late_binders:
+            if row[index] is not None:
+                row[index] = bind(row[index])
+        return tuple(row)
+
+
+def bind_once(bind, value):
+    return value if bind is None or value is None else bind(value)
 
 
 def items_json(data: dict) -> dict:
@@ -342,17 +380,21 @@ def items_json(data: dict) -> dict:
 
 def drop_unwelcome_voice_notes(rows: list[tuple]) -> None:
     """Delete notes that arrived before their response but may not stay: the response came without audio
-    consent, or the note was declared by another sender than the one who sent the response."""
+    consent, or the note was declared by another sender than the one who sent the response.
+
+    `rows`: the new response rows, as the driver stores them (`ResponseRows`); the notes are read the same way.
+    """
     if not rows:
         return
     from ..voice.operations import delete_voice_notes
 
     senders = {row[0]: (row[CONSENT_AUDIO], row[SOURCE_ID], row[DEVICE_ID]) for row in rows}
     early = rows_with_keys(VoiceNote.__table__, "response_id", ("id", "response_id", "device_id", "source_id"),
-                           list(senders))
+                           list(senders), driver_values=True)
     unwelcome = [note_id for note_id, response_id, device_id, source_id in early
                  if not note_may_stay(device_id, source_id, *senders[response_id])]
     if unwelcome:
+        unwelcome = loaded_values(VoiceNote.__table__, "id", unwelcome)
         delete_voice_notes(db.session.scalars(select(VoiceNote).where(VoiceNote.id.in_(unwelcome))).all())
 
 

@@ -109,3 +109,37 @@ def test_update_row_sets_values_as_the_orm_would_unless_a_column_is_set(campaign
     db.session.expunge_all()
     stored = db.session.get(Response, values["id"])
     assert (stored.received_at, stored.consent_audio, stored.buurt) == (later, True, TRICKY_TEXT)
+
+
+def bound_row(values: dict) -> tuple:
+    from server.bulk import value_binders
+
+    binders = value_binders(Response.__table__, RESPONSE_COLUMNS)
+    return tuple(value if bind is None or value is None else bind(value)
+                 for bind, value in zip(binders, as_row(values), strict=True))
+
+
+def test_rows_bound_beforehand_are_stored_as_rows_bound_by_insert_rows(campaign):
+    bound, unbound = response_values(campaign), response_values(campaign, consent_audio=True)
+    insert_rows(Response.__table__, RESPONSE_COLUMNS, [bound_row(bound)], bound=True)
+    insert_rows(Response.__table__, RESPONSE_COLUMNS, [as_row(unbound)])
+    db.session.commit()
+    db.session.expunge_all()
+    for values in (bound, unbound):
+        stored = db.session.get(Response, values["id"])
+        assert {column: getattr(stored, column) for column in RESPONSE_COLUMNS} == values
+    raw = db.session.connection().exec_driver_sql("SELECT id, collected_at, received_at FROM responses").all()
+    assert len({tuple(map(type, row)) for row in raw}) == 1  # same driver types for both rows
+
+
+def test_driver_values_go_in_and_come_out_unconverted(campaign):
+    from server.bulk import loaded_values
+
+    values = response_values(campaign)
+    row = bound_row(values)
+    insert_rows(Response.__table__, RESPONSE_COLUMNS, [row], bound=True)
+    found = rows_with_keys(Response.__table__, "id", ("id", "collected_at"), [row[0], bound_row(
+        response_values(campaign))[0]], driver_values=True)
+    assert found == [(row[0], found[0][1])]
+    assert loaded_values(Response.__table__, "id", [found[0][0], None]) == [values["id"], None]
+    assert loaded_values(Response.__table__, "collected_at", [found[0][1]]) == [values["collected_at"]]
