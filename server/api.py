@@ -1,5 +1,7 @@
 """The `/api` blueprint: the device API's version 1 and its OpenAPI document."""
 
+from functools import wraps
+
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 
@@ -33,8 +35,16 @@ def anonymous_limit() -> str:
     return current_app.config["RATELIMIT_ANONYMOUS"]
 
 
-#: Apply to endpoints that flyer visitors reach without a token; enrolled devices are exempt.
-anonymous_rate_limit = limiter.limit(anonymous_limit, exempt_when=has_bearer_token)
+def anonymous_rate_limit(view):
+    """Apply to endpoints that flyer visitors reach without a token; enrolled devices are exempt, and skip
+    the limiter's bookkeeping altogether (a tenth of a millisecond per sync)."""
+    limited = limiter.limit(anonymous_limit, exempt_when=has_bearer_token)(view)
+
+    @wraps(view)
+    def exempt_or_limited(*args, **kwargs):
+        return view(*args, **kwargs) if has_bearer_token() else limited(*args, **kwargs)
+
+    return exempt_or_limited
 
 
 @api_blueprint.get("/openapi.json")

@@ -130,13 +130,16 @@ def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list,
     # Table and column names come from the models, never from a request; the keys travel as parameters.
     wanted = f"SELECT {', '.join(quote(column) for column in columns)} FROM {quote(table.name)}"  # noqa: S608
     if dialect.name == "postgresql":
-        rows = connection.exec_driver_sql(f"{wanted} WHERE {quote(key)} = ANY(%s)", (keys,)).fetchall()
+        statements = [(f"{wanted} WHERE {quote(key)} = ANY(%s)", (keys,))]
     else:
-        rows = []
-        for start in range(0, len(keys), SQLITE_KEYS_PER_STATEMENT):
-            chunk = keys[start:start + SQLITE_KEYS_PER_STATEMENT]
-            marks = ", ".join("?" for _ in chunk)
-            rows += connection.exec_driver_sql(f"{wanted} WHERE {quote(key)} IN ({marks})", tuple(chunk)).fetchall()
+        chunks = [keys[start:start + SQLITE_KEYS_PER_STATEMENT]
+                  for start in range(0, len(keys), SQLITE_KEYS_PER_STATEMENT)]
+        statements = [(f"{wanted} WHERE {quote(key)} IN ({', '.join('?' for _ in chunk)})", chunk)
+                      for chunk in chunks]
+    rows = []
+    for statement, parameters in statements:
+        with driver_errors(connection, statement) as driver:
+            rows += driver.execute(statement, parameters).fetchall()
     processors = () if driver_values else result_processors(table, columns, dialect)
     if not any(processors):
         return [tuple(row) for row in rows]

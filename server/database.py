@@ -83,16 +83,24 @@ def open_connection(dbapi_connection, record, lock_path: str | None) -> None:
 def begin_transaction(connection) -> None:
     """BEGIN (deferred) for a transaction marked `READ_ONLY`; else wait for our turn, then BEGIN IMMEDIATE."""
     if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("BEGIN")  # reads a snapshot beside the writer, waits for no one
+        begin_on_driver(connection, "BEGIN")  # reads a snapshot beside the writer, waits for no one
         return
     info = connection.connection.info
     if "writers_lock" in info:
         info["writers_lock_held"] = take_turn(info["writers_lock"])
     try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        begin_on_driver(connection, "BEGIN IMMEDIATE")
     except BaseException:
         end_turn(info)
         raise
+
+
+def begin_on_driver(connection, statement: str) -> None:
+    """`statement` straight on the driver, whose errors (a database still locked) leave as SQLAlchemy's."""
+    from .bulk import driver_errors
+
+    with driver_errors(connection, statement) as driver:
+        driver.execute(statement)
 
 
 def release_turn_after_transactions(dialect) -> None:

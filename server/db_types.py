@@ -29,9 +29,11 @@ class UTCDateTime(TypeDecorator):
         def process(value: datetime | None):
             if value is None:
                 return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetimes are not stored; pass an aware one")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if value.tzinfo is not UTC:
+                if value.tzinfo is None:
+                    raise ValueError("naive datetimes are not stored; pass an aware one")
+                value = value.astimezone(UTC)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return process
 

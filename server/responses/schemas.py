@@ -225,7 +225,7 @@ def plain_response(raw):
             and (source is None or (type(source) is str and 1 <= len(source) <= 16))
             and (receipt is None or (type(receipt) is str and 6 <= len(receipt) <= 64))):
         return NOT_PLAIN
-    response_id, campaign_id = plain_uuid(raw["id"]), plain_uuid(raw["campaign_id"])
+    response_id, campaign_id = plain_uuid(raw["id"]), plain_campaign_id(raw["campaign_id"])
     collected_at, consent = plain_datetime(raw["collected_at"]), plain_consent(raw["consent"])
     meta = plain_meta(raw["meta"]) if "meta" in raw else {"buurt": None, "age_bracket": None}
     answers = plain_answers(raw["answers"])
@@ -246,6 +246,25 @@ def plain_uuid(value):
         return uuid.UUID(value)
     except ValueError:
         return NOT_PLAIN
+
+
+#: Campaign ids read so far, by their text; cleared when it grows past `KNOWN_CAMPAIGN_IDS_LIMIT`.
+_known_campaign_ids: dict = {}
+KNOWN_CAMPAIGN_IDS_LIMIT = 1024
+
+
+def plain_campaign_id(value):
+    """`plain_uuid` for a campaign's id, which a batch repeats for each of its responses: each text is read once."""
+    if type(value) is not str:
+        return NOT_PLAIN
+    known = _known_campaign_ids.get(value)
+    if known is None:
+        known = plain_uuid(value)
+        if known is not NOT_PLAIN:
+            if len(_known_campaign_ids) >= KNOWN_CAMPAIGN_IDS_LIMIT:
+                _known_campaign_ids.clear()
+            _known_campaign_ids[value] = known
+    return known
 
 
 def plain_datetime(value):

@@ -38,14 +38,15 @@ def turn_is_free(lock_path: str) -> bool:
 
 
 def begins(engine) -> list[str]:
-    """Every BEGIN the engine sends, in order."""
+    """Every BEGIN that SQLite receives from the engine's connections, in order (SQLite's own trace)."""
     sent = []
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _record(_conn, _cursor, statement, *_args):
-        if statement.startswith("BEGIN"):
-            sent.append(statement)
+    @event.listens_for(engine, "connect")
+    def _trace(dbapi_connection, _record):
+        dbapi_connection.set_trace_callback(
+            lambda statement: statement.startswith("BEGIN") and sent.append(statement))
 
+    engine.dispose()  # every connection from now on is traced
     return sent
 
 
