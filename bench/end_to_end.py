@@ -210,13 +210,13 @@ def serve_and_send(args, folder: Path, url: str, setup, work: list):
             client.start()
         gc.collect()
         gc.freeze()  # the clients' prepared batches need no garbage collection
-        cpu_before = workers_cpu_seconds(server.pid)
+        cpu_before = cpu_seconds(server.pid)
         barrier.wait()
         start = time.perf_counter()
         for client in clients:
             client.join(DEADLINE_SECONDS + 60)
         seconds = time.perf_counter() - start
-        cpu = workers_cpu_seconds(server.pid) - cpu_before
+        cpu = {name: used - cpu_before[name] for name, used in cpu_seconds(server.pid).items()}
     finally:
         stop_server(server)
         if args.log:
@@ -224,17 +224,23 @@ def serve_and_send(args, folder: Path, url: str, setup, work: list):
     return clients, seconds, cpu
 
 
-def workers_cpu_seconds(master: int) -> float:
-    """User and system CPU time that gunicorn's workers (the master's children) have used so far (Linux)."""
-    ticks = 0
+def cpu_seconds(master: int) -> dict:
+    """User and system CPU time used so far (Linux) by gunicorn's workers (the master's children), by the
+    database server's processes (PostgreSQL's, if it runs on this machine), and by this process's clients."""
+    ticks = {"workers": 0, "database": 0}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            name, fields = stat.read_text().rsplit(")", 1)
         except OSError:
             continue  # the process ended meanwhile
+        fields = fields.split()
         if int(fields[1]) == master:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+            ticks["workers"] += int(fields[11]) + int(fields[12])
+        elif name.endswith("(postgres"):
+            ticks["database"] += int(fields[11]) + int(fields[12])
+    used = {name: value / os.sysconf("SC_CLK_TCK") for name, value in ticks.items()}
+    times = os.times()
+    return {**used, "clients": times.user + times.system}
 
 
 def report(args, clients, seconds, cpu, raw: dict, stored: int, expected: int) -> int:
@@ -250,7 +256,11 @@ def report(args, clients, seconds, cpu, raw: dict, stored: int, expected: int) -
     print(f"end to end on {backend}: {args.workers} gunicorn workers, {args.clients} clients, "
           f"{requests} timed batches of {BATCH} over {connections} connections")
     print(f"  server:   {rate:9.0f} responses/s  ({requests / seconds:.1f} batches/s, {seconds:.2f} s)")
-    print(f"  server CPU: {cpu / requests * 1000:.1f} ms per batch (the workers' user and system time)")
+    per_batch = {name: used / requests * 1000 for name, used in cpu.items()}
+    print(f"  CPU per batch: workers {per_batch['workers']:.1f} ms, "
+          + (f"PostgreSQL {per_batch['database']:.1f} ms, " if backend == "postgresql" else "")
+          + f"clients {per_batch['clients']:.1f} ms; {sum(per_batch.values()):.1f} ms in all, "
+          f"on {os.cpu_count()} cores")
     print(f"  latency:  p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms  "
           f"max {max(latencies) * 1000:.1f} ms")
     for writers, value in sorted(raw.items()):

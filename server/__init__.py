@@ -35,8 +35,6 @@ def configure(app: Flask, overrides: dict) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'wijkstem.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and "SQLALCHEMY_ENGINE_OPTIONS" not in overrides:
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}  # a file, not a server: no connection goes stale, no ping
     app.config["MEDIA_DIR"] = str(app.config["MEDIA_DIR"] or instance / "media")
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or instance_secret(instance)
 

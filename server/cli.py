@@ -147,8 +147,11 @@ def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
             # (a sync worker busy for more than `timeout` seconds is killed, and a million-row CSV takes longer).
             # One thread by default: with four, the threads of a worker fought over the GIL, and eight syncing
             # phones cost 50% more CPU per batch and waited several times longer (docs/performance.md).
+            # No keep-alive, and a worker takes a connection only when a thread is free: requests then queue
+            # once, in the listening socket, for whichever worker frees first. With keep-alive each connection
+            # stayed with the worker that accepted it, and one worker served most phones while the other idled.
             for key, value in {"bind": bind, "workers": workers, "worker_class": "gthread", "threads": threads,
-                               "timeout": 60, "graceful_timeout": 20,
+                               "timeout": 60, "graceful_timeout": 20, "keepalive": 0, "worker_connections": threads,
                                "accesslog": "-", "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
                                "limit_request_line": 8190}.items():
                 self.cfg.set(key, value)

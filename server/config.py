@@ -9,7 +9,8 @@ class Config:
     #: Overridden from the environment or the instance folder's secret file.
     SECRET_KEY = None
     SQLALCHEMY_DATABASE_URI = None  # filled with an SQLite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: No `pool_pre_ping`: PostgreSQL connections are tested only after sitting idle (`server.database`).
+    SQLALCHEMY_ENGINE_OPTIONS = {}
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
     #: The whole request; a voice-note chunk is the largest body the API takes.

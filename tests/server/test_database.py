@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.pool import NullPool
 
 from server.database import READ_ONLY, reading_only, tune_engine
 from server.devices.models import Device
@@ -43,8 +44,9 @@ def begins(engine) -> list[str]:
 
     @event.listens_for(engine, "connect")
     def _trace(dbapi_connection, _record):
-        dbapi_connection.set_trace_callback(
-            lambda statement: statement.startswith("BEGIN") and sent.append(statement))
+        if engine.dialect.name == "sqlite":
+            dbapi_connection.set_trace_callback(
+                lambda statement: statement.startswith("BEGIN") and sent.append(statement))
 
     engine.dispose()  # every connection from now on is traced
     return sent
@@ -129,3 +131,42 @@ def test_the_next_transaction_may_be_marked_as_reading(app, database_url):
     assert not begin_reading()  # one is open now
     db.session.commit()
     assert sent == ["BEGIN"]
+
+
+def pings(engine) -> list[int]:
+    """One entry for each ping the dialect sends."""
+    sent, ping = [], engine.dialect.do_ping
+
+    def counted(dbapi_connection):
+        sent.append(1)
+        return ping(dbapi_connection)
+
+    engine.dialect.do_ping = counted
+    return sent
+
+
+def test_postgresql_tests_only_connections_that_sat_idle_and_replaces_a_stale_one(database_url, monkeypatch):
+    import server.database
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the pool is only tested on PostgreSQL")
+    engine = create_engine(database_url)
+    tune_engine(engine)
+    sent = pings(engine)
+    try:
+        with engine.connect() as connection:
+            backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with engine.connect() as connection:  # handed back a moment ago: no ping
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() == backend
+        assert sent == []
+        other = create_engine(database_url, poolclass=NullPool)
+        with other.connect() as connection:  # the server drops the pooled connection (as a restart would) ...
+            connection.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+            connection.commit()
+        other.dispose()
+        monkeypatch.setattr(server.database, "IDLE_BEFORE_PING_SECONDS", 0)  # ... while it sits idle
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != backend
+        assert sent == [1]
+    finally:
+        engine.dispose()
