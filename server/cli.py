@@ -1,6 +1,7 @@
 """The `wijkstem` command group (also available as `flask --app server ...`)."""
 
 import gc
+import os
 import sys
 
 import click
@@ -138,6 +139,10 @@ def freeze_loaded_objects(_worker) -> None:
     gc.freeze()
 
 
+#: Where gunicorn's workers keep their heartbeat files, if the system has it.
+SHARED_MEMORY = "/dev/shm"  # noqa: S108  (gunicorn makes its files there with mkstemp and unlinks them)
+
+
 def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -156,6 +161,9 @@ def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
                                "limit_request_line": 8190}.items():
                 self.cfg.set(key, value)
             self.cfg.set("post_worker_init", freeze_loaded_objects)
+            # gunicorn touches a heartbeat file at every turn of a worker's loop; in memory, not on a journaled disk
+            if os.path.isdir(SHARED_MEMORY):
+                self.cfg.set("worker_tmp_dir", SHARED_MEMORY)
             if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: one socket per user, not ours
                 self.cfg.set("control_socket_disable", True)
 
