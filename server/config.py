@@ -58,6 +58,9 @@ class Config:
     FFMPEG_BINARY = "/usr/bin/ffmpeg"
     #: Voice-note retention also runs on requests, at most this often (minutes); 0 leaves it to the command.
     RETENTION_CHECK_MINUTES = 60
+    #: A voice note whose response has not arrived this many days after it was declared is deleted, files and
+    #: all: it belongs to no campaign, so no retention period covers it (see `server.privacy.operations`).
+    VOICE_UNCLAIMED_DAYS = 30
     #: Residents' erasure by receipt code: tries per address.
     RATELIMIT_ERASURE = "5/minute;30/hour"
 

@@ -1,10 +1,14 @@
 """The audit log, voice-note retention and residents' erasure (flush, never commit)."""
 
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select, tuple_
 
-from ..campaigns.models import Campaign
+from ..campaigns.models import Campaign, Source
+from ..devices.models import Device
 from ..extensions import db
 from ..responses.models import Response
 from ..responses.operations import erase_by_receipt
@@ -58,13 +62,21 @@ def expired_voice_notes(campaign: Campaign, now) -> list[VoiceNote]:
                VoiceNote.audio_deleted_at.is_(None))))
 
 
-def apply_retention(now=None) -> dict:
-    """Delete every recording past its campaign's retention period; answers and transcripts stay.
+@dataclass
+class RetentionRun:
+    """What one run of `apply_retention` deleted."""
 
-    :return: ``{campaign id: recordings deleted}`` for the campaigns where any were deleted.
-    """
+    #: campaign id -> recordings past the campaign's retention period (audio deleted, rows kept).
+    by_campaign: dict = field(default_factory=dict)
+    #: Notes deleted whole because their response never arrived (`delete_unclaimed_voice_notes`).
+    unclaimed: int = 0
+
+
+def apply_retention(now=None) -> RetentionRun:
+    """Delete every recording past its campaign's retention period (answers and transcripts stay), and every
+    note whose response never arrived (`delete_unclaimed_voice_notes`)."""
     now = now or utcnow()
-    deleted = {}
+    run = RetentionRun()
     campaigns = db.session.scalars(select(Campaign).where(Campaign.voice_retention_days.is_not(None)))
     for campaign in campaigns:
         notes = expired_voice_notes(campaign, now)
@@ -73,8 +85,47 @@ def apply_retention(now=None) -> dict:
         if notes:
             record_event("retention", campaign, "campaign", campaign.id, count=len(notes),
                          days=campaign.voice_retention_days)
-            deleted[campaign.id] = len(notes)
-    return deleted
+            run.by_campaign[campaign.id] = len(notes)
+    run.unclaimed = delete_unclaimed_voice_notes(now, current_app.config["VOICE_UNCLAIMED_DAYS"])
+    return run
+
+
+def unclaimed_voice_notes(now, days: int) -> list[VoiceNote]:
+    """Notes declared more than `days` ago whose response has not arrived (refused, or never sent)."""
+    claimed = select(Response.id).where(Response.id == VoiceNote.response_id).exists()
+    return list(db.session.scalars(select(VoiceNote).where(VoiceNote.created_at < now - timedelta(days=days),
+                                                           ~claimed)))
+
+
+def delete_unclaimed_voice_notes(now, days: int) -> int:
+    """Delete notes (rows and files) whose response has not come `days` after them.
+
+    Such a note belongs to no campaign yet, so no campaign's retention period covers it and no coordinator can
+    hear it; kept, it would stay forever. A phone sends a note after its response, and keeps the response until
+    the server has it, so a note waits this long only when its response was refused or the phone was lost.
+    One audit event per team (and campaign, where known) says how many were deleted.
+    """
+    from ..voice.operations import delete_voice_notes
+
+    notes = unclaimed_voice_notes(now, days)
+    owners = Counter(note_owner(note) for note in notes)
+    delete_voice_notes(notes)
+    for (team_id, campaign_id), count in owners.items():
+        if team_id is not None:
+            db.session.add(AuditEvent(team_id=team_id, campaign_id=campaign_id, action="retention",
+                                      object_type="voice_note", details={"count": count, "unclaimed_days": days}))
+    db.session.flush()
+    return len(notes)
+
+
+def note_owner(note: VoiceNote) -> tuple:
+    """(team id, campaign id) of whoever uploaded a note: a flyer's campaign, or an enrolled device's team."""
+    if note.source_id is not None:
+        source = db.session.get(Source, note.source_id)
+        campaign = source and db.session.get(Campaign, source.campaign_id)
+        return (campaign.team_id, campaign.id) if campaign else (None, None)
+    device = note.device_id and db.session.get(Device, note.device_id)
+    return (device.team_id, None) if device else (None, None)
 
 
 def set_retention(campaign: Campaign, days: int | None) -> None:

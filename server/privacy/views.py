@@ -28,10 +28,12 @@ AUDIT_PAGE_SIZE = 50
 @click.command("retention")
 @with_appcontext
 def retention_command():
-    """Delete voice notes past their campaign's retention period (answers and transcripts stay)."""
-    deleted = apply_retention()
+    """Delete voice notes past their campaign's retention period (answers and transcripts stay), and notes
+    whose response never arrived."""
+    run = apply_retention()
     db.session.commit()
-    click.echo(f"voice notes deleted: {sum(deleted.values())} in {len(deleted)} campaign(s)")
+    click.echo(f"voice notes deleted: {sum(run.by_campaign.values())} in {len(run.by_campaign)} campaign(s); "
+               f"unclaimed voice notes deleted: {run.unclaimed}")
 
 
 @privacy_blueprint.record_once

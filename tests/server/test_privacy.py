@@ -12,7 +12,7 @@ from server.privacy.operations import apply_retention
 from server.responses.models import Answer, Response
 from server.review.models import ResponseTag, ReviewComment
 from server.storage import media_path
-from server.util import utcnow
+from server.util import utcnow, uuid7
 from server.voice.models import VoiceNote
 from tests.factories import response_body
 
@@ -53,8 +53,29 @@ def test_retention_deletes_old_recordings_and_keeps_the_rest(runner, campaign, v
 def test_no_retention_keeps_recordings(app, campaign, voiced_response, backend):
     _response_id, note_id = voiced_response
     age_note(note_id, 3000)
-    assert apply_retention() == {}
+    assert apply_retention().by_campaign == {}
     assert stored_file(note_id)[1].exists()
+
+
+def test_notes_whose_response_never_came_are_deleted_after_the_unclaimed_period(
+        app, runner, team, campaign, voiced_response, upload_voice, reviewer, backend):
+    _response_id, claimed = voiced_response
+    unclaimed, recent = upload_voice(uuid7()), upload_voice(uuid7())  # their responses never arrive
+    paths = {note_id: stored_file(note_id)[1] for note_id in (claimed, unclaimed, recent)}
+    days = app.config["VOICE_UNCLAIMED_DAYS"]
+    for note_id in (claimed, unclaimed):
+        age_note(note_id, days + 1)
+    age_note(recent, days - 1)
+    result = runner.invoke(args=["retention"])
+    assert "unclaimed voice notes deleted: 1" in result.output
+    db.session.expire_all()
+    assert db.session.get(VoiceNote, unclaimed) is None and not paths[unclaimed].exists()
+    assert all(paths[note_id].exists() and db.session.get(VoiceNote, note_id) for note_id in (claimed, recent))
+    event = db.session.scalars(select(AuditEvent)).one()
+    assert (event.team_id, event.campaign_id, event.action, event.object_type, event.details) == (
+        team.id, None, "retention", "voice_note", {"count": 1, "unclaimed_days": days})
+    page = reviewer.get(f"/workspace/teams/{team.id}/audit")
+    assert page.status_code == 200 and "unclaimed_days: 30" in page.get_data(as_text=True)
 
 
 def test_retention_also_runs_on_requests(app, client, campaign, voiced_response, backend):
