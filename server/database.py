@@ -3,6 +3,8 @@
 import fcntl
 import logging
 import os
+import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +21,12 @@ BUSY_TIMEOUT_SECONDS = 10
 LONGEST_PAUSE_SECONDS = 0.001
 #: Execution option of a transaction that only reads (see `reading_only`).
 READ_ONLY = "wijkstem_read_only"
+#: Commits per worker process after which its background thread checkpoints SQLite's write-ahead log.
+COMMITS_PER_CHECKPOINT = 16
+#: A checkpointer thread with nothing to do for this long ends.
+CHECKPOINTER_IDLE_SECONDS = 60
+#: SQLite's own checkpoint at commit, left as a safety net should the background one ever fall behind (pages).
+FALLBACK_CHECKPOINT_PAGES = 20_000
 #: A PostgreSQL connection that sat in the pool longer than this is tested before it is handed out.
 IDLE_BEFORE_PING_SECONDS = 10
 
@@ -57,8 +65,9 @@ def use_immediate_transactions(engine: Engine) -> None:
     decides as before. Transactions marked `READ_ONLY` start deferred and wait for no one.
     """
     lock_path = writers_lock_path(engine.url.database)
+    checkpointer = lock_path and Checkpointer(engine.url.database)
     event.listen(engine, "connect", lambda dbapi_connection, record: open_connection(
-        dbapi_connection, record, lock_path))
+        dbapi_connection, record, lock_path, checkpointer))
     event.listen(engine, "begin", begin_transaction)
     release_turn_after_transactions(engine.dialect)
     event.listen(engine, "reset", lambda _dbapi_connection, record, _state: record and end_turn(record.info))
@@ -73,10 +82,14 @@ def writers_lock_path(database: str | None) -> str | None:
     return f"{database}-writers.lock"
 
 
-def open_connection(dbapi_connection, record, lock_path: str | None) -> None:
-    """Let our BEGINs manage transactions, and open the writers' lock file for this connection."""
+def open_connection(dbapi_connection, record, lock_path: str | None, checkpointer=None) -> None:
+    """Let our BEGINs manage transactions, open the writers' lock file for this connection, and leave
+    checkpoints to the `checkpointer`'s thread."""
     dbapi_connection.isolation_level = None
     close_lock_file(record.info)
+    if checkpointer is not None:
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_CHECKPOINT_PAGES}")
+        record.info["checkpointer"] = checkpointer
     if lock_path is None:
         return
     try:  # read access is enough for flock; anyone who can open the database can queue
@@ -113,11 +126,14 @@ def release_turn_after_transactions(dialect) -> None:
     for name in ("do_commit", "do_rollback"):
         finish = getattr(dialect, name)
 
-        def finish_then_end_turn(dbapi_connection, finish=finish):
+        def finish_then_end_turn(dbapi_connection, finish=finish, committing=name == "do_commit"):
+            info = connection_info(dbapi_connection)
             try:
                 finish(dbapi_connection)
             finally:
-                end_turn(connection_info(dbapi_connection))
+                wrote = end_turn(info)
+            if committing and wrote and "checkpointer" in info:
+                info["checkpointer"].committed()
 
         setattr(dialect, name, finish_then_end_turn)
 
@@ -146,10 +162,57 @@ def connection_info(dbapi_connection) -> dict:
         return {}
 
 
-def end_turn(info: dict) -> None:
-    """Give up this connection's turn, if it holds one."""
+def end_turn(info: dict) -> bool:
+    """Give up this connection's turn, if it holds one (then `True`)."""
     if info.pop("writers_lock_held", False):
         fcntl.flock(info["writers_lock"], fcntl.LOCK_UN)
+        return True
+    return False
+
+
+class Checkpointer:
+    """Copies SQLite's write-ahead log back into the database file in a thread of its own, so that no request
+    waits for it.
+
+    SQLite checkpoints in the commit that fills the log past 1,000 pages: every few dozen sync batches one
+    request did the copying and the file's fsync while it held the write lock, and the phones queued behind it
+    waited too. Here every `COMMITS_PER_CHECKPOINT` commits of this process wake a thread that runs a passive
+    checkpoint (it waits for no reader or writer); SQLite's own, at `FALLBACK_CHECKPOINT_PAGES`, stays as a
+    safety net. A checkpoint only copies committed pages; a crash at any moment leaves the database whole.
+    """
+
+    def __init__(self, path: str):
+        self.path, self.commits, self.runs = path, 0, 0
+        self.wanted, self.lock = threading.Event(), threading.Lock()
+        self.thread, self.pid = None, None
+
+    def committed(self) -> None:
+        self.commits += 1
+        if self.commits % COMMITS_PER_CHECKPOINT == 0:
+            self.wake()
+
+    def wake(self) -> None:
+        with self.lock:
+            if self.pid != os.getpid() or not self.thread.is_alive():  # first use, or a forked worker
+                self.pid = os.getpid()
+                self.thread = threading.Thread(target=self.run, name="sqlite-checkpoint", daemon=True)
+                self.thread.start()
+        self.wanted.set()
+
+    def run(self) -> None:
+        """Checkpoint whenever woken; end after a quiet `CHECKPOINTER_IDLE_SECONDS` (`wake` starts another)."""
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            while self.wanted.wait(CHECKPOINTER_IDLE_SECONDS):
+                self.wanted.clear()
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as err:
+                    log.warning("background checkpoint of %s failed (%s); SQLite's own at commit remains",
+                                self.path, err)
+                self.runs += 1
+        finally:
+            connection.close()
 
 
 def close_lock_file(info: dict) -> None:

@@ -2,6 +2,7 @@
 
 import fcntl
 import os
+import sqlite3
 import uuid
 
 import pytest
@@ -170,3 +171,32 @@ def test_postgresql_tests_only_connections_that_sat_idle_and_replaces_a_stale_on
         assert sent == [1]
     finally:
         engine.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_checkpoints_in_a_thread_of_its_own_not_in_a_commit(engine, monkeypatch):
+    import time
+
+    import server.database
+
+    monkeypatch.setattr(server.database, "COMMITS_PER_CHECKPOINT", 2)
+    with engine.connect() as connection:
+        pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        checkpointer = connection.connection.info["checkpointer"]
+        connection.exec_driver_sql("CREATE TABLE checkpointed (n INTEGER)")
+        connection.commit()
+        for n in range(3):
+            connection.exec_driver_sql("INSERT INTO checkpointed VALUES (?)", (n,))
+            connection.commit()
+    assert pages == server.database.FALLBACK_CHECKPOINT_PAGES  # SQLite's own only as a safety net
+    deadline = time.monotonic() + 10
+    while checkpointer.runs < 1 and time.monotonic() < deadline:  # wakes close together make one run
+        time.sleep(0.01)
+    assert checkpointer.runs >= 1 and checkpointer.thread.name == "sqlite-checkpoint"
+    plain = sqlite3.connect(checkpointer.path, isolation_level=None)
+    try:
+        busy, logged, copied = plain.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0 and logged == copied
+        assert plain.execute("SELECT count(*) FROM checkpointed").fetchone() == (3,)
+    finally:
+        plain.close()
