@@ -2,7 +2,8 @@
 
 The server is `wijkstem serve --workers 2` on a free local port, against a fresh database. Eight client
 threads, each an enrolled device with its own token and its own responses, send batches of 100 over one
-keep-alive HTTP connection each, as fast as the server answers, and time every request. The run is bounded:
+HTTP connection each (reopened whenever the server closes it: `wijkstem serve` keeps no connection alive), as
+fast as the server answers, and time every request. The run is bounded:
 a fixed number of batches per client (after one warm-up batch each) and a deadline.
 
 The raw limit, measured in the same run just before the server starts: the same response and answer rows,
@@ -49,7 +50,7 @@ DEADLINE_SECONDS = 300
 
 
 class Client(threading.Thread):
-    """One device sending its batches over one keep-alive connection and timing each request."""
+    """One device sending its batches over its connection (reopened when the server closes it), timing each."""
 
     def __init__(self, port: int, token: str, bodies: list[bytes], barrier: threading.Barrier):
         super().__init__(daemon=True)
