@@ -35,9 +35,15 @@ def anonymous_limit() -> str:
     return current_app.config["RATELIMIT_ANONYMOUS"]
 
 
+#: Apply to public endpoints that no token changes: every caller counts against the anonymous limit, whatever
+#: Authorization header it sends.
+public_rate_limit = limiter.limit(anonymous_limit)
+
+
 def anonymous_rate_limit(view):
-    """Apply to endpoints that flyer visitors reach without a token; enrolled devices are exempt, and skip
-    the limiter's bookkeeping altogether (a tenth of a millisecond per sync)."""
+    """Apply to device endpoints that flyer visitors reach without a token. A request with a bearer token skips
+    the limiter's bookkeeping altogether (a tenth of a millisecond per sync); the view itself must refuse an
+    unknown token (401) before it does any real work."""
     limited = limiter.limit(anonymous_limit, exempt_when=has_bearer_token)(view)
 
     @wraps(view)

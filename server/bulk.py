@@ -101,10 +101,14 @@ def driver_errors(connection, statement: str):
     Straight to the driver, a sync batch's inserts skip SQLAlchemy's per-statement execution machinery.
     """
     dbapi = connection.dialect.loaded_dbapi
+    driver = connection.connection.driver_connection
     try:
-        yield connection.connection.driver_connection
+        yield driver
     except dbapi.Error as err:
-        raise DBAPIError.instance(statement, None, err, dbapi.Error) from err
+        lost = connection.dialect.is_disconnect(err, driver, None)
+        if lost:
+            connection.invalidate(err)  # as SQLAlchemy does: the pool opens a new connection next time
+        raise DBAPIError.instance(statement, None, err, dbapi.Error, connection_invalidated=lost) from err
 
 
 def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list, *,

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,7 @@ class Checkpointer:
     """
 
     def __init__(self, path: str):
+        #: Checkpoints run so far (successful ones).
         self.path, self.commits, self.runs = path, 0, 0
         self.wanted, self.lock = threading.Event(), threading.Lock()
         self.thread, self.pid = None, None
@@ -210,7 +211,8 @@ class Checkpointer:
                 except sqlite3.Error as err:
                     log.warning("background checkpoint of %s failed (%s); SQLite's own at commit remains",
                                 self.path, err)
-                self.runs += 1
+                else:
+                    self.runs += 1
         finally:
             connection.close()
 
@@ -295,4 +297,4 @@ def ping_idle_connections(engine: Engine) -> None:
         except engine.dialect.loaded_dbapi.Error as err:
             if engine.dialect.is_disconnect(err, dbapi_connection, None):
                 raise DisconnectionError(f"a pooled connection went stale: {err}") from err
-            raise
+            raise DBAPIError.instance("ping", None, err, engine.dialect.loaded_dbapi.Error) from err

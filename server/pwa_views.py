@@ -17,7 +17,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.utils import safe_join
 
-from .api import anonymous_rate_limit
+from .api import public_rate_limit
 from .campaigns.models import Source
 from .extensions import db
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, text_direction, use_page_languages
@@ -66,7 +66,7 @@ APP_SHELL_CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'sel
 
 
 @pwa_blueprint.get("/f/<code>")
-@anonymous_rate_limit
+@public_rate_limit
 def flyer(code):
     """The short link under a flyer's QR code: the field app, or a friendly page when the poll cannot open."""
     code = normalise_code(code)[:16]

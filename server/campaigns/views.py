@@ -3,7 +3,7 @@
 from flask import Blueprint, g, jsonify, request, send_file
 from sqlalchemy import select
 
-from ..api import anonymous_rate_limit
+from ..api import public_rate_limit
 from ..devices.auth import device_required
 from ..errors import N_, ApiError
 from ..extensions import db
@@ -59,7 +59,7 @@ def get_campaign(campaign_id):
 
 
 @campaigns_blueprint.get("/sources/<code>")
-@anonymous_rate_limit
+@public_rate_limit
 def get_source(code):
     """What a flyer's QR code leads to: the source and its campaign (no token needed)."""
     source = db.session.scalars(select(Source).where(Source.code == normalise_code(code)[:16])).first()

@@ -3,9 +3,9 @@
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from ..api import anonymous_rate_limit, load_json
+from ..api import anonymous_rate_limit, load_json, public_rate_limit
 from ..database import reading_only
-from ..devices.auth import not_enrolled, optional_device, optional_device_ref
+from ..devices.auth import not_enrolled, optional_device_ref
 from ..devices.operations import DeviceRef, record_device_status
 from ..errors import N_, ApiError
 from ..extensions import db
@@ -22,20 +22,16 @@ SYNC_ATTEMPTS = 3
 @anonymous_rate_limit
 def sync():
     """Store a batch of responses; each item is created, duplicate, conflict or invalid."""
-    try:
-        batch = parse_batch()
-    except ApiError:
-        optional_device()  # an unknown token is answered with 401 first, whatever the body
-        raise
     with reading_only():  # a device's batch is checked without holding up other devices' writes
-        device = optional_device_ref()
+        device = optional_device_ref()  # an unknown token is answered with 401 before the body is read
+        batch = parse_batch()
         checked = check_items(batch["parsed"], batch["failed"], device=device) if device else None
     results = store_with_retry(batch, checked, device)
     return jsonify({"results": [r.to_dict() for r in results], "server_time": utcnow().isoformat()})
 
 
 def parse_batch() -> dict:
-    """The request's batch with every response validated; no database work, so no lock is held meanwhile.
+    """The request's batch with every response validated (no database work).
 
     :raise ApiError 415/400/422/413: not JSON, malformed, invalid, or more responses than allowed.
     """
@@ -76,7 +72,7 @@ def store_with_retry(batch: dict, checked: CheckedBatch | None, device: DeviceRe
 
 
 @responses_blueprint.post("/erasure")
-@anonymous_rate_limit
+@public_rate_limit
 def erase():
     """Erase the responses (and voice notes) behind a resident's receipt code."""
     data = load_json(ErasureSchema())

@@ -97,3 +97,11 @@ class TestErasureRateLimit:
             assert client.post(ERASURE, json={"receipt": "GUESS-123"}).status_code == 200
         reply = client.post(ERASURE, json={"receipt": "GUESS-124"})
         assert reply.status_code == 429 and reply.json["error"]["code"] == "rate_limited"
+
+    def test_a_made_up_bearer_token_does_not_escape_the_limit(self, client, campaign):
+        made_up = {"Authorization": "Bearer not-a-device"}
+        replies = [client.post(ERASURE, json={"receipt": "GUESS-123"}, headers=made_up).status_code
+                   for _ in range(4)]
+        assert replies == [200, 200, 200, 429]
+        lookups = [client.get("/api/v1/sources/UNKNOWN", headers=made_up).status_code for _ in range(4)]
+        assert lookups == [404, 404, 404, 429]
