@@ -44,7 +44,7 @@ def anonymous_rate_limit(view):
     """Apply to device endpoints that flyer visitors reach without a token. A request with a bearer token skips
     the limiter's bookkeeping altogether (a tenth of a millisecond per sync); the view itself must refuse an
     unknown token (401) before it does any real work."""
-    limited = limiter.limit(anonymous_limit, exempt_when=has_bearer_token)(view)
+    limited = public_rate_limit(view)
 
     @wraps(view)
     def exempt_or_limited(*args, **kwargs):

@@ -81,6 +81,15 @@ def value_binders(table: Table, columns: tuple[str, ...]) -> tuple:
     return bind_processors(table, columns, db.engine.dialect)
 
 
+def value_binder(table: Table, column: str):
+    """`value_binders` of one column, as a function even where the driver takes the value as it is."""
+    return value_binders(table, (column,))[0] or _as_is
+
+
+def _as_is(value):
+    return value
+
+
 @lru_cache(maxsize=64)
 def bind_processors(table: Table, columns: tuple[str, ...], dialect) -> tuple:
     """Per column, the function that turns a Python value into what the driver stores (or `None`)."""

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from marshmallow import ValidationError
 from sqlalchemy import delete, insert, select
 
-from ..bulk import insert_rows, loaded_values, rows_with_keys, value_binders
+from ..bulk import insert_rows, loaded_values, rows_with_keys, value_binder, value_binders
 from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..errors import N_, flatten_errors
 from ..extensions import db
@@ -280,7 +280,7 @@ def check_items(parsed: list, failed: list, *, device=None) -> CheckedBatch:
     """
     versions = load_versions({(d["campaign_id"], d["campaign_version"]) for _, d, _ in parsed})
     sources = load_sources({d["source"] for _, d, _ in parsed if d["source"]})
-    bind_id = value_binders(Response.__table__, ("id",))[0] or (lambda value: value)
+    bind_id = value_binder(Response.__table__, "id")
     invalid, accepted = list(failed), []
     for index, data, digest in parsed:
         stored_id = bind_id(data["id"])
@@ -344,7 +344,7 @@ class ResponseRows:
     def __init__(self, sources: dict, device, now):
         binders = value_binders(Response.__table__, RESPONSE_COLUMNS)
         self.sources, self.campaign_ids = sources, {}
-        self.bind_campaign_id = binders[1] or (lambda value: value)
+        self.bind_campaign_id = value_binder(Response.__table__, "campaign_id")
         self.device_id = bind_once(binders[DEVICE_ID], device.id if device else None)
         self.received_at = bind_once(binders[RESPONSE_COLUMNS.index("received_at")], now)
         self.late_binders = tuple((index, bind) for index, bind in enumerate(binders)
