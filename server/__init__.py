@@ -5,20 +5,38 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+from .accounts.auth import WorkspaceSessionInterface
+from .accounts.views import accounts_blueprint
+from .api import api_blueprint
+from .commands import COMMANDS
 from .config import Config, environment_overrides, normalise_database_url
+from .csrf import protect_from_csrf
 from .database import tune_engine
+from .errors import register_error_handlers
+from .exports.views import exports_blueprint
 from .extensions import babel, db, limiter, migrate
+from .i18n import compile_stale_catalogs, select_locale
 from .jsonio import OrjsonProvider
-from .paths import MIGRATIONS_DIR
+from .paths import MIGRATIONS_DIR, TRANSLATIONS_DIR
+from .privacy.views import privacy_blueprint
+from .pwa_views import pwa_blueprint
+from .reach.views import reach_blueprint
+from .reporting.views import public_blueprint, reporting_blueprint
+from .results.views import results_blueprint
+from .review.views import review_blueprint
+from .templating import template_globals
+from .workspace.views import workspace_blueprint
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the application: settings, extensions, blueprints, error handlers, commands."""
+    """Build the application: settings, extensions, blueprints, pages, error handlers, commands, headers."""
     app = Flask(__name__, instance_relative_config=True)
     app.json = OrjsonProvider(app)
     configure(app, config or {})
     register_extensions(app)
     register_blueprints(app)
+    register_pages(app)
     register_errorhandlers(app)
     register_commands(app)
     register_security_headers(app)
@@ -50,9 +68,6 @@ def instance_secret(instance: Path) -> str:
 
 def register_extensions(app: Flask) -> None:
     """Bind the bare extension instances to this app."""
-    from .i18n import compile_stale_catalogs, select_locale
-    from .paths import TRANSLATIONS_DIR
-
     db.init_app(app)
     with app.app_context():
         tune_engine(db.engine)
@@ -63,54 +78,36 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
 
+#: Every blueprint, each with the domain's url prefix: the device API (with its parts, `api.py`), the PWA, the
+#: coordinators' workspace (with its parts, `workspace/views.py`), review, exports, privacy, results, reach,
+#: reporting and the public results page.
+BLUEPRINTS = (api_blueprint, pwa_blueprint, accounts_blueprint, workspace_blueprint, review_blueprint,
+              exports_blueprint, privacy_blueprint, results_blueprint, reach_blueprint, reporting_blueprint,
+              public_blueprint)
+
+
 def register_blueprints(app: Flask) -> None:
-    """The device API, the media downloads, the PWA and the coordinators' workspace."""
-    from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
-    from .accounts.views import accounts_blueprint
-    from .api import api_blueprint
-    from .pwa_views import pwa_blueprint
-    from .workspace.views import workspace_blueprint
-
-    app.register_blueprint(api_blueprint)
-    app.register_blueprint(pwa_blueprint)
-    app.register_blueprint(accounts_blueprint)
-    app.register_blueprint(workspace_blueprint)
-    register_review_blueprints(app)
-    register_results_blueprints(app)
-
-
-def register_review_blueprints(app: Flask) -> None:
-    """Review, exports and privacy (the audit log, retention, residents' erasure)."""
-    from .exports.views import exports_blueprint
-    from .privacy.views import privacy_blueprint
-    from .review.views import review_blueprint
-
-    for blueprint in (review_blueprint, exports_blueprint, privacy_blueprint):
+    """Every blueprint (`BLUEPRINTS`); `server.models` has made every table known to SQLAlchemy and Alembic."""
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 
 
-def register_results_blueprints(app: Flask) -> None:
-    """Results, reach and reporting back (the workspace pages and the public results page)."""
-    from .reach.views import reach_blueprint
-    from .reporting.views import public_blueprint, reporting_blueprint
-    from .results.views import results_blueprint
-
-    for blueprint in (results_blueprint, reach_blueprint, reporting_blueprint, public_blueprint):
-        app.register_blueprint(blueprint)
+def register_pages(app: Flask) -> None:
+    """What server-rendered pages share: the session cookie, one CSRF gate for every form, template helpers."""
+    app.session_interface = WorkspaceSessionInterface()
+    app.before_request(protect_from_csrf)
+    app.jinja_env.globals.update(template_globals())
 
 
 def register_errorhandlers(app: Flask) -> None:
     """Every error leaves as JSON with a stable code and a translated message."""
-    from .errors import register_error_handlers
-
     register_error_handlers(app)
 
 
 def register_commands(app: Flask) -> None:
-    """The `wijkstem` command group, also reachable as `flask ...`."""
-    from .cli import register_cli
-
-    register_cli(app)
+    """The `wijkstem` commands (`commands.py`), also reachable as `flask ...`."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
 
 
 def register_security_headers(app: Flask) -> None:

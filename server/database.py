@@ -13,6 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
+from .bulk import driver_errors
+from .extensions import db
+
 log = logging.getLogger(__name__)
 
 #: How long a SQLite transaction waits for the write lock before SQLite reports "database is locked".
@@ -115,8 +118,6 @@ def begin_transaction(connection) -> None:
 
 def begin_on_driver(connection, statement: str) -> None:
     """`statement` straight on the driver, whose errors (a database still locked) leave as SQLAlchemy's."""
-    from .bulk import driver_errors
-
     with driver_errors(connection, statement) as driver:
         driver.execute(statement)
 
@@ -228,8 +229,6 @@ def begin_reading() -> bool:
     """Let the session's next transaction only read: on SQLite it starts deferred, outside the writers' queue,
     and reads beside the writer (WAL). `False` (and nothing changes) when a transaction is open already, or
     on another database."""
-    from .extensions import db
-
     if db.engine.dialect.name != "sqlite" or db.session().in_transaction():
         return False
     db.session.connection(execution_options={READ_ONLY: True})
@@ -244,8 +243,6 @@ def reading_only() -> Iterator[None]:
     without holding up other devices; elsewhere (PostgreSQL has no single writer) it runs in the session's
     transaction, saving the round trips.
     """
-    from .extensions import db
-
     session = db.session()
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("reading_only() would drop the session's unflushed changes")

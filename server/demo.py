@@ -2,10 +2,12 @@
 
 from sqlalchemy import select
 
+from .accounts.operations import add_member, create_user, set_password, user_by_email
 from .campaigns.models import Campaign
 from .campaigns.operations import create_campaign, create_source, publish_campaign
 from .extensions import db
 from .teams.models import Team
+from .util import new_token
 
 DEMO_TEAM = "de-brug"
 
@@ -101,9 +103,6 @@ DEMO_COORDINATOR = "coordinator@demo.wijkstem.nl"
 
 def demo_coordinator_password(team: Team) -> str:
     """(Re)set the demo coordinator's password to a fresh random one and return it (demo installs only)."""
-    from .accounts.operations import add_member, create_user, set_password, user_by_email
-    from .util import new_token
-
     password = new_token(12)
     user = user_by_email(DEMO_COORDINATOR)
     if user is None:

@@ -8,6 +8,8 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from .extensions import db
+
 
 def N_(message: str) -> str:  # the gettext convention for "mark, translate later"
     """Mark a message for extraction; it is translated where it is shown."""
@@ -148,8 +150,6 @@ HTTP_CODES = {
 
 def error_response(err: ApiError):
     """The JSON error; whatever the request changed but did not commit is rolled back first."""
-    from .extensions import db
-
     db.session.rollback()
     response = jsonify(err.to_dict())
     response.status_code = err.status

@@ -6,7 +6,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 
-from .i18n import AppBabel
+from .i18n_babel import AppBabel
 
 #: Constraint names that Alembic can rely on across SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -19,5 +19,5 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
-babel = AppBabel()  # Flask-Babel, its catalogs cached per app (server/i18n.py)
+babel = AppBabel()  # Flask-Babel, its catalogs cached per app (server/i18n_babel.py)
 limiter = Limiter(key_func=get_remote_address)

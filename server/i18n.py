@@ -1,14 +1,15 @@
 """Languages, locale selection, and the gettext catalogs shared with the PWA."""
 
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, g, has_request_context, request
-from flask_babel import Babel, Domain, get_locale, refresh
+from flask_babel import get_locale, refresh
 
+from .accounts.auth import SESSION_KEY
 from .languages import Language, SpeakingLocale, load_languages, locale_data_for
 from .paths import TRANSLATIONS_DIR
 
@@ -66,8 +67,6 @@ def saved_language() -> str | None:
     (Looking it up here would touch the database in the middle of a view; every workspace page looks it up
     before its first message anyway.)
     """
-    from .accounts.auth import SESSION_KEY
-
     user_session = request.environ.get(SESSION_KEY)
     return user_session.user.language if user_session is not None else None
 
@@ -138,22 +137,3 @@ def catalog_json(code: str) -> dict[str, str]:
     if not po_path.exists():
         return {}
     return _catalog_messages(po_path, po_path.stat().st_mtime)
-
-
-class AppDomain(Domain):
-    """Flask-Babel's domain, but its loaded catalogs are cached per app.
-
-    The stock domain lives on the (process-wide) `Babel` instance and caches by locale alone, so a second app
-    with other translation folders (a test, a CLI beside a server) would be handed the first app's catalogs.
-    """
-
-    def get_translations_cache(self, ctx):
-        return current_app.extensions.setdefault("babel_translations", {})
-
-
-class AppBabel(Babel):
-    """Flask-Babel, its catalogs cached per app (`AppDomain`)."""
-
-    @cached_property
-    def domain_instance(self):
-        return AppDomain(domain=self.domain)

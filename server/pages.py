@@ -1,4 +1,4 @@
-"""What every workspace page shares: rendering, CSRF, safe redirects and errors shown as HTML."""
+"""What every workspace page shares: rendering, safe redirects and errors shown as HTML."""
 
 import logging
 from urllib.parse import urlsplit
@@ -11,8 +11,6 @@ from .errors import HTTP_CODES, N_, ApiError, error_response
 
 log = logging.getLogger(__name__)
 
-CSRF_MESSAGE = N_("This form has expired or was sent from another site. Go back, reload the page and try "
-                  "again.")
 PAGE_MESSAGES = {
     401: N_("Please sign in first."),
     403: N_("Your role does not allow this. Ask a coordinator or an administrator."),
@@ -49,16 +47,11 @@ def error_page(status: int, message: str) -> Response:
 
 
 def install_page_handlers(blueprint: Blueprint) -> None:
-    """CSRF on every state-changing request, and errors as pages (or JSON for ``.json`` routes)."""
-    from .accounts.auth import protect_from_csrf
-
-    blueprint.before_request(protect_from_csrf)
+    """Errors as pages (or JSON for ``.json`` routes). CSRF is checked for the whole app (`server/csrf.py`)."""
 
     @blueprint.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         status = err.code or 500
-        if status == 400 and err.description == "csrf":
-            return error_page(400, CSRF_MESSAGE)
         message = PAGE_MESSAGES.get(status) or HTTP_CODES.get(status, ("", N_("Something went wrong.")))[1]
         response = error_page(status, message)
         if status in (405, 429):

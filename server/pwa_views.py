@@ -17,11 +17,13 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.utils import safe_join
 
-from .api import public_rate_limit
 from .campaigns.models import Source
 from .extensions import db
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, text_direction, use_page_languages
+from .i18n_status import app_catalog, languages_document
 from .paths import PWA_DIR
+from .pwa_assets import service_worker_source
+from .ratelimits import public_rate_limit
 from .util import normalise_code
 
 pwa_blueprint = Blueprint("pwa", __name__)
@@ -107,8 +109,6 @@ def app_shell():
 @pwa_blueprint.get("/app/i18n/languages.json")
 def languages():
     """The pickers' languages: code, own name, direction, formatting locale, reviewed, resident completeness."""
-    from .i18n_status import languages_document
-
     response = jsonify(languages_document())
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -117,8 +117,6 @@ def languages():
 @pwa_blueprint.get("/app/i18n/<lang>.json")
 def catalog(lang):
     """The resident-facing messages of one language, from the same `.po` file the server uses."""
-    from .i18n_status import app_catalog
-
     if lang not in LANGUAGES:
         abort(404)
     response = jsonify(app_catalog(lang))
@@ -134,8 +132,6 @@ def pictogram(name):
 @pwa_blueprint.get("/app/sw.js")
 def service_worker():
     """The service worker, with the precache manifest of this build filled in."""
-    from .pwa_assets import service_worker_source
-
     response = Response(service_worker_source(), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/app/"

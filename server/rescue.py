@@ -9,6 +9,7 @@ from .extensions import db
 from .responses.operations import ingest_batch
 from .voice.models import VoiceNote
 from .voice.operations import append_chunk, declare_voice_note
+from .voice.schemas import declaration_schema
 
 BATCH = 100
 
@@ -32,8 +33,6 @@ def import_rescue_file(path: str) -> dict:
 
 def import_voice_note(entry: dict, device) -> int:
     """Store one note from the file unless it is already complete; 1 if it is complete afterwards."""
-    from .voice.schemas import declaration_schema
-
     data = declaration_schema.load({k: v for k, v in entry.items() if k != "data"})
     existing = db.session.get(VoiceNote, data["id"])
     if existing is not None and existing.state == "complete":

@@ -1,8 +1,25 @@
-"""What every schema that loads client input checks first: text the databases can store."""
+"""Loading client input: the JSON body of an API request, and what every request schema checks first."""
 
+from flask import request
 from marshmallow import Schema, ValidationError, pre_load
 
-from .errors import N_, ValidationCode
+from .errors import N_, ApiError, ValidationCode, validation_error
+
+
+def load_json(schema: Schema) -> dict:
+    """Parse the JSON body with `schema`.
+
+    :raise ApiError 415/400/422: not JSON, malformed JSON, or invalid fields.
+    """
+    if not request.is_json:
+        raise ApiError(415, "json_required", N_("Send this request as JSON."))
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", N_("The request body is not a JSON object."))
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        raise validation_error(err)
 
 
 class RequestSchema(Schema):

@@ -1,18 +1,15 @@
-"""Who is signed in, what they may see, and CSRF protection for every workspace form.
+"""Who is signed in and what they may see.
 
 The signed session cookie holds a random session token (checked against `user_sessions` on every request,
-so sessions can expire and be revoked) and the CSRF token of the browser.
+so sessions can expire and be revoked) and the CSRF token of the browser (`server/csrf.py`).
 """
 
-import hmac
-import secrets
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
-from markupsafe import Markup
 
 from ..campaigns.models import Campaign
 from ..errors import N_
@@ -23,9 +20,6 @@ from .models import User
 from .operations import session_for_token, touch_session
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"
-UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def is_local_request() -> bool:
@@ -148,45 +142,3 @@ def role_name(role: str) -> str:
 
 def team_kind_name(kind: str) -> str:
     return _(TEAM_KIND_NAMES.get(kind, kind))
-
-
-# --- CSRF --------------------------------------------------------------------------------------------
-
-def csrf_token() -> str:
-    """This browser's CSRF token, made on first use and kept in the signed session cookie."""
-    token = session.get("csrf")
-    if not isinstance(token, str) or len(token) < 32:
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
-
-
-def csrf_field() -> Markup:
-    """The hidden input every workspace form carries."""
-    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, csrf_token())
-
-
-def csrf_is_valid() -> bool:
-    expected = session.get("csrf")
-    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
-    return isinstance(expected, str) and bool(sent) and hmac.compare_digest(expected.encode(), sent.encode())
-
-
-def protect_from_csrf() -> None:
-    """Refuse (400) a state-changing request without this browser's CSRF token; for `before_request`."""
-    if request.method in UNSAFE_METHODS and not csrf_is_valid():
-        abort(400, description="csrf")
-
-
-def init_app(app) -> None:
-    """Use the workspace session cookie and offer the auth and page helpers to every template."""
-    from ..forms import field_value
-    from ..i18n import LANGUAGES, catalog_languages, current_language
-
-    app.session_interface = WorkspaceSessionInterface()
-    app.jinja_env.globals.update(
-        csrf_field=csrf_field, csrf_token=csrf_token, current_user=current_user, field_value=field_value,
-        current_language=current_language, all_languages=LANGUAGES, workspace_languages=catalog_languages,
-        text_direction=lambda: LANGUAGES.get(current_language(), LANGUAGES["nl"]).direction,
-        role_name=role_name, team_kind_name=team_kind_name,
-    )

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from ..errors import ApiError
 from ..extensions import db
 from ..forms import load_form
+from ..teams.cli import find_team
 from .operations import create_user, set_memberships
 from .schemas import user_form_schema
 
@@ -26,8 +27,6 @@ def read_password(from_stdin: bool) -> str:
 @with_appcontext
 def create_admin(email, name, password_stdin, team_slugs):
     """Make an administrator account (asks for the password twice)."""
-    from ..cli import find_team
-
     data = {"email": email, "name": name, "role": "admin", "password": read_password(password_stdin)}
     values, errors = load_form(user_form_schema, data)
     if errors:

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..teams.models import Team
+from ..teams.operations import team_by_slug
 from ..util import new_token, sha256_hex, utcnow
 from .models import TeamMembership, User, UserSession
 
@@ -127,7 +128,7 @@ def enable_user(user: User) -> None:
 
 def create_team(slug: str, name: str, kind: str) -> Team:
     """A new team; raises 409 when the short name is taken."""
-    if db.session.scalars(select(Team).where(Team.slug == slug)).first() is not None:
+    if team_by_slug(slug) is not None:
         raise ApiError(409, "slug_taken", N_("A team with this short name already exists."), field="slug")
     team = Team(slug=slug, name=name.strip(), kind=kind)
     db.session.add(team)

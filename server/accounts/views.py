@@ -53,13 +53,6 @@ install_page_handlers(accounts_blueprint)
 LANGUAGE_COOKIE_DAYS = 365
 
 
-@accounts_blueprint.record_once
-def _setup(state):
-    from .auth import init_app
-
-    init_app(state.app)
-
-
 def home_url() -> str:
     return url_for("workspace.dashboard")
 

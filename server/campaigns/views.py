@@ -3,10 +3,10 @@
 from flask import Blueprint, g, jsonify, request, send_file
 from sqlalchemy import select
 
-from ..api import public_rate_limit
 from ..devices.auth import device_required
 from ..errors import N_, ApiError
 from ..extensions import db
+from ..ratelimits import public_rate_limit
 from ..storage import media_path
 from ..util import normalise_code, sha256_hex
 from .models import Campaign, PromptAudio, Source

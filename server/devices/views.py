@@ -2,8 +2,8 @@
 
 from flask import Blueprint, current_app, g, jsonify
 
-from ..api import load_json
 from ..extensions import db, limiter
+from ..validation import load_json
 from .auth import device_required
 from .operations import enrol_device
 from .schemas import device_schema, enrol_request_schema

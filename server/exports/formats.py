@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import Iterator
 
 import orjson
+import xlsxwriter
 
 from ..storage import media_path
 from ..voice.operations import served_content_type
@@ -50,8 +51,6 @@ def json_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
 
 def xlsx_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
     """Write the workbook to a temporary file (constant memory), then send it; the file is removed after."""
-    import xlsxwriter
-
     columns, names = question_columns(campaign), source_names(campaign)
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="wijkstem-export-")
     os.close(handle)

@@ -15,6 +15,7 @@ from ..responses.operations import erase_by_receipt
 from ..storage import delete_file
 from ..util import normalise_code, sha256_hex, utcnow
 from ..voice.models import VoiceNote
+from ..voice.operations import delete_voice_notes
 from .models import AuditEvent
 
 
@@ -105,8 +106,6 @@ def delete_unclaimed_voice_notes(now, days: int) -> int:
     the server has it, so a note waits this long only when its response was refused or the phone was lost.
     One audit event per team (and campaign, where known) says how many were deleted.
     """
-    from ..voice.operations import delete_voice_notes
-
     notes = unclaimed_voice_notes(now, days)
     owners = Counter(note_owner(note) for note in notes)
     delete_voice_notes(notes)

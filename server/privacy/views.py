@@ -12,6 +12,7 @@ from ..accounts.auth import login_required, require_campaign, require_team
 from ..extensions import db, limiter
 from ..forms import form_data, form_error, load_form
 from ..pages import install_page_handlers, render_page
+from ..responses.models import Response
 from ..util import normalise_code
 from ..voice.models import VoiceNote
 from .operations import apply_retention, audit_events, erase_for_resident, set_retention
@@ -36,11 +37,6 @@ def retention_command():
                f"unclaimed voice notes deleted: {run.unclaimed}")
 
 
-@privacy_blueprint.record_once
-def _setup(state):
-    state.app.cli.add_command(retention_command)
-
-
 @privacy_blueprint.before_app_request
 def retention_check():
     """Apply retention on a request at most every RETENTION_CHECK_MINUTES, so no deleted note outlives a day."""
@@ -61,8 +57,6 @@ def retention_check():
 
 
 def stored_recordings(campaign) -> int:
-    from ..responses.models import Response
-
     return db.session.scalar(
         db.select(db.func.count()).select_from(VoiceNote).join(Response, Response.id == VoiceNote.response_id)
         .where(Response.campaign_id == campaign.id, VoiceNote.audio_deleted_at.is_(None),

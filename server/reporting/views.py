@@ -11,16 +11,21 @@ from ..extensions import db, limiter
 from ..forms import form_data, form_error, load_form
 from ..i18n import LANGUAGES, babel_locale
 from ..pages import install_page_handlers, render_page
+from ..qr import public_url, qr_png, qr_svg
 from ..results import charts
 from ..results.views import catch_up_totals
 from .operations import publish_report, published_report, report_for, save_next_steps, unpublish_report
 from .public import public_results
-from .qr import public_url, qr_png, qr_svg
 from .schemas import next_steps_form_schema, public_page_query_schema
 
 reporting_blueprint = Blueprint("reporting", __name__, url_prefix="/workspace/campaigns/<uuid:campaign_id>/report")
 install_page_handlers(reporting_blueprint)
 public_blueprint = Blueprint("public_results", __name__)
+
+
+def report_url(code: str) -> str:
+    """The public results page's full address (what its QR code holds)."""
+    return public_url(url_for("public_results.page", code=code))
 
 
 def campaign_languages(campaign) -> list[str]:
@@ -30,7 +35,7 @@ def campaign_languages(campaign) -> list[str]:
 def settings_page(campaign, status=200, values=None, errors=None, notice=None):
     report = report_for(campaign)
     db.session.commit()  # the page's code is made once, on first view
-    url = public_url(report.code)
+    url = report_url(report.code)
     return render_page("workspace/reporting/settings.html", status=status, campaign=campaign, report=report,
                        url=url, qr=qr_svg(url), page_languages=campaign_languages(campaign),
                        language_names=LANGUAGES,
@@ -91,7 +96,7 @@ def qr_download(campaign_id, body, mimetype: str, extension: str) -> Response:
     campaign = require_campaign(campaign_id)
     report = report_for(campaign)
     db.session.commit()
-    return Response(body(public_url(report.code)), mimetype=mimetype, headers={
+    return Response(body(report_url(report.code)), mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="wijkstem-results-{report.code}.{extension}"',
         "Cache-Control": "no-store"})
 
@@ -133,7 +138,7 @@ def public_context(campaign, report, language: str) -> dict:
     min_size = int(current_app.config.get("RESULTS_MIN_GROUP_SIZE", 10))
     default = campaign.definition.get("default_language", "nl")
     next_language = language if report.next_steps.get(language) else default
-    url = public_url(report.code)
+    url = report_url(report.code)
     return {"campaign": campaign, "report": report, "lang": language, "page_languages": campaign_languages(campaign),
             "direction": LANGUAGES[language].direction if language in LANGUAGES else "ltr",
             "results": public_results(campaign, language, min_size), "min_size": min_size, "charts": charts,

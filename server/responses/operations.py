@@ -5,6 +5,8 @@ from datetime import UTC
 from functools import lru_cache
 from typing import NamedTuple
 
+import orjson
+from flask_babel import gettext
 from marshmallow import ValidationError
 from sqlalchemy import delete, insert, select
 
@@ -14,6 +16,7 @@ from ..errors import N_, flatten_errors
 from ..extensions import db
 from ..util import canonical_json, normalise_code, sha256_hex, utcnow
 from ..voice.models import VoiceNote
+from ..voice.operations import delete_voice_notes
 from .models import Answer, Response, SyncConflict
 from .schemas import load_response
 
@@ -42,8 +45,6 @@ class ItemInvalid(Exception):
         self.code, self.msgid, self.field, self.params = code, msgid, field, params
 
     def to_error(self) -> dict:
-        from flask_babel import gettext
-
         return {"field": self.field, "code": self.code, "message": gettext(self.msgid).format(**self.params)}
 
 
@@ -373,8 +374,6 @@ def bind_once(bind, value):
 
 def items_json(data: dict) -> dict:
     """The refused version, JSON-safe, for the conflict log."""
-    import orjson
-
     return orjson.loads(orjson.dumps(data, default=str))
 
 
@@ -386,7 +385,6 @@ def drop_unwelcome_voice_notes(rows: list[tuple]) -> None:
     """
     if not rows:
         return
-    from ..voice.operations import delete_voice_notes
 
     senders = {row[0]: (row[CONSENT_AUDIO], row[SOURCE_ID], row[DEVICE_ID]) for row in rows}
     early = rows_with_keys(VoiceNote.__table__, "response_id", ("id", "response_id", "device_id", "source_id"),
@@ -409,8 +407,6 @@ def note_may_stay(note_device_id, note_source_id, consent_audio: bool, source_id
 
 def erase_by_receipt(receipt: str) -> int:
     """Erase every response (with answers and voice notes) that carries this receipt code."""
-    from ..voice.operations import delete_voice_notes
-
     digest = sha256_hex(receipt.strip().upper())
     ids = list(db.session.scalars(select(Response.id).where(Response.receipt_hash == digest)))
     if ids:

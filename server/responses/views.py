@@ -3,13 +3,14 @@
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from ..api import anonymous_rate_limit, load_json, public_rate_limit
 from ..database import reading_only
 from ..devices.auth import not_enrolled, optional_device_ref
 from ..devices.operations import DeviceRef, record_device_status
 from ..errors import N_, ApiError
 from ..extensions import db
+from ..ratelimits import anonymous_rate_limit, public_rate_limit
 from ..util import utcnow
+from ..validation import load_json
 from .operations import CheckedBatch, check_items, erase_by_receipt, parse_items, store_checked
 from .schemas import ErasureSchema, sync_batch_schema
 

@@ -5,12 +5,13 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from ..api import anonymous_rate_limit, load_json
 from ..campaigns.models import Source
 from ..devices.auth import optional_device
 from ..errors import N_, ApiError
 from ..extensions import db
+from ..ratelimits import anonymous_rate_limit
 from ..util import normalise_code
+from ..validation import load_json
 from .operations import append_chunk, declare_voice_note, find_voice_note, voice_note_state
 from .schemas import declaration_schema
 

@@ -12,8 +12,8 @@ from ..devices.operations import make_enrolment_code, revoke_device
 from ..extensions import db
 from ..forms import form_data, load_form
 from ..pages import render_page
+from ..qr import public_url, qr_svg
 from ..util import utcnow
-from .qr import public_base_url, qr_svg
 from .schemas import enrol_form_schema
 
 devices_blueprint = Blueprint("devices", __name__, url_prefix="/devices")
@@ -60,7 +60,7 @@ def enrol():
     team = require_team(values["team"], write=True)
     code = make_enrolment_code(team, values["label"])
     db.session.commit()
-    url = f"{public_base_url()}/app/#enrol={code}"
+    url = public_url(f"/app/#enrol={code}")
     expires = format_datetime(utcnow().replace(microsecond=0) + enrol_lifetime(), "short")
     return render_page("workspace/enrol.html", team=team, label=values["label"], code=code, url=url,
                        qr=qr_svg(url, "QR"), expires=expires, spaced_code=f"{code[:5]} {code[5:]}")

@@ -10,13 +10,19 @@ from ..campaigns.operations import create_source, revoke_source
 from ..extensions import db
 from ..forms import form_data, load_form
 from ..pages import render_page
+from ..qr import module_count, public_url, qr_png, qr_svg
 from ..util import normalise_code
 from .common import editable_campaign
 from .flyer_texts import flyer_texts
-from .qr import flyer_url, module_count, qr_png, qr_svg
 from .schemas import flyer_options_schema, source_form_schema
 
 sources_blueprint = Blueprint("sources", __name__, url_prefix="/campaigns")
+
+
+def flyer_url(code: str) -> str:
+    """The flyer's full address (what its QR code holds)."""
+    return public_url(f"/f/{code}")
+
 
 #: Paper sizes: how many languages fit, and how wide the QR code is printed (mm).
 SIZES = {"a4": {"languages": 4, "qr_mm": 90}, "a5": {"languages": 3, "qr_mm": 62},
@@ -118,7 +124,7 @@ def qr_download(body, mimetype: str, source: Source, extension: str) -> Response
 @login_required
 def qr_code_svg(campaign_id, source_id):
     source = campaign_source(require_campaign(campaign_id), source_id)
-    svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + qr_svg(flyer_url(source.code))
+    svg = f'<?xml version="1.0" encoding="UTF-8"?>\n{qr_svg(flyer_url(source.code))}'
     return qr_download(svg, "image/svg+xml", source, "svg")
 
 

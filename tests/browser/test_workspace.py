@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from server.campaigns.models import Campaign, PromptAudio, Source
 from server.devices.models import Device
 from server.extensions import db
-from server.workspace.qr import module_count
+from server.qr import module_count
 from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"

@@ -89,7 +89,7 @@ def test_qr_uses_the_public_address_when_configured(app, web_c, campaign, flyer)
 
 def test_qr_stays_readable_printed_two_and_a_half_centimetres_wide(app, flyer):
     """2.5 cm at 150 dpi is 148 pixels; a slight blur stands in for ink spread and a phone camera's focus."""
-    from server.workspace.qr import module_count, qr_png
+    from server.qr import module_count, qr_png
 
     link = f"https://wijkstem.example.nl/f/{flyer.code}"
     assert 25 / module_count(link) >= 0.5  # mm a module, quiet zone included

@@ -1,0 +1,166 @@
+"""The `wijkstem` commands, in one list that the app factory registers (`wijkstem --help` shows them).
+
+The commands of one domain live in its `cli.py`; those of the whole server (demo, serve, i18n, import-rescue)
+live here.
+"""
+
+import gc
+import os
+
+import click
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from gunicorn.app.base import BaseApplication
+from sqlalchemy import select
+
+from .accounts.cli import create_admin
+from .campaigns.models import Source
+from .demo import DEMO_COORDINATOR, demo_coordinator_password, ensure_demo
+from .devices.cli import enrol_code, revoke_device_command
+from .devices.operations import make_enrolment_code
+from .extensions import db
+from .i18n_status import STATUS_FILE, all_statuses, stats_lines, status_markdown
+from .i18n_tools import compile_all, extract, update
+from .privacy.views import retention_command
+from .qr import public_url
+from .rescue import import_rescue_file
+from .results.cli import results_group
+from .teams.cli import create_team
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Create the demo team, campaign and flyers (once) and print where to find them."""
+    print_demo_urls(public_url())
+
+
+def print_demo_urls(root: str) -> None:
+    team, campaign = ensure_demo()
+    code = make_enrolment_code(team, "Demo phone")
+    password = demo_coordinator_password(team)
+    db.session.commit()
+    click.echo(f"\nWijkstem is running at {root}/\n")
+    click.echo(f"  Field app:          {root}/app/")
+    click.echo(f"  Enrol a phone:      {root}/app/#enrol={code}   (one-time, 15 minutes)")
+    for source in db.session.scalars(select(Source).where(Source.campaign_id == campaign.id)):
+        if source.kind == "flyer":
+            click.echo(f"  Flyer {source.name + ':':<18} {root}/f/{source.code}")
+    click.echo(f"  API description:    {root}/api/openapi.json")
+    click.echo(f"  Workspace:          {root}/workspace/")
+    click.echo(f"    sign in as {DEMO_COORDINATOR} with password {password}   (new at every demo start)")
+    click.echo("    an admin account of your own: wijkstem create-admin EMAIL\n")
+
+
+@click.command("serve")
+@click.option("--bind", default="127.0.0.1:5000", show_default=True)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="request threads per worker (more lets a slow export share its worker, at a cost)")
+@click.option("--demo", is_flag=True, help="migrate, create the demo campaign and print its URLs first")
+@with_appcontext
+def serve(bind, workers, threads, demo):
+    """Run the production WSGI server (gunicorn)."""
+    if demo:
+        upgrade()
+        print_demo_urls(public_url(base=f"http://{bind}"))
+    db.session.remove()
+    db.engine.dispose()  # the workers open their own connections; hold no lock here
+    run_gunicorn(bind, workers, threads)
+
+
+def freeze_loaded_objects(_worker) -> None:
+    """Leave the objects of the loaded app out of garbage collection (gunicorn's `post_worker_init`).
+
+    They live as long as the worker, yet every full collection walked all of them: a quarter of the CPU
+    that syncing a batch cost (docs/performance.md).
+    """
+    gc.collect()
+    gc.freeze()
+
+
+#: Where gunicorn's workers keep their heartbeat files, if the system has it.
+SHARED_MEMORY = "/dev/shm"  # noqa: S108  (gunicorn makes its files there with mkstemp and unlinks them)
+
+
+def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
+    class Server(BaseApplication):
+        def load_config(self):
+            # gthread: the worker's main loop keeps reporting alive while a thread streams a long export
+            # (a sync worker busy for more than `timeout` seconds is killed, and a million-row CSV takes longer).
+            # One thread by default: with four, the threads of a worker fought over the GIL, and eight syncing
+            # phones cost 50% more CPU per batch and waited several times longer (docs/performance.md).
+            # No keep-alive, and a worker takes a connection only when a thread is free: requests then queue
+            # once, in the listening socket, for whichever worker frees first. With keep-alive each connection
+            # stayed with the worker that accepted it, and one worker served most phones while the other idled.
+            for key, value in {"bind": bind, "workers": workers, "worker_class": "gthread", "threads": threads,
+                               "timeout": 60, "graceful_timeout": 20, "keepalive": 0, "worker_connections": threads,
+                               "accesslog": "-", "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+                               "limit_request_line": 8190}.items():
+                self.cfg.set(key, value)
+            self.cfg.set("post_worker_init", freeze_loaded_objects)
+            # gunicorn touches a heartbeat file at every turn of a worker's loop; in memory, not on a journaled disk
+            if os.path.isdir(SHARED_MEMORY):
+                self.cfg.set("worker_tmp_dir", SHARED_MEMORY)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: one socket per user, not ours
+                self.cfg.set("control_socket_disable", True)
+
+        def load(self):
+            from . import create_app  # reason: each worker builds its own app, whose factory lists this command
+
+            return create_app()
+
+    Server().run()
+
+
+@click.group("i18n")
+def i18n_group():
+    """Extract, update, compile and count the translations."""
+
+
+@i18n_group.command("extract")
+def i18n_extract():
+    """Collect the message ids into messages.pot and list the resident-facing ones (resident-msgids.txt)."""
+    extract()
+
+
+@i18n_group.command("update")
+@click.option("--lang", "languages", multiple=True, help="only this language (repeatable); default: all but en")
+def i18n_update(languages):
+    """Merge messages.pot into the catalogs, creating the missing ones."""
+    try:
+        update(tuple(languages))
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+
+
+@i18n_group.command("compile")
+def i18n_compile():
+    """Compile every catalog (.po) to the .mo files gettext reads."""
+    compile_all()
+
+
+@i18n_group.command("stats")
+@click.option("--write", is_flag=True, help="also rewrite translations/STATUS.md")
+def i18n_stats(write):
+    """Per language: resident-facing and workspace completeness, and whether a native speaker reviewed it."""
+    statuses = all_statuses()
+    for line in stats_lines(statuses):
+        click.echo(line)
+    if write:
+        STATUS_FILE.write_text(status_markdown(statuses), encoding="utf-8")
+        click.echo(f"wrote {STATUS_FILE}")
+
+
+@click.command("import-rescue")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_rescue(path):
+    """Import a rescue file exported from a phone; what is already stored is not duplicated."""
+    summary = import_rescue_file(path)
+    click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))
+
+
+#: Every command of `wijkstem` (and of `flask --app server`).
+COMMANDS = [create_team, create_admin, enrol_code, revoke_device_command, demo_command, serve, import_rescue,
+            retention_command, results_group, i18n_group]

@@ -1,0 +1,39 @@
+"""`wijkstem enrol-code` and `wijkstem revoke-device`: phones, from the server itself."""
+
+import uuid
+
+import click
+from flask.cli import with_appcontext
+
+from ..extensions import db
+from ..qr import print_qr, public_url
+from ..teams.cli import find_team
+from .models import Device
+from .operations import make_enrolment_code, revoke_device
+
+
+@click.command("enrol-code")
+@click.option("--team", "team_slug", required=True, help="slug of the team the device joins")
+@click.option("--label", default="", help="name for the device, e.g. 'Telefoon Fatima'")
+@click.option("--base-url", "root", default=None, help="public address of this server")
+@with_appcontext
+def enrol_code(team_slug, label, root):
+    """Print a one-time enrolment code and its QR code (valid for 15 minutes)."""
+    code = make_enrolment_code(find_team(team_slug), label)
+    db.session.commit()
+    url = public_url(f"/app/#enrol={code}", base=root)
+    click.echo(f"code: {code}\nurl:  {url}")
+    print_qr(url)
+
+
+@click.command("revoke-device")
+@click.argument("device_id")
+@with_appcontext
+def revoke_device_command(device_id):
+    """Refuse a device's token from now on."""
+    device = db.session.get(Device, uuid.UUID(device_id))
+    if device is None:
+        raise click.ClickException("no such device")
+    revoke_device(device)
+    db.session.commit()
+    click.echo(f"device {device_id} revoked")
