@@ -9,6 +9,7 @@ from markupsafe import escape
 
 from server import create_app
 from server.csrf import CSRF_MESSAGE, EXEMPT_PREFIX, UNSAFE_METHODS
+from server.extensions import db
 
 #: A value for each converter the routes use; the gate answers before any view looks the object up.
 SAMPLE_VALUES = {"UUIDConverter": uuid.UUID(int=1), "IntegerConverter": 1}
@@ -58,11 +59,16 @@ def test_a_new_blueprint_is_protected_without_doing_anything(app_config):
     extra.add_url_rule("/change", "change", lambda: "changed", methods=["POST", "PUT", "PATCH", "DELETE"])
     app.register_blueprint(extra)
     client = app.test_client()
-    for method in sorted(UNSAFE_METHODS):
-        reply = client.open("/extra/change", method=method)
-        assert reply.status_code == 400 and refusal_text(app) in reply.get_data(as_text=True), method
-    reply = client.open("/extra/change", method="POST", headers={"Accept": "application/json"})
-    assert reply.status_code == 400 and reply.json["error"] == {"code": "bad_request", "message": refusal_text(app)}
+    try:
+        for method in sorted(UNSAFE_METHODS):
+            reply = client.open("/extra/change", method=method)
+            assert reply.status_code == 400 and refusal_text(app) in reply.get_data(as_text=True), method
+        reply = client.open("/extra/change", method="POST", headers={"Accept": "application/json"})
+        assert reply.status_code == 400
+        assert reply.json["error"] == {"code": "bad_request", "message": refusal_text(app)}
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_the_device_api_takes_no_cookies_so_needs_no_token(client):
