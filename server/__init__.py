@@ -6,7 +6,6 @@ from pathlib import Path
 from flask import Flask
 
 from .config import Config, environment_overrides, normalise_database_url
-from .database import tune_engine
 from .extensions import babel, db, limiter, migrate
 from .jsonio import OrjsonProvider
 from .paths import MIGRATIONS_DIR
@@ -18,6 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     configure(app, config or {})
     register_extensions(app)
+    register_database_events(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -54,13 +54,24 @@ def register_extensions(app: Flask) -> None:
     from .paths import TRANSLATIONS_DIR
 
     db.init_app(app)
-    with app.app_context():
-        tune_engine(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     compile_stale_catalogs(TRANSLATIONS_DIR)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(TRANSLATIONS_DIR))
     limiter.init_app(app)
+
+
+def register_database_events(app: Flask) -> None:
+    """This app's engine and Wijkstem's session, and nothing else in the process: per-database tuning, the SQL
+    functions the results need, deleted responses taken off the running totals."""
+    from .database import tune_engine
+    from .results.rollup import take_deletes_off_totals
+    from .results.sql import add_sql_functions
+
+    with app.app_context():
+        tune_engine(db.engine)
+        add_sql_functions(db.engine)
+    take_deletes_off_totals(db.session)
 
 
 def register_blueprints(app: Flask) -> None:
