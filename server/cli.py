@@ -139,6 +139,22 @@ def freeze_loaded_objects(_worker) -> None:
     gc.freeze()
 
 
+def start_worker(worker) -> None:
+    """gunicorn's `post_worker_init`: freeze the loaded app's objects, start the worker's retention sweeps."""
+    from .privacy.schedule import start_retention_schedule
+
+    freeze_loaded_objects(worker)
+    start_retention_schedule(worker.wsgi)
+
+
+def stop_worker(_arbiter, worker) -> None:
+    """gunicorn's `worker_exit`: let a retention sweep under way finish."""
+    from .privacy.schedule import stop_retention_schedule
+
+    if getattr(worker, "wsgi", None) is not None:
+        stop_retention_schedule(worker.wsgi)
+
+
 #: Where gunicorn's workers keep their heartbeat files, if the system has it.
 SHARED_MEMORY = "/dev/shm"  # noqa: S108  (gunicorn makes its files there with mkstemp and unlinks them)
 
@@ -160,7 +176,8 @@ def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
                                "accesslog": "-", "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
                                "limit_request_line": 8190}.items():
                 self.cfg.set(key, value)
-            self.cfg.set("post_worker_init", freeze_loaded_objects)
+            self.cfg.set("post_worker_init", start_worker)
+            self.cfg.set("worker_exit", stop_worker)
             # gunicorn touches a heartbeat file at every turn of a worker's loop; in memory, not on a journaled disk
             if os.path.isdir(SHARED_MEMORY):
                 self.cfg.set("worker_tmp_dir", SHARED_MEMORY)
