@@ -1,8 +1,19 @@
-"""What every schema that loads client input checks first: text the databases can store."""
+"""Wijkstem's schemas: the codes of a schema's own errors, and what every schema that loads client input checks
+first (text the databases can store)."""
 
-from marshmallow import Schema, ValidationError, pre_load
+import marshmallow
+from marshmallow import ValidationError, pre_load
 
 from .errors import N_, ValidationCode
+
+
+class Schema(marshmallow.Schema):
+    """Base of every Wijkstem schema: its own errors carry their codes, like those of `server.fields`."""
+
+    error_messages = {
+        "type": ValidationCode("invalid_type", N_("Invalid input type.")),
+        "unknown": ValidationCode("unknown_field", N_("Unknown field.")),
+    }
 
 
 class RequestSchema(Schema):

@@ -1,10 +1,17 @@
 """Validation errors: each carries the stable code declared with its check, whatever marshmallow's wording."""
 
+import importlib
 import json
+import pkgutil
 
+import marshmallow
 import pytest
 from flask import current_app, g
-from marshmallow import ValidationError
+from marshmallow import ValidationError, missing
+
+import server
+from server import validate
+from server.errors import ValidationCode
 
 VALID_ITEM = {
     "id": "01890a5d-ac96-774b-bcce-b302099a8057", "campaign_id": "01890a5d-ac96-774b-bcce-b302099a8058",
@@ -307,12 +314,13 @@ SCHEMA_PINS = {
         ("questions", "length", "Length must be between 1 and 60."),
     ],
     "team form: nothing": [
-        ("slug", "invalid", "Please fill this in."),
-        ("name", "invalid", "Please fill this in."),
-        ("kind", "invalid", "Please fill this in."),
+        ("slug", "required", "Please fill this in."),
+        ("name", "required", "Please fill this in."),
+        ("kind", "required", "Please fill this in."),
     ],
     "team form: wrong": [
-        ("slug", "invalid", "Use 2 to 64 lower-case letters, digits and dashes, starting with a letter or digit."),
+        ("slug", "invalid_format",
+         "Use 2 to 64 lower-case letters, digits and dashes, starting with a letter or digit."),
         ("name", "too_long", "Use at most 200 characters."),
         ("kind", "not_one_of", "Must be one of: municipal, initiative."),
     ],
@@ -320,11 +328,11 @@ SCHEMA_PINS = {
         ("email", "invalid_email", "Not a valid email address."),
         ("role", "not_one_of", "Must be one of: admin, coordinator, field_worker."),
         ("teams.0", "invalid_integer", "Not a valid integer."),
-        ("password", "invalid", "Please fill this in."),
+        ("password", "required", "Please fill this in."),
     ],
     "sign in: nothing": [
-        ("email", "invalid", "Please fill this in."),
-        ("password", "invalid", "Please fill this in."),
+        ("email", "required", "Please fill this in."),
+        ("password", "required", "Please fill this in."),
     ],
     "password change: differ": [
         ("confirm_password", "mismatch", "The two passwords differ."),
@@ -333,7 +341,7 @@ SCHEMA_PINS = {
         ("language", "length", "Length must be between 2 and 16."),
         ("source", "invalid_integer", "Not a valid integer."),
         ("buurt", "length", "Length must be between 1 and 100."),
-        ("received_from", "invalid", "Not a valid date."),
+        ("received_from", "invalid_date", "Not a valid date."),
         ("state", "not_one_of", "Must be one of: visible, all, new, reviewed, flagged, hidden."),
         ("tag", "out_of_range", "Must be greater than or equal to 1 and less than or equal to 2147483647."),
         ("after", "invalid_cursor", "This page link is not valid."),
@@ -342,7 +350,7 @@ SCHEMA_PINS = {
         ("received_to", "date_order", "The first date must not be after the last."),
     ],
     "results query: wrong": [
-        ("breakdown", "invalid", "Choose one of the breakdowns in the list."),
+        ("breakdown", "not_one_of", "Choose one of the breakdowns in the list."),
     ],
     "retention form: zero": [
         ("days", "out_of_range", "Must be greater than or equal to 1 and less than or equal to 3650."),
@@ -351,9 +359,9 @@ SCHEMA_PINS = {
         ("days", "invalid_integer", "Not a valid integer."),
     ],
     "new campaign: nothing": [
-        ("team", "invalid", "Please fill this in."),
-        ("title", "invalid", "Please fill this in."),
-        ("default_language", "invalid", "Please fill this in."),
+        ("team", "required", "Please fill this in."),
+        ("title", "required", "Please fill this in."),
+        ("default_language", "required", "Please fill this in."),
     ],
     "new campaign: wrong": [
         ("team", "invalid_integer", "Not a valid integer."),
@@ -363,12 +371,13 @@ SCHEMA_PINS = {
     "question form: wrong": [
         ("type", "not_one_of", "Must be one of: single_choice, multiple_choice, smiley, yes_no, number, short_text, "
                                "voice."),
-        ("key", "invalid", "Use lower-case letters, digits, - and _ (at most 64), starting with a letter or digit."),
+        ("key", "invalid_format",
+         "Use lower-case letters, digits, - and _ (at most 64), starting with a letter or digit."),
         ("min", "invalid_integer", "Not a valid integer."),
         ("max_length", "out_of_range", "Must be greater than or equal to 1 and less than or equal to 2000."),
-        ("choices.0.key", "invalid", "Use lower-case letters, digits, - and _ (at most 64), starting with a letter or "
-                                     "digit."),
-        ("choices.0.pictogram", "invalid", "Choose one of the pictograms shown."),
+        ("choices.0.key", "invalid_format",
+         "Use lower-case letters, digits, - and _ (at most 64), starting with a letter or digit."),
+        ("choices.0.pictogram", "not_one_of", "Choose one of the pictograms shown."),
     ],
     "question form: rows not rows": [
         ("choices", "invalid_type", "Invalid input type."),
@@ -385,7 +394,7 @@ SCHEMA_PINS = {
                                                        "separators)."),
     ],
     "prompt upload: nothing": [
-        ("file", "invalid", "Choose or record a sound file first."),
+        ("file", "required", "Choose or record a sound file first."),
     ],
     "erasure form: short": [
         ("receipt", "too_short", "Use at least 6 characters."),
@@ -450,7 +459,7 @@ DUTCH = {
         "Moet een van deze zijn: visible, all, new, reviewed, flagged, hidden.",
     "Not a valid UUID.": "Geen geldige UUID.",
     "Not a valid boolean.": "Geen geldige ja/nee-waarde.",
-    "Not a valid date.": "Not a valid date.",
+    "Not a valid date.": "Geen geldige datum.",
     "Not a valid datetime.": "Geen geldige datum en tijd.",
     "Not a valid email address.": "Geen geldig e-mailadres.",
     "Not a valid integer.": "Geen geldig geheel getal.",
@@ -544,3 +553,98 @@ def test_the_api_refuses_bad_input_with_the_codes_it_always_gave(client, auth):
 def test_definitions_and_forms_are_refused_with_the_codes_and_messages_they_always_had(app):
     assert schema_details("en") == SCHEMA_PINS
     assert schema_details("nl") == in_dutch(SCHEMA_PINS)
+
+
+# --- every error declares its code ---------------------------------------------------------------------
+
+#: Schemas that never read a request: the server's own files.
+NOT_FOR_REQUESTS = {"server.languages.LanguageSchema"}
+#: What each field is fed: nothing, nulls, every JSON type, empty, long and malformed text, huge numbers.
+PROBES = [missing, None, True, 0, -1, 1.5, 10**30, float("inf"), "", "x", "x" * 20_000, "2026-13-45T25:61:00",
+          "2026-10-01", "1e999", [], [1, "a"], {}, {"a": 1, "": None, "nl": "x" * 20_000}]
+
+
+def server_schemas() -> list:
+    """An instance of every schema class defined in `server`, including those the form factories make."""
+    for module in pkgutil.walk_packages(server.__path__, "server."):
+        if ".migrations" not in module.name:
+            importlib.import_module(module.name)
+    schemas()  # the factories' classes
+    found, stack = [], [marshmallow.Schema]
+    while stack:
+        cls = stack.pop()
+        stack += cls.__subclasses__()
+        if cls.__module__.startswith("server.") and f"{cls.__module__}.{cls.__qualname__}" not in NOT_FOR_REQUESTS:
+            found.append(cls)
+    return found
+
+
+def reachable_fields(schema, seen=None):
+    """Every field of `schema`, and of the lists, dicts, nested schemas and form rows inside them."""
+    seen = set() if seen is None else seen
+    stack = list(schema.fields.values())
+    while stack:
+        field = stack.pop()
+        if id(field) in seen:
+            continue
+        seen.add(id(field))
+        yield field
+        for name in ("inner", "key_field", "value_field", "full"):
+            if getattr(field, name, None) is not None:
+                stack.append(getattr(field, name))
+        nested = getattr(field, "schema", None)
+        if isinstance(nested, marshmallow.Schema):
+            stack += nested.fields.values()
+
+
+def messages_of(err: ValidationError):
+    stack = [err.messages]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack += item.values()
+        elif isinstance(item, list):
+            stack += item
+        else:
+            yield item
+
+
+def test_every_schema_is_a_wijkstem_schema_of_wijkstem_fields_and_validators(app):
+    from server.fields import Coded
+    from server.forms import TextLength
+    from server.validation import Schema
+
+    ours = (validate.Length, validate.Range, validate.OneOf, validate.Regexp, TextLength)
+    classes = server_schemas()
+    assert len(classes) > 40
+    assert [cls for cls in classes if not issubclass(cls, Schema)] == []
+    for cls in classes:
+        for field in reachable_fields(cls()):
+            assert isinstance(field, Coded), f"{cls.__qualname__}: {field!r} is marshmallow's, without codes"
+            for validator in field.validators:
+                assert isinstance(validator, ours) or isinstance(getattr(validator, "error", None), ValidationCode) \
+                    or not isinstance(validator, marshmallow.validate.Validator), \
+                    f"{cls.__qualname__}: {validator!r} is marshmallow's, without codes"
+
+
+def test_every_error_any_schema_can_make_declares_its_code(app):
+    """Feed every field of every schema wrong types, nothing, nulls, too long and malformed values: each message
+    must be a `ValidationCode` (declared with the check), never left to the `UNDECLARED` fallback."""
+    undeclared = set()
+    with current_app.test_request_context("/"):
+        for cls in server_schemas():
+            schema = cls()
+            for data in (5, [], {"surely not a field": 1}):
+                try:
+                    schema.load(data)
+                except ValidationError as err:
+                    undeclared |= {(cls.__qualname__, str(m)) for m in messages_of(err)
+                                   if not isinstance(m, ValidationCode)}
+            for field in reachable_fields(schema):
+                for value in PROBES:
+                    try:
+                        field.deserialize(value)
+                    except ValidationError as err:
+                        undeclared |= {(cls.__qualname__, field.name, str(m)) for m in messages_of(err)
+                                       if not isinstance(m, ValidationCode)}
+    assert undeclared == set()
