@@ -35,7 +35,7 @@ def make_app(url: str):
     from server import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "MEDIA_DIR": str(CACHE / "media"), "SECRET_KEY": "bench",
-                       "RETENTION_CHECK_MINUTES": 0, "INBOX_PAGE_SIZE": PAGE})
+                       "INBOX_PAGE_SIZE": PAGE})
 
 
 def signed_in_client(app):

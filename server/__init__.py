@@ -23,6 +23,8 @@ from .privacy.views import privacy_blueprint
 from .pwa_views import pwa_blueprint
 from .reach.views import reach_blueprint
 from .reporting.views import public_blueprint, reporting_blueprint
+from .results.rollup import take_deletes_off_totals
+from .results.sql import add_sql_functions
 from .results.views import results_blueprint
 from .review.views import review_blueprint
 from .templating import template_globals
@@ -30,11 +32,12 @@ from .workspace.views import workspace_blueprint
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the application: settings, extensions, blueprints, pages, error handlers, commands, headers."""
+    """Build the application: settings, extensions, database events, blueprints, pages, errors, commands, headers."""
     app = Flask(__name__, instance_relative_config=True)
     app.json = OrjsonProvider(app)
     configure(app, config or {})
     register_extensions(app)
+    register_database_events(app)
     register_blueprints(app)
     register_pages(app)
     register_errorhandlers(app)
@@ -69,13 +72,20 @@ def instance_secret(instance: Path) -> str:
 def register_extensions(app: Flask) -> None:
     """Bind the bare extension instances to this app."""
     db.init_app(app)
-    with app.app_context():
-        tune_engine(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     compile_stale_catalogs(TRANSLATIONS_DIR)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(TRANSLATIONS_DIR))
     limiter.init_app(app)
+
+
+def register_database_events(app: Flask) -> None:
+    """This app's engine and Wijkstem's session, and nothing else in the process: per-database tuning, the SQL
+    functions the results need, deleted responses taken off the running totals."""
+    with app.app_context():
+        tune_engine(db.engine)
+        add_sql_functions(db.engine)
+    take_deletes_off_totals(db.session)
 
 
 #: Every blueprint, each with the domain's url prefix: the device API (with its parts, `api.py`), the PWA, the

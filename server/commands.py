@@ -21,6 +21,7 @@ from .devices.operations import make_enrolment_code
 from .extensions import db
 from .i18n_status import STATUS_FILE, all_statuses, stats_lines, status_markdown
 from .i18n_tools import compile_all, extract, update
+from .privacy.schedule import start_retention_schedule, stop_retention_schedule
 from .privacy.views import retention_command
 from .qr import public_url
 from .rescue import import_rescue_file
@@ -79,6 +80,18 @@ def freeze_loaded_objects(_worker) -> None:
     gc.freeze()
 
 
+def start_worker(worker) -> None:
+    """gunicorn's `post_worker_init`: freeze the loaded app's objects, start the worker's retention sweeps."""
+    freeze_loaded_objects(worker)
+    start_retention_schedule(worker.wsgi)
+
+
+def stop_worker(_arbiter, worker) -> None:
+    """gunicorn's `worker_exit`: let a retention sweep under way finish."""
+    if getattr(worker, "wsgi", None) is not None:
+        stop_retention_schedule(worker.wsgi)
+
+
 #: Where gunicorn's workers keep their heartbeat files, if the system has it.
 SHARED_MEMORY = "/dev/shm"  # noqa: S108  (gunicorn makes its files there with mkstemp and unlinks them)
 
@@ -98,7 +111,8 @@ def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
                                "accesslog": "-", "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
                                "limit_request_line": 8190}.items():
                 self.cfg.set(key, value)
-            self.cfg.set("post_worker_init", freeze_loaded_objects)
+            self.cfg.set("post_worker_init", start_worker)
+            self.cfg.set("worker_exit", stop_worker)
             # gunicorn touches a heartbeat file at every turn of a worker's loop; in memory, not on a journaled disk
             if os.path.isdir(SHARED_MEMORY):
                 self.cfg.set("worker_tmp_dir", SHARED_MEMORY)

@@ -56,8 +56,11 @@ class Config:
     TRANSCRIPTION_OPTIONS = {}
     #: ffmpeg makes voice notes playable in every browser; ``None`` or a missing binary serves them as recorded.
     FFMPEG_BINARY = "/usr/bin/ffmpeg"
-    #: Voice-note retention also runs on requests, at most this often (minutes); 0 leaves it to the command.
-    RETENTION_CHECK_MINUTES = 60
+    #: Each `wijkstem serve` worker runs the voice-note retention sweep in the background this often (seconds),
+    #: the first time this long after it started; interval 0 leaves it to `wijkstem retention` (cron). Never in
+    #: a request (`server.privacy.schedule`).
+    RETENTION_INTERVAL_SECONDS = 3600
+    RETENTION_FIRST_RUN_SECONDS = 60
     #: A voice note whose response has not arrived this many days after it was declared is deleted, files and
     #: all: it belongs to no campaign, so no retention period covers it (see `server.privacy.operations`).
     VOICE_UNCLAIMED_DAYS = 30
@@ -80,12 +83,16 @@ ENV_OVERRIDES = {
     "WIJKSTEM_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "WIJKSTEM_PUBLIC_URL": "PUBLIC_URL",
     "WIJKSTEM_TRANSCRIPTION_BACKEND": "TRANSCRIPTION_BACKEND",
+    "WIJKSTEM_RETENTION_INTERVAL_SECONDS": "RETENTION_INTERVAL_SECONDS",
 }
+#: Settings read from the environment as whole numbers.
+INTEGER_SETTINGS = {"RETENTION_INTERVAL_SECONDS"}
 
 
 def environment_overrides() -> dict:
     """Settings given in the environment, keyed by their config name."""
-    return {key: os.environ[env] for env, key in ENV_OVERRIDES.items() if os.environ.get(env)}
+    given = {key: os.environ[env] for env, key in ENV_OVERRIDES.items() if os.environ.get(env)}
+    return {key: int(value) if key in INTEGER_SETTINGS else value for key, value in given.items()}
 
 
 def normalise_database_url(url: str) -> str:

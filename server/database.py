@@ -34,26 +34,28 @@ FALLBACK_CHECKPOINT_PAGES = 20_000
 IDLE_BEFORE_PING_SECONDS = 10
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL, a busy timeout and foreign keys for every SQLite connection."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-
 def tune_engine(engine: Engine) -> None:
-    """Per database: SQLite queues its writers; PostgreSQL plans for the tables as they are, and its pooled
-    connections are tested when they sat idle."""
+    """Per database: SQLite's pragmas, and its writers queue; PostgreSQL plans for the tables as they are, and
+    its pooled connections are tested when they sat idle.
+
+    Only `engine` (the app's, from the app factory) is tuned: other engines in the process keep their own ways.
+    """
     if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", sqlite_pragmas)
         use_immediate_transactions(engine)
     elif engine.dialect.name == "postgresql":
         plan_for_current_sizes(engine)
         ping_idle_connections(engine)
+
+
+def sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL, a busy timeout and foreign keys for every SQLite connection."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def use_immediate_transactions(engine: Engine) -> None:

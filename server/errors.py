@@ -1,7 +1,5 @@
 """API errors: a stable code, a message in the request's language, and the field at fault."""
 
-import re
-
 from flask import Flask, jsonify
 from flask_babel import gettext
 from marshmallow import ValidationError
@@ -37,65 +35,58 @@ class ApiError(Exception):
         return {"error": error}
 
 
-#: marshmallow's messages (as templates, marked for extraction), and the stable code for each.
-MARSHMALLOW_MESSAGES = [
-    (N_("Missing data for required field."), "required"),
-    (N_("Field may not be null."), "null"),
-    (N_("Unknown field."), "unknown_field"),
-    (N_("Invalid input type."), "invalid_type"),
-    (N_("Invalid value."), "invalid"),
-    (N_("Not a valid string."), "invalid_string"),
-    (N_("Not a valid integer."), "invalid_integer"),
-    (N_("Not a valid number."), "invalid_number"),
-    (N_("Not a valid boolean."), "invalid_boolean"),
-    (N_("Not a valid UUID."), "invalid_uuid"),
-    (N_("Not a valid datetime."), "invalid_datetime"),
-    (N_("Not a valid list."), "invalid_list"),
-    (N_("Not a valid mapping type."), "invalid_object"),
-    (N_("Invalid type."), "invalid_type"),
-    (N_("Number too large."), "too_large"),
-    (N_("Not a valid aware datetime."), "naive_datetime"),
-    (N_("Must be one of: {choices}."), "not_one_of"),
-    (N_("Length must be between {min} and {max}."), "length"),
-    (N_("Shorter than minimum length {min}."), "too_short"),
-    (N_("Longer than maximum length {max}."), "too_long"),
-    (N_("Length must be {equal}."), "length"),
-    (N_("Must be greater than or equal to {min} and less than or equal to {max}."), "out_of_range"),
-    (N_("Must be greater than or equal to {min}."), "too_small"),
-    (N_("Must be less than or equal to {max}."), "too_large"),
-    (N_("String does not match expected pattern."), "invalid_format"),
-    (N_("Not a valid email address."), "invalid_email"),
-    (N_("Not a valid URL."), "invalid_url"),
-]
-
-
-def _template_regex(template: str) -> re.Pattern:
-    parts = re.split(r"(\{\w+\})", template)
-    pattern = "".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts)
-    return re.compile(f"^{pattern}$")
-
-
-_MATCHERS = [(_template_regex(t), t, code) for t, code in MARSHMALLOW_MESSAGES]
-
-
-def describe_message(message: str) -> tuple[str, str]:
-    """(code, translated message) for one marshmallow or Wijkstem message."""
-    if isinstance(message, ValidationCode):
-        return message.code, gettext(message.msgid).format(**message.params)
-    for regex, template, code in _MATCHERS:
-        match = regex.match(str(message))
-        if match:
-            return code, gettext(template).format(**match.groupdict())
-    return "invalid", gettext(str(message))
-
-
 class ValidationCode(str):
-    """A validation message that carries its own code and msgid, raised by Wijkstem's validators."""
+    """A validation message that carries its stable code and its msgid, declared where the check is declared:
+    Wijkstem's fields and validators (`server.fields`, `server.validate`), and every check of its own.
+
+    It reads as the English message. marshmallow fills in a message's placeholders with ``str.format``
+    (``{min}``, ``{choices}``, the ``{input}``); here that gives another `ValidationCode` with the same code,
+    whose msgid is translated when the error is sent.
+    """
 
     def __new__(cls, code: str, msgid: str, **params):
-        self = super().__new__(cls, msgid.format(**params))
+        self = super().__new__(cls, msgid.format_map(_Placeholders(params)))
         self.code, self.msgid, self.params = code, msgid, params
         return self
+
+    def format(self, *_args, **params) -> "ValidationCode":
+        return ValidationCode(self.code, self.msgid, **{**self.params, **params})
+
+    def __reduce__(self):
+        return _validation_code, (self.code, self.msgid, self.params)
+
+    def __deepcopy__(self, _memo) -> "ValidationCode":
+        return self  # as immutable as the str it is; marshmallow copies every field's messages per schema
+
+
+def _validation_code(code: str, msgid: str, params: dict) -> ValidationCode:
+    return ValidationCode(code, msgid, **params)
+
+
+class _Placeholders(dict):
+    """Leaves a placeholder not (yet) given as it is: ``{max}`` until marshmallow fills it in."""
+
+    def __missing__(self, key: str) -> str:
+        return f"{{{key}}}"
+
+
+def with_code(message, code: str):
+    """`message` (``None``, a `ValidationCode` or a plain msgid given at a call site) with `code` unless it
+    declares its own."""
+    if message is None or isinstance(message, ValidationCode):
+        return message
+    return ValidationCode(code, message)
+
+
+#: The code of a message that declares none (a check outside Wijkstem's fields and validators).
+UNDECLARED = "invalid"
+
+
+def describe_message(message) -> tuple[str, str]:
+    """(code, translated message) for one validation message."""
+    if isinstance(message, ValidationCode):
+        return message.code, gettext(message.msgid).format(**message.params)
+    return UNDECLARED, gettext(str(message))
 
 
 def flatten_errors(messages, path: str = "") -> list[dict]:

@@ -8,12 +8,14 @@ import re
 
 from flask import request
 from flask_babel import gettext as _
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
+from . import fields, validate
 from .errors import N_, ValidationCode, flatten_errors
+from .validation import Schema
 
-#: Friendlier messages for form fields than marshmallow's defaults.
+#: Friendlier messages for form fields than marshmallow's defaults (the codes stay `required` and `null`).
 REQUIRED = {"required": N_("Please fill this in."), "null": N_("Please fill this in.")}
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -64,7 +66,7 @@ class Rows(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, dict) or not all(str(key).isdigit() for key in value):
-            raise ValidationError(N_("Invalid input type."))
+            raise ValidationError(ValidationCode("invalid_type", N_("Invalid input type.")))
         if len(value) > self.max_rows:
             raise ValidationError(ValidationCode("too_many_rows", N_("At most {max} rows."),
                                                  max=self.max_rows))

@@ -7,7 +7,6 @@ from .privacy.models import AuditEvent
 from .reach.models import NeighbourhoodGroup, NeighbourhoodProfile
 from .reporting.models import PublicReport
 from .responses.models import Answer, Response, SyncConflict
-from .results import rollup  # noqa: F401  (its session events take deleted responses off the totals)
 from .results.models import AnswerRollup, ResponseRollup
 from .review.models import ResponseTag, ReviewComment, Tag
 from .teams.models import Team

@@ -2,8 +2,8 @@
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema, fields
 
+from . import fields
 from .campaigns.schemas import CampaignDocumentSchema, CampaignListSchema, SourceDocumentSchema
 from .devices.schemas import DeviceSchema, EnrolReplySchema, EnrolRequestSchema
 from .responses.schemas import (
@@ -16,6 +16,7 @@ from .responses.schemas import (
     SyncReplySchema,
     SyncResultSchema,
 )
+from .validation import Schema
 from .voice.audio import ACCEPTED_CONTENT_TYPES
 from .voice.schemas import VoiceNoteDeclarationSchema, VoiceNoteStateSchema
 

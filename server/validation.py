@@ -1,9 +1,20 @@
-"""Loading client input: the JSON body of an API request, and what every request schema checks first."""
+"""Wijkstem's schemas and loading client input: the codes of a schema's own errors, the JSON body of an API
+request, and what every schema that loads client input checks first (text the databases can store)."""
 
+import marshmallow
 from flask import request
-from marshmallow import Schema, ValidationError, pre_load
+from marshmallow import ValidationError, pre_load
 
 from .errors import N_, ApiError, ValidationCode, validation_error
+
+
+class Schema(marshmallow.Schema):
+    """Base of every Wijkstem schema: its own errors carry their codes, like those of `server.fields`."""
+
+    error_messages = {
+        "type": ValidationCode("invalid_type", N_("Invalid input type.")),
+        "unknown": ValidationCode("unknown_field", N_("Unknown field.")),
+    }
 
 
 def load_json(schema: Schema) -> dict:

@@ -1,11 +1,13 @@
 """The workspace's account forms: signing in, passwords, users and teams."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, validates_schema
 
+from .. import fields, validate
 from ..errors import N_, ValidationCode
 from ..forms import REQUIRED, TextLength
 from ..i18n import LANGUAGES
 from ..teams.models import TEAM_KINDS
+from ..validation import Schema
 from .models import ROLES
 
 PASSWORD_MIN = 10
@@ -34,7 +36,8 @@ class PasswordChangeSchema(Schema):
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def check_repeated(self, _data, original, **_kwargs):
-        if original.get("new_password") and original.get("new_password") != original.get("confirm_password"):
+        if isinstance(original, dict) and original.get("new_password") \
+                and original.get("new_password") != original.get("confirm_password"):
             raise ValidationError(ValidationCode("mismatch", N_("The two passwords differ.")),
                                   "confirm_password")
 

@@ -2,12 +2,13 @@
 
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, validates_schema
 
+from .. import fields, validate
 from ..errors import N_, ValidationCode
 from ..i18n import LANGUAGES
 from ..responses.models import AGE_BRACKETS
-from ..validation import RequestSchema
+from ..validation import RequestSchema, Schema
 from .models import CAMPAIGN_STATES, SOURCE_KINDS
 
 QUESTION_TYPES = ("single_choice", "multiple_choice", "smiley", "yes_no", "number", "short_text", "voice")

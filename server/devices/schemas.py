@@ -1,8 +1,8 @@
 """Enrolment requests and answers."""
 
-from marshmallow import Schema, fields, validate
 
-from ..validation import RequestSchema
+from .. import fields, validate
+from ..validation import RequestSchema, Schema
 
 
 class EnrolRequestSchema(RequestSchema):

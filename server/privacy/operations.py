@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 
 from ..campaigns.models import Campaign, Source
 from ..devices.models import Device
@@ -73,9 +73,20 @@ class RetentionRun:
     unclaimed: int = 0
 
 
+#: The PostgreSQL advisory lock a retention sweep holds until its transaction ends ("Wijkstem" in ASCII).
+RETENTION_LOCK = 0x5769_6A6B_7374_656D
+
+
 def apply_retention(now=None) -> RetentionRun:
     """Delete every recording past its campaign's retention period (answers and transcripts stay), and every
-    note whose response never arrived (`delete_unclaimed_voice_notes`)."""
+    note whose response never arrived (`delete_unclaimed_voice_notes`).
+
+    One sweep at a time (several server processes sweep on their own timers): a sweep waits for the one under
+    way to commit, then sees what it deleted. On SQLite the writers' queue sees to that, as the sweep's
+    transaction writes; on PostgreSQL an advisory lock held until the transaction ends.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(RETENTION_LOCK)))
     now = now or utcnow()
     run = RetentionRun()
     campaigns = db.session.scalars(select(Campaign).where(Campaign.voice_retention_days.is_not(None)))

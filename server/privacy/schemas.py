@@ -2,10 +2,12 @@
 
 from datetime import datetime
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 
+from .. import fields, validate
 from ..errors import N_, ValidationCode
 from ..forms import REQUIRED, TextLength
+from ..validation import Schema
 
 #: Longest retention a campaign may set (ten years).
 MAX_RETENTION_DAYS = 3650

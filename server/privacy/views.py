@@ -1,7 +1,6 @@
 """The audit log, a campaign's retention setting, residents' erasure page and the `retention` command."""
 
 import logging
-import time
 
 import click
 from flask import Blueprint, current_app, redirect, request, url_for
@@ -30,30 +29,11 @@ AUDIT_PAGE_SIZE = 50
 @with_appcontext
 def retention_command():
     """Delete voice notes past their campaign's retention period (answers and transcripts stay), and notes
-    whose response never arrived."""
+    whose response never arrived. `wijkstem serve` also does this every hour (`server.privacy.schedule`)."""
     run = apply_retention()
     db.session.commit()
     click.echo(f"voice notes deleted: {sum(run.by_campaign.values())} in {len(run.by_campaign)} campaign(s); "
                f"unclaimed voice notes deleted: {run.unclaimed}")
-
-
-@privacy_blueprint.before_app_request
-def retention_check():
-    """Apply retention on a request at most every RETENTION_CHECK_MINUTES, so no deleted note outlives a day."""
-    minutes = current_app.config.get("RETENTION_CHECK_MINUTES", 0)
-    if not minutes or request.endpoint in (None, "static"):
-        return
-    state = current_app.extensions.setdefault("wijkstem.retention", {"last": 0.0})
-    now = time.monotonic()
-    if state["last"] and now - state["last"] < minutes * 60:
-        return
-    state["last"] = now
-    try:
-        apply_retention()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("voice-note retention failed; it is tried again later")
 
 
 def stored_recordings(campaign) -> int:

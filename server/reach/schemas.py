@@ -3,10 +3,12 @@
 import math
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 
+from .. import fields, validate
 from ..errors import N_, ValidationCode
 from ..forms import TextLength
+from ..validation import Schema
 from .models import UNITS
 
 MAX_AMOUNT = 100_000_000

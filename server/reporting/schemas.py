@@ -1,9 +1,11 @@
 """The reporting-back form: what the team will do next, per language."""
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE
 
+from .. import fields, validate
 from ..forms import TextLength
 from ..i18n import LANGUAGES
+from ..validation import Schema
 
 MAX_NEXT_STEPS = 3000
 

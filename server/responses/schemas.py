@@ -4,9 +4,10 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, ValidationError
 
-from ..validation import RequestSchema
+from .. import fields, validate
+from ..validation import RequestSchema, Schema
 from .models import AGE_BRACKETS, CHANNELS
 
 SYNC_STATUSES = ("created", "duplicate", "conflict", "invalid")

@@ -5,7 +5,10 @@
   takes off what they contribute, and records how they are counted now. It works in key order and in chunks
   and locks the rows it handles, so each change is counted exactly once.
 - Deleted responses and answers (erasure by receipt code, or `session.delete`) are taken off by the session
-  events at the end of this module, before the rows disappear.
+  events at the end of this module, before the rows disappear. `take_deletes_off_totals` attaches them to
+  Wijkstem's session (`db.session`) when the app is built; other sessions in the process are left alone, and
+  rows deleted past the session (SQL sent straight through a connection or the driver) stay counted until
+  `wijkstem results rebuild`.
 """
 
 from functools import lru_cache
@@ -28,7 +31,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Delete
 
 from ..extensions import db
@@ -205,7 +207,15 @@ def take_off_answers(connection, criteria) -> None:
         drop_empty_rows(connection)
 
 
-@event.listens_for(Session, "do_orm_execute")
+def take_deletes_off_totals(session) -> None:
+    """Let `session` (a session, sessionmaker or scoped session: the app's `db.session`) take the responses and
+    answers it deletes off the totals. Once per session factory, however many apps are built on it."""
+    for identifier, listener in (("do_orm_execute", _take_off_bulk_deletes),
+                                 ("before_flush", _take_off_deleted_objects)):
+        if not event.contains(session, identifier, listener):
+            event.listen(session, identifier, listener)
+
+
 def _take_off_bulk_deletes(state) -> None:
     """`session.execute(delete(Response | Answer).where(...))`, as erasure by receipt code does."""
     statement = state.statement
@@ -220,7 +230,6 @@ def _take_off_bulk_deletes(state) -> None:
         take_off_answers(connection, criteria)
 
 
-@event.listens_for(Session, "before_flush")
 def _take_off_deleted_objects(session, _context, _instances) -> None:
     """`session.delete(response)` (its answers go with it) or `session.delete(answer)`."""
     responses = [obj.id for obj in session.deleted if isinstance(obj, Response)]

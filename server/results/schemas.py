@@ -1,8 +1,10 @@
 """What the results pages take from the address bar."""
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE
 
+from .. import fields, validate
 from ..errors import N_
+from ..validation import Schema
 from .report import BREAKDOWNS
 
 

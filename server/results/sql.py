@@ -44,10 +44,14 @@ def sqlite_local_date(stored: str | None, zone: str) -> str | None:
     return moment.astimezone(_zone(zone)).date().isoformat()
 
 
-@event.listens_for(Engine, "connect")
-def _register_sqlite_functions(dbapi_connection, _record):
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        dbapi_connection.create_function(SQLITE_LOCAL_DATE, 2, sqlite_local_date, deterministic=True)
+def add_sql_functions(engine: Engine) -> None:
+    """Give every SQLite connection of `engine` (the app's) the functions `local_date` compiles to."""
+    if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", _add_sqlite_functions):
+        event.listen(engine, "connect", _add_sqlite_functions)
+
+
+def _add_sqlite_functions(dbapi_connection, _record):
+    dbapi_connection.create_function(SQLITE_LOCAL_DATE, 2, sqlite_local_date, deterministic=True)
 
 
 def upsert(session, table):

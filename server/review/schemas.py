@@ -3,11 +3,14 @@
 import uuid
 from datetime import datetime
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+import marshmallow
+from marshmallow import EXCLUDE, ValidationError, validates_schema
 
+from .. import fields, validate
 from ..errors import N_, ValidationCode
 from ..forms import REQUIRED, TextLength
 from ..responses.models import AGE_BRACKETS, CHANNELS, REVIEW_STATES
+from ..validation import Schema
 from .models import COMMENT_MAX_LENGTH, TAG_MAX_LENGTH
 
 #: The state filter: every state but hidden (the default), every state, or one state.
@@ -32,6 +35,16 @@ class Cursor(fields.Field):
             raise ValidationError(ValidationCode("invalid_cursor", N_("This page link is not valid.")))
 
 
+class Date(fields.Coded, marshmallow.fields.Date):
+    """A day typed in the workspace (a field of its own here: the API takes no dates, the phones need no
+    translation of its message)."""
+
+    default_error_messages = {
+        "invalid": ValidationCode("invalid_date", N_("Not a valid date.")),
+        "format": ValidationCode("invalid_date", N_("Not a valid date.")),
+    }
+
+
 class InboxFilterSchema(Schema):
     """What the inbox and the exports can be narrowed to (all optional)."""
 
@@ -43,8 +56,8 @@ class InboxFilterSchema(Schema):
     channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
     buurt = fields.String(load_default=None, validate=validate.Length(1, 100))
     age_bracket = fields.String(load_default=None, validate=validate.OneOf(AGE_BRACKETS))
-    received_from = fields.Date(load_default=None)
-    received_to = fields.Date(load_default=None)
+    received_from = Date(load_default=None)
+    received_to = Date(load_default=None)
     state = fields.String(load_default="visible", validate=validate.OneOf(STATE_FILTERS))
     tag = fields.Integer(load_default=None, validate=validate.Range(1, 2**31 - 1))
     #: Keyset positions: older than `after`, or newer than `before`.

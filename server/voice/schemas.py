@@ -2,11 +2,10 @@
 
 import re
 
-from marshmallow import Schema, fields, validate
+from .. import fields, validate
+from ..validation import RequestSchema, Schema
 
-from ..validation import RequestSchema
-
-SHA256 = validate.Regexp(re.compile(r"^[0-9a-f]{64}$"), error="String does not match expected pattern.")
+SHA256 = validate.Regexp(re.compile(r"^[0-9a-f]{64}$"))
 
 
 class VoiceNoteDeclarationSchema(RequestSchema):

@@ -9,10 +9,12 @@ import re
 import unicodedata
 
 from flask_babel import gettext as _
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError
 
+from .. import fields, validate
 from ..campaigns.models import Campaign, CampaignVersion
 from ..campaigns.schemas import CHOICE_TYPES, CampaignDefinitionSchema, QuestionSchema, missing_translations
+from ..errors import N_, ValidationCode
 from ..extensions import db
 from ..forms import error_paths
 from ..i18n import LANGUAGES
@@ -98,9 +100,10 @@ def remove_language(campaign: Campaign, code: str) -> None:
     """
     definition = campaign.definition
     if code == definition["default_language"]:
-        raise ValidationError(_("The main language cannot be removed; choose another main language first."))
+        raise ValidationError(ValidationCode("main_language", N_(
+            "The main language cannot be removed; choose another main language first.")))
     if code not in definition["languages"]:
-        raise ValidationError(_("This language is not part of the campaign."))
+        raise ValidationError(ValidationCode("not_one_of", N_("This language is not part of the campaign.")))
     store_definition(campaign, without_language(definition, code))
 
 

@@ -3,14 +3,16 @@
 Campaign forms depend on the campaign's languages, so their schemas are made per request.
 """
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 from werkzeug.datastructures import FileStorage
 
+from .. import fields, validate
 from ..campaigns.models import SOURCE_KINDS
 from ..campaigns.schemas import KEY, QUESTION_TYPES, VOICE_MODES
-from ..errors import N_
+from ..errors import N_, ValidationCode
 from ..forms import REQUIRED, Rows, TextLength
 from ..i18n import LANGUAGES
+from ..validation import Schema
 
 #: Longest texts, as `CampaignDefinitionSchema` allows them.
 TITLE_MAX, TEXT_MAX, LABEL_MAX = 200, 1000, 200
@@ -96,7 +98,7 @@ class Recording(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs) -> bytes:
         content = value.read(self.limit + 1) if isinstance(value, FileStorage) else b""
         if not content:
-            raise ValidationError(N_("Choose or record a sound file first."))
+            raise ValidationError(ValidationCode("required", N_("Choose or record a sound file first.")))
         return content
 
 

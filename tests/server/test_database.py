@@ -199,3 +199,24 @@ def test_sqlite_checkpoints_in_a_thread_of_its_own_not_in_a_commit(engine, monke
         assert plain.execute("SELECT count(*) FROM checkpointed").fetchone() == (3,)
     finally:
         plain.close()
+
+
+@pytest.mark.sqlite_only
+def test_an_engine_made_elsewhere_gets_none_of_wijkstems_connection_settings(app, database_url):
+    """Wijkstem tunes its own engine; another engine in the same process (a library's, a script's) is left alone."""
+    from sqlalchemy.exc import OperationalError
+
+    local_date = "SELECT wijkstem_local_date('2026-10-01 08:00:00', 'Europe/Amsterdam')"
+    ours = db.session.connection()
+    assert ours.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert ours.exec_driver_sql(local_date).scalar() == "2026-10-01"
+    db.session.rollback()
+    other = create_engine(database_url)
+    try:
+        with other.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() != 10_000
+            with pytest.raises(OperationalError, match="no such function"):
+                connection.exec_driver_sql(local_date)
+    finally:
+        other.dispose()

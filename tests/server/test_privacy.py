@@ -1,7 +1,9 @@
 """Voice-note retention, residents' erasure by receipt code, and the team's audit log."""
 
 import re
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -9,6 +11,7 @@ from sqlalchemy import select, update
 from server.extensions import db
 from server.privacy.models import AuditEvent
 from server.privacy.operations import apply_retention
+from server.privacy.schedule import RetentionSchedule, start_retention_schedule, stop_retention_schedule
 from server.responses.models import Answer, Response
 from server.review.models import ResponseTag, ReviewComment
 from server.storage import media_path
@@ -78,14 +81,122 @@ def test_notes_whose_response_never_came_are_deleted_after_the_unclaimed_period(
     assert page.status_code == 200 and "unclaimed_days: 30" in page.get_data(as_text=True)
 
 
-def test_retention_also_runs_on_requests(app, client, campaign, voiced_response, backend):
+def test_no_request_pays_for_the_retention_sweep(app, client, enrolled, campaign, voiced_response, backend):
+    """A phone's sync (or any page) never deletes, commits or waits for retention: that is the background's."""
     _response_id, note_id = voiced_response
     campaign.voice_retention_days = 1
     db.session.commit()
     age_note(note_id, 2)
     app.extensions.pop("wijkstem.retention", None)
-    client.get("/workspace/sign-in")
-    assert not stored_file(note_id)[1].exists()
+    assert client.get("/workspace/sign-in").status_code == 200
+    assert client.post("/api/v1/sync", json={"responses": []}, headers=enrolled[1]).status_code == 200
+    note, path = stored_file(note_id)
+    assert path.exists() and note.audio_deleted_at is None
+    assert db.session.scalars(select(AuditEvent)).all() == []
+
+
+def expired_note(campaign, voiced_response):
+    """The voiced response's note, two days old in a campaign that keeps recordings one day."""
+    _response_id, note_id = voiced_response
+    campaign.voice_retention_days = 1
+    db.session.commit()
+    age_note(note_id, 2)
+    return note_id
+
+
+def wait_until(condition, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.01)
+
+
+def retention_events() -> list:
+    db.session.rollback()  # a fresh look (and, on SQLite, the writers' turn given back)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "retention")).all()
+    db.session.rollback()
+    return events
+
+
+def test_the_background_schedule_sweeps_every_interval_until_stopped(app, campaign, voiced_response, backend):
+    note_id = expired_note(campaign, voiced_response)
+    schedule = RetentionSchedule(app, interval=0.02, first_delay=0)
+    schedule.start()
+    try:
+        wait_until(lambda: schedule.runs >= 3)
+    finally:
+        assert schedule.stop(timeout=10)
+    assert not schedule.thread.is_alive() and schedule.thread.name == "wijkstem-retention"
+    note, path = stored_file(note_id)
+    assert not path.exists() and note.audio_deleted_at is not None
+    assert [event.details for event in retention_events()] == [{"count": 1, "days": 1}]  # later sweeps: nothing
+    runs = schedule.runs
+    time.sleep(0.1)
+    assert schedule.runs == runs
+
+
+def test_a_failed_sweep_is_logged_and_the_next_one_tries_again(app, campaign, voiced_response, monkeypatch,
+                                                                  caplog, backend):
+    import server.privacy.schedule
+
+    note_id = expired_note(campaign, voiced_response)
+    failures = []
+
+    def fail_once():
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("the disk is gone")
+        return apply_retention()
+
+    monkeypatch.setattr(server.privacy.schedule, "apply_retention", fail_once)
+    schedule = RetentionSchedule(app, interval=0.02, first_delay=0)
+    schedule.start()
+    try:
+        wait_until(lambda: schedule.runs >= 2)
+    finally:
+        assert schedule.stop(timeout=10)
+    assert "voice-note retention failed" in caplog.text and "the disk is gone" in caplog.text
+    assert stored_file(note_id)[0].audio_deleted_at is not None
+
+
+def test_the_schedule_starts_once_per_process_unless_turned_off(app):
+    app.config["RETENTION_INTERVAL_SECONDS"] = 0
+    assert start_retention_schedule(app) is None
+    app.config.update(RETENTION_INTERVAL_SECONDS=3600, RETENTION_FIRST_RUN_SECONDS=60)
+    schedule = start_retention_schedule(app)
+    try:
+        assert start_retention_schedule(app) is schedule and schedule.thread.is_alive()
+        assert (schedule.interval, schedule.first_delay) == (3600, 60)
+    finally:
+        stop_retention_schedule(app)
+    assert not schedule.thread.is_alive() and schedule.runs == 0
+    app.config["RETENTION_INTERVAL_SECONDS"] = 5
+    schedule = start_retention_schedule(app)
+    stop_retention_schedule(app)
+    assert schedule.first_delay == 5 and "wijkstem.retention_schedule" not in app.extensions
+
+
+@pytest.mark.slow
+def test_each_server_worker_sweeps_in_the_background_and_one_sweep_counts(app, campaign, voiced_response,
+                                                                           tmp_path, database_url, backend):
+    """`wijkstem serve` with two workers, nobody asking for anything: the recording goes within seconds, and the
+    workers' sweeps (two a second here) delete and log it once."""
+    from tests.server.test_crash import ProductionServer
+
+    note_id = expired_note(campaign, voiced_response)
+    db.session.remove()
+    server = ProductionServer(database_url, Path(app.config["MEDIA_DIR"]), tmp_path / "server.log")
+    server.env["WIJKSTEM_RETENTION_INTERVAL_SECONDS"] = "1"
+    server.start()
+    try:
+        wait_until(lambda: retention_events(), seconds=30)
+        time.sleep(2.5)  # more sweeps in both workers
+        assert [event.details for event in retention_events()] == [{"count": 1, "days": 1}]
+    finally:
+        server.stop()
+    note, path = stored_file(note_id)
+    assert not path.exists() and note.audio_deleted_at is not None
+    assert "voice-note retention failed" not in (tmp_path / "server.log").read_text()
 
 
 def test_retention_form(reviewer, campaign, voiced_response, backend):

@@ -158,3 +158,45 @@ def test_finding_responses_to_count_uses_the_partial_index(app, backend, campaig
     statement, params = statements[-1]
     plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
     assert any("ix_responses_rollup_pending" in str(row) for row in plan), plan
+
+
+def test_a_session_made_elsewhere_in_the_process_does_not_touch_the_totals(client, auth, campaign, database_url):
+    """The totals' session events belong to Wijkstem's session, not to every SQLAlchemy session in the process;
+    rows deleted past them are counted again by `wijkstem results rebuild`, as docs/results-and-reach.md says."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    sync(client, auth, [resident(campaign) for _ in range(3)])
+    refresh_rollups(campaign.id)
+    db.session.commit()
+    before = counted_in_totals(campaign.id)
+    db.session.rollback()  # (on SQLite: let go of the write lock)
+    engine = create_engine(database_url)  # another program's engine and session, in this process
+    try:
+        with Session(engine) as other:
+            other.delete(other.scalars(select(Response).limit(1)).one())
+            other.commit()
+    finally:
+        engine.dispose()
+    db.session.expire_all()
+    assert counted_in_totals(campaign.id) == before != counted_from_rows(campaign.id)
+    assert rebuild_rollups(campaign.id) == 2
+    db.session.commit()
+    assert counted_in_totals(campaign.id) == counted_from_rows(campaign.id)
+
+
+def test_deleting_through_the_session_keeps_the_totals_right(client, auth, campaign):
+    """Both ways the ORM deletes: `session.delete` and a bulk `delete(...)` statement."""
+    from sqlalchemy import delete
+
+    sync(client, auth, [resident(campaign, language=language) for language in ("nl", "tr", "ar", "en")])
+    refresh_rollups(campaign.id)
+    db.session.commit()
+    first, second, *_rest = db.session.scalars(select(Response).order_by(Response.id)).all()
+    db.session.delete(first)
+    db.session.execute(delete(Answer).where(Answer.response_id == second.id))
+    db.session.execute(delete(Response).where(Response.id == second.id))
+    db.session.commit()
+    db.session.expire_all()
+    assert counted_in_totals(campaign.id) == counted_from_rows(campaign.id)
+    assert sum(counted_in_totals(campaign.id)[0].values()) == 2
