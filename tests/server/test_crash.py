@@ -52,7 +52,8 @@ class ProductionServer:
     def __init__(self, database_url: str, media_dir: Path, log: Path):
         self.port, self.log, self.process = free_port(), log, None
         self.env = {**os.environ, "DATABASE_URL": database_url, "WIJKSTEM_MEDIA_DIR": str(media_dir),
-                    "WIJKSTEM_SECRET_KEY": "crash-test", "PYTHONPATH": str(ROOT)}
+                    "WIJKSTEM_SECRET_KEY": "crash-test", "PYTHONPATH": str(ROOT),
+                    "WIJKSTEM_RETENTION_INTERVAL_SECONDS": "0"}  # no background sweeps unless a test asks
 
     @property
     def url(self) -> str:
