@@ -21,7 +21,7 @@ import psycopg
 
 from server import create_app
 from server.extensions import db
-from server.responses.operations import content_hash
+from server.responses.rules import content_hash
 from server.responses.schemas import response_schema
 from server.util import sha256_hex, utcnow
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from server.bulk import SQLITE_KEYS_PER_STATEMENT, insert_rows, rows_with_keys
 from server.extensions import db
 from server.responses.models import Answer, Response
-from server.responses.operations import ANSWER_COLUMNS, RESPONSE_COLUMNS
+from server.responses.storing import ANSWER_COLUMNS, LEFT_OUT, RESPONSE_COLUMNS
 from server.util import uuid7
 
 #: Characters that COPY's text format escapes, and some that are not ASCII.
@@ -26,6 +26,19 @@ def response_values(campaign, **changes) -> dict:
         "content_hash": "ab" * 32, "review_state": "new",
     }
     return {**values, **changes}
+
+
+@pytest.mark.parametrize(("model", "columns"), [(Response, RESPONSE_COLUMNS), (Answer, ANSWER_COLUMNS)],
+                         ids=["responses", "answers"])
+def test_the_sync_stores_every_column_but_those_it_names_as_left_out(model, columns):
+    table = model.__table__
+    left_out = LEFT_OUT[table.name]
+    assert set(columns).isdisjoint(left_out)
+    assert set(columns) | set(left_out) == set(table.c.keys()), "a column the sync neither stores nor leaves out"
+    for name in left_out:  # stored through the driver, a left-out column gets no Python-side default
+        column = table.c[name]
+        assert column.default is None, f"{name}: the sync's driver inserts skip its default"
+        assert column.nullable or column is table.autoincrement_column, f"{name}: NULL is not allowed"
 
 
 def as_row(values: dict) -> tuple:

@@ -23,7 +23,7 @@ from server.demo import ensure_demo
 from server.devices.operations import enrol_device, make_enrolment_code
 from server.extensions import db
 from server.responses.models import Answer, Response, SyncConflict
-from server.responses.operations import content_hash
+from server.responses.rules import content_hash
 from server.responses.schemas import response_schema
 from server.voice.models import VoiceNote
 from tests.factories import response_body, voice_declaration, wav_bytes

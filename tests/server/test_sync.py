@@ -185,7 +185,7 @@ def test_same_instant_in_another_time_zone_is_a_duplicate(client, auth, campaign
                                           "2026-11-28T09:15:00.5-03:30", "2026-11-28T09:15:00"])
 def test_content_hash_keeps_its_canonical_form(campaign, collected_at):
     """Hashes already stored must still match: UUIDs as text, `collected_at` as a UTC ISO 8601 string."""
-    from server.responses.operations import content_hash
+    from server.responses.rules import content_hash
     from server.responses.schemas import response_schema
     from server.util import canonical_json
 
