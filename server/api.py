@@ -65,8 +65,10 @@ def register_v1() -> None:
     from .devices.views import devices_blueprint
     from .responses.views import responses_blueprint
     from .voice.views import voice_blueprint
+    from .voicepacks.views import clips_blueprint
 
-    for blueprint in (devices_blueprint, campaigns_blueprint, responses_blueprint, voice_blueprint):
+    for blueprint in (devices_blueprint, campaigns_blueprint, responses_blueprint, voice_blueprint,
+                      clips_blueprint):
         api_blueprint.register_blueprint(blueprint)
 
 
