@@ -50,10 +50,10 @@ def sniff(head: bytes) -> str | None:
     return container
 
 
-def ffmpeg_command(binary: str, container: str, source: Path, target: Path) -> list[str]:
+def ffmpeg_command(binary: str, container: str, source: Path, target: Path, bitrate: str = BITRATE) -> list[str]:
     return [binary, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-protocol_whitelist", "file",
             "-f", DEMUXERS[container], "-i", str(source), "-vn", "-sn", "-dn", "-map_metadata", "-1",
-            "-t", str(MAX_SECONDS), "-af", FILTERS, "-ac", "1", "-c:a", "libopus", "-b:a", BITRATE,
+            "-t", str(MAX_SECONDS), "-af", FILTERS, "-ac", "1", "-c:a", "libopus", "-b:a", bitrate,
             "-application", "voip", "-f", "ogg", str(target)]
 
 
