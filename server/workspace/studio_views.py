@@ -56,7 +56,7 @@ def item_label(key: str, definition: dict) -> str:
     if parts[0] == "q":
         if len(parts) == 2:
             return _("Question {key}").format(key=parts[1])
-        return _("Choice {choice} of question {key}").format(choice=parts[2], key=parts[1])
+        return _("Choice {key} of question {question}").format(key=parts[2], question=parts[1])
     return {"title": _("Title"), "intro": _("Introduction"), "thanks": _("Thank-you text")}.get(key, key)
 
 
