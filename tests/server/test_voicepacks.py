@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from server.campaigns.models import Campaign
-from server.campaigns.operations import campaign_document, publish_campaign, published_version
+from server.campaigns.operations import publish_campaign
 from server.errors import ApiError
 from server.extensions import db
 from server.paths import PWA_DIR
