@@ -131,9 +131,9 @@ def language_statuses(campaign: Campaign, definition: dict | None = None) -> lis
     for language in definition["languages"]:
         items = studio_items(campaign, definition, language, clips)
         states = [item.state for item in items]
-        statuses.append(LanguageStatus(
-            language, language not in missing and "untranslated" not in states, states.count("recorded"),
-            len(items), states.count("outdated")))
+        translated = language not in missing and all(item.text for item in items)
+        statuses.append(LanguageStatus(language, translated, states.count("recorded"), len(items),
+                                       states.count("outdated")))
     return statuses
 
 
