@@ -323,3 +323,9 @@ def test_a_demo_clip_whose_text_changed_is_skipped(app, team):
     edit(changed, lambda d: d["title"].update(nl="Een andere titel"))
     assert load_demo_audio(changed) == 4 * 38 - 1
     assert not db.session.scalars(select(Clip).where(Clip.key == "title", Clip.language == "nl")).first()
+
+
+def test_the_demo_command_loads_the_clips_and_names_the_studio(app, runner):
+    output = runner.invoke(args=["demo"]).output
+    assert re.search(r"/workspace/campaigns/[0-9a-f-]{36}/studio/nl", output)
+    assert clip_count() == 4 * 38
