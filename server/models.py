@@ -14,28 +14,7 @@ from .teams.models import Team
 from .voice.models import VoiceNote
 from .voicepacks.models import Clip
 
-__all__ = [
-           "Answer",
-           "AnswerRollup",
-           "AuditEvent",
-           "Campaign",
-           "CampaignVersion",
-           "Clip",
-           "Device",
-           "EnrolmentCode",
-           "NeighbourhoodGroup",
-           "NeighbourhoodProfile",
-           "PublicReport",
-           "Response",
-           "ResponseRollup",
-           "ResponseTag",
-           "ReviewComment",
-           "Source",
-           "SyncConflict",
-           "Tag",
-           "Team",
-           "TeamMembership",
-           "User",
-           "UserSession",
-           "VoiceNote",
-]
+__all__ = ["Answer", "AnswerRollup", "AuditEvent", "Campaign", "CampaignVersion", "Clip", "Device", "EnrolmentCode",
+           "NeighbourhoodGroup", "NeighbourhoodProfile", "PublicReport", "Response", "ResponseRollup",
+           "ResponseTag", "ReviewComment", "Source", "SyncConflict", "Tag", "Team", "TeamMembership", "User",
+           "UserSession", "VoiceNote"]
