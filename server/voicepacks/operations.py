@@ -21,7 +21,8 @@ from .models import Clip
 from .normalise import normalise
 from .phrases import phrase_text, phrases
 
-MAX_CLIP_BYTES = 5 * 1024 * 1024
+#: As large as any workspace request may be (`MAX_CONTENT_LENGTH`): 20 s of CD-quality WAV, minutes of Opus or MP3.
+MAX_CLIP_BYTES = 2 * 1024 * 1024
 _NAME = r"[a-z0-9][a-z0-9_-]{0,63}"
 CAMPAIGN_KEY = re.compile(rf"^(?:title|intro|thanks|q:{_NAME}(?::{_NAME})?)$")
 
