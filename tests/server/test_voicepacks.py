@@ -88,6 +88,24 @@ def test_real_speech_becomes_small_mono_opus_without_the_silence_around_it(app, 
     assert len(sound.data) < len(speech) / 10
 
 
+#: What browsers record and people upload: Safari's fragmented MP4 with AAC, Chromium's WebM with Opus,
+#: Firefox's WebM with Vorbis, and MP3 and FLAC files.
+ENCODINGS = {"safari-fmp4-aac": ["-c:a", "aac", "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"],
+             "webm-opus": ["-c:a", "libopus", "-f", "webm"], "webm-vorbis": ["-c:a", "libvorbis", "-f", "webm"],
+             "mp3": ["-c:a", "libmp3lame", "-f", "mp3"], "flac": ["-c:a", "flac", "-f", "flac"]}
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_what_browsers_record_and_people_upload_is_normalised_alike(app, speech, tmp_path, encoding):
+    source, encoded = tmp_path / "speech.wav", tmp_path / "encoded"
+    source.write_bytes(speech)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(source), *ENCODINGS[encoding], str(encoded)],
+                   check=True, timeout=60)
+    sound = normalising.normalise(encoded.read_bytes())
+    reference = normalising.normalise(speech)
+    assert sound.data.startswith(b"OggS") and abs(sound.duration_ms - reference.duration_ms) < 120
+
+
 @pytest.mark.parametrize("data, code", [
     (b"%PDF-1.4 not audio at all" * 10, "unsupported_audio"),
     (b"<html><script>alert(1)</script></html>", "unsupported_audio"),
