@@ -20,6 +20,7 @@ from server.paths import PWA_DIR
 from server.voicepacks import normalise as normalising
 from server.voicepacks.models import Clip
 from server.voicepacks.operations import (
+    CAMPAIGN_KEY,
     audio_map,
     campaign_texts,
     language_statuses,
@@ -61,6 +62,10 @@ def test_every_phrase_of_the_field_apps_list_is_read():
     source = (PWA_DIR / "js" / "phrases.js").read_text()
     assert len(phrases()) == len(re.findall(r"\bN_\(", source)) >= 20
     assert phrases()["yes"] == "Yes" and phrases()["consent_answers"].startswith("May we store")
+
+
+def test_no_phrase_key_can_be_taken_for_a_campaign_text():
+    assert [key for key in phrases() if CAMPAIGN_KEY.match(key)] == []
 
 
 def test_a_phrase_is_spoken_in_its_catalog_translation():
