@@ -8,8 +8,9 @@ from ..i18n import catalog_json
 from ..paths import PWA_DIR
 
 PHRASES_FILE = PWA_DIR / "js" / "phrases.js"
-#: ``  key: N_("English msgid"),`` with JavaScript's escapes for quotes and backslashes.
-PHRASE_LINE = re.compile(r'^\s*([a-z][a-z0-9_]*)\s*:\s*N_\("((?:[^"\\]|\\.)*)"\)\s*,?\s*$', re.MULTILINE)
+#: ``  key: N_("English msgid"),`` (a ``// comment`` may follow), with JavaScript's escapes for quotes and
+#: backslashes.
+PHRASE_LINE = re.compile(r'^\s*([a-z][a-z0-9_]*)\s*:\s*N_\("((?:[^"\\]|\\.)*)"\)\s*,?\s*(?://.*)?$', re.MULTILINE)
 
 
 def phrases() -> dict[str, str]:
