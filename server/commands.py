@@ -50,6 +50,7 @@ def print_demo_urls(root: str) -> None:
     click.echo(f"  API description:    {root}/api/openapi.json")
     click.echo(f"  Workspace:          {root}/workspace/")
     click.echo(f"    sign in as {DEMO_COORDINATOR} with password {password}   (new at every demo start)")
+    click.echo(f"    recording studio: {root}/workspace/campaigns/{campaign.id}/studio/nl   (synthetic demo voice)")
     click.echo("    an admin account of your own: wijkstem create-admin EMAIL\n")
 
 

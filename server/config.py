@@ -74,6 +74,9 @@ class Config:
     RESULTS_CATCH_UP_PER_REQUEST = 20_000
     #: Visits to a public results page (``/r/<code>``) per address.
     RATELIMIT_PUBLIC_RESULTS = "60/minute;600/hour"
+    #: Clip downloads per address: a flyer visitor fetches one language's clips at once (about 40), and several
+    #: residents may share one address at a community centre.
+    RATELIMIT_CLIPS = "600/minute;6000/hour"
 
 
 ENV_OVERRIDES = {

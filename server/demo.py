@@ -1,15 +1,24 @@
 """A demo team and campaign in four languages with every question type (for `wijkstem demo`)."""
 
+import json
+
 from sqlalchemy import select
 
 from .accounts.operations import add_member, create_user, set_password, user_by_email
 from .campaigns.models import Campaign
 from .campaigns.operations import create_campaign, create_source, publish_campaign
 from .extensions import db
+from .paths import PACKAGE_DIR
+from .storage import media_path, new_storage_name
 from .teams.models import Team
-from .util import new_token
+from .util import new_token, sha256_hex
+from .voice.audio import duration_ms
+from .voicepacks.models import Clip
+from .voicepacks.operations import CAMPAIGN_KEY, current_text, same_slot, text_hash
 
 DEMO_TEAM = "de-brug"
+#: The demo's synthetic clips, made by `server/demo_audio/make.py`.
+DEMO_AUDIO_DIR = PACKAGE_DIR / "demo_audio"
 
 
 def t(nl: str, en: str, tr: str, ar: str) -> dict:
@@ -82,8 +91,9 @@ DEMO_SOURCES = [("Buurthuis De Brug", "flyer"), ("Schoolplein Noord", "flyer"), 
                                                                                    "door_to_door")]
 
 
-def ensure_demo() -> tuple[Team, Campaign]:
-    """Create the demo team, campaign and sources once; later calls return what is there."""
+def ensure_demo(audio: bool = True) -> tuple[Team, Campaign]:
+    """Create the demo team, campaign and sources once (with its synthetic clips unless `audio` is false);
+    later calls return what is there and add clips that are missing."""
     team = db.session.scalars(select(Team).where(Team.slug == DEMO_TEAM)).first()
     if team is None:
         team = Team(slug=DEMO_TEAM, name="Buurtinitiatief De Brug", kind="initiative")
@@ -95,7 +105,43 @@ def ensure_demo() -> tuple[Team, Campaign]:
         publish_campaign(campaign)
         for name, kind in DEMO_SOURCES:
             create_source(campaign, name, kind)
+    if audio:
+        load_demo_audio(campaign)
     return team, campaign
+
+
+def load_demo_audio(campaign: Campaign) -> int:
+    """Store the shipped synthetic clips where nothing is recorded yet; returns how many were stored.
+
+    A clip made for a text that has changed since (its hash in ``manifest.json`` differs) is skipped: the
+    studio then shows that text as not recorded, rather than the demo playing words that are not written.
+    """
+    manifest_path = DEMO_AUDIO_DIR / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    stored = 0
+    for language, made in manifest.items():
+        if language not in campaign.definition["languages"]:
+            continue
+        for key, made_for in made.items():
+            stored += store_demo_clip(campaign, key, language, made_for)
+    db.session.flush()
+    return stored
+
+
+def store_demo_clip(campaign: Campaign, key: str, language: str, made_for: str) -> bool:
+    text = current_text(campaign.definition, key, language)
+    path = DEMO_AUDIO_DIR / language / (key.replace(":", ".") + ".ogg")
+    campaign_id = campaign.id if CAMPAIGN_KEY.match(key) else None
+    if not text or text_hash(text) != made_for or not path.is_file() \
+            or same_slot(campaign.team_id, campaign_id, key, language):
+        return False
+    data = path.read_bytes()
+    clip = Clip(team_id=campaign.team_id, campaign_id=campaign_id, key=key, language=language,
+                text_sha256=made_for, content_type="audio/ogg", sha256=sha256_hex(data), size=len(data),
+                duration_ms=duration_ms(path, "ogg"), storage_name=new_storage_name("clips"), synthetic=True)
+    media_path(clip.storage_name).write_bytes(data)  # reproducible files: no fsync needed
+    db.session.add(clip)
+    return True
 
 
 DEMO_COORDINATOR = "coordinator@demo.wijkstem.nl"

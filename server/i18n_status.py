@@ -136,7 +136,22 @@ def translated_msgids(code: str) -> set[str]:
     """The message ids `code` translates (all of them for English, the language of the ids)."""
     if code == MSGID_LANGUAGE:
         return set(template_msgids())
-    return {msgid for msgid, text in catalog_json(code).items() if text}
+    return {msgid for msgid, text in catalog_json(code).items() if text} | translated_plurals(code)
+
+
+def translated_plurals(code: str) -> set[str]:
+    """The (singular) msgids of the plural messages `code` translates in every form (`catalog_json` has none)."""
+    po_path = TRANSLATIONS_DIR / code / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return set()
+    return set(_translated_plurals(po_path, po_path.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=32)
+def _translated_plurals(po_path: Path, _mtime: int) -> frozenset[str]:
+    with po_path.open("rb") as handle:
+        return frozenset(message.id[0] for message in read_po(handle)
+                         if isinstance(message.id, tuple) and not message.fuzzy and all(message.string))
 
 
 def language_status(code: str) -> LanguageStatus:

@@ -1,7 +1,7 @@
 """Every model, imported once so SQLAlchemy and Alembic know all tables."""
 
 from .accounts.models import TeamMembership, User, UserSession
-from .campaigns.models import Campaign, CampaignVersion, PromptAudio, Source
+from .campaigns.models import Campaign, CampaignVersion, Source
 from .devices.models import Device, EnrolmentCode
 from .privacy.models import AuditEvent
 from .reach.models import NeighbourhoodGroup, NeighbourhoodProfile
@@ -11,8 +11,9 @@ from .results.models import AnswerRollup, ResponseRollup
 from .review.models import ResponseTag, ReviewComment, Tag
 from .teams.models import Team
 from .voice.models import VoiceNote
+from .voicepacks.models import Clip
 
-__all__ = ["Answer", "AnswerRollup", "AuditEvent", "Campaign", "CampaignVersion", "Device", "EnrolmentCode",
-           "NeighbourhoodGroup", "NeighbourhoodProfile", "PromptAudio", "PublicReport", "Response", "ResponseRollup",
+__all__ = ["Answer", "AnswerRollup", "AuditEvent", "Campaign", "CampaignVersion", "Clip", "Device", "EnrolmentCode",
+           "NeighbourhoodGroup", "NeighbourhoodProfile", "PublicReport", "Response", "ResponseRollup",
            "ResponseTag", "ReviewComment", "Source", "SyncConflict", "Tag", "Team", "TeamMembership", "User",
            "UserSession", "VoiceNote"]

@@ -84,6 +84,11 @@ ETAG = {"ETag": header("Send it back in If-None-Match; an unchanged document the
 UPLOAD_STATE = {"Upload-Offset": header("Bytes the server has stored; continue from here.", "integer"),
                 "Upload-Length": header("The declared size.", "integer")}
 NOT_MODIFIED = reply("Not modified: the If-None-Match ETag is current.", headers=ETAG)
+AUDIO_REPLY = {"description": "The recording", "headers": {
+    **ETAG, "Content-Disposition": header("Always `inline`."),
+    "Cache-Control": header("`public, max-age=31536000, immutable`")},
+    "content": {"audio/ogg": {"schema": {"type": "string", "format": "binary"}},
+                "audio/*": {"schema": {"type": "string", "format": "binary"}}}}
 
 #: Which error codes each HTTP status stands for, per kind of endpoint.
 ERROR_CODES = {
@@ -152,13 +157,16 @@ def campaign_paths() -> dict:
                           "304": NOT_MODIFIED,
                           **errors("404", "410", "429", e404="`source_not_found`",
                                    e410="`source_closed`: the flyer was revoked or the campaign closed")}}},
-        "/api/v1/prompts/{prompt_id}": {"get": {
-            "summary": "A recorded question prompt (public, cacheable for a year)", "security": [],
-            "parameters": [path_parameter("prompt_id", UUID)],
-            "responses": {"200": {"description": "The recording", "headers": {
-                              **ETAG, "Content-Disposition": header("Always `inline`.")},
-                              "content": {"audio/*": {"schema": {"type": "string", "format": "binary"}}}},
-                          "304": NOT_MODIFIED, **errors("404", e404="`not_found`")}}},
+        "/api/v1/clips/{clip_id}": {"get": {
+            "summary": "A recorded clip: a campaign text or an app phrase read aloud (public, immutable)",
+            "description": "Mono Opus in Ogg. A new recording is a new id; the campaign document's `audio` "
+                           "lists the clips that match the current texts.",
+            "security": [], "parameters": [path_parameter("clip_id", UUID)],
+            "responses": {"200": AUDIO_REPLY, "304": NOT_MODIFIED, **errors("404", "429", e404="`not_found`")}}},
+        "/api/v1/prompts/{clip_id}": {"get": {
+            "summary": "The same clip at the address question prompts had (for apps installed before clips)",
+            "security": [], "parameters": [path_parameter("clip_id", UUID)], "deprecated": True,
+            "responses": {"200": AUDIO_REPLY, "304": NOT_MODIFIED, **errors("404", "429", e404="`not_found`")}}},
     }
 
 

@@ -124,10 +124,10 @@ def runner(app):
 
 @pytest.fixture
 def demo(app):
-    """The demo team, its published four-language campaign and its sources."""
+    """The demo team, its published four-language campaign and its sources (without its clips: `demo_audio`)."""
     from server.demo import ensure_demo
 
-    team, campaign = ensure_demo()
+    team, campaign = ensure_demo(audio=False)
     db.session.commit()
     return team, campaign
 

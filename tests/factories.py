@@ -61,6 +61,27 @@ def wav_bytes(seconds: float = 0.5, rate: int = 8000) -> bytes:
     return buffer.getvalue()
 
 
+def spoken_wav(text: str = "Hoe fijn woon je in de buurt?", voice: str = "nl", silence_ms: int = 0) -> bytes:
+    """Real speech made by espeak-ng as a WAV file, with `silence_ms` of silence before and after it."""
+    import subprocess
+
+    speech = subprocess.run(["espeak-ng", "-v", voice, "--stdout", text], check=True, capture_output=True,
+                            timeout=60).stdout
+    if not silence_ms:
+        return speech
+    import io
+    import wave
+
+    with wave.open(io.BytesIO(speech)) as source:
+        params, frames = source.getparams(), source.readframes(source.getnframes())
+    pad = b"\x00" * (params.framerate * params.sampwidth * silence_ms // 1000)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setparams(params)
+        out.writeframes(pad + frames + pad)
+    return buffer.getvalue()
+
+
 def make_team(slug: str = "andere-buurt", name: str = "Wijkteam Andere Buurt"):
     """A second team, flushed (the caller commits)."""
     from server.extensions import db

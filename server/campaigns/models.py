@@ -1,4 +1,4 @@
-"""Campaigns, their frozen versions, the places they are handed out and their audio prompts."""
+"""Campaigns, their frozen versions and the places they are handed out (recordings: `server.voicepacks`)."""
 
 from ..db_types import UTCDateTime
 from ..extensions import db
@@ -81,23 +81,3 @@ class Source(db.Model):
 
     campaign = db.relationship("Campaign")
 
-
-class PromptAudio(db.Model):
-    """A recorded spoken prompt for one question in one language."""
-
-    __tablename__ = "prompt_audio"
-
-    #: Public id used in the download URL.
-    id = db.Column(db.Uuid, primary_key=True, default=uuid7)
-    #: The campaign and question the prompt belongs to.
-    campaign_id = db.Column(db.Uuid, db.ForeignKey("campaigns.id"), nullable=False, index=True)
-    question_key = db.Column(db.String(64), nullable=False)
-    #: Language code of the spoken text.
-    language = db.Column(db.String(16), nullable=False)
-    #: Sniffed content type, sha256 and size of the stored file.
-    content_type = db.Column(db.String(64), nullable=False)
-    sha256 = db.Column(db.String(64), nullable=False)
-    size = db.Column(db.Integer, nullable=False)
-    #: Server-made file name under the media folder.
-    storage_name = db.Column(db.String(128), nullable=False)
-    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

@@ -1,17 +1,14 @@
-"""Making, publishing and closing campaigns, their sources and audio prompts (flush, never commit)."""
+"""Making, publishing and closing campaigns, their sources, and what devices download (flush, never commit)."""
 
 from flask import url_for
 
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..responses.models import AGE_BRACKETS
-from ..storage import new_storage_name, write_at
 from ..util import canonical_json, human_code, sha256_hex, utcnow
-from ..voice.audio import CONTAINER_TYPES, sniff_container
-from .models import Campaign, CampaignVersion, PromptAudio, Source
+from ..voicepacks.operations import audio_map, record_clip
+from .models import Campaign, CampaignVersion, Source
 from .schemas import definition_schema, missing_translations
-
-MAX_PROMPT_BYTES = 2 * 1024 * 1024
 
 
 def create_campaign(team, definition: dict) -> Campaign:
@@ -71,43 +68,25 @@ def revoke_source(source: Source) -> None:
     db.session.flush()
 
 
-def add_prompt(campaign: Campaign, question_key: str, language: str, data: bytes) -> PromptAudio:
-    """Store a recorded prompt and point the draft question at it (publish again to send it out)."""
-    question = next((q for q in campaign.definition["questions"] if q["key"] == question_key), None)
-    if question is None:
+def add_prompt(campaign: Campaign, question_key: str, language: str, data: bytes, user=None):
+    """Record the question read aloud in `language`: the clip ``q:<question_key>`` (one store for all clips).
+
+    :raise ApiError 404: no such question; see `voicepacks.operations.record_clip` for the rest.
+    """
+    if not any(q["key"] == question_key for q in campaign.definition["questions"]):
         raise ApiError(404, "question_not_found", N_("This question does not exist."), field="question")
-    if language not in campaign.definition["languages"]:
-        raise ApiError(422, "language_not_in_campaign", N_("This language is not part of the campaign."),
-                       field="language")
-    if len(data) > MAX_PROMPT_BYTES:
-        raise ApiError(413, "audio_too_large", N_("The recording is too large."), field="file")
-    container = sniff_container(data[:4096])
-    if container is None:
-        raise ApiError(422, "unsupported_audio", N_("This is not a supported audio recording."), field="file")
-    prompt = PromptAudio(campaign_id=campaign.id, question_key=question_key, language=language,
-                         content_type=CONTAINER_TYPES[container], sha256=sha256_hex(data), size=len(data),
-                         storage_name=new_storage_name("prompts"))
-    write_at(prompt.storage_name, 0, data)
-    db.session.add(prompt)
-    db.session.flush()
-    definition = dict(campaign.definition)
-    definition["questions"] = [
-        {**q, "prompts": {**q.get("prompts", {}), language: str(prompt.id)}} if q["key"] == question_key else q
-        for q in definition["questions"]
-    ]
-    campaign.definition = definition
-    db.session.flush()
-    return prompt
+    return record_clip(campaign, f"q:{question_key}", language, data, user)
 
 
 def campaign_document(version: CampaignVersion) -> dict:
     """What a device or a flyer visitor downloads: the frozen definition with media URLs."""
     campaign = version.campaign
     definition = version.definition
+    audio = audio_map(campaign, definition)
     return {
         "id": str(campaign.id),
         "version": version.number,
-        "etag": version.etag,
+        "etag": sha256_hex(canonical_json({"v": version.etag, "a": audio}))[:32],
         "state": campaign.state,
         "team": campaign.team.name,
         "languages": definition["languages"],
@@ -117,14 +96,16 @@ def campaign_document(version: CampaignVersion) -> dict:
         "thanks": definition.get("thanks", {}),
         "buurten": definition.get("buurten", []),
         "age_brackets": list(AGE_BRACKETS) if definition.get("ask_age_bracket", True) else [],
-        "questions": [question_document(q) for q in definition["questions"]],
+        "questions": [question_document(q, audio) for q in definition["questions"]],
+        "audio": audio,
     }
 
 
-def question_document(question: dict) -> dict:
+def question_document(question: dict, audio: dict) -> dict:
+    """A question as downloaded; ``prompts`` (its clip per language) is kept for apps installed before ``audio``."""
     document = {key: value for key, value in question.items() if key != "prompts"}
-    document["prompts"] = {lang: url_for("api.campaigns.prompt_audio", prompt_id=pid)
-                           for lang, pid in question.get("prompts", {}).items()}
+    spoken = {lang: entry["campaign"].get(f"q:{question['key']}") for lang, entry in audio.items()}
+    document["prompts"] = {lang: clip["url"] for lang, clip in spoken.items() if clip}
     document["choices"] = [
         {**choice, "pictogram_url": url_for("pwa.pictogram", name=choice["pictogram"])
          if choice.get("pictogram") else None}

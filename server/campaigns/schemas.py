@@ -46,7 +46,7 @@ class QuestionSchema(Schema):
     min = fields.Integer(load_default=None, allow_none=True, strict=True)
     max = fields.Integer(load_default=None, allow_none=True, strict=True)
     max_length = fields.Integer(load_default=300, validate=validate.Range(1, 2000), strict=True)
-    #: Audio prompt ids per language (set by uploading a prompt).
+    #: Prompt ids per language, set by versions before clips (ignored: prompts are clips ``q:<key>`` now).
     prompts = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
     @validates_schema
@@ -131,8 +131,24 @@ class QuestionDocumentSchema(Schema):
     min = fields.Integer(required=True, allow_none=True)
     max = fields.Integer(required=True, allow_none=True)
     max_length = fields.Integer(required=True)
-    #: Download path of the recorded prompt per language.
+    #: Download path of the question's clip (``audio.<lang>.campaign.q:<key>``) per language; for apps that
+    #: predate ``audio``.
     prompts = fields.Dict(required=True, **TEXTS)
+
+
+class ClipReferenceSchema(Schema):
+    #: Where the clip is served (`GET /api/v1/clips/<id>`, immutable).
+    url = fields.String(required=True)
+    bytes = fields.Integer(required=True)
+    #: ``None`` only for a prompt recorded before clips were measured.
+    duration_ms = fields.Integer(required=True, allow_none=True)
+
+
+class LanguageAudioSchema(Schema):
+    #: Campaign texts: ``title``, ``intro``, ``thanks``, ``q:<question>``, ``q:<question>:<choice>``.
+    campaign = fields.Dict(keys=fields.String(), values=fields.Nested(ClipReferenceSchema), required=True)
+    #: The team's voice pack: phrase keys of `pwa/js/phrases.js`.
+    phrases = fields.Dict(keys=fields.String(), values=fields.Nested(ClipReferenceSchema), required=True)
 
 
 class CampaignDocumentSchema(Schema):
@@ -153,6 +169,8 @@ class CampaignDocumentSchema(Schema):
     #: Empty when the campaign does not ask for an age bracket.
     age_brackets = fields.List(fields.String(), required=True)
     questions = fields.List(fields.Nested(QuestionDocumentSchema), required=True)
+    #: Per language, the clips that match the current texts (docs/listen-mode.md).
+    audio = fields.Dict(keys=fields.String(), values=fields.Nested(LanguageAudioSchema), required=True)
 
 
 class CampaignListSchema(Schema):

@@ -1,15 +1,14 @@
-"""Campaign downloads for devices and flyer visitors, and audio prompts."""
+"""Campaign downloads for devices and flyer visitors (their clips: `server.voicepacks.views`)."""
 
-from flask import Blueprint, g, jsonify, request, send_file
+from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
 from ..devices.auth import device_required
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..ratelimits import public_rate_limit
-from ..storage import media_path
 from ..util import normalise_code, sha256_hex
-from .models import Campaign, PromptAudio, Source
+from .models import Campaign, Source
 from .operations import campaign_document, published_version
 
 campaigns_blueprint = Blueprint("campaigns", __name__, url_prefix="/v1")
@@ -72,15 +71,3 @@ def get_source(code):
     payload = {"source": {"code": source.code, "name": source.name, "kind": source.kind}, "campaign": document}
     return with_etag(payload, sha256_hex(source.code + document["etag"])[:32])
 
-
-@campaigns_blueprint.get("/prompts/<uuid:prompt_id>")
-def prompt_audio(prompt_id):
-    """A recorded question prompt (public, like the campaign texts)."""
-    prompt = db.session.get(PromptAudio, prompt_id)
-    if prompt is None or not media_path(prompt.storage_name).is_file():
-        raise ApiError(404, "not_found", N_("This was not found."))
-    response = send_file(media_path(prompt.storage_name), mimetype=prompt.content_type, conditional=True,
-                         etag=prompt.sha256, max_age=31536000)
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    return response

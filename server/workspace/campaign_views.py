@@ -11,6 +11,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..forms import error_paths, form_data, form_error, load_form
 from ..pages import render_page
+from ..voicepacks.operations import language_statuses
 from .common import changed_meanwhile, editable_campaign, language_options, revision
 from .editing import (
     apply_settings,
@@ -72,6 +73,7 @@ def overview_page(campaign: Campaign, status: int = 200, errors: dict | None = N
         "workspace/campaign.html", status=status, campaign=campaign, definition=definition,
         languages=completeness(definition), version=latest_version(campaign), errors=errors or {},
         unpublished=has_unpublished_changes(campaign), incomplete=incomplete or [], source_count=sources,
+        heard={status.language: status for status in language_statuses(campaign, definition)},
         can_write=current_user().can_write and campaign.state != "closed")
 
 

@@ -18,6 +18,7 @@ from ..errors import N_, ValidationCode
 from ..extensions import db
 from ..forms import error_paths
 from ..i18n import LANGUAGES
+from ..voicepacks.operations import delete_clip, same_slot
 from .schemas import LABEL_MAX, TEXT_MAX, TITLE_MAX
 
 
@@ -80,7 +81,7 @@ def buurten_from_text(text: str) -> list[str]:
 
 
 def without_language(definition: dict, code: str) -> dict:
-    """A copy of `definition` without the texts and prompts of language `code`."""
+    """A copy of `definition` without the texts of language `code`."""
     definition = copy.deepcopy(definition)
     definition["languages"] = [lang for lang in definition["languages"] if lang != code]
     for key in ("title", "intro", "thanks"):
@@ -286,11 +287,9 @@ def move_question(campaign: Campaign, key: str, direction: str) -> None:
 
 
 def remove_prompt(campaign: Campaign, key: str, language: str) -> None:
-    """Stop using the question's recorded prompt in `language` (published versions keep theirs)."""
-    definition = copy.deepcopy(campaign.definition)
-    question = find_question(definition, key)
-    question.get("prompts", {}).pop(language, None)
-    store_definition(campaign, definition)
+    """Delete the question's recorded prompt (its clip ``q:<key>``) in `language`."""
+    for clip in same_slot(campaign.team_id, campaign.id, f"q:{key}", language):
+        delete_clip(clip)
 
 
 # --- publication state -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from ..forms import form_data, load_form
 from ..pages import render_page
 from ..qr import module_count, public_url, qr_png, qr_svg
 from ..util import normalise_code
+from ..voicepacks.operations import unready_languages
 from .common import editable_campaign
 from .flyer_texts import flyer_texts
 from .schemas import flyer_options_schema, source_form_schema
@@ -98,14 +99,20 @@ def chosen_flyer_options(campaign: Campaign) -> tuple[dict, str | None]:
 @sources_blueprint.get("/<uuid:campaign_id>/sources/<int:source_id>/flyer")
 @login_required
 def flyer(campaign_id, source_id):
-    """A print-ready A4 poster, A5 flyer or A6 door-hanger for one source, in the chosen languages."""
+    """A print-ready A4 poster, A5 flyer or A6 door-hanger for one source, in the chosen languages.
+
+    A language residents cannot hear yet (not translated and recorded) is printed only once the coordinator
+    confirmed it (``unready=1``): until then the page asks instead of showing the flyer.
+    """
     campaign = require_campaign(campaign_id)
     source = campaign_source(campaign, source_id)
     options, note = chosen_flyer_options(campaign)
     url = flyer_url(source.code)
     size = SIZES[options["size"]]
+    unready = [status for status in unready_languages(campaign) if status.language in options["langs"]]
     return render_page(
         "workspace/flyer.html", campaign=campaign, source=source, options=options, note=note, url=url,
+        unready=unready, confirmed=request.args.get("unready") == "1",
         short_url=url.split("://", 1)[-1], qr=qr_svg(url, _("QR code for {url}").format(url=url)),
         texts=[flyer_texts(campaign, code) for code in options["langs"]], sizes=list(SIZES),
         module_mm=round(size["qr_mm"] / module_count(url), 2), qr_mm=size["qr_mm"],

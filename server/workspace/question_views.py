@@ -3,14 +3,15 @@
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 
-from ..accounts.auth import login_required
+from ..accounts.auth import current_user, login_required
 from ..campaigns.models import Campaign
-from ..campaigns.operations import MAX_PROMPT_BYTES, add_prompt
+from ..campaigns.operations import add_prompt
 from ..campaigns.schemas import KEY_PATTERN, QUESTION_TYPES
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..forms import form_data, form_error, load_form
 from ..pages import render_page
+from ..voicepacks.operations import MAX_CLIP_BYTES, current_text, same_slot, text_hash
 from .common import changed_meanwhile, editable_campaign, question_type_name, revision
 from .editing import (
     build_question,
@@ -57,7 +58,21 @@ def question_page(campaign: Campaign, question: dict | None, status: int = 200, 
         pictograms=pictogram_choices(campaign.definition),
         type_options=[(kind, question_type_name(kind)) for kind in QUESTION_TYPES],
         voice_options=[(mode, _(name)) for mode, name in VOICE_NAMES.items()],
-        max_prompt_mb=MAX_PROMPT_BYTES // (1024 * 1024), saved=request.args.get("saved"))
+        prompts=prompt_clips(campaign, question), max_prompt_mb=MAX_CLIP_BYTES // (1024 * 1024),
+        saved=request.args.get("saved"))
+
+
+def prompt_clips(campaign: Campaign, question: dict | None) -> dict:
+    """Per language, the question's recorded prompt (its clip ``q:<key>``) and whether it still fits the text."""
+    if question is None:
+        return {}
+    prompts = {}
+    for language in campaign.definition["languages"]:
+        clip = next(iter(same_slot(campaign.team_id, campaign.id, f"q:{question['key']}", language)), None)
+        if clip is not None:
+            text = current_text(campaign.definition, f"q:{question['key']}", language)
+            prompts[language] = {"clip": clip, "fresh": bool(text) and clip.text_sha256 == text_hash(text)}
+    return prompts
 
 
 def existing_question(campaign: Campaign, key: str) -> dict:
@@ -160,12 +175,12 @@ def upload_prompt(campaign_id, key, lang):
     campaign = editable_campaign(campaign_id)
     question = existing_question(campaign, key)
     prompt_language(campaign, lang)
-    values, errors = load_form(prompt_upload_schema(MAX_PROMPT_BYTES), {"file": request.files.get("file")})
+    values, errors = load_form(prompt_upload_schema(MAX_CLIP_BYTES), {"file": request.files.get("file")})
     if errors:
         errors = {f"prompt.{lang}": messages for messages in errors.values()}
         return question_page(campaign, question, 422, errors=errors)
     try:
-        add_prompt(campaign, key, lang, values["file"])
+        add_prompt(campaign, key, lang, values["file"], current_user())
     except ApiError as err:
         db.session.rollback()
         errors = form_error(f"prompt.{lang}", _(err.message))

@@ -8,6 +8,7 @@ from ..campaigns.models import Campaign
 from ..extensions import db
 from ..forms import error_paths, load_form
 from ..pages import render_page
+from ..voicepacks.operations import unready_languages
 from .common import changed_meanwhile, editable_campaign, revision
 from .editing import apply_texts, completeness, missing_texts, text_slots
 from .schemas import texts_form_schema
@@ -43,7 +44,7 @@ def texts_page(campaign: Campaign, shown: list[str], status: int = 200, values: 
     return render_page("workspace/campaign_texts.html", status=status, campaign=campaign,
                        definition=definition, slots=slots, shown=shown, values=values, errors=errors or {},
                        missing=missing_texts(definition), languages=completeness(definition),
-                       revision=revision(campaign))
+                       revision=revision(campaign), unready=unready_languages(campaign))
 
 
 @texts_blueprint.get("/<uuid:campaign_id>/texts")

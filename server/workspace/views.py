@@ -13,13 +13,14 @@ from .device_views import devices_blueprint
 from .flyer_views import sources_blueprint
 from .preview import preview_blueprint
 from .question_views import questions_blueprint
+from .studio_views import studio_blueprint
 from .text_views import texts_blueprint
 
 workspace_blueprint = Blueprint("workspace", __name__, url_prefix="/workspace")
 install_page_handlers(workspace_blueprint)
 register_template_helpers(workspace_blueprint)
 for part in (campaigns_blueprint, texts_blueprint, questions_blueprint, preview_blueprint, sources_blueprint,
-             devices_blueprint):
+             devices_blueprint, studio_blueprint):
     workspace_blueprint.register_blueprint(part)
 
 

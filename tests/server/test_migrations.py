@@ -64,3 +64,41 @@ def test_downgrade_to_empty_and_upgrade_again(migration_app):
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     upgrade()
     assert differences() == []
+
+
+def test_0005_turns_question_prompts_into_clips_and_back(migration_app):
+    """A prompt keeps its id (an installed app's URL still works) and becomes the clip ``q:<question>``,
+    recorded for the question's text as it is; the downgrade gives the prompt back."""
+    import hashlib
+    import json
+
+    upgrade(revision="0004")
+    campaign_id, prompt_id = uuid.uuid4(), uuid.uuid4()
+    definition = {"languages": ["nl"], "default_language": "nl", "title": {"nl": "T"},
+                  "questions": [{"key": "wonen", "type": "smiley", "text": {"nl": "Hoe woon je? "},
+                                 "prompts": {"nl": str(prompt_id)}}]}
+    ids = {"campaign": campaign_id.hex if db.engine.dialect.name == "sqlite" else str(campaign_id),
+           "prompt": prompt_id.hex if db.engine.dialect.name == "sqlite" else str(prompt_id)}
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO teams (id, slug, name, kind, created_at) "
+                          "VALUES (1, 't', 'T', 'initiative', CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO campaigns (id, team_id, state, definition, current_version, created_at, "
+                          "updated_at) VALUES (:id, 1, 'draft', :d, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                     {"id": ids["campaign"], "d": json.dumps(definition)})
+        conn.execute(text("INSERT INTO prompt_audio (id, campaign_id, question_key, language, content_type, sha256, "
+                          "size, storage_name, created_at) VALUES (:id, :c, 'wonen', 'nl', 'audio/webm', :s, 123, "
+                          "'prompts/2026-11/x.bin', CURRENT_TIMESTAMP)"),
+                     {"id": ids["prompt"], "c": ids["campaign"], "s": "a" * 64})
+    upgrade()
+    with db.engine.connect() as conn:
+        clip = conn.execute(text("SELECT * FROM clips")).mappings().one()
+    assert uuid.UUID(str(clip["id"])) == prompt_id and clip["key"] == "q:wonen" and clip["team_id"] == 1
+    assert clip["text_sha256"] == hashlib.sha256(b"Hoe woon je?").hexdigest()
+    assert (clip["size"], clip["storage_name"], clip["duration_ms"]) == (123, "prompts/2026-11/x.bin", None)
+    assert "prompt_audio" not in inspect(db.engine).get_table_names()
+
+    downgrade(revision="0004")
+    with db.engine.connect() as conn:
+        prompt = conn.execute(text("SELECT * FROM prompt_audio")).mappings().one()
+    assert uuid.UUID(str(prompt["id"])) == prompt_id and prompt["question_key"] == "wonen"
+    assert "clips" not in inspect(db.engine).get_table_names()

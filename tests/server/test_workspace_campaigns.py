@@ -6,9 +6,11 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from server.campaigns.models import Campaign, CampaignVersion, PromptAudio
+from server.campaigns.models import Campaign, CampaignVersion
 from server.campaigns.operations import campaign_document, published_version
 from server.extensions import db
+from server.voicepacks.models import Clip
+from server.voicepacks.operations import text_hash
 from tests.factories import wav_bytes
 
 
@@ -265,7 +267,9 @@ def test_editing_keeps_keys_and_prompts_and_removes_ticked_choices(web_c, campai
     saved = next(q for q in fresh(campaign).definition["questions"] if q["key"] == "missen")
     assert saved["text"]["nl"] == "Wat mis je het allermeest?"
     assert [c["key"] for c in saved["choices"]] == ["spelen", "bankjes", "licht"]
-    assert set(saved["prompts"]) == {"nl"}
+    prompt = db.session.scalars(select(Clip)).one()  # the recorded prompt stays, out of date with the new text
+    assert prompt.key == "q:missen" and prompt.text_sha256 != text_hash("Wat mis je het allermeest?")
+    assert "verouderd" in web_c.get(url(campaign, "/questions/missen")).get_data(as_text=True)
 
 
 def test_more_rows_shows_the_form_again_without_saving(web_c, draft):
@@ -305,18 +309,18 @@ def test_a_prompt_is_stored_and_played_back_and_replaced(web_c, campaign):
     audio = wav_bytes(1.0)
     reply = upload(web_c, campaign, audio)
     assert reply.status_code == 303 and reply.headers["Location"].endswith("#prompt-en")
-    first = next(q for q in fresh(campaign).definition["questions"] if q["key"] == "missen")["prompts"]["en"]
-    with web_c.get(f"/api/v1/prompts/{first}") as played:
-        assert played.status_code == 200 and played.data == audio and played.mimetype == "audio/wav"
+    first = db.session.scalars(select(Clip)).one()
+    assert (first.key, first.language, first.campaign_id) == ("q:missen", "en", campaign.id)
+    with web_c.get(f"/api/v1/clips/{first.id}") as played:
+        assert played.status_code == 200 and played.data.startswith(b"OggS") and played.mimetype == "audio/ogg"
+        assert 900 <= first.duration_ms <= 1100 and len(played.data) < len(audio)
     page = web_c.get(url(campaign, "/questions/missen")).get_data(as_text=True)
-    assert f"/api/v1/prompts/{first}" in page
+    assert f"/api/v1/clips/{first.id}" in page
     upload(web_c, campaign, wav_bytes(0.5))
-    second = next(q for q in fresh(campaign).definition["questions"] if q["key"] == "missen")["prompts"]["en"]
-    assert second != first
-    assert db.session.scalar(select(func.count()).select_from(PromptAudio)) == 2
+    second = db.session.scalars(select(Clip)).one()  # the new recording replaced the first
+    assert second.id != first.id
     assert web_c.post(url(campaign, "/questions/missen/prompts/en/delete")).status_code == 303
-    prompts = next(q for q in fresh(campaign).definition["questions"] if q["key"] == "missen")["prompts"]
-    assert "en" not in prompts
+    assert db.session.scalar(select(func.count()).select_from(Clip)) == 0
 
 
 @pytest.mark.parametrize("data, status, message", [
@@ -328,14 +332,14 @@ def test_bad_prompt_uploads_are_refused_at_their_language(web_c, campaign, data,
     html = reply.get_data(as_text=True)
     assert reply.status_code == status
     assert message in html and 'id="f-prompt-en-error"' in html
-    assert db.session.scalar(select(func.count()).select_from(PromptAudio)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Clip)) == 0
 
 
 def test_a_recording_above_the_upload_limit_gets_a_page_not_a_crash(web_c, campaign):
-    with upload(web_c, campaign, b"RIFF\x00\x00\x00\x00WAVE" + b"\x00" * (2 * 1024 * 1024)) as reply:
+    with upload(web_c, campaign, b"RIFF\x00\x00\x00\x00WAVE" + b"\x00" * (5 * 1024 * 1024)) as reply:
         assert reply.status_code == 413
         assert "Het bestand is te groot" in reply.get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(PromptAudio)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Clip)) == 0
 
 
 def test_prompts_only_for_the_campaigns_languages_and_questions(web_c, campaign):

@@ -45,7 +45,18 @@ def test_source_form_explains_mistakes(web_c, campaign, data, message):
     assert len(db.session.scalars(select(Source)).all()) == count
 
 
-def test_flyer_has_the_qr_code_short_url_code_and_campaign_texts(web_c, campaign, flyer):
+@pytest.fixture
+def recorded(campaign):
+    """The demo campaign with its synthetic clips: every language is ready for residents."""
+    from server.demo import load_demo_audio
+
+    load_demo_audio(campaign)
+    db.session.commit()
+    return campaign
+
+
+def test_flyer_has_the_qr_code_short_url_code_and_campaign_texts(web_c, recorded, flyer):
+    campaign = recorded
     reply = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer?size=a4&langs=nl&langs=ar&langs=xx"))
     html = reply.get_data(as_text=True)
     assert reply.status_code == 200
@@ -149,3 +160,19 @@ def test_flyer_of_a_draft_says_not_started_and_unknown_codes_say_so(web_c, clien
     unknown = client.get("/f/ZZZZZZ", headers={"Accept-Language": "nl"})
     assert unknown.status_code == 404 and "Deze flyercode is niet bekend." in unknown.get_data(as_text=True)
     assert client.get("/f/%00%0a<script>").status_code == 404
+
+
+def test_a_flyer_in_a_language_residents_cannot_hear_asks_first(web_c, campaign, flyer):
+    from server.demo import load_demo_audio
+    from server.voicepacks.models import Clip
+
+    load_demo_audio(campaign)
+    db.session.execute(Clip.__table__.delete().where(Clip.language == "ar", Clip.key == "yes"))
+    db.session.commit()
+    asked = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer?size=a5&langs=nl&langs=ar")).get_data(as_text=True)
+    assert 'id="unready-languages"' in asked and "37 van 38 teksten opgenomen" in asked
+    assert 'class="sheet' not in asked and "data-print" not in asked  # no flyer until confirmed
+    shown = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer?size=a5&langs=nl&langs=ar&unready=1"))
+    assert 'class="sheet' in shown.get_data(as_text=True)
+    only_dutch = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer?size=a5&langs=nl")).get_data(as_text=True)
+    assert 'class="sheet' in only_dutch and "unready-languages" not in only_dutch

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from server.extensions import db
 from server.teams.models import Team
+from server.voicepacks.operations import store_clip
 from tests.permissions import fingerprint, outcome
 
 
@@ -75,6 +76,10 @@ ROUTES = [
     Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>/delete", "writer"),
     Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>/prompts/<lang>", "writer"),
     Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>/prompts/<lang>/delete", "writer"),
+    Route("GET", "/workspace/campaigns/<campaign_id>/studio", "member"),
+    Route("GET", "/workspace/campaigns/<campaign_id>/studio/<lang>", "member"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>", "writer", {"key": "title"}),
+    Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>/clips/<clip_id>/delete", "writer"),
     Route("GET", "/workspace/campaigns/<campaign_id>/preview", "member"),
     Route("GET", "/workspace/campaigns/<campaign_id>/preview.json", "member"),
     # sources and flyers
@@ -107,7 +112,9 @@ def world(app, make_user, team, campaign, flyer, enrolled):
         "admin_elsewhere": make_user("admin", [other]),
     }
     outsider = make_user("field_worker", [], email="outsider@example.org")
-    values = {"team_id": team.id, "campaign_id": campaign.id, "user_id": users["field_worker"].id,
+    clip = store_clip(campaign, "title", "en", "Our neighbourhood, your voice", b"OggS recorded", 900, "audio/ogg")
+    db.session.commit()
+    values = {"clip_id": clip.id, "team_id": team.id, "campaign_id": campaign.id, "user_id": users["field_worker"].id,
               "outsider_email": outsider.email, "key": "missen", "lang": "en", "source_id": flyer.id,
               "device_id": enrolled[0]}
     return users, values

@@ -1,0 +1,245 @@
+"""Recording, replacing and deleting clips; which texts can be heard; which clips still fit their text.
+
+Operations flush, never commit. A replaced or deleted clip's file is removed only once the transaction
+commits (`discard_after_commit`), so a failed request never leaves a row without its sound.
+"""
+
+import re
+from dataclasses import dataclass
+
+from flask import url_for
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
+
+from ..campaigns.models import Campaign
+from ..campaigns.schemas import missing_translations
+from ..errors import N_, ApiError
+from ..extensions import db
+from ..storage import delete_file, new_storage_name, write_at
+from ..util import sha256_hex
+from .models import Clip
+from .normalise import normalise
+from .phrases import phrase_text, phrases
+
+#: As large as any workspace request may be (`MAX_CONTENT_LENGTH`): 20 s of CD-quality WAV, minutes of Opus or MP3.
+MAX_CLIP_BYTES = 2 * 1024 * 1024
+_NAME = r"[a-z0-9][a-z0-9_-]{0,63}"
+CAMPAIGN_KEY = re.compile(rf"^(?:title|intro|thanks|q:{_NAME}(?::{_NAME})?)$")
+
+
+def text_hash(text: str) -> str:
+    """What a clip remembers of the text it was recorded for."""
+    return sha256_hex(text.strip())
+
+
+# --- what a resident can hear --------------------------------------------------------------------------
+
+def campaign_texts(definition: dict, language: str) -> dict[str, str]:
+    """Each campaign text a resident can hear, in the order they meet it: key -> its text in `language`
+    (``""`` while not translated). Texts empty in the main language too (no intro) are left out."""
+    main = definition["default_language"]
+    texts: dict[str, str] = {}
+
+    def add(key: str, translated: dict) -> None:
+        text = (translated.get(language) or "").strip()
+        if text or (translated.get(main) or "").strip():
+            texts[key] = text
+
+    add("title", definition["title"])
+    add("intro", definition.get("intro") or {})
+    for question in definition["questions"]:
+        add(f"q:{question['key']}", question["text"])
+        for choice in question.get("choices", []):
+            add(f"q:{question['key']}:{choice['key']}", choice["label"])
+    add("thanks", definition.get("thanks") or {})
+    return texts
+
+
+def current_text(definition: dict, key: str, language: str) -> str | None:
+    """The text `key` speaks in `language` now: a campaign text or a phrase (``None``: unknown or untranslated)."""
+    if CAMPAIGN_KEY.match(key):
+        return campaign_texts(definition, language).get(key) or None
+    return phrase_text(key, language)
+
+
+def is_known_key(definition: dict, key: str) -> bool:
+    return key in phrases() or key in campaign_texts(definition, definition["default_language"])
+
+
+def team_clips(campaign: Campaign, language: str | None = None) -> list[Clip]:
+    """The clips of `campaign` and of its team's voice pack (in `language`, or all), oldest first."""
+    query = select(Clip).where(Clip.team_id == campaign.team_id,
+                               or_(Clip.campaign_id == campaign.id, Clip.campaign_id.is_(None)))
+    if language is not None:
+        query = query.where(Clip.language == language)
+    return list(db.session.scalars(query.order_by(Clip.created_at, Clip.id)))
+
+
+def slot(clip: Clip) -> tuple[str, str, str]:
+    return ("campaign" if clip.campaign_id else "phrases", clip.language, clip.key)
+
+
+@dataclass
+class Item:
+    """One text a resident can hear in one language, with its clip if one was recorded."""
+
+    kind: str  #: ``campaign`` or ``phrases``
+    key: str
+    text: str | None  #: ``None`` or ``""`` while not translated
+    clip: Clip | None
+
+    @property
+    def state(self) -> str:
+        """``untranslated``, ``missing``, ``recorded`` or ``outdated``."""
+        if not self.text:
+            return "outdated" if self.clip else "untranslated"
+        if self.clip is None:
+            return "missing"
+        return "recorded" if self.clip.text_sha256 == text_hash(self.text) else "outdated"
+
+
+def studio_items(campaign: Campaign, definition: dict, language: str, clips: list[Clip] | None = None) -> list[Item]:
+    """Every text a resident can hear in `language`: the campaign's, then the voice pack's phrases."""
+    clips = team_clips(campaign, language) if clips is None else clips
+    by_slot = {slot(clip): clip for clip in clips if clip.language == language}
+    items = [Item("campaign", key, text, by_slot.get(("campaign", language, key)))
+             for key, text in campaign_texts(definition, language).items()]
+    items += [Item("phrases", key, phrase_text(key, language), by_slot.get(("phrases", language, key)))
+              for key in phrases()]
+    return items
+
+
+@dataclass
+class LanguageStatus:
+    language: str
+    translated: bool
+    recorded: int
+    total: int
+    outdated: int
+
+    @property
+    def ready(self) -> bool:
+        """Translated and recorded: a resident can hear every text in this language."""
+        return self.translated and self.recorded == self.total
+
+
+def language_statuses(campaign: Campaign, definition: dict | None = None) -> list[LanguageStatus]:
+    """Per language of the campaign: translated, recorded, out of date, ready (one query for all)."""
+    definition = definition or campaign.definition
+    clips = team_clips(campaign)
+    missing = missing_translations(definition)
+    statuses = []
+    for language in definition["languages"]:
+        items = studio_items(campaign, definition, language, clips)
+        states = [item.state for item in items]
+        translated = language not in missing and all(item.text for item in items)
+        statuses.append(LanguageStatus(language, translated, states.count("recorded"), len(items),
+                                       states.count("outdated")))
+    return statuses
+
+
+def unready_languages(campaign: Campaign) -> list[LanguageStatus]:
+    return [status for status in language_statuses(campaign) if not status.ready]
+
+
+# --- the download ----------------------------------------------------------------------------------------
+
+def audio_map(campaign: Campaign, definition: dict) -> dict:
+    """Per language of `definition`, the clips that match its texts now (see docs/listen-mode.md)."""
+    clips = team_clips(campaign)
+    audio = {}
+    for language in definition["languages"]:
+        entry: dict = {"campaign": {}, "phrases": {}}
+        for item in studio_items(campaign, definition, language, clips):
+            if item.state == "recorded":
+                entry[item.kind][item.key] = clip_reference(item.clip)
+        audio[language] = entry
+    return audio
+
+
+def clip_reference(clip: Clip) -> dict:
+    return {"url": url_for("api.clips.clip_audio", clip_id=clip.id), "bytes": clip.size,
+            "duration_ms": clip.duration_ms}
+
+
+# --- recording and deleting ----------------------------------------------------------------------------
+
+def record_clip(campaign: Campaign, key: str, language: str, data: bytes, user=None) -> Clip:
+    """Normalise `data` and keep it as the clip of `key` in `language`, replacing an older one.
+
+    A campaign text is stored for the campaign; a phrase for the team's voice pack (all its campaigns).
+
+    :raise ApiError 404: ``text_not_found``; 422: the language is not the campaign's, or not audio;
+        409: ``text_not_translated``; 413: ``audio_too_large``; 503: ffmpeg is missing.
+    """
+    text = text_to_record(campaign, key, language)
+    if len(data) > MAX_CLIP_BYTES:
+        raise ApiError(413, "audio_too_large", N_("The recording is too large."), field="file")
+    sound = normalise(data)
+    return store_clip(campaign, key, language, text, sound.data, sound.duration_ms, sound.content_type,
+                      recorded_by=user.id if user else None)
+
+
+def text_to_record(campaign: Campaign, key: str, language: str) -> str:
+    definition = campaign.definition
+    if not is_known_key(definition, key):
+        raise ApiError(404, "text_not_found", N_("This text does not exist."), field="key")
+    if language not in definition["languages"]:
+        raise ApiError(422, "language_not_in_campaign", N_("This language is not part of the campaign."),
+                       field="language")
+    text = current_text(definition, key, language)
+    if not text:
+        raise ApiError(409, "text_not_translated", N_("Translate this text first, then record it."),
+                       field="key")
+    return text
+
+
+def store_clip(campaign: Campaign, key: str, language: str, text: str, data: bytes, length: int | None,
+               content_type: str, synthetic: bool = False, recorded_by: int | None = None) -> Clip:
+    """Keep `data` (already normalised) as the clip of `key`, replacing the clip there was."""
+    campaign_id = campaign.id if CAMPAIGN_KEY.match(key) else None
+    for old in same_slot(campaign.team_id, campaign_id, key, language):
+        delete_clip(old)
+    clip = Clip(team_id=campaign.team_id, campaign_id=campaign_id, key=key, language=language,
+                text_sha256=text_hash(text), content_type=content_type, sha256=sha256_hex(data), size=len(data),
+                duration_ms=length, storage_name=new_storage_name("clips"), synthetic=synthetic,
+                recorded_by=recorded_by)
+    write_at(clip.storage_name, 0, data)
+    db.session.add(clip)
+    db.session.flush()
+    return clip
+
+
+def same_slot(team_id: int, campaign_id, key: str, language: str) -> list[Clip]:
+    query = select(Clip).where(Clip.team_id == team_id, Clip.key == key, Clip.language == language,
+                               Clip.campaign_id == campaign_id if campaign_id else Clip.campaign_id.is_(None))
+    return list(db.session.scalars(query))
+
+
+def campaign_clip(campaign: Campaign, clip_id) -> Clip | None:
+    """The clip `clip_id` if it belongs to `campaign` or to its team's voice pack."""
+    clip = db.session.get(Clip, clip_id)
+    if clip is None or clip.team_id != campaign.team_id or clip.campaign_id not in (None, campaign.id):
+        return None
+    return clip
+
+
+def delete_clip(clip: Clip) -> None:
+    discard_after_commit(clip.storage_name)
+    db.session.delete(clip)
+    db.session.flush()
+
+
+def discard_after_commit(storage_name: str) -> None:
+    db.session.info.setdefault("discard_files", []).append(storage_name)
+
+
+@event.listens_for(Session, "after_commit")
+def _discard_files(session) -> None:
+    for storage_name in session.info.pop("discard_files", []):
+        delete_file(storage_name)
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_files(session) -> None:
+    session.info.pop("discard_files", None)

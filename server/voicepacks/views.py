@@ -1,0 +1,43 @@
+"""Clip downloads: public like the campaign texts, immutable (a new recording is a new id)."""
+
+from flask import Blueprint, current_app, send_file
+
+from ..errors import N_, ApiError
+from ..extensions import db, limiter
+from ..storage import media_path
+from .models import Clip
+
+clips_blueprint = Blueprint("clips", __name__, url_prefix="/v1")
+
+
+def clip_limit() -> str:
+    return current_app.config["RATELIMIT_CLIPS"]
+
+
+def send_clip(clip_id):
+    """The clip's sound, cacheable for a year.
+
+    :raise ApiError 404: no such clip (or its file is gone).
+    """
+    clip = db.session.get(Clip, clip_id)
+    if clip is None or not media_path(clip.storage_name).is_file():
+        raise ApiError(404, "not_found", N_("This was not found."))
+    response = send_file(media_path(clip.storage_name), mimetype=clip.content_type, conditional=True,
+                         etag=clip.sha256, max_age=31536000)
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+@clips_blueprint.get("/clips/<uuid:clip_id>")
+@limiter.limit(clip_limit)
+def clip_audio(clip_id):
+    """A recorded clip: a campaign text or an app phrase read aloud (public, like the texts it speaks)."""
+    return send_clip(clip_id)
+
+
+@clips_blueprint.get("/prompts/<uuid:clip_id>")
+@limiter.limit(clip_limit)
+def prompt_audio(clip_id):
+    """The address question prompts had before they became clips (apps installed earlier still ask it)."""
+    return send_clip(clip_id)

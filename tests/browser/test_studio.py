@@ -1,0 +1,93 @@
+"""The recording studio in Debian's Chromium: a coordinator records a text through a fake microphone fed with
+real speech (espeak-ng), saves it, and hears it back; axe-core finds no serious problem on the page."""
+
+import re
+import subprocess
+
+import pytest
+from sqlalchemy import select
+
+from server.campaigns.models import Campaign
+from server.extensions import db
+from server.voicepacks.models import Clip
+from tests.browser.conftest import ARGS, CHROMIUM, LiveServer
+from tests.browser.test_workspace import serious_accessibility_problems, settled, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def speech_file(tmp_path_factory):
+    """Dutch speech at 48 kHz, as Chromium's fake microphone wants it."""
+    folder = tmp_path_factory.mktemp("speech")
+    raw, resampled = folder / "speech.wav", folder / "speech48.wav"
+    subprocess.run(["espeak-ng", "-v", "nl", "-w", str(raw), "Hoe fijn woon je in de buurt?"], check=True,
+                   timeout=60)
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(raw), "-ar", "48000", "-ac", "1",
+                    str(resampled)], check=True, timeout=60)
+    return resampled
+
+
+@pytest.fixture(scope="module")
+def speaking_browser(playwright_instance, speech_file):
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, args=[*ARGS, f"--use-file-for-fake-audio-capture={speech_file}"])
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(speaking_browser, app):
+    with LiveServer(app) as server:
+        context = speaking_browser.new_context(locale="nl-NL", permissions=["microphone"], base_url=server.url,
+                                               viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+
+
+@pytest.fixture
+def coordinator(make_user, team):
+    return settled(lambda: make_user("coordinator", [team], email="fatima@example.org").email)
+
+
+def test_a_coordinator_records_a_question_in_the_studio_and_hears_it_back(page, coordinator, demo):
+    campaign_id = settled(lambda: db.session.scalars(select(Campaign.id)).one())
+    sign_in(page, coordinator)
+    page.goto(f"/workspace/campaigns/{campaign_id}")
+    page.get_by_role("link", name="Opnamestudio").click()
+    page.wait_for_url("**/studio/nl")
+    assert "0 van 38 teksten opgenomen" in page.locator("#studio-progress").inner_text()
+    assert serious_accessibility_problems(page) == []
+
+    item = page.locator("#clip-q--wonen")
+    assert "Hoe fijn woon je in de buurt?" in item.inner_text()
+    item.get_by_role("button", name=re.compile("^Opnemen")).click()
+    page.wait_for_timeout(2500)
+    item.get_by_role("button", name=re.compile("^Stop")).click()
+    item.locator("[data-playback]").wait_for(state="visible")
+    assert "opgenomen" in item.locator("[data-status]").inner_text()
+    item.get_by_role("button", name=re.compile("^Opname opslaan")).click()
+    page.wait_for_url("**saved=recorded#clip-q--wonen")
+
+    clip = settled(lambda: db.session.scalars(select(Clip)).one())
+    assert (clip.key, clip.language, clip.content_type, clip.synthetic) == ("q:wonen", "nl", "audio/ogg", False)
+    assert 800 < clip.duration_ms < 3000
+    assert "1 van 38 teksten opgenomen" in page.locator("#studio-progress").inner_text()
+
+    saved = page.locator("#clip-q--wonen audio:not([data-playback])")
+    assert saved.get_attribute("src") == f"/api/v1/clips/{clip.id}"
+    heard = saved.evaluate("""audio => new Promise((resolve) => {
+        const events = [];
+        for (const name of ["playing", "ended"]) audio.addEventListener(name, () => events.push(name));
+        audio.addEventListener("timeupdate", function check() {
+          if (audio.currentTime < 0.3) return;
+          audio.removeEventListener("timeupdate", check);
+          resolve({events, time: audio.currentTime, paused: audio.paused, duration: audio.duration});
+        });
+        audio.play();
+    })""")
+    assert heard["events"][:1] == ["playing"] and heard["time"] >= 0.3 and not heard["paused"]
+    assert abs(heard["duration"] * 1000 - clip.duration_ms) < 100
+    assert serious_accessibility_problems(page) == []

@@ -1,0 +1,354 @@
+"""Clips: the phrase list, normalisation with ffmpeg on real speech, freshness, the download map and its ETag,
+the clip download, and the recording studio's access checks."""
+
+import copy
+import io
+import json
+import re
+import subprocess
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from server.campaigns.models import Campaign
+from server.campaigns.operations import publish_campaign
+from server.errors import ApiError
+from server.extensions import db
+from server.paths import PWA_DIR
+from server.voicepacks import normalise as normalising
+from server.voicepacks.models import Clip
+from server.voicepacks.operations import (
+    CAMPAIGN_KEY,
+    audio_map,
+    campaign_texts,
+    language_statuses,
+    record_clip,
+    studio_items,
+    text_hash,
+)
+from server.voicepacks.phrases import phrase_text, phrases
+from tests.factories import make_campaign, make_team, spoken_wav, wav_bytes
+
+CAMPAIGNS = "/api/v1/campaigns"
+
+
+@pytest.fixture(scope="module")
+def speech():
+    """Real speech (espeak-ng), with a second of silence before and after it."""
+    return spoken_wav("Hoe fijn woon je in de buurt?", "nl", silence_ms=1000)
+
+
+def probe(data: bytes, tmp_path) -> dict:
+    path = tmp_path / "probe.ogg"
+    path.write_bytes(data)
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,channels,sample_rate:"
+                          "format=duration,format_name", "-of", "json", str(path)],
+                         check=True, capture_output=True, timeout=30).stdout
+    return json.loads(out)
+
+
+def edit(campaign: Campaign, change) -> None:
+    definition = copy.deepcopy(campaign.definition)
+    change(definition)
+    campaign.definition = definition
+    db.session.flush()
+
+
+# --- the phrase list -----------------------------------------------------------------------------------
+
+def test_every_phrase_of_the_field_apps_list_is_read():
+    source = (PWA_DIR / "js" / "phrases.js").read_text()
+    assert len(phrases()) == len(re.findall(r"\bN_\(", source)) >= 20
+    assert phrases()["yes"] == "Yes" and phrases()["consent_answers"].startswith("May we store")
+
+
+def test_no_phrase_key_can_be_taken_for_a_campaign_text():
+    assert [key for key in phrases() if CAMPAIGN_KEY.match(key)] == []
+
+
+def test_a_phrase_is_spoken_in_its_catalog_translation():
+    assert phrase_text("yes", "nl") == "Ja"
+    assert phrase_text("yes", "en") == "Yes"
+    assert phrase_text("no-such-phrase", "nl") is None
+
+
+def test_campaign_texts_are_listed_in_the_order_a_resident_meets_them(campaign):
+    keys = list(campaign_texts(campaign.definition, "nl"))
+    assert keys[:3] == ["title", "intro", "q:wonen"] and keys[-1] == "thanks"
+    assert "q:missen:groen" in keys and len(keys) == 18
+
+
+# --- normalisation ---------------------------------------------------------------------------------------
+
+def test_real_speech_becomes_small_mono_opus_without_the_silence_around_it(app, speech, tmp_path):
+    sound = normalising.normalise(speech)
+    info = probe(sound.data, tmp_path)
+    assert info["streams"][0]["codec_name"] == "opus" and info["streams"][0]["channels"] == 1
+    assert info["format"]["format_name"] == "ogg"
+    spoken_ms = 1000 * (len(spoken_wav("Hoe fijn woon je in de buurt?", "nl")) - 44) / (22050 * 2)
+    assert 0.6 * spoken_ms < sound.duration_ms < spoken_ms  # the added seconds of silence, and espeak's own, cut
+    assert abs(float(info["format"]["duration"]) * 1000 - sound.duration_ms) < 60
+    assert len(sound.data) < len(speech) / 10
+
+
+#: What browsers record and people upload: Safari's fragmented MP4 with AAC, Chromium's WebM with Opus,
+#: Firefox's WebM with Vorbis, and MP3 and FLAC files.
+ENCODINGS = {"safari-fmp4-aac": ["-c:a", "aac", "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"],
+             "webm-opus": ["-c:a", "libopus", "-f", "webm"], "webm-vorbis": ["-c:a", "libvorbis", "-f", "webm"],
+             "mp3": ["-c:a", "libmp3lame", "-f", "mp3"], "flac": ["-c:a", "flac", "-f", "flac"]}
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_what_browsers_record_and_people_upload_is_normalised_alike(app, speech, tmp_path, encoding):
+    source, encoded = tmp_path / "speech.wav", tmp_path / "encoded"
+    source.write_bytes(speech)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(source), *ENCODINGS[encoding], str(encoded)],
+                   check=True, timeout=60)
+    sound = normalising.normalise(encoded.read_bytes())
+    reference = normalising.normalise(speech)
+    assert sound.data.startswith(b"OggS") and abs(sound.duration_ms - reference.duration_ms) < 120
+
+
+@pytest.mark.parametrize("data, code", [
+    (b"%PDF-1.4 not audio at all" * 10, "unsupported_audio"),
+    (b"<html><script>alert(1)</script></html>", "unsupported_audio"),
+    (b"RIFF\x24\x00\x00\x00WAVEgarbage that is no format chunk" * 4, "unsupported_audio"),
+    (wav_bytes(2.0)[:44] + b"\x00" * 32000, "recording_silent"),
+], ids=["pdf", "html", "broken-wav", "silence"])
+def test_what_is_not_speech_is_refused_with_a_code(app, data, code):
+    with pytest.raises(ApiError) as refused:
+        normalising.normalise(data)
+    assert refused.value.code == code and refused.value.status == 422
+
+
+def test_ffmpeg_that_hangs_is_stopped_and_the_upload_refused(app, monkeypatch):
+    monkeypatch.setattr(normalising, "FFMPEG_TIMEOUT", 0.5)
+    with pytest.raises(ApiError) as refused:
+        normalising.run(["sleep", "10"])
+    assert refused.value.code == "unsupported_audio"
+
+
+def test_without_ffmpeg_recording_is_refused_not_stored_raw(app, campaign):
+    app.config["FFMPEG_BINARY"] = "/nonexistent/ffmpeg"
+    with pytest.raises(ApiError) as refused:
+        record_clip(campaign, "title", "nl", wav_bytes(0.5))
+    assert refused.value.status == 503 and refused.value.code == "audio_tools_missing"
+
+
+# --- freshness and the download --------------------------------------------------------------------------
+
+def test_a_clip_goes_out_of_date_when_its_text_changes_and_is_then_not_sent(app, client, auth, campaign):
+    record_clip(campaign, "q:veilig", "ar", wav_bytes(0.5))
+    db.session.commit()
+    document = client.get(f"{CAMPAIGNS}/{campaign.id}", headers=auth).json
+    assert list(document["audio"]["ar"]["campaign"]) == ["q:veilig"]
+    assert document["questions"][3]["prompts"] == {"ar": document["audio"]["ar"]["campaign"]["q:veilig"]["url"]}
+
+    def reword(definition):
+        definition["questions"][3]["text"]["ar"] = "هل تشعر بالأمان ليلاً؟"
+
+    edit(campaign, reword)
+    item = next(i for i in studio_items(campaign, campaign.definition, "ar") if i.key == "q:veilig")
+    assert item.state == "outdated"
+    # the published version still says what was recorded: phones keep hearing it until the next publication
+    assert "q:veilig" in client.get(f"{CAMPAIGNS}/{campaign.id}", headers=auth).json["audio"]["ar"]["campaign"]
+    publish_campaign(campaign)
+    db.session.commit()
+    document = client.get(f"{CAMPAIGNS}/{campaign.id}", headers=auth).json
+    assert document["audio"]["ar"]["campaign"] == {} and document["questions"][3]["prompts"] == {}
+
+
+def test_the_voice_pack_is_shared_by_the_teams_campaigns_and_no_one_elses(app, campaign):
+    clip = record_clip(campaign, "yes", "nl", spoken_wav("Ja", "nl"))
+    other_campaign = make_campaign(campaign.team)
+    stranger = make_campaign(make_team())
+    db.session.commit()
+    assert clip.campaign_id is None
+    with app.test_request_context():
+        assert audio_map(other_campaign, other_campaign.definition)["nl"]["phrases"]["yes"]["bytes"] == clip.size
+        assert audio_map(stranger, stranger.definition)["nl"]["phrases"] == {}
+        assert audio_map(campaign, campaign.definition)["en"]["phrases"] == {}
+
+
+def test_a_phrase_clip_goes_out_of_date_when_its_translation_changes(app, campaign, monkeypatch):
+    clip = record_clip(campaign, "next", "nl", spoken_wav("Volgende", "nl"))
+    assert clip.text_sha256 == text_hash("Volgende")
+    monkeypatch.setattr("server.voicepacks.operations.phrase_text",
+                        lambda key, lang: "Verder" if key == "next" else phrase_text(key, lang))
+    item = next(i for i in studio_items(campaign, campaign.definition, "nl") if i.key == "next")
+    assert item.state == "outdated"
+
+
+def test_the_downloads_etag_changes_with_its_clips_and_304s_still_work(app, client, auth, campaign, flyer):
+    first = client.get(CAMPAIGNS, headers=auth)
+    source = client.get(f"/api/v1/sources/{flyer.code}")
+    assert client.get(CAMPAIGNS, headers={**auth, "If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert client.get(f"/api/v1/sources/{flyer.code}",
+                      headers={"If-None-Match": source.headers["ETag"]}).status_code == 304
+
+    clip = record_clip(campaign, "title", "tr", spoken_wav("Mahallemiz, senin sesin", "tr"))
+    db.session.commit()
+    second = client.get(CAMPAIGNS, headers={**auth, "If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
+    assert second.json["campaigns"][0]["etag"] != first.json["campaigns"][0]["etag"]
+    assert second.json["campaigns"][0]["audio"]["tr"]["campaign"]["title"]["duration_ms"] == clip.duration_ms
+    assert client.get(f"/api/v1/sources/{flyer.code}",
+                      headers={"If-None-Match": source.headers["ETag"]}).status_code == 200
+
+    db.session.delete(clip)
+    db.session.commit()
+    third = client.get(CAMPAIGNS, headers={**auth, "If-None-Match": second.headers["ETag"]})
+    assert third.status_code == 200 and third.json["campaigns"][0]["audio"]["tr"]["campaign"] == {}
+
+
+def test_a_clip_downloads_immutable_with_its_type(app, client, campaign):
+    clip = record_clip(campaign, "thanks", "en", spoken_wav("Thank you!", "en"))
+    db.session.commit()
+    with client.get(f"/api/v1/clips/{clip.id}") as reply:
+        assert reply.status_code == 200 and reply.mimetype == "audio/ogg"
+        assert reply.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert reply.data.startswith(b"OggS") and len(reply.data) == clip.size
+    assert client.get("/api/v1/clips/01a24183-f04c-753f-aeda-1b0d58097627").status_code == 404
+
+
+def test_the_preview_document_carries_the_drafts_fresh_clips(web_c, campaign):
+    record_clip(campaign, "intro", "nl", spoken_wav("Een paar korte vragen.", "nl"))
+    db.session.commit()
+    document = web_c.get(f"/workspace/campaigns/{campaign.id}/preview.json").json
+    assert document["preview"] is True and list(document["audio"]["nl"]["campaign"]) == ["intro"]
+    edit(campaign, lambda d: d["intro"].update(nl="Een paar korte vragen over de buurt."))
+    db.session.commit()
+    document = web_c.get(f"/workspace/campaigns/{campaign.id}/preview.json").json
+    assert document["audio"]["nl"]["campaign"] == {}
+
+
+def test_readiness_needs_every_text_translated_and_recorded(app, campaign):
+    from server.demo import load_demo_audio
+
+    assert not any(status.ready for status in language_statuses(campaign))
+    load_demo_audio(campaign)
+    assert all(status.ready for status in language_statuses(campaign))
+    edit(campaign, lambda d: d["title"].update(en=""))
+    english = next(s for s in language_statuses(campaign) if s.language == "en")
+    assert not english.translated and not english.ready
+
+
+# --- the studio ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def web_c(web, make_user, team):
+    return web.sign_in_as(make_user("coordinator", [team]))
+
+
+def studio(campaign, lang="nl"):
+    return f"/workspace/campaigns/{campaign.id}/studio/{lang}"
+
+
+def post_recording(web, campaign, key, data, lang="nl", csrf=True):
+    upload = FileStorage(stream=io.BytesIO(data), filename="opname.wav", content_type="audio/wav")
+    fields = {"key": key, "file": upload}
+    if csrf:
+        fields["csrf_token"] = web.csrf_token()
+    boundary, body = encode_multipart(fields)
+    return web.client.post(studio(campaign, lang), data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def clip_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Clip))
+
+
+def test_a_coordinator_records_listens_re_records_and_deletes(web_c, campaign):
+    page = web_c.get(studio(campaign)).get_data(as_text=True)
+    assert "0 van 38 teksten opgenomen" in page and "Hoe fijn woon je in de buurt?" in page
+    reply = post_recording(web_c, campaign, "q:wonen", spoken_wav())
+    assert reply.status_code == 303 and reply.headers["Location"].endswith("saved=recorded#clip-q--wonen")
+    first = db.session.scalars(select(Clip)).one()
+    assert (first.key, first.language, first.campaign_id, first.synthetic) == ("q:wonen", "nl", campaign.id, False)
+    page = web_c.get(studio(campaign)).get_data(as_text=True)
+    assert "1 van 38 teksten opgenomen" in page and f"/api/v1/clips/{first.id}" in page
+    post_recording(web_c, campaign, "q:wonen", spoken_wav("Hoe fijn woon je hier?"))
+    second = db.session.scalars(select(Clip)).one()
+    assert second.id != first.id
+    gone = web_c.post(f"{studio(campaign)}/clips/{second.id}/delete")
+    assert gone.status_code == 303 and clip_count() == 0
+
+
+def test_a_text_not_yet_translated_cannot_be_recorded(web_c, campaign):
+    edit(campaign, lambda d: d["title"].update(en=""))
+    db.session.commit()
+    reply = post_recording(web_c, campaign, "title", spoken_wav("Title", "en"), lang="en")
+    assert reply.status_code == 409 and "Vertaal deze tekst eerst" in reply.get_data(as_text=True)
+    assert clip_count() == 0
+
+
+@pytest.mark.parametrize("key, lang, status", [("q:nope", "nl", 404), ("title", "pl", 404), ("../x", "nl", 422)])
+def test_only_the_campaigns_texts_and_languages_can_be_recorded(web_c, campaign, key, lang, status):
+    assert post_recording(web_c, campaign, key, wav_bytes(0.5), lang=lang).status_code == status
+    assert clip_count() == 0
+
+
+def test_what_is_not_audio_or_too_large_is_refused_at_its_text(web_c, campaign):
+    reply = post_recording(web_c, campaign, "title", b"%PDF-1.4" * 100)
+    assert reply.status_code == 422 and "Dit is geen ondersteunde geluidsopname." in reply.get_data(as_text=True)
+    too_large = post_recording(web_c, campaign, "title", b"RIFF\x00\x00\x00\x00WAVE" + b"\x00" * (5 * 1024 * 1024))
+    assert too_large.status_code == 413
+    assert clip_count() == 0
+
+
+def test_a_field_worker_listens_but_cannot_record(web, make_user, team, campaign):
+    clip = record_clip(campaign, "title", "nl", wav_bytes(0.5))
+    db.session.commit()
+    viewer = web.sign_in_as(make_user("field_worker", [team]))
+    page = viewer.get(studio(campaign)).get_data(as_text=True)
+    assert f"/api/v1/clips/{clip.id}" in page and "data-recorder" not in page and "/delete" not in page
+    assert post_recording(viewer, campaign, "intro", wav_bytes(0.5)).status_code == 403
+    assert viewer.post(f"{studio(campaign)}/clips/{clip.id}/delete").status_code == 403
+    assert clip_count() == 1
+
+
+def test_another_teams_campaign_and_clips_are_not_found(web, make_user, team, campaign):
+    other_team = make_team()
+    theirs = make_campaign(other_team)
+    their_clip = record_clip(theirs, "title", "nl", wav_bytes(0.5))
+    db.session.commit()
+    mine = web.sign_in_as(make_user("coordinator", [team]))
+    assert mine.get(studio(theirs)).status_code == 404
+    assert post_recording(mine, theirs, "title", wav_bytes(0.5)).status_code == 404
+    # their clip's id through my own campaign's address
+    assert mine.post(f"{studio(campaign)}/clips/{their_clip.id}/delete").status_code == 404
+    assert clip_count() == 1
+
+
+def test_recording_without_the_csrf_token_is_refused(web_c, campaign):
+    assert post_recording(web_c, campaign, "title", wav_bytes(0.5), csrf=False).status_code == 400
+    assert clip_count() == 0
+
+
+# --- the demo --------------------------------------------------------------------------------------------
+
+def test_the_demo_ships_synthetic_clips_for_every_text_of_its_languages(web_c, campaign):
+    from server.demo import load_demo_audio
+
+    assert load_demo_audio(campaign) == 4 * 38
+    assert load_demo_audio(campaign) == 0  # once
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Clip).where(Clip.synthetic.is_(False))) == 0
+    page = web_c.get(studio(campaign, "ar")).get_data(as_text=True)
+    assert "38 van 38 teksten opgenomen" in page and "synthetische demostem" in page
+
+
+def test_a_demo_clip_whose_text_changed_is_skipped(app, team):
+    from server.demo import load_demo_audio
+
+    changed = make_campaign(team, publish=False)
+    edit(changed, lambda d: d["title"].update(nl="Een andere titel"))
+    assert load_demo_audio(changed) == 4 * 38 - 1
+    assert not db.session.scalars(select(Clip).where(Clip.key == "title", Clip.language == "nl")).first()
+
+
+def test_the_demo_command_loads_the_clips_and_names_the_studio(app, runner):
+    output = runner.invoke(args=["demo"]).output
+    assert re.search(r"/workspace/campaigns/[0-9a-f-]{36}/studio/nl", output)
+    assert clip_count() == 4 * 38
