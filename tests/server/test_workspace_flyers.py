@@ -55,6 +55,7 @@ def test_flyer_has_the_qr_code_short_url_code_and_campaign_texts(web_c, campaign
     assert "Onze buurt, jouw stem" in html and "حيّنا، صوتك" in html
     assert 'lang="ar" dir="rtl"' in html
     assert "Scan de code met de camera van je telefoon." in html  # fixed lines where translated
+    assert "kun je je antwoorden laten wissen op localhost/erase of in het buurthuis." in html  # the small print
     assert "flyer-a4.css" in html
 
 
