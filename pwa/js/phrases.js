@@ -14,7 +14,7 @@ export const PHRASES = {
   consent_answers: N_("May we store your answers?"),
   consent_answers_explained: N_("We do not ask your name or address. We use your answers only for this poll."),
   consent_audio: N_("May we record your voice?"),
-  consent_audio_explained: N_("Only if you want to speak an answer. We delete the recording when we no longer need it. We do not try to find out who you are."),
+  consent_audio_explained: N_("Only when you speak an answer. We delete it later. We never try to find out who you are."),
   yes: N_("Yes"),
   no: N_("No"),
   answer_both: N_("Please answer both questions."),

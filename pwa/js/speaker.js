@@ -63,7 +63,8 @@ function playClip(source) {
       audio.onended = audio.onpause = audio.onerror = null;
       if (ok) resolve(); else reject(new Error("clip did not play"));
     };
-    audio.onended = audio.onpause = () => done(true);
+    audio.onended = () => done(true);
+    audio.onpause = () => audio.ended || done(true); // stopped; at the natural end "ended" follows
     audio.onerror = () => done(false);
     audio.src = source;
     audio.play().catch(() => done(false));
@@ -75,8 +76,12 @@ function speakText(text, lang) {
   if (!voice || !text) return Promise.reject(new Error("no voice"));
   return new Promise((resolve) => {
     const utterance = new SpeechSynthesisUtterance(text);
-    utterance.voice = voice;
     utterance.lang = voice.lang;
+    try {
+      utterance.voice = voice;
+    } catch {
+      // a voice list that is not the browser's own: the language tag chooses the voice
+    }
     const timer = setTimeout(resolve, 5000 + text.length * 150); // a voice that never says it ended
     utterance.onend = utterance.onerror = () => { clearTimeout(timer); resolve(); };
     synth.speak(utterance);
@@ -96,7 +101,10 @@ async function say(part, run) {
   if (part.clip) {
     try {
       const source = await clipSource(part.clip);
-      if (current === run) await playClip(source);
+      if (current === run) {
+        player().dataset.key = part.key; // which text is playing (for the tests and for debugging)
+        await playClip(source);
+      }
       return;
     } catch {
       // not downloaded (offline before it was cached) or not playable here: the phone's own voice

@@ -51,7 +51,7 @@ function consentScreen(session) {
     _("We do not ask your name or address. We use your answers only for this poll.")],
   [say("consent_answers"), say("consent_answers_explained")], consent.answers, (v) => { consent.answers = v; });
   const audioQuestion = yesNo(session, "consent-audio", [_("May we record your voice?"),
-    _("Only if you want to speak an answer. We delete the recording when we no longer need it. We do not try to find out who you are.")],
+    _("Only when you speak an answer. We delete it later. We never try to find out who you are.")],
   [say("consent_audio"), say("consent_audio_explained")], consent.audio, (v) => { consent.audio = v; });
   const nextButton = h("button", { type: "button", class: "primary", onclick: next }, _("Next"), icon("next"));
   const heading = h("h1", {}, _("Before we start"));
