@@ -84,7 +84,6 @@ def test_a_flyer_visitor_offline_in_listen_mode_hears_every_screen_from_the_team
     context.add_init_script(HEARD_LOG)
     serve_audio(context, flyer_code, audio)
     page = context.new_page()
-    page.on("console", lambda message: print("console:", message.text))
     page.goto(f"{live_server.url}/f/{flyer_code}")
     wait_until_offline_ready(page)
     wanted = urls(audio[lang]) + (urls(audio["nl"]) if lang != "nl" else [])
@@ -238,9 +237,9 @@ def test_new_screens_pass_axe_and_speaker_buttons_are_big_enough(live_server, br
     expect(page.locator("dialog .code-large")).to_have_text(page.locator("main .code").inner_text())
     check("code shown big")
     assert problems == {}
-    assert {size[0] for size in sizes} == {"intro in listen mode", "consent in listen mode", "smileys with their speakers",
-                                           "pictogram choices with their speakers", "the recorder", "receipt",
-                                           "code shown big"}
+    assert {size[0] for size in sizes} == {
+        "intro in listen mode", "consent in listen mode", "smileys with their speakers",
+        "pictogram choices with their speakers", "the recorder", "receipt", "code shown big"}
     assert [size for size in sizes if size[1] < 48 or size[2] < 48] == []
 
 
