@@ -145,8 +145,6 @@ export function stop() {
   mark(was?.button, false);
 }
 
-export const speaking = () => Boolean(current);
-
 const parts = new WeakMap();
 const onScreen = new Set();
 

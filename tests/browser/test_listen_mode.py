@@ -4,6 +4,7 @@ The clips are real speech (espeak-ng) served by the real server and cached by th
 audio element really plays them (its `playing` and `ended` events, `currentTime` > 0)."""
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from playwright.sync_api import Page, expect
 from server.demo import ensure_demo
 
 from .clips import HEARD_LOG, audio_map, clear_heard, ended_keys, heard, screen_parts, serve_audio, speech
-from .flows import eventually, give_consent, translator, wait_until_offline_ready
+from .flows import enrol, eventually, give_consent, translator, wait_until_offline_ready
+from .test_field_app import enrolment_code
 
 pytestmark = pytest.mark.browser
 
@@ -141,6 +143,44 @@ def test_a_flyer_visitor_offline_in_listen_mode_hears_every_screen_from_the_team
     assert every_part_has_a_clip(page) == ["thank_you", "thanks", "receipt_code", "receipt_explained",
                                            "erase_where", "keep_code"]
     assert not [entry for entry in heard(page) if entry["type"] == "ended" and entry["time"] <= 0]
+
+
+def test_an_enrolled_phone_keeps_the_clips_of_every_language(live_app, live_server, browser_context):
+    code = enrolment_code(live_app)
+    _team, campaign = ensure_demo()
+    audio = {lang: one_clip(campaign, lang) for lang in ("nl", "en", "tr", "ar")}
+    context = browser_context("nl-NL")
+
+    def add_audio(route):
+        response = route.fetch()
+        document = response.json()
+        for item in document["campaigns"]:
+            item["audio"] = audio
+        route.fulfill(response=response, body=json.dumps(document))
+
+    context.route("**/api/v1/campaigns", add_audio)
+    page = context.new_page()
+    enrol(page, live_server.url, code)
+    wait_until_offline_ready(page)
+    every = [url for lang in audio for url in urls(audio[lang])]
+    eventually(page, lambda: all(page.evaluate(CACHED, every)), timeout=40)  # a field worker meets any language
+
+
+def test_a_flyer_visitor_who_changes_language_keeps_that_languages_clips(live_app, live_server, browser_context,
+                                                                        flyer_code):
+    _team, campaign = ensure_demo()
+    audio = {lang: one_clip(campaign, lang) for lang in ("nl", "ar", "tr")}
+    context = browser_context("nl-NL")
+    serve_audio(context, flyer_code, audio)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/f/{flyer_code}")
+    wait_until_offline_ready(page)
+    eventually(page, lambda: page.evaluate(CACHED, urls(audio["nl"])) == [True])
+    page.wait_for_timeout(500)
+    assert page.evaluate(CACHED, urls(audio["ar"]) + urls(audio["tr"])) == [False, False]
+    page.get_by_role("button", name="العربية").click()
+    eventually(page, lambda: page.evaluate(CACHED, urls(audio["ar"])) == [True])
+    assert page.evaluate(CACHED, urls(audio["tr"])) == [False]
 
 
 def test_without_clips_only_a_voice_of_exactly_that_language_speaks(live_server, browser_context, flyer_code):
