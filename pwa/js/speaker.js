@@ -36,21 +36,21 @@ export const audible = (part) => Boolean(part.clip || (part.text && voiceFor(par
 let element = null;
 /** The one audio element, kept in the page (so a browser that unlocked it once keeps it unlocked). */
 function player() {
-  if (!element) {
-    element = h("audio", { id: "speaker-audio", preload: "auto" });
-    element.hidden = true;
-    document.body.append(element);
-  }
+  if (!element) element = document.body.appendChild(h("audio", { id: "speaker-audio", preload: "auto", hidden: true }));
   return element;
 }
 
 const fetched = new Map();
-/** A clip as an object URL: fetched once (offline from the media cache, through the service worker). */
+const ready = new Map();
+/** A clip as an object URL: fetched once (offline from the media cache, through the service worker). A screen's
+ * clips are fetched when it opens, so a tap starts the first one at once: Safari lets an audio element play only
+ * when `play()` is called in the tap itself, and then keeps letting that element play. */
 function clipSource(url) {
   if (!fetched.has(url)) {
     fetched.set(url, fetch(url).then(async (response) => {
       if (!response.ok) throw new Error(`clip ${response.status}`);
-      return URL.createObjectURL(await response.blob());
+      ready.set(url, URL.createObjectURL(await response.blob()));
+      return ready.get(url);
     }).catch((err) => { fetched.delete(url); throw err; }));
   }
   return fetched.get(url);
@@ -100,7 +100,7 @@ export function hush(on) {
 async function say(part, run) {
   if (part.clip) {
     try {
-      const source = await clipSource(part.clip);
+      const source = ready.get(part.clip) || await clipSource(part.clip);
       if (current === run) {
         player().dataset.key = part.key; // which text is playing (for the tests and for debugging)
         await playClip(source);
@@ -161,7 +161,6 @@ export function speakerButton(list = [], { big = false, label = null, text = nul
     onclick: () => {
       if (current?.button === button) return stop();
       onPlay?.();
-      for (const part of parts.get(button)) if (part.clip) clipSource(part.clip).catch(() => {});
       return play(parts.get(button), button);
     },
   }, icon("speaker"), icon("stop"), text ? h("span", {}, text) : null);
@@ -173,6 +172,7 @@ export function speakerButton(list = [], { big = false, label = null, text = nul
 export function setParts(button, list) {
   parts.set(button, list);
   refresh(button);
+  for (const part of list) if (part.clip) clipSource(part.clip).catch(() => {});
 }
 
 export const partsOf = (button) => parts.get(button);

@@ -117,7 +117,11 @@ def test_a_flyer_visitor_offline_in_listen_mode_hears_every_screen_from_the_team
     hears(page, "q:wonen")
     assert "very_happy" in every_part_has_a_clip(page)
     clear_heard(page)
-    page.locator(".choice-item").nth(3).get_by_role("button").click()  # a choice's own speaker
+    # A choice's own speaker: its clip starts within the tap itself (Safari lets an audio element play only then).
+    assert page.evaluate("""() => {
+        document.querySelectorAll('.choice-item')[3].querySelector('button').click();
+        return !document.getElementById('speaker-audio').paused;
+    }""")
     hears(page, "happy")
     page.get_by_role("radio", name=t("Happy"), exact=True).check()
     primary(page).click()
