@@ -41,6 +41,17 @@ VISIBLE_WORDS = """() => {
 }"""
 
 
+#: The phone's voices (VOICES), and what the page asks them to say, kept in `window.__said`.
+SAID = """
+speechSynthesis.getVoices = () => VOICES;
+window.__said = [];
+speechSynthesis.speak = (utterance) => {
+  window.__said.push([utterance.lang, utterance.text]);
+  setTimeout(() => utterance.onend && utterance.onend(), 50);
+};
+"""
+
+
 def urls(audio_of_language: dict) -> list[str]:
     return [clip["url"] for group in audio_of_language.values() for clip in group.values()]
 
@@ -191,15 +202,8 @@ def test_without_clips_only_a_voice_of_exactly_that_language_speaks(live_server,
     """The phone's own voices stand in for clips, never in another language (Debian's Chromium has no voices:
     the page is given a list like a phone's, with English and Arabic only, and what it is asked to say is kept)."""
     context = browser_context("tr-TR")
-    context.add_init_script("""
-        const voices = [{ lang: 'en-GB', name: 'English' }, { lang: 'ar_SA', name: 'Arabic' }];
-        speechSynthesis.getVoices = () => voices;
-        window.__said = [];
-        speechSynthesis.speak = (utterance) => {
-          window.__said.push([utterance.lang, utterance.text]);
-          setTimeout(() => utterance.onend && utterance.onend(), 50);
-        };
-    """)
+    voices = "[{ lang: 'en-GB', name: 'English' }, { lang: 'ar_SA', name: 'Arabic' }]"
+    context.add_init_script(SAID.replace("VOICES", voices))
     page = context.new_page()
     page.goto(f"{live_server.url}/f/{flyer_code}")
     turkish = translator("tr")
@@ -216,6 +220,21 @@ def test_without_clips_only_a_voice_of_exactly_that_language_speaks(live_server,
     said = page.evaluate("() => window.__said")
     assert {lang for lang, _text in said} == {"ar_SA"}
     assert said[0][1] == "حيّنا، صوتك" and said[-1][1] == arabic("Start")
+
+
+def test_in_listen_mode_an_error_and_a_refused_consent_are_said(live_server, browser_context, flyer_code):
+    context = browser_context("nl-NL")
+    context.add_init_script(SAID.replace("VOICES", "[{ lang: 'nl-NL', name: 'Nederlands' }]"))
+    page = context.new_page()
+    page.goto(f"{live_server.url}/f/{flyer_code}")
+    t = translator("nl")
+    page.get_by_role("button", name=t("Read aloud")).click()
+    page.get_by_role("button", name=t("Start"), exact=True).click()
+    page.get_by_role("button", name=t("Next"), exact=True).click()
+    said = lambda: [text for _lang, text in page.evaluate("() => window.__said")]  # noqa: E731
+    eventually(page, lambda: said()[-1:] == [t("Please answer both questions.")])
+    give_consent(page, t, answers=False, audio=False)
+    eventually(page, lambda: said()[-2:] == [t("Thank you!"), t("No problem. Nothing has been stored.")])
 
 
 def test_words_before_the_first_question_with_and_without_listen_mode(live_server, browser_context, flyer_code):
