@@ -40,6 +40,7 @@ function questionScreen(session, step, position) {
   const refresh = () => {
     nextButton.replaceChildren(answered() || question.required ? _("Next") : _("Skip"), icon("next"));
     error.replaceChildren();
+    if (body) setParts(speaker, spoken(body.spoken || [])); // "skip" became "next", or back
     persist(session);
   };
   const canSpeak = question.voice !== "off" && draft.consent.audio;
