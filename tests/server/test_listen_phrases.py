@@ -12,7 +12,8 @@ JS = PWA_DIR / "js"
 RESIDENT_MODULES = [JS / "flow.js", JS / "main.js", JS / "speaker.js",
                     *(JS / "screens" / f"{name}.js" for name in
                       ("intro", "consent", "question", "inputs", "voice", "meta", "receipt", "message"))]
-#: Worker-only screens, not parsed: enrol.js, home.js (the field worker's campaigns), status.js (sending, rescue).
+#: Not parsed: enrol.js and status.js (the field worker's), home.js (the field worker's campaigns, or the code field
+#: of a phone that has no campaign yet: no campaign, so no voice pack to say anything with).
 
 #: Texts on the resident's path that are never played, each with why.
 NOT_SPOKEN = {
