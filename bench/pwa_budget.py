@@ -15,8 +15,13 @@ and Debian's Chromium:
   campaign comes from IndexedDB). Target: 2 s. Raw limit: one round trip (a 304 on the same link).
 * Voice: a recording of `--voice-seconds` (default 60) from Chromium's fake microphone through the app's
   recorder (24 kb/s Opus). Target: <= 200 KB for a minute. Raw limit: 24 kb/s times the duration.
+* Listen mode's clips (docs/listen-mode.md) are not part of the app shell: the bodies under /api/v1/clips/ and
+  /api/v1/prompts/ are left out of the totals above and reported on their own (as served: Opus does not
+  compress). The bytes of one language's clips (`--clips-language`, default nl: the campaign's texts and the
+  team's voice pack) are summed from the demo campaign's `audio` map. Target: <= 300 KB per language. While
+  the demo has no clips the line says so and there is no target to meet.
 
-    python bench/pwa_budget.py [--voice-seconds 60] [--json bench/results/pwa_budget.json]
+    python bench/pwa_budget.py [--voice-seconds 60] [--clips-language nl] [--json bench/results/pwa_budget.json]
 """
 
 import argparse
@@ -34,7 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 KB = 1024
 SLOW = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
-TARGETS = {"total_kb": 100, "js_kb": 60, "first_load_s": 5.0, "repeat_visit_s": 2.0, "voice_minute_kb": 200}
+TARGETS = {"total_kb": 100, "js_kb": 60, "first_load_s": 5.0, "repeat_visit_s": 2.0, "voice_minute_kb": 200,
+           "clips_language_kb": 300}
+#: Audio the app caches for listen mode and recorded prompts: media, not the app shell.
+CLIP_PATHS = ("/api/v1/clips/", "/api/v1/prompts/")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
@@ -86,11 +94,12 @@ def start_server(folder: Path):
         ensure_demo()
         db.session.commit()
         code = db.session.query(Source).filter_by(kind="flyer").first().code
+    clips = clip_bytes_by_language(app, code)
     recorder = Recorder(app.wsgi_app)
     app.wsgi_app = recorder
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}", code, recorder
+    return server, f"http://127.0.0.1:{server.server_port}", code, recorder, clips
 
 
 def throttled(context, page):
@@ -126,14 +135,24 @@ def queue_one_response_offline(context, page) -> int:
 
 
 def compressed_bytes(bodies: dict) -> dict:
-    total = js = 0
+    total = js = clips = 0
     rows = []
     for path, (content_type, body) in sorted(bodies.items()):
+        if path.startswith(CLIP_PATHS):
+            clips += len(body)
+            continue
         size = len(brotli.compress(body, quality=11))
         total += size
         js += size if "javascript" in content_type else 0
         rows.append((path, len(body), size))
-    return {"total": total, "js": js, "files": rows}
+    return {"total": total, "js": js, "clips": clips, "files": rows}
+
+
+def clip_bytes_by_language(app, code: str) -> dict[str, int]:
+    """The bytes of each language's clips in the flyer's campaign document (its `audio` map), if it has one."""
+    document = app.test_client().get(f"/api/v1/sources/{code}").get_json()["campaign"]
+    return {lang: sum(clip.get("bytes", 0) for group in audio.values() for clip in group.values())
+            for lang, audio in (document.get("audio") or {}).items()}
 
 
 def raw_download_seconds(browser, base: str, size: int) -> float:
@@ -166,12 +185,13 @@ def voice_note_bytes(browser, base: str, seconds: float) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--voice-seconds", type=float, default=60)
+    parser.add_argument("--clips-language", default="nl", help="the language whose clips are counted")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "pwa_budget.json")
     options = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
-        server, base, code, recorder = start_server(Path(folder))
+        server, base, code, recorder, clips = start_server(Path(folder))
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         context = browser.new_context(locale="nl-NL")
         page = context.new_page()
@@ -202,8 +222,12 @@ def main() -> None:
         "repeat_visit_s": round(repeat_visit, 2), "repeat_visit_raw_s": raw_repeat,
         "voice_seconds": options.voice_seconds, "voice_bytes": voice_size, "voice_type": voice_type,
         "voice_minute_kb": round(voice_minute_kb, 1), "voice_raw_bytes": round(voice_floor),
+        "clips_cached_kb": round(sizes["clips"] / KB, 1),
+        "clips_by_language_kb": {lang: round(size / KB, 1) for lang, size in clips.items()},
         "files": sizes["files"],
     }
+    if options.clips_language in clips:
+        results["clips_language_kb"] = results["clips_by_language_kb"][options.clips_language]
     print(f"{'file':<44}{'served':>9}{'brotli':>9}")
     for path, served, packed in sizes["files"]:
         print(f"{path:<44}{served:>9}{packed:>9}")
@@ -218,9 +242,15 @@ def main() -> None:
           f" {voice_minute_kb:.1f} KB a minute   raw 24 kb/s: {voice_floor / KB:.1f} KB"
           f"   ratio raw/ours {voice_floor / voice_size:.2f}"
           f"   target <= {TARGETS['voice_minute_kb']} KB a minute")
+    if "clips_language_kb" in results:
+        print(f"clips ({options.clips_language})     {results['clips_language_kb']:>7} KB   target <= "
+              f"{TARGETS['clips_language_kb']} KB   (all languages: {results['clips_by_language_kb']};"
+              f" a flyer visitor cached {results['clips_cached_kb']} KB)")
+    else:
+        print(f"clips ({options.clips_language})         -      the demo campaign has no clips in this language yet")
     options.json.parent.mkdir(parents=True, exist_ok=True)
     options.json.write_text(json.dumps(results, indent=2))
-    failed = [name for name, limit in TARGETS.items() if results[name] > limit]
+    failed = [name for name, limit in TARGETS.items() if name in results and results[name] > limit]
     if queued != 1:
         failed.append("queue one response offline")
     if failed:

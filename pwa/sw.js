@@ -1,5 +1,5 @@
 // The service worker: a versioned precache of the app shell, catalogs and pictograms; the media cache for
-// campaign prompts; cleanup of old caches; a new version waits for the page's "skip-waiting" message;
+// campaign prompts and listen mode's clips; cleanup of old caches; a new version waits for the page's "skip-waiting" message;
 // Background Sync drains the outbox when the page is closed (Chromium).
 
 import { MEDIA_CACHE } from "./js/campaigns.js";
@@ -75,7 +75,8 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(appShell(request));
   } else if (url.pathname.startsWith("/app/i18n/")) {
     event.respondWith(staleWhileRevalidate(request));
-  } else if (url.pathname.startsWith("/api/v1/prompts/") || url.pathname.startsWith("/app/pictograms/")) {
+  } else if (url.pathname.startsWith("/api/v1/prompts/") || url.pathname.startsWith("/api/v1/clips/")
+    || url.pathname.startsWith("/app/pictograms/")) { // immutable: a new recording is a new address
     event.respondWith(cacheFirst(request, MEDIA_CACHE));
   } else if (url.pathname.startsWith("/app/")) {
     event.respondWith(cacheFirst(request, RUNTIME_CACHE));

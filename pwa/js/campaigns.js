@@ -13,14 +13,32 @@ function afterInstall(ms = 10000) {
   return Promise.race([ready, new Promise((resolve) => setTimeout(resolve, ms))]);
 }
 
-/** Fetch a campaign's prompts, pictograms and catalogs into the cache so it works offline.
- * Waits for the service worker first: on a slow link the first screen gets the bandwidth. */
-export async function cacheMedia(campaign) {
+/** The clips of listen mode (campaign texts and the team's voice pack) and the recorded prompts in `codes`. */
+export function clipUrls(campaign, codes) {
+  const urls = [];
+  for (const code of codes) {
+    const audio = campaign.audio?.[code] || {};
+    for (const clip of [...Object.values(audio.campaign || {}), ...Object.values(audio.phrases || {})]) {
+      if (clip?.url) urls.push(clip.url);
+    }
+    for (const question of campaign.questions) if (question.prompts?.[code]) urls.push(question.prompts[code]);
+  }
+  return urls;
+}
+
+/** The languages whose clips a flyer visitor keeps: the one chosen and the campaign's default. */
+export const flyerLanguages = (campaign, code) => [...new Set([code, campaign.default_language])]
+  .filter((lang) => campaign.languages.includes(lang));
+
+/** Fetch a campaign's clips (of `codes`: all its languages on an enrolled phone), pictograms and catalogs
+ * into the cache so it works offline. Waits for the service worker first: on a slow link the first screen
+ * gets the bandwidth. */
+export async function cacheMedia(campaign, codes = campaign.languages) {
   if (!self.caches) return;
   await afterInstall();
   const urls = new Set(campaign.languages.map((code) => `/app/i18n/${code}.json`));
+  for (const url of clipUrls(campaign, codes)) urls.add(url);
   for (const question of campaign.questions) {
-    for (const url of Object.values(question.prompts || {})) urls.add(url);
     for (const choice of question.choices || []) if (choice.pictogram_url) urls.add(choice.pictogram_url);
   }
   try {
@@ -86,7 +104,7 @@ async function downloadFlyer(code, key, lang, stored) {
   if (result.ok && result.data?.campaign) {
     const record = { id: key, kind: "flyer", campaign: result.data.campaign, source: result.data.source };
     await db.put(CAMPAIGNS, record);
-    cacheMedia(record.campaign);
+    cacheMedia(record.campaign, flyerLanguages(record.campaign, lang));
     return { record };
   }
   if (stored && (result.network || result.status >= 500)) return { record: stored };

@@ -2,6 +2,7 @@
 // After consent the draft is kept in IndexedDB at every step, so a reload or an update loses nothing.
 // In preview mode nothing is stored at all.
 
+import { cacheMedia, flyerLanguages } from "./campaigns.js";
 import { dropSetting, saveSetting, setting } from "./db.js";
 import { language, rememberLanguage, setLanguage } from "./i18n.js";
 import { dropDraftNotes, queueResponse } from "./outbox.js";
@@ -14,7 +15,7 @@ export function newSession(record, { channel, auth, preview = false }) {
   return {
     record, campaign: record.campaign, source: record.source, channel, auth, preview,
     draft: { id: uuid7(), language: language(), consent: { answers: null, audio: null }, answers: {},
-      voice: {}, meta: { buurt: null, age_bracket: null }, step: 0, receipt: null },
+      voice: {}, meta: { buurt: null, age_bracket: null }, step: 0, receipt: null, listen: false },
   };
 }
 
@@ -64,7 +65,10 @@ export async function changeLanguage(session, code) {
   await setLanguage(code);
   if (!session.preview) {
     await saveSetting("language", code);
-    if (session.channel === "flyer") rememberLanguage(code); // a resident on their own phone
+    if (session.channel === "flyer") { // a resident on their own phone: that language's clips for offline use
+      rememberLanguage(code);
+      cacheMedia(session.campaign, flyerLanguages(session.campaign, code));
+    }
   }
   await persist(session);
   render(session);

@@ -1,6 +1,6 @@
 // Starting the app: language, the route in the URL's fragment, the service worker and the sync loop.
 
-import { flyerCampaign, previewCampaign, storedCampaign } from "./campaigns.js";
+import { cacheMedia, flyerCampaign, flyerLanguages, previewCampaign, storedCampaign } from "./campaigns.js";
 import { saveSetting, setting } from "./db.js";
 import { activeSession, changeLanguage, newSession, render, savedDraft } from "./flow.js";
 import {
@@ -8,6 +8,7 @@ import {
   rememberLanguage, REVIEW_NOTE, setLanguage,
 } from "./i18n.js";
 import { onSync, startSyncLoop } from "./sync-loop.js";
+import { icon } from "./icons.js";
 import { h, open, register, show } from "./ui.js";
 import { watchForUpdates } from "./update.js";
 import "./screens/intro.js";
@@ -41,6 +42,7 @@ async function startFlyer(code, download = null, wanted = null) {
   const session = newSession(found.record, { channel: "flyer", auth: device ? "device" : "anonymous" });
   await chooseCampaignLanguage(found.record.campaign, wanted || await storedLanguage());
   session.draft.language = document.documentElement.lang;
+  cacheMedia(found.record.campaign, flyerLanguages(found.record.campaign, session.draft.language));
   render(session);
 }
 
@@ -132,7 +134,7 @@ function renderLanguagePicker() {
     onchange: (event) => pickLanguage(event.target.value) },
   codes.filter(isReviewed).map(languageOption),
   unreviewed.length ? h("optgroup", { label: _(REVIEW_NOTE) }, unreviewed.map(languageOption)) : null);
-  document.getElementById("language-slot").replaceChildren(h("span", { class: "globe", "aria-hidden": "true" }, "🌐"), select);
+  document.getElementById("language-slot").replaceChildren(icon("language", "icon globe"), select);
 }
 
 function renderHeader() {

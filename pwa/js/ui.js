@@ -26,6 +26,7 @@ let cleanup = null;
 /** Replace the screen; focus its heading so screen readers announce it. `onLeave` runs when it goes. */
 export function show(title, content, onLeave = null) {
   if (cleanup) cleanup();
+  document.dispatchEvent(new CustomEvent("screenchange")); // the speaker stops (speaker.js)
   cleanup = onLeave;
   const main = document.getElementById("screen");
   main.replaceChildren(content);

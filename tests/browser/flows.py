@@ -35,7 +35,7 @@ def text_pattern(code: str, msgid: str) -> re.Pattern:
 def give_consent(page: Page, t, answers: bool = True, audio: bool = True) -> None:
     """The consent screen in any language (`t` from `translator`): both questions, then "Next"."""
     for question, given in (("May we store your answers?", answers),
-                            ("May we record your voice when you speak an answer?", audio)):
+                            ("May we record your voice?", audio)):
         page.get_by_role("group", name=t(question), exact=True).get_by_role("radio", name=t("Yes" if given else "No"),
                                                                               exact=True).check()
     page.get_by_role("button", name=t("Next"), exact=True).click()

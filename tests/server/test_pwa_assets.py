@@ -154,3 +154,21 @@ def test_manifest_icons_exist_in_their_declared_sizes():
             with Image.open(path) as image:
                 assert image.size == (int(width), int(height))
     assert any(icon.get("purpose") == "maskable" for icon in manifest["icons"])
+
+
+def test_the_apps_pictograms_are_svg_never_emoji():
+    """A phone without a colour-emoji font shows emoji as empty boxes (two smileys and the microphone did)."""
+    emoji = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
+    found = {module.name: emoji.findall(module.read_text(encoding="utf-8")) for module in MODULES}
+    assert {name: chars for name, chars in found.items() if chars} == {}
+    icons = (PWA / "js" / "icons.js").read_text(encoding="utf-8")
+    for name in ("smiley1", "smiley5", "mic", "language", "speaker", "yes", "no"):
+        assert re.search(rf"^\s+{name}: ", icons, flags=re.M), name
+
+
+def test_arabic_and_ethiopic_scripts_have_named_fonts():
+    css = (PWA / "css" / "app.css").read_text(encoding="utf-8")
+    arabic = re.search(r":lang\(ar\) \{ font-family: ([^;]+);", css).group(1)
+    ethiopic = re.search(r":lang\(ti\)[^{]*\{ font-family: ([^;]+);", css).group(1)
+    assert '"Noto Sans Arabic"' in arabic and '"Geeza Pro"' in arabic
+    assert all(font in ethiopic for font in ('"Noto Sans Ethiopic"', '"Abyssinica SIL"', '"Nyala"', '"Kefa"'))

@@ -255,19 +255,25 @@ def post_recording(web, campaign, key, data, lang="nl", csrf=True):
     return web.client.post(studio(campaign, lang), data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
+def texts_to_record(campaign: Campaign) -> int:
+    """Every text a resident of `campaign` can hear in one language: its own texts and the app's phrases."""
+    return len(campaign_texts(campaign.definition, campaign.definition["default_language"])) + len(phrases())
+
+
 def clip_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Clip))
 
 
 def test_a_coordinator_records_listens_re_records_and_deletes(web_c, campaign):
+    total = texts_to_record(campaign)
     page = web_c.get(studio(campaign)).get_data(as_text=True)
-    assert "0 van 38 teksten opgenomen" in page and "Hoe fijn woon je in de buurt?" in page
+    assert f"0 van {total} teksten opgenomen" in page and "Hoe fijn woon je in de buurt?" in page
     reply = post_recording(web_c, campaign, "q:wonen", spoken_wav())
     assert reply.status_code == 303 and reply.headers["Location"].endswith("saved=recorded#clip-q--wonen")
     first = db.session.scalars(select(Clip)).one()
     assert (first.key, first.language, first.campaign_id, first.synthetic) == ("q:wonen", "nl", campaign.id, False)
     page = web_c.get(studio(campaign)).get_data(as_text=True)
-    assert "1 van 38 teksten opgenomen" in page and f"/api/v1/clips/{first.id}" in page
+    assert f"1 van {total} teksten opgenomen" in page and f"/api/v1/clips/{first.id}" in page
     post_recording(web_c, campaign, "q:wonen", spoken_wav("Hoe fijn woon je hier?"))
     second = db.session.scalars(select(Clip)).one()
     assert second.id != first.id
@@ -331,12 +337,13 @@ def test_recording_without_the_csrf_token_is_refused(web_c, campaign):
 def test_the_demo_ships_synthetic_clips_for_every_text_of_its_languages(web_c, campaign):
     from server.demo import load_demo_audio
 
-    assert load_demo_audio(campaign) == 4 * 38
+    total = texts_to_record(campaign)
+    assert load_demo_audio(campaign) == 4 * total
     assert load_demo_audio(campaign) == 0  # once
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Clip).where(Clip.synthetic.is_(False))) == 0
     page = web_c.get(studio(campaign, "ar")).get_data(as_text=True)
-    assert "38 van 38 teksten opgenomen" in page and "synthetische demostem" in page
+    assert f"{total} van {total} teksten opgenomen" in page and "synthetische demostem" in page
 
 
 def test_a_demo_clip_whose_text_changed_is_skipped(app, team):
@@ -344,11 +351,12 @@ def test_a_demo_clip_whose_text_changed_is_skipped(app, team):
 
     changed = make_campaign(team, publish=False)
     edit(changed, lambda d: d["title"].update(nl="Een andere titel"))
-    assert load_demo_audio(changed) == 4 * 38 - 1
+    assert load_demo_audio(changed) == 4 * texts_to_record(changed) - 1
     assert not db.session.scalars(select(Clip).where(Clip.key == "title", Clip.language == "nl")).first()
 
 
 def test_the_demo_command_loads_the_clips_and_names_the_studio(app, runner):
     output = runner.invoke(args=["demo"]).output
     assert re.search(r"/workspace/campaigns/[0-9a-f-]{36}/studio/nl", output)
-    assert clip_count() == 4 * 38
+    demo = db.session.scalars(select(Campaign)).one()
+    assert clip_count() == 4 * texts_to_record(demo)

@@ -66,6 +66,7 @@ def test_flyer_has_the_qr_code_short_url_code_and_campaign_texts(web_c, recorded
     assert "Onze buurt, jouw stem" in html and "حيّنا، صوتك" in html
     assert 'lang="ar" dir="rtl"' in html
     assert "Scan de code met de camera van je telefoon." in html  # fixed lines where translated
+    assert "kun je je antwoorden laten wissen op localhost/erase of in het buurthuis." in html  # the small print
     assert "flyer-a4.css" in html
 
 
@@ -165,12 +166,15 @@ def test_flyer_of_a_draft_says_not_started_and_unknown_codes_say_so(web_c, clien
 def test_a_flyer_in_a_language_residents_cannot_hear_asks_first(web_c, campaign, flyer):
     from server.demo import load_demo_audio
     from server.voicepacks.models import Clip
+    from server.voicepacks.operations import campaign_texts
+    from server.voicepacks.phrases import phrases
 
     load_demo_audio(campaign)
     db.session.execute(Clip.__table__.delete().where(Clip.language == "ar", Clip.key == "yes"))
     db.session.commit()
     asked = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer?size=a5&langs=nl&langs=ar")).get_data(as_text=True)
-    assert 'id="unready-languages"' in asked and "37 van 38 teksten opgenomen" in asked
+    total = len(campaign_texts(campaign.definition, "ar")) + len(phrases())
+    assert 'id="unready-languages"' in asked and f"{total - 1} van {total} teksten opgenomen" in asked
     assert 'class="sheet' not in asked and "data-print" not in asked  # no flyer until confirmed
     shown = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer?size=a5&langs=nl&langs=ar&unready=1"))
     assert 'class="sheet' in shown.get_data(as_text=True)

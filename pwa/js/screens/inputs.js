@@ -1,12 +1,16 @@
 // The answer controls, one builder per question type. Each writes the answer into `answers[key]`
 // and calls `changed()`; `isAnswered(question, value)` says whether a value is a valid answer.
+// A control's `spoken` lists what listen mode says: each choice, with its own small speaker button.
 
-import { _, N_, pick } from "../i18n.js";
+import { _, pick } from "../i18n.js";
+import { icon } from "../icons.js";
+import { campaignText, phrase, speakerButton } from "../speaker.js";
 import { h } from "../ui.js";
 
+/** The five faces: value, the phrase key that says it, the label. */
 const SMILEYS = [
-  [1, "😠", N_("Very unhappy")], [2, "🙁", N_("Unhappy")], [3, "😐", N_("In between")], [4, "🙂", N_("Happy")],
-  [5, "😄", N_("Very happy")],
+  [1, "very_unhappy", () => _("Very unhappy")], [2, "unhappy", () => _("Unhappy")],
+  [3, "in_between", () => _("In between")], [4, "happy", () => _("Happy")], [5, "very_happy", () => _("Very happy")],
 ];
 
 function choiceFace(choice) {
@@ -27,26 +31,38 @@ function options(question, type, answers, changed, items) {
     }
     changed();
   };
-  return h("div", { class: `choices ${items.length <= 2 ? "two" : ""} ${question.type}` },
-    items.map(({ value, face, label, title }) => h("label", { class: "choice", title },
+  const item = ({ value, face, label, title, part }) => {
+    part.target = h("div", { class: "choice-item" }, h("label", { class: "choice", title },
       h("input", { type, name: `q-${key}`, value: String(value), checked: isChecked(value),
         onchange: (event) => update(value, event.target.checked) }),
-      face, h("span", { class: "label", dir: "auto" }, label))));
+      face, h("span", { class: "label", dir: "auto" }, label)),
+    speakerButton([part], { label: title || label }));
+    return part.target;
+  };
+  const list = h("div", { class: `choices ${items.length <= 2 ? "two" : ""} ${question.type}` }, items.map(item));
+  list.spoken = items.map((entry) => entry.part);
+  return list;
 }
 
+/** A campaign's choices: the label in the resident's language, said by the team's clip `q:<key>:<choice>`. */
+const choiceItems = (q, campaign) => q.choices.map((c) => ({ value: c.key, face: choiceFace(c),
+  label: pick(c.label, campaign), part: campaignText(campaign, `q:${q.key}:${c.key}`, c.label) }));
+
 const builders = {
-  single_choice: (q, answers, changed, campaign) => options(q, "radio", answers, changed,
-    q.choices.map((c) => ({ value: c.key, face: choiceFace(c), label: pick(c.label, campaign) }))),
-  multiple_choice: (q, answers, changed, campaign) => h("div", {},
-    h("p", { class: "hint" }, _("You may choose more than one.")),
-    options(q, "checkbox", answers, changed,
-      q.choices.map((c) => ({ value: c.key, face: choiceFace(c), label: pick(c.label, campaign) })))),
-  smiley: (q, answers, changed) => options(q, "radio", answers, changed,
-    SMILEYS.map(([value, face, label]) => ({ value, face: h("span", { class: "emoji", "aria-hidden": "true" }, face),
-      label: h("span", { class: "visually-hidden" }, _(label)), title: _(label) }))),
-  yes_no: (q, answers, changed) => options(q, "radio", answers, changed, [
-    { value: "yes", face: h("span", { class: "emoji", "aria-hidden": "true" }, "👍"), label: _("Yes") },
-    { value: "no", face: h("span", { class: "emoji", "aria-hidden": "true" }, "👎"), label: _("No") }]),
+  single_choice: (q, answers, changed, campaign) => options(q, "radio", answers, changed, choiceItems(q, campaign)),
+  multiple_choice: (q, answers, changed, campaign) => {
+    const hint = h("p", { class: "hint" }, _("You may choose more than one."));
+    const list = options(q, "checkbox", answers, changed, choiceItems(q, campaign));
+    const box = h("div", {}, hint, list);
+    box.spoken = [phrase(campaign, "more_than_one", hint), ...list.spoken];
+    return box;
+  },
+  smiley: (q, answers, changed, campaign) => options(q, "radio", answers, changed,
+    SMILEYS.map(([value, key, label]) => ({ value, face: icon(`smiley${value}`, "icon face"),
+      label: h("span", { class: "visually-hidden" }, label()), title: label(), part: phrase(campaign, key) }))),
+  yes_no: (q, answers, changed, campaign) => options(q, "radio", answers, changed, [
+    { value: "yes", face: icon("yes", "icon face answer-yes"), label: _("Yes"), part: phrase(campaign, "yes") },
+    { value: "no", face: icon("no", "icon face answer-no"), label: _("No"), part: phrase(campaign, "no") }]),
   number: (q, answers, changed) => {
     const input = h("input", { type: "number", inputmode: "numeric", id: `q-${q.key}`, class: "number",
       min: q.min ?? null, max: q.max ?? null, step: 1, value: answers[q.key] ?? "",

@@ -2,6 +2,8 @@
 
 import { advance, go, persist } from "../flow.js";
 import { _ } from "../i18n.js";
+import { icon } from "../icons.js";
+import { opened, phrase, speakerButton } from "../speaker.js";
 import { actions, h, register, show } from "../ui.js";
 
 function group(name, legend, values, chosen, onPick) {
@@ -15,15 +17,22 @@ function group(name, legend, values, chosen, onPick) {
 function metaScreen(session) {
   const { campaign, draft } = session;
   const set = (key) => (value) => { draft.meta[key] = value; persist(session); };
+  const hint = h("p", { class: "hint readable" }, _("This helps us see who we reached. You may skip it."));
+  const buurt = campaign.buurten?.length ? group("buurt", _("Which part of the neighbourhood do you live in?"),
+    campaign.buurten, draft.meta.buurt, set("buurt")) : null;
+  const age = campaign.age_brackets?.length ? group("age", _("How old are you?"), campaign.age_brackets,
+    draft.meta.age_bracket, set("age_bracket")) : null;
+  const send = h("button", { type: "button", class: "primary", onclick: () => advance(session) }, _("Send"), icon("next"));
+  const spoken = [phrase(campaign, "about_you"), phrase(campaign, "about_you_explained", hint),
+    ...(buurt ? [phrase(campaign, "which_buurt", buurt)] : []), ...(age ? [phrase(campaign, "how_old", age)] : []),
+    phrase(campaign, "send", send)];
+  const speaker = speakerButton(spoken, { big: true });
   show(_("About you (optional)"), h("section", {},
-    h("h1", {}, _("About you (optional)")),
-    h("p", { class: "hint" }, _("This helps us see who we reached. You may skip it.")),
-    campaign.buurten?.length ? group("buurt", _("Which part of the neighbourhood do you live in?"),
-      campaign.buurten, draft.meta.buurt, set("buurt")) : null,
-    campaign.age_brackets?.length ? group("age", _("How old are you?"), campaign.age_brackets,
-      draft.meta.age_bracket, set("age_bracket")) : null,
-    actions(h("button", { type: "button", class: "secondary", onclick: () => go(session, -1) }, _("Back")),
-      h("button", { type: "button", class: "primary", onclick: () => advance(session) }, _("Send")))));
+    h("div", { class: "screen-top" }, h("h1", {}, _("About you (optional)")), speaker),
+    hint, buurt, age,
+    actions(h("button", { type: "button", class: "secondary", onclick: () => go(session, -1) }, icon("back"), _("Back")),
+      send)));
+  opened(session, spoken, speaker);
 }
 
 register("meta", metaScreen);

@@ -1,38 +1,33 @@
-// One question per screen: the text, a button to hear it, the answer controls or "say it instead".
+// One question per screen: the text, a speaker that says it (and its choices), the answer controls or
+// "say it instead".
 
 import { advance, go, persist } from "../flow.js";
 import { _, language, pick } from "../i18n.js";
+import { icon } from "../icons.js";
+import { campaignText, opened, partsOf as parts, phrase, sayNow, setParts, speakerButton } from "../speaker.js";
 import { actions, h, notice, register, show } from "../ui.js";
 import { answerControl, isAnswered } from "./inputs.js";
 import { forget, voicePanel } from "./voice.js";
-
-/** A button that plays the recorded prompt, or else speaks the text where the phone has a voice. */
-function listenButton(question, text) {
-  const url = question.prompts?.[language()];
-  const synth = self.speechSynthesis;
-  const hasVoice = () => synth?.getVoices().some((v) => v.lang.toLowerCase().startsWith(language()));
-  if (!url && !hasVoice()) return null;
-  let audio = null;
-  const play = () => {
-    if (url) {
-      audio = audio || new Audio(url);
-      audio.currentTime = 0;
-      audio.play().catch(() => {});
-      return;
-    }
-    synth.cancel();
-    const utterance = new SpeechSynthesisUtterance(text);
-    utterance.lang = language();
-    synth.speak(utterance);
-  };
-  return h("button", { type: "button", class: "listen", onclick: play },
-    h("span", { "aria-hidden": "true" }, "🔊 "), _("Listen to the question"));
-}
 
 /** Whether this question is answered by voice now (voice-only, or "say it instead" chosen). */
 function speaking(session, question) {
   if (question.voice === "only") return true;
   return session.sayIt?.[question.key] ?? Boolean(session.draft.voice[question.key]);
+}
+
+function sayItToggle(session, question, redraw) {
+  const toVoice = !speaking(session, question);
+  const button = h("button", {
+    type: "button", class: "secondary say-it",
+    onclick: async () => {
+      redraw.cancel();
+      if (!toVoice) await forget(session, question);
+      session.sayIt = { ...session.sayIt, [question.key]: toVoice };
+      redraw();
+    },
+  }, toVoice ? [icon("mic"), _("Say it instead")] : _("Answer by tapping instead"));
+  button.spoken = [phrase(session.campaign, toVoice ? "say_it_instead" : "answer_by_tapping", button)];
+  return button;
 }
 
 function questionScreen(session, step, position) {
@@ -43,30 +38,32 @@ function questionScreen(session, step, position) {
   const nextButton = h("button", { type: "button", class: "primary" });
   const error = h("div", { class: "error-slot" });
   const refresh = () => {
-    nextButton.textContent = answered() || question.required ? _("Next") : _("Skip");
+    nextButton.replaceChildren(answered() || question.required ? _("Next") : _("Skip"), icon("next"));
     error.replaceChildren();
+    if (body) setParts(speaker, spoken(body.spoken || [])); // "skip" became "next", or back
     persist(session);
   };
   const canSpeak = question.voice !== "off" && draft.consent.audio;
-  let body;
+  const heading = h("h1", { dir: "auto" }, text);
+  const said = campaignText(campaign, `q:${question.key}`, question.text,
+    { target: heading, prompt: question.prompts?.[language()] });
+  const speaker = speakerButton([], { big: true });
+  let body = null;
+  const redraw = () => questionScreen(session, step, position);
+  redraw.cancel = () => body?.cancel?.();
+  const toggle = canSpeak && question.voice === "allowed" ? sayItToggle(session, question, redraw) : null;
+  /** What the screen says: the question, its choices or the recorder's step, "say it instead", next or skip. */
+  const spoken = (steps) => [said, ...steps, ...(toggle?.spoken || []),
+    phrase(campaign, answered() || question.required ? "next" : "skip", nextButton)];
   if (speaking(session, question) && canSpeak) {
-    body = voicePanel(session, question, refresh);
+    body = voicePanel(session, question, refresh, (steps) => setParts(speaker, spoken(steps)));
   } else {
     body = answerControl(question, draft.answers, refresh, campaign);
   }
-  const toggle = canSpeak && question.voice === "allowed" ? h("button", {
-    type: "button", class: "secondary say-it",
-    onclick: async () => {
-      const toVoice = !speaking(session, question);
-      body.cancel?.();
-      if (!toVoice) await forget(session, question);
-      session.sayIt = { ...session.sayIt, [question.key]: toVoice };
-      questionScreen(session, step, position);
-    },
-  }, speaking(session, question) ? _("Answer by tapping instead") : [h("span", { "aria-hidden": "true" }, "🎤 "), _("Say it instead")]) : null;
   nextButton.onclick = async () => {
     if (question.required && !answered()) {
       error.replaceChildren(notice(_("This question needs an answer."), "error"));
+      sayNow(session, [phrase(campaign, "needs_answer")]);
       return;
     }
     if (!answered()) delete draft.answers[question.key];
@@ -76,13 +73,14 @@ function questionScreen(session, step, position) {
   refresh();
   show(text, h("section", { class: "question" },
     h("p", { class: "progress" }, _("Question {number} of {total}", { number: position.questionNumber, total: position.questionCount })),
-    h("h1", { dir: "auto" }, text),
-    listenButton(question, text),
+    h("div", { class: "screen-top" }, heading, speaker),
     body,
     toggle,
     error,
-    actions(h("button", { type: "button", class: "secondary", onclick: () => { body.cancel?.(); go(session, -1); } }, _("Back")),
-      nextButton)), () => body.cancel?.());
+    actions(h("button", { type: "button", class: "secondary", onclick: () => { body.cancel?.(); go(session, -1); } },
+      icon("back"), _("Back")), nextButton)), () => body.cancel?.());
+  setParts(speaker, spoken(body.spoken || []));
+  opened(session, parts(speaker), speaker);
 }
 
 register("question", questionScreen);

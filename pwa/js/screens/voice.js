@@ -4,6 +4,8 @@ import { persist } from "../flow.js";
 import { _ } from "../i18n.js";
 import { audioOf, dropNote, saveDraftNote } from "../outbox.js";
 import { checkStorage, MAX_SECONDS, startRecording, supported } from "../recorder.js";
+import { icon } from "../icons.js";
+import { hush, phrase, sayNow } from "../speaker.js";
 import { announce, h, notice } from "../ui.js";
 import { randomKey, sha256Hex, uuid7 } from "../util.js";
 
@@ -40,37 +42,51 @@ async function playback(session, kept) {
   return h("audio", { controls: true, src: url, preload: "metadata", "aria-label": _("Listen to your recording") });
 }
 
-/** The panel for one question; `changed()` runs when a recording is kept or deleted. */
-export function voicePanel(session, question, changed) {
+/** The panel for one question; `changed()` runs when a recording is kept or deleted. `onSteps(parts)` gets
+ * what listen mode says for the panel's current step (said at once after a resident's action). */
+export function voicePanel(session, question, changed, onSteps = () => {}) {
   const panel = h("div", { class: "voice-panel" });
+  const say = (key, target) => phrase(session.campaign, key, target);
+  const steps = (parts, now) => {
+    panel.spoken = parts;
+    onSteps(parts);
+    if (now) sayNow(session, parts);
+  };
   let active = null;
 
-  const idle = (message) => {
-    panel.replaceChildren(
-      message || "",
-      h("button", { type: "button", class: "record", onclick: record }, h("span", { "aria-hidden": "true" }, "🎤 "),
-        _("Start recording")),
+  /** Ready to record; `message`: why the last try did not work, said by the phrase `key`. */
+  const idle = (message, key = null, now = false) => {
+    const button = h("button", { type: "button", class: "record", onclick: record }, icon("mic"), _("Start recording"));
+    panel.replaceChildren(message || "", button,
       h("p", { class: "hint" }, _("You can talk for up to {minutes} minutes.", { minutes: MAX_SECONDS / 60 })));
+    steps([...(key ? [say(key, message)] : []), say("record_how", button)], now);
   };
 
-  const recorded = async () => {
+  const recorded = async (now = false) => {
     const kept = session.draft.voice[question.key];
+    const again = h("button", { type: "button", class: "secondary", onclick: async () => { await forget(session, question); changed(); record(); } },
+      _("Record again"));
+    const drop = h("button", { type: "button", class: "secondary", onclick: async () => { await forget(session, question); changed(); idle(null, null, true); } },
+      _("Delete recording"));
+    const listen = say("listen_recording");
+    steps([listen, say("record_again", again), say("delete_recording", drop)], false);
+    listen.target = await playback(session, kept);
     panel.replaceChildren(
       h("p", { class: "notice ok", role: "status" }, _("Recorded: {time}", { time: clock(kept.durationMs) })),
-      await playback(session, kept) || "",
-      h("div", { class: "actions" },
-        h("button", { type: "button", class: "secondary", onclick: async () => { await forget(session, question); changed(); record(); } },
-          _("Record again")),
-        h("button", { type: "button", class: "secondary", onclick: async () => { await forget(session, question); changed(); idle(); } },
-          _("Delete recording"))));
+      listen.target || "", h("div", { class: "actions" }, again, drop));
+    if (now) sayNow(session, panel.spoken);
   };
 
   async function record() {
+    hush(true); // nothing the phone says may end up in the recording
     const room = await checkStorage();
-    if (!room.ok) return idle(notice(_("This phone is almost full. Send what is waiting first, then record."), "error"));
+    if (!room.ok) {
+      hush(false);
+      return idle(notice(_("This phone is almost full. Send what is waiting first, then record."), "error"), "phone_full", true);
+    }
     const time = h("span", { class: "timer", role: "timer", dir: "ltr" }, "0:00");
     const bar = h("span", { class: "bar" });
-    const stop = h("button", { type: "button", class: "record stop", onclick: () => finish() }, _("Stop recording"));
+    const stop = h("button", { type: "button", class: "record stop", onclick: () => finish() }, icon("stop"), _("Stop recording"));
     try {
       active = await startRecording({
         onTick: ({ ms, level }) => {
@@ -80,8 +96,11 @@ export function voicePanel(session, question, changed) {
         onAutoStop: () => finish(),
       });
     } catch {
-      return idle(notice(_("The microphone could not be used. Allow it in the browser's settings, or answer by tapping."), "error"));
+      hush(false);
+      return idle(notice(_("The microphone could not be used. Allow it in the browser's settings, or answer by tapping."), "error"),
+        "microphone_blocked", true);
     }
+    steps([], false);
     panel.replaceChildren(h("p", { class: "recording" }, h("span", { class: "dot", "aria-hidden": "true" }), _("Recording…"), " ", time),
       h("span", { class: "meter", "aria-hidden": "true" }, bar), stop);
     stop.focus();
@@ -93,15 +112,19 @@ export function voicePanel(session, question, changed) {
     const current = active;
     active = null;
     const recording = await current.stop();
+    hush(false);
     await keepRecording(session, question, recording);
     announce(_("Recorded: {time}", { time: clock(recording.durationMs) }));
     changed();
-    await recorded();
+    await recorded(true);
   }
 
-  if (!supported()) idle(notice(_("This browser cannot record sound. Please answer by tapping."), "error"));
+  if (!supported()) idle(notice(_("This browser cannot record sound. Please answer by tapping."), "error"), "cannot_record");
   else if (session.draft.voice[question.key]) recorded();
   else idle();
-  panel.cancel = () => active?.cancel();
+  panel.cancel = () => {
+    active?.cancel();
+    hush(false);
+  };
   return panel;
 }
