@@ -37,7 +37,79 @@ export function format(text, params) {
 
 /** The translation of an English message id in the current language (the msgid itself if missing). */
 export function _(msgid, params) {
-  return format(messages[msgid] || msgid, params);
+  const text = messages[msgid];
+  return format(typeof text === "string" && text ? text : msgid, params);
+}
+
+/** English's rule (the message ids' language) until a catalog brings its own. */
+const englishPlural = (n) => (n === 1 ? 0 : 1);
+let pluralIndex = englishPlural;
+
+/**
+ * A message that depends on a number `n`: the language's own form for `n` (Arabic has six, Polish three),
+ * else the English singular or plural. `{count}` is `n` unless `params` say otherwise.
+ */
+export function ngettext(singular, plural, n, params) {
+  const forms = messages[singular];
+  const values = { count: n, ...params };
+  if (Array.isArray(forms) && forms.every((form) => typeof form === "string" && form)) {
+    const index = pluralIndex(Math.abs(Math.trunc(Number(n))) || 0);
+    return format(forms[Math.min(Math.max(index, 0), forms.length - 1)], values);
+  }
+  return format(englishPlural(n) ? plural : singular, values);
+}
+
+/**
+ * Compile gettext's Plural-Forms expression (C syntax: `n`, integers, `! % * / + - < <= > >= == != && || ?:`
+ * and parentheses) into a function of n, without `eval` (forbidden by the app's CSP). Anything else: null.
+ */
+export function compilePlural(expression) {
+  const tokens = String(expression).match(/\d+|n|&&|\|\||[<>=!]=|[-+*/%<>!?:()]|\S/g) || [];
+  let at = 0;
+  const peek = () => tokens[at];
+  const take = (token) => (tokens[at] === token ? (at += 1, true) : false);
+  const binary = (next, operators) => () => {
+    let left = next();
+    for (let op = peek(); operators[op]; op = peek()) {
+      at += 1;
+      const [a, b, apply] = [left, next(), operators[op]];
+      left = (n) => apply(a(n), b(n));
+    }
+    return left;
+  };
+  const toInt = (value) => (typeof value === "boolean" ? Number(value) : value);
+  function primary() {
+    const token = tokens[at++];
+    if (token === "n") return (n) => n;
+    if (/^\d+$/.test(token || "")) return () => Number(token);
+    if (token === "!") { const inner = primary(); return (n) => Number(!toInt(inner(n))); }
+    if (token === "-") { const inner = primary(); return (n) => -toInt(inner(n)); }
+    if (token === "(") { const inner = conditional(); if (!take(")")) throw new Error("')'"); return inner; }
+    throw new Error(`unexpected ${token}`);
+  }
+  const int = (f) => (a, b) => toInt(f(toInt(a), toInt(b)));
+  const product = binary(primary, { "*": int((a, b) => a * b), "/": int((a, b) => Math.trunc(a / b)),
+    "%": int((a, b) => a % b) });
+  const sum = binary(product, { "+": int((a, b) => a + b), "-": int((a, b) => a - b) });
+  const relation = binary(sum, { "<": int((a, b) => Number(a < b)), ">": int((a, b) => Number(a > b)),
+    "<=": int((a, b) => Number(a <= b)), ">=": int((a, b) => Number(a >= b)) });
+  const equality = binary(relation, { "==": int((a, b) => Number(a === b)), "!=": int((a, b) => Number(a !== b)) });
+  const and = binary(equality, { "&&": int((a, b) => Number(Boolean(a) && Boolean(b))) });
+  const or = binary(and, { "||": int((a, b) => Number(Boolean(a) || Boolean(b))) });
+  function conditional() {
+    const test = or();
+    if (!take("?")) return test;
+    const yes = conditional();
+    if (!take(":")) throw new Error("':'");
+    const no = conditional();
+    return (n) => (toInt(test(n)) ? yes(n) : no(n));
+  }
+  try {
+    const rule = conditional();
+    return at === tokens.length ? (n) => toInt(rule(n)) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Mark a message id for extraction; it is translated with `_()` where it is shown. */
@@ -79,6 +151,7 @@ export async function setLanguage(code) {
   const wanted = table[code] ? code : DEFAULT_LANGUAGE;
   if (!loaded.has(wanted)) loaded.set(wanted, loadCatalog(wanted));
   messages = await loaded.get(wanted);
+  pluralIndex = compilePlural(messages[""]?.plural ?? "n != 1") || englishPlural;
   current = wanted;
   document.documentElement.lang = wanted;
   document.documentElement.dir = direction(wanted);

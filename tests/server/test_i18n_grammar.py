@@ -1,12 +1,16 @@
 """Grammar that fits each language: every catalog passes GNU gettext's own check, plural messages carry each
 language's CLDR plural rule to the server and the field app, and English formats dates day first."""
 
+import gettext
 import os
 import shutil
 import subprocess
 
 import pytest
+from babel import Locale
+from babel.messages.pofile import read_po
 
+from server import i18n_tools
 from server.paths import TRANSLATIONS_DIR
 
 CATALOGS = sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"))
@@ -41,3 +45,82 @@ def test_msgfmt_check_finds_a_broken_format(tmp_path):
     run = subprocess.run([MSGFMT, "--check", "-o", os.devnull, str(broken)], capture_output=True, text=True,
                          timeout=60)
     assert run.returncode != 0
+
+
+# --- plurals ---------------------------------------------------------------------------------------------------
+
+#: Where a catalog's rule may differ from CLDR's, and why (docs/translations.md says the same).
+NOT_CLDR = {
+    "srn": "CLDR has no Sranan Tongo; nouns do not change with a number (wan sma, tu sma): one form",
+    "rif": "CLDR has no plural rule for Tarifit; nouns have a singular and a plural (yiwen uxxam, sin ixxamen)",
+}
+
+
+def partition(rule, numbers=range(1000)) -> set[frozenset[int]]:
+    """The numbers grouped by the form the rule picks (the forms' order may differ between gettext and CLDR)."""
+    groups: dict = {}
+    for n in numbers:
+        groups.setdefault(rule(n), set()).add(n)
+    return {frozenset(group) for group in groups.values()}
+
+
+def read_catalog(code):
+    with (TRANSLATIONS_DIR / code / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle)
+
+
+@pytest.mark.parametrize("po_path", CATALOGS, ids=lambda path: path.parent.parent.name)
+def test_every_catalogs_plural_rule_is_its_languages_cldr_rule(po_path):
+    """For whole numbers, the catalog's Plural-Forms header picks the same groups of numbers as CLDR's rule
+    (Polish and Ukrainian: CLDR's fourth form is for fractions only, so the catalogs have three)."""
+    code = po_path.parent.parent.name
+    catalog = read_catalog(code)
+    header = partition(gettext.c2py(catalog.plural_expr))
+    assert len(header) == catalog.num_plurals
+    if code in NOT_CLDR:
+        return
+    cldr = Locale.parse(code).plural_form
+    assert header == partition(cldr)
+
+
+def test_the_exceptions_to_cldr_are_what_the_docs_say():
+    assert read_catalog("srn").num_plurals == 1
+    assert read_catalog("rif").num_plurals == 2 and not Locale.parse("rif").plural_form.rules
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("pl", {1: "1 nagranie", 2: "2 nagrania", 5: "5 nagrań", 12: "12 nagrań", 22: "22 nagrania", 101: "101 nagrań"}),
+    ("uk", {1: "1 запис", 3: "3 записи", 11: "11 записів", 21: "21 запис", 24: "24 записи", 25: "25 записів"}),
+    ("ar", {0: "0 تسجيل", 1: "تسجيل واحد", 2: "تسجيلان", 3: "3 تسجيلات", 11: "11 تسجيلًا", 100: "100 تسجيل"}),
+    ("nl", {1: "1 opname", 2: "2 opnames", 0: "0 opnames"}),
+    ("srn", {1: "1 opname", 7: "7 opname"}),
+    ("en", {1: "1 recording", 2: "2 recordings"}),
+])
+def test_the_server_picks_each_languages_plural_form(app, code, expected):
+    from flask_babel import force_locale, ngettext
+
+    from server.i18n import babel_locale
+
+    with app.test_request_context(), force_locale(babel_locale(code)):
+        for n, text in expected.items():
+            assert ngettext("{count} recording", "{count} recordings", n).format(count=n) == text
+
+
+def test_the_app_catalog_carries_every_form_and_the_rule(client):
+    polish = client.get("/app/i18n/pl.json").json
+    assert polish[""] == {"nplurals": 3, "plural": read_catalog("pl").plural_expr}
+    assert polish["{count} recording"] == ["{count} nagranie", "{count} nagrania", "{count} nagrań"]
+    arabic = client.get("/app/i18n/ar.json").json
+    assert arabic[""]["nplurals"] == 6 and len(arabic["You can talk for up to {minutes} minute."]) == 6
+    assert client.get("/app/i18n/srn.json").json[""] == {"nplurals": 1, "plural": "0"}
+
+
+def test_plural_messages_are_extracted_from_python_templates_and_javascript():
+    """`ngettext` is a keyword of every extractor (Babel's defaults; `server.i18n_tools.extract` keeps them)."""
+    with i18n_tools.POT.open("rb") as handle:
+        template = read_po(handle)
+    plural = {message.id[0] for message in template if message.id and not isinstance(message.id, str)}
+    assert {"{count} recording",  # pwa/js/screens/status.js
+            "{count} voice note",  # server/templates/workspace/devices.html
+            "The file has more than {count} line.",  # server/reach/csv_import.py
+            } <= plural
