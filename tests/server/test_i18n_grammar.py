@@ -124,3 +124,28 @@ def test_plural_messages_are_extracted_from_python_templates_and_javascript():
             "{count} voice note",  # server/templates/workspace/devices.html
             "The file has more than {count} line.",  # server/reach/csv_import.py
             } <= plural
+
+
+@pytest.mark.parametrize(("code", "limits", "expected"), [
+    ("uk", (1, 200), ("Використовуйте щонайменше 1 символ.", "Використовуйте не більше 200 символів.")),
+    ("pl", (3, 22), ("Użyj co najmniej 3 znaków.", "Użyj najwyżej 22 znaków.")),
+    ("ar", (2, 11), ("اكتبوا حرفين على الأقل.", "اكتبوا 11 حرفًا على الأكثر.")),
+    ("en", (1, 2), ("Use at least 1 character.", "Use at most 2 characters.")),
+])
+def test_validation_messages_take_the_plural_form_of_their_limit(app, code, limits, expected):
+    """Not "Użyj co najmniej tylu znaków: 3": a validator's limit takes the language's plural form."""
+    from flask_babel import force_locale
+    from marshmallow import ValidationError
+
+    from server.errors import describe_message
+    from server.forms import TextLength
+    from server.i18n import babel_locale
+
+    low, high = limits
+    found = []
+    with app.test_request_context(), force_locale(babel_locale(code)):
+        for value in ("", "x" * (high + 1)):
+            with pytest.raises(ValidationError) as raised:
+                TextLength(min=low, max=high)(value)
+            found.append(describe_message(raised.value.messages[0])[1])
+    assert tuple(found) == expected
