@@ -2,10 +2,13 @@
 // The languages come from /app/i18n/languages.json (translations/languages.json on the server), so a
 // language added there appears in the pickers without a change here.
 
+import { compilePlural } from "./plural.js";
+
+export { compilePlural } from "./plural.js";
 export const DEFAULT_LANGUAGE = "nl";
 /** Until the table has arrived (and on a first visit that never gets it): Dutch and English. */
 let table = { nl: { name: "Nederlands", dir: "ltr", format: "nl", reviewed: false },
-  en: { name: "English", dir: "ltr", format: "en", reviewed: false } };
+  en: { name: "English", dir: "ltr", format: "en-GB", reviewed: false } };
 let codes = Object.keys(table);
 
 /** Load the language table: code, own name, direction, formatting locale, reviewed, resident completeness. */
@@ -59,58 +62,6 @@ export function ngettext(singular, plural, n, params) {
   return format(englishPlural(n) ? plural : singular, values);
 }
 
-/**
- * Compile gettext's Plural-Forms expression (C syntax: `n`, integers, `! % * / + - < <= > >= == != && || ?:`
- * and parentheses) into a function of n, without `eval` (forbidden by the app's CSP). Anything else: null.
- */
-export function compilePlural(expression) {
-  const tokens = String(expression).match(/\d+|n|&&|\|\||[<>=!]=|[-+*/%<>!?:()]|\S/g) || [];
-  let at = 0;
-  const peek = () => tokens[at];
-  const take = (token) => (tokens[at] === token ? (at += 1, true) : false);
-  const binary = (next, operators) => () => {
-    let left = next();
-    for (let op = peek(); operators[op]; op = peek()) {
-      at += 1;
-      const [a, b, apply] = [left, next(), operators[op]];
-      left = (n) => apply(a(n), b(n));
-    }
-    return left;
-  };
-  const toInt = (value) => (typeof value === "boolean" ? Number(value) : value);
-  function primary() {
-    const token = tokens[at++];
-    if (token === "n") return (n) => n;
-    if (/^\d+$/.test(token || "")) return () => Number(token);
-    if (token === "!") { const inner = primary(); return (n) => Number(!toInt(inner(n))); }
-    if (token === "-") { const inner = primary(); return (n) => -toInt(inner(n)); }
-    if (token === "(") { const inner = conditional(); if (!take(")")) throw new Error("')'"); return inner; }
-    throw new Error(`unexpected ${token}`);
-  }
-  const int = (f) => (a, b) => toInt(f(toInt(a), toInt(b)));
-  const product = binary(primary, { "*": int((a, b) => a * b), "/": int((a, b) => Math.trunc(a / b)),
-    "%": int((a, b) => a % b) });
-  const sum = binary(product, { "+": int((a, b) => a + b), "-": int((a, b) => a - b) });
-  const relation = binary(sum, { "<": int((a, b) => Number(a < b)), ">": int((a, b) => Number(a > b)),
-    "<=": int((a, b) => Number(a <= b)), ">=": int((a, b) => Number(a >= b)) });
-  const equality = binary(relation, { "==": int((a, b) => Number(a === b)), "!=": int((a, b) => Number(a !== b)) });
-  const and = binary(equality, { "&&": int((a, b) => Number(Boolean(a) && Boolean(b))) });
-  const or = binary(and, { "||": int((a, b) => Number(Boolean(a) || Boolean(b))) });
-  function conditional() {
-    const test = or();
-    if (!take("?")) return test;
-    const yes = conditional();
-    if (!take(":")) throw new Error("':'");
-    const no = conditional();
-    return (n) => (toInt(test(n)) ? yes(n) : no(n));
-  }
-  try {
-    const rule = conditional();
-    return at === tokens.length ? (n) => toInt(rule(n)) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Mark a message id for extraction; it is translated with `_()` where it is shown. */
 export const N_ = (msgid) => msgid;
@@ -122,14 +73,31 @@ export const nativeName = (code) => table[code]?.name || code;
 export const isReviewed = (code) => Boolean(table[code]?.reviewed);
 export const REVIEW_NOTE = N_("not yet checked by a native speaker");
 
-/** Numbers and dates the way the server formats them: the language's formatting locale, Latin digits. */
-export function formatDateTime(date, options) {
-  const locale = table[current]?.format || current;
-  try {
-    return new Intl.DateTimeFormat(locale, { numberingSystem: "latn", ...options }).format(date);
-  } catch {
-    return new Intl.DateTimeFormat(undefined, options).format(date);
+/**
+ * The locale whose formats numbers and dates take: the language's formatting locale from the table, where the
+ * browser has data for it; else Dutch (the neighbourhood's default), never the browser's own default, which is
+ * often US English ("3/5/26, 3:07 PM" is read as 3 May). Browsers lack ti, so, fy, srn, pap and rif.
+ */
+export function formattingLocale(code = current) {
+  const wanted = table[code]?.format || code;
+  for (const candidate of [wanted, table[DEFAULT_LANGUAGE]?.format || DEFAULT_LANGUAGE, DEFAULT_LANGUAGE]) {
+    try {
+      if (Intl.DateTimeFormat.supportedLocalesOf([candidate]).length) return candidate;
+    } catch {
+      // not a valid tag: try the next
+    }
   }
+  return DEFAULT_LANGUAGE;
+}
+
+/** Dates the way the server formats them: the language's formatting locale (see above), Latin digits. */
+export function formatDateTime(date, options) {
+  return new Intl.DateTimeFormat(formattingLocale(), { numberingSystem: "latn", ...options }).format(date);
+}
+
+/** Numbers the same way: `1,5` in Dutch, `1.5` in English, Latin digits in Arabic too. */
+export function formatNumber(value, options) {
+  return new Intl.NumberFormat(formattingLocale(), { numberingSystem: "latn", ...options }).format(value);
 }
 
 /** Keep text someone typed (a team's name...) from reordering the sentence around it (bidi isolation). */

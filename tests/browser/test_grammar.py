@@ -70,3 +70,30 @@ def test_the_app_counts_in_each_languages_plural_forms(live_server, context, cod
       const i18n = await import("/app/js/i18n.js");
       return [i18n.compilePlural("n == 1 ? 0 : eval(1)"), i18n.compilePlural("n ? 1"), i18n.compilePlural("(n")];
     }""") == [None, None, None]
+
+
+FORMATS = """async (codes) => {
+  const i18n = await import("/app/js/i18n.js");
+  await i18n.loadLanguages();
+  const out = {};
+  for (const code of codes) {
+    await i18n.setLanguage(code);
+    out[code] = [i18n.formatDateTime(new Date(2026, 2, 5, 15, 7), { dateStyle: "short", timeStyle: "short" }),
+      i18n.formatNumber(1234.5)];
+  }
+  return out;
+}"""
+DUTCH = ["05-03-2026, 15:07", "1.234,5"]
+
+
+def test_dates_and_numbers_fall_back_to_dutch_never_to_the_browsers_us_english(live_server, browser_context):
+    """On a phone set to US English, a language the browser has no data for (Tigrinya, Somali, Frisian ...) shows
+    Dutch formats, not "3/5/26, 3:07 PM" (read as 3 May); English itself is day first, with a 24-hour clock."""
+    page = browser_context("en-US").new_page()
+    open_app(page, live_server.url)
+    found = page.evaluate(FORMATS, list(LANGUAGES))
+    assert found["en"] == ["05/03/2026, 15:07", "1,234.5"]
+    for code in ("ti", "so", "fy", "srn", "pap", "rif", "nl"):
+        assert found[code] == DUTCH, code
+    assert found["tr"] == ["5.03.2026 15:07", "1.234,5"]
+    assert not [code for code, (date, _number) in found.items() if "3/5/26" in date or "PM" in date]

@@ -149,3 +149,22 @@ def test_validation_messages_take_the_plural_form_of_their_limit(app, code, limi
                 TextLength(min=low, max=high)(value)
             found.append(describe_message(raised.value.messages[0])[1])
     assert tuple(found) == expected
+
+
+# --- formats ---------------------------------------------------------------------------------------------------
+
+def test_english_dates_are_day_first_with_a_24_hour_clock_on_the_server(app):
+    """English borrows British formats (`format_locale: en_GB`): "3/5/26, 3:07 PM" would be read as 3 May."""
+    from datetime import UTC, datetime
+
+    from flask_babel import force_locale, format_date, format_datetime, get_locale
+
+    from server.i18n import babel_locale, formatting_locale
+
+    moment = datetime(2026, 3, 5, 14, 7, tzinfo=UTC)  # 15:07 in the Netherlands
+    assert str(formatting_locale("en")) == "en_GB"
+    with app.test_request_context(), force_locale(babel_locale("en")):
+        assert str(get_locale()) == "en"  # the English texts, British formats
+        assert format_date(moment, "long") == "5 March 2026"
+        assert format_datetime(moment, "short") == "05/03/2026, 15:07"
+

@@ -1,7 +1,7 @@
 // What is waiting, when the last sync worked, what went wrong in plain words; "send now" and the rescue file.
 
 import { setting } from "../db.js";
-import { _, formatDateTime, isolate, ngettext } from "../i18n.js";
+import { _, formatDateTime, formatNumber, isolate, ngettext } from "../i18n.js";
 import { summary } from "../outbox.js";
 import { downloadRescueFile } from "../rescue.js";
 import { syncNow } from "../sync-loop.js";
@@ -30,7 +30,8 @@ export function lastSyncText(lastSync) {
 export function waitingText(waiting, lastSync) {
   if (!waiting.responses && !waiting.voiceNotes) return lastSync ? _("Everything has been sent") : _("Nothing to send");
   return _("Waiting: {answers}, {recordings} ({mb} MB)",
-    { ...counted(waiting.responses, waiting.voiceNotes), mb: megabytes(waiting.bytes) });
+    { ...counted(waiting.responses, waiting.voiceNotes),
+      mb: formatNumber(megabytes(waiting.bytes), { minimumFractionDigits: 1, maximumFractionDigits: 1 }) });
 }
 
 /** "3 answers" and "1 recording", each in the language's own plural form. */
