@@ -138,6 +138,32 @@ async function loadCatalog(code) {
   return {};
 }
 
+/** The field worker's own language while an interview speaks a resident's (null outside such an interview). */
+let ownLanguage = null;
+
+/** The phone user's own language: the field worker's, also while an interview speaks the resident's. */
+export const ownLanguageCode = () => ownLanguage ?? current;
+
+/** Speak a resident's language for a field worker's interview; the worker's own is kept to return to. */
+export async function setInterviewLanguage(code) {
+  if (code === ownLanguageCode()) return useOwnLanguage();
+  if (ownLanguage === null) ownLanguage = current;
+  return setLanguage(code);
+}
+
+/** Back to the field worker's own language after an interview (nothing to do when none was kept). */
+export async function useOwnLanguage() {
+  const own = ownLanguage;
+  ownLanguage = null;
+  if (own !== null && own !== current) await setLanguage(own);
+}
+
+/** The phone user chose their own language (outside an interview). */
+export async function setOwnLanguage(code) {
+  ownLanguage = null;
+  await setLanguage(code);
+}
+
 /** Start loading a catalog without switching to it. */
 export function preloadLanguage(code) {
   if (table[code] && !loaded.has(code)) loaded.set(code, loadCatalog(code));

@@ -5,6 +5,7 @@ import gettext
 
 import pytest
 from babel.messages.pofile import read_po
+from playwright.sync_api import expect
 
 from server.i18n import LANGUAGES
 from server.paths import TRANSLATIONS_DIR
@@ -97,3 +98,69 @@ def test_dates_and_numbers_fall_back_to_dutch_never_to_the_browsers_us_english(l
         assert found[code] == DUTCH, code
     assert found["tr"] == ["5.03.2026 15:07", "1.234,5"]
     assert not [code for code, (date, _number) in found.items() if "3/5/26" in date or "PM" in date]
+
+
+# --- the field worker's own language ---------------------------------------------------------------------------
+
+def test_after_an_interview_in_arabic_the_workers_own_screens_speak_dutch_again(live_app, live_server,
+                                                                                browser_context):
+    """A Dutch-speaking field worker hands the phone to a resident who picks Arabic: the interview speaks Arabic,
+    the worker's own screens (the status panel, the next resident's start, the campaigns) speak Dutch."""
+    from .flows import enrol, give_consent, translator
+    from .test_field_app import enrolment_code
+
+    page = browser_context("nl-NL").new_page()
+    enrol(page, live_server.url, enrolment_code(live_app))
+    ar, html = translator("ar"), page.locator("html")
+    page.get_by_role("button", name="Nieuwe bewoner", exact=True).click()
+    page.get_by_role("button", name=LANGUAGES["ar"].native_name, exact=True).click()
+    expect(html).to_have_attribute("lang", "ar")
+    page.get_by_role("button", name=ar("Start"), exact=True).click()
+    give_consent(page, ar, answers=True, audio=False)
+
+    page.locator("#status-strip button").click()  # the worker checks what is waiting, mid-interview
+    expect(page.get_by_role("heading", name="Versturen en redden")).to_be_visible()
+    expect(html).to_have_attribute("lang", "nl")
+    page.get_by_role("button", name="Terug", exact=True).click()
+    expect(html).to_have_attribute("lang", "ar")  # back to the resident's interview, in the resident's language
+    page.get_by_role("radio", name=ar("Happy"), exact=True).check()
+    page.get_by_role("button", name=ar("Next"), exact=True).click()
+    for number in range(2, 7):  # the other questions are optional (the voice-only one left out: no consent)
+        expect(page.get_by_text(ar("Question {number} of {total}", number=number, total=6))).to_be_visible()
+        page.get_by_role("button", name=ar("Skip"), exact=True).click()
+    expect(page.get_by_role("heading", name=ar("About you (optional)"))).to_be_visible()
+    page.get_by_role("button", name=ar("Send"), exact=True).click()
+    expect(page.get_by_role("heading", name=ar("Thank you!"))).to_be_visible()
+    expect(html).to_have_attribute("lang", "ar")  # the receipt is the resident's
+
+    page.get_by_role("button", name=ar("Next resident"), exact=True).click()
+    expect(html).to_have_attribute("lang", "nl")
+    expect(page.get_by_role("button", name="Beginnen", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Terug naar de campagnes", exact=True).click()
+    expect(page.get_by_role("heading", name="Campagnes")).to_be_visible()
+    page.reload()  # the worker's stored language was never the resident's
+    expect(page.get_by_role("heading", name="Campagnes")).to_be_visible()
+    expect(html).to_have_attribute("lang", "nl")
+
+
+def test_a_resumed_interview_keeps_the_residents_language_and_then_returns_to_the_workers(live_app, live_server,
+                                                                                          browser_context):
+    from .flows import enrol, give_consent, translator
+    from .test_field_app import enrolment_code
+
+    page = browser_context("nl-NL").new_page()
+    enrol(page, live_server.url, enrolment_code(live_app))
+    tr, html = translator("tr"), page.locator("html")
+    page.get_by_role("button", name="Nieuwe bewoner", exact=True).click()
+    page.get_by_role("button", name=LANGUAGES["tr"].native_name, exact=True).click()
+    page.get_by_role("button", name=tr("Start"), exact=True).click()
+    give_consent(page, tr, answers=True, audio=False)
+    page.get_by_role("radio", name=tr("Happy"), exact=True).check()
+    page.get_by_role("button", name=tr("Next"), exact=True).click()
+    expect(page.get_by_text(tr("Question {number} of {total}", number=2, total=6))).to_be_visible()
+    page.reload()  # the app closes and reopens in the middle of the interview
+    expect(page.get_by_text(tr("Question {number} of {total}", number=2, total=6))).to_be_visible()
+    expect(html).to_have_attribute("lang", "tr")
+    page.locator("#status-strip button").click()
+    expect(page.get_by_role("heading", name="Versturen en redden")).to_be_visible()
+    expect(html).to_have_attribute("lang", "nl")
