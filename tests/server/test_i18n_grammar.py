@@ -3,6 +3,7 @@ language's CLDR plural rule to the server and the field app, and English formats
 
 import gettext
 import os
+import re
 import shutil
 import subprocess
 
@@ -10,7 +11,7 @@ import pytest
 from babel import Locale
 from babel.messages.pofile import read_po
 
-from server import i18n_tools
+from server import i18n_status, i18n_tools
 from server.paths import TRANSLATIONS_DIR
 
 CATALOGS = sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"))
@@ -168,3 +169,75 @@ def test_english_dates_are_day_first_with_a_24_hour_clock_on_the_server(app):
         assert format_date(moment, "long") == "5 March 2026"
         assert format_datetime(moment, "short") == "05/03/2026, 15:07"
 
+
+
+# --- one form of address per language ----------------------------------------------------------------------------
+
+#: Arabic imperatives addressed to one man (the plural, as public notices use, addresses everyone).
+ARABIC_MASCULINE_IMPERATIVES = {"اختر", "اكتب", "أرسل", "احفظ", "اطلب", "امسح", "قل", "قله", "قلها", "أجب", "ابدأ",
+                                "حاول", "تأكد", "استمع", "سجّل", "سجل", "انتظر", "اذهب", "افتح", "أدخل", "راجع",
+                                "املأ", "حدّث", "شارك", "انتقل", "أعد", "أضف", "اسمح", "أوقف", "اضغط", "اقرأ"}
+#: Words ending in ك that are not "your" (a singular suffix, read as masculine aloud).
+ARABIC_NOT_YOUR = {"ذلك", "لذلك", "كذلك", "هناك", "تلك", "مشترك", "بذلك"}
+
+
+def arabic_singular_address(text: str) -> list[str]:
+    words = re.findall(r"[\u0600-\u06FF]+", text)
+    return [w for w in words if w in ARABIC_MASCULINE_IMPERATIVES or (w.endswith("ك") and w not in ARABIC_NOT_YOUR)]
+
+
+#: What each language's chosen form of address (docs/translations.md) rules out, in what a resident reads.
+NOT_THE_CHOSEN_ADDRESS = {
+    "nl": lambda text: re.findall(r"\b(?:[Uu]|[Uu]w)\b", text),  # informal je/jij, not u
+    "fy": lambda text: re.findall(r"\b[Jj]o\b", text),  # informal do/dyn, not jo
+    "tr": lambda text: re.findall(r"\b(?:[Ss]en|[Ss]enin|[Ss]ana|[Ss]eni)\b", text),  # formal siz
+    "uk": lambda text: re.findall(r"\b(?:[Тт]и|[Тт]вій|[Тт]воя|[Тт]воє|[Тт]вої|[Тт]ебе|[Тт]обі)\b", text),  # ви
+    "pl": lambda text: re.findall(r"\w+(?:łeś|łaś)\b|\b(?:Pan|Pani|Państwo)\b", text),  # ty, no gendered past
+    "rif": lambda text: re.findall(r"-nne[cm]\b|\bɣar-[cm]\b|\bce[km]\b|\bXafe[cm]\b|-nwem\b", text),
+    "ar": arabic_singular_address,
+}
+
+
+def resident_texts(code: str) -> dict[str, list[str]]:
+    from server.i18n_status import read_resident_msgids
+
+    resident = read_resident_msgids()
+    out = {}
+    for message in read_catalog(code):
+        key = i18n_status.message_key(message) if message.id else None
+        if key in resident:
+            out[key] = [message.string] if isinstance(message.string, str) else list(message.string)
+    return out
+
+
+@pytest.mark.parametrize("code", sorted(NOT_THE_CHOSEN_ADDRESS))
+def test_every_resident_facing_message_keeps_its_languages_form_of_address(code):
+    rule = NOT_THE_CHOSEN_ADDRESS[code]
+    found = {msgid: hits for msgid, texts in resident_texts(code).items() for text in texts if (hits := rule(text))}
+    assert found == {}
+
+
+def test_the_demo_campaign_keeps_each_languages_form_of_address():
+    from server.demo import DEMO_DEFINITION
+
+    def texts(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in NOT_THE_CHOSEN_ADDRESS and isinstance(value, str):
+                    yield key, value
+                else:
+                    yield from texts(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from texts(value)
+
+    found = [(code, text) for code, text in texts(DEMO_DEFINITION) if NOT_THE_CHOSEN_ADDRESS[code](text)]
+    assert found == []
+    assert len(list(texts(DEMO_DEFINITION))) > 40
+
+
+@pytest.mark.parametrize(("code", "text"), [
+    ("ar", "اختر لغتك"), ("tr", "Mahallemiz, senin sesin"), ("pl", "Wpisz kod tak, jak go dostałeś."),
+    ("rif", "Xtar tutlayt-nnec"), ("nl", "Kies uw taal"), ("uk", "Вибери свою мову, ти")])
+def test_the_form_of_address_check_finds_the_other_form(code, text):
+    assert NOT_THE_CHOSEN_ADDRESS[code](text)
