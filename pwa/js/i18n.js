@@ -4,7 +4,7 @@
 
 import { compilePlural } from "./plural.js";
 
-export { compilePlural } from "./plural.js";
+export { compilePlural };
 export const DEFAULT_LANGUAGE = "nl";
 /** Until the table has arrived (and on a first visit that never gets it): Dutch and English. */
 let table = { nl: { name: "Nederlands", dir: "ltr", format: "nl", reviewed: false },
@@ -61,7 +61,6 @@ export function ngettext(singular, plural, n, params) {
   }
   return format(englishPlural(n) ? plural : singular, values);
 }
-
 
 /** Mark a message id for extraction; it is translated with `_()` where it is shown. */
 export const N_ = (msgid) => msgid;
