@@ -1,7 +1,9 @@
 """API errors: a stable code, a message in the request's language, and the field at fault."""
 
+from typing import NamedTuple
+
 from flask import Flask, jsonify
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -14,20 +16,40 @@ def N_(message: str) -> str:  # the gettext convention for "mark, translate late
     return message
 
 
+class PluralMessage(NamedTuple):
+    """A message whose wording follows a number: its English singular and plural msgids."""
+
+    singular: str
+    plural: str
+
+
+def N_plural(singular: str, plural: str) -> PluralMessage:
+    """Mark a message with plural forms for extraction; `translate` picks the language's form where it is shown."""
+    return PluralMessage(singular, plural)
+
+
+def translate(message: str | PluralMessage, n: int | None = None, **params) -> str:
+    """A message (or plural message, for the number `n`) in the request's language, placeholders filled."""
+    if isinstance(message, PluralMessage):
+        return ngettext(message.singular, message.plural, n if n is not None else 2).format(**params)
+    return gettext(message).format(**params)
+
+
 class ApiError(Exception):
     """An error the API answers with; `message` is an English msgid, translated when sent.
 
-    Keyword arguments (`extra`) go into the error object and fill the message's ``{name}`` placeholders.
+    Keyword arguments (`extra`) go into the error object and fill the message's ``{name}`` placeholders. A
+    `PluralMessage` (`N_plural`) takes the form for the number `n`.
     """
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None,
-                 details: list | None = None, headers: dict | None = None, **extra):
+    def __init__(self, status: int, code: str, message: str | PluralMessage, field: str | None = None,
+                 details: list | None = None, headers: dict | None = None, n: int | None = None, **extra):
         super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
+        self.status, self.code, self.message, self.field, self.n = status, code, message, field, n
         self.details, self.headers, self.extra = details or [], headers or {}, extra
 
     def to_dict(self) -> dict:
-        error = {"code": self.code, "message": gettext(self.message).format(**self.extra), **self.extra}
+        error = {"code": self.code, "message": translate(self.message, self.n, **self.extra), **self.extra}
         if self.field:
             error["field"] = self.field
         if self.details:
@@ -44,23 +66,24 @@ class ValidationCode(str):
     whose msgid is translated when the error is sent.
     """
 
-    def __new__(cls, code: str, msgid: str, **params):
-        self = super().__new__(cls, msgid.format_map(_Placeholders(params)))
-        self.code, self.msgid, self.params = code, msgid, params
+    def __new__(cls, code: str, msgid: str | PluralMessage, n: int | None = None, **params):
+        english = msgid if isinstance(msgid, str) else msgid.singular if n == 1 else msgid.plural
+        self = super().__new__(cls, english.format_map(_Placeholders(params)))
+        self.code, self.msgid, self.n, self.params = code, msgid, n, params
         return self
 
     def format(self, *_args, **params) -> "ValidationCode":
-        return ValidationCode(self.code, self.msgid, **{**self.params, **params})
+        return ValidationCode(self.code, self.msgid, self.n, **{**self.params, **params})
 
     def __reduce__(self):
-        return _validation_code, (self.code, self.msgid, self.params)
+        return _validation_code, (self.code, self.msgid, self.n, self.params)
 
     def __deepcopy__(self, _memo) -> "ValidationCode":
         return self  # as immutable as the str it is; marshmallow copies every field's messages per schema
 
 
-def _validation_code(code: str, msgid: str, params: dict) -> ValidationCode:
-    return ValidationCode(code, msgid, **params)
+def _validation_code(code: str, msgid: str | PluralMessage, n: int | None, params: dict) -> ValidationCode:
+    return ValidationCode(code, msgid, n, **params)
 
 
 class _Placeholders(dict):
@@ -85,7 +108,7 @@ UNDECLARED = "invalid"
 def describe_message(message) -> tuple[str, str]:
     """(code, translated message) for one validation message."""
     if isinstance(message, ValidationCode):
-        return message.code, gettext(message.msgid).format(**message.params)
+        return message.code, translate(message.msgid, message.n, **message.params)
     return UNDECLARED, gettext(str(message))
 
 

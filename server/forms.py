@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from . import fields, validate
-from .errors import N_, ValidationCode, flatten_errors
+from .errors import N_, N_plural, ValidationCode, flatten_errors
 from .validation import Schema
 
 #: Friendlier messages for form fields than marshmallow's defaults (the codes stay `required` and `null`).
@@ -68,8 +68,8 @@ class Rows(fields.Field):
         if not isinstance(value, dict) or not all(str(key).isdigit() for key in value):
             raise ValidationError(ValidationCode("invalid_type", N_("Invalid input type.")))
         if len(value) > self.max_rows:
-            raise ValidationError(ValidationCode("too_many_rows", N_("At most {max} rows."),
-                                                 max=self.max_rows))
+            raise ValidationError(ValidationCode("too_many_rows", N_plural("At most {max} row.", "At most {max} rows."),
+                                                 n=self.max_rows, max=self.max_rows))
         rows, errors = [], {}
         for key in sorted(value, key=int):
             try:
@@ -143,11 +143,13 @@ class TextLength(validate.Validator):
 
     def __call__(self, value: str) -> str:
         if len(value) < self.min:
-            raise ValidationError(ValidationCode("too_short", N_("Use at least {min} characters."),
-                                                 min=self.min))
+            raise ValidationError(ValidationCode("too_short", N_plural("Use at least {min} character.",
+                                                                        "Use at least {min} characters."),
+                                                 n=self.min, min=self.min))
         if self.max is not None and len(value) > self.max:
-            raise ValidationError(ValidationCode("too_long", N_("Use at most {max} characters."),
-                                                 max=self.max))
+            raise ValidationError(ValidationCode("too_long", N_plural("Use at most {max} character.",
+                                                                       "Use at most {max} characters."),
+                                                 n=self.max, max=self.max))
         return value
 
 

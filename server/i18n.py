@@ -1,5 +1,6 @@
 """Languages, locale selection, and the gettext catalogs shared with the PWA."""
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -120,20 +121,47 @@ def compile_stale_catalogs(directory: Path) -> None:
             continue  # read-only install: the build step compiled them already
 
 
+@dataclass(frozen=True)
+class CatalogMessages:
+    """One catalog's translated messages and its plural rule (from its ``Plural-Forms`` header)."""
+
+    #: ``{msgid: msgstr}`` of the translated messages without plural forms.
+    singular: dict[str, str]
+    #: ``{singular msgid: [form, ...]}`` of the plural messages with every form translated.
+    plural: dict[str, list[str]]
+    #: How many forms the language's plural messages have, and the C expression (gettext's) choosing one for n.
+    nplurals: int = 2
+    plural_expr: str = "(n != 1)"
+
+
+#: English, the language of the message ids (it has no catalog).
+ENGLISH_PLURALS = CatalogMessages({}, {})
+
+
 @lru_cache(maxsize=32)
-def _catalog_messages(po_path: Path, mtime: float) -> dict[str, str]:
+def _catalog_messages(po_path: Path, mtime: float) -> CatalogMessages:
     with po_path.open("rb") as po_file:
         catalog = read_po(po_file)
-    return {
-        str(message.id): str(message.string)
-        for message in catalog
-        if message.id and isinstance(message.id, str) and message.string and not message.fuzzy
-    }
+    singular, plural = {}, {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        if isinstance(message.id, str):
+            if message.string:
+                singular[message.id] = str(message.string)
+        elif len(message.string) == catalog.num_plurals and all(message.string):
+            plural[message.id[0]] = [str(form) for form in message.string]
+    return CatalogMessages(singular, plural, catalog.num_plurals, catalog.plural_expr)
+
+
+def catalog_messages(code: str) -> CatalogMessages:
+    """The translated messages of one language, its plural messages and its plural rule."""
+    po_path = TRANSLATIONS_DIR / code / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return ENGLISH_PLURALS
+    return _catalog_messages(po_path, po_path.stat().st_mtime)
 
 
 def catalog_json(code: str) -> dict[str, str]:
-    """The translated messages of one language as a flat `{msgid: msgstr}` object for the PWA."""
-    po_path = TRANSLATIONS_DIR / code / "LC_MESSAGES" / "messages.po"
-    if not po_path.exists():
-        return {}
-    return _catalog_messages(po_path, po_path.stat().st_mtime)
+    """The translated messages (without plural forms) of one language as a flat `{msgid: msgstr}` object."""
+    return catalog_messages(code).singular

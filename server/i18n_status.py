@@ -5,6 +5,7 @@ every other message of `messages.pot` is workspace-only. English is complete by 
 the message ids are written in.
 """
 
+import gettext
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from .i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog_json, formatting_locale
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog_messages, formatting_locale
 from .paths import TRANSLATIONS_DIR
 
 POT = TRANSLATIONS_DIR / "messages.pot"
@@ -74,18 +75,34 @@ PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 def placeholder_problems(catalog) -> list[tuple[str, str]]:
     """(msgid, translation) pairs whose translation does not keep exactly the msgid's ``{placeholders}`` (same
-    names, same count), uses ``%(name)s``, or would fail `str.format` (a stray brace)."""
+    names, same count), uses ``%(name)s``, or would fail `str.format` (a stray brace).
+
+    A plural form that the language uses for one number only (Arabic's "one" and "two": ``إجابتان``) may leave
+    placeholders out, as GNU msgfmt allows; it may not add any.
+    """
     problems = []
+    single = single_number_forms(catalog)
     for message in catalog:
         if not message.id:
             continue
         msgid = message_key(message)
         strings = [message.string] if isinstance(message.string, str) else list(message.string)
         expected = Counter(PLACEHOLDER.findall(msgid))
-        for text in (text for text in strings if text):
-            if Counter(PLACEHOLDER.findall(text)) != expected or "%(" in text or not formats(text, expected):
+        for index, text in enumerate(strings):
+            if not text:
+                continue
+            found = Counter(PLACEHOLDER.findall(text))
+            kept = found == expected or (not isinstance(message.string, str) and index in single and found <= expected)
+            if not kept or "%(" in text or not formats(text, expected):
                 problems.append((msgid, text))
     return problems
+
+
+def single_number_forms(catalog) -> set[int]:
+    """The plural forms the catalog's rule chooses for exactly one number (looked at up to 1000)."""
+    rule = gettext.c2py(catalog.plural_expr)
+    counts = Counter(rule(n) for n in range(1000))
+    return {index for index, count in counts.items() if count == 1}
 
 
 def formats(text: str, names) -> bool:
@@ -136,22 +153,8 @@ def translated_msgids(code: str) -> set[str]:
     """The message ids `code` translates (all of them for English, the language of the ids)."""
     if code == MSGID_LANGUAGE:
         return set(template_msgids())
-    return {msgid for msgid, text in catalog_json(code).items() if text} | translated_plurals(code)
-
-
-def translated_plurals(code: str) -> set[str]:
-    """The (singular) msgids of the plural messages `code` translates in every form (`catalog_json` has none)."""
-    po_path = TRANSLATIONS_DIR / code / "LC_MESSAGES" / "messages.po"
-    if not po_path.exists():
-        return set()
-    return set(_translated_plurals(po_path, po_path.stat().st_mtime_ns))
-
-
-@lru_cache(maxsize=32)
-def _translated_plurals(po_path: Path, _mtime: int) -> frozenset[str]:
-    with po_path.open("rb") as handle:
-        return frozenset(message.id[0] for message in read_po(handle)
-                         if isinstance(message.id, tuple) and not message.fuzzy and all(message.string))
+    messages = catalog_messages(code)
+    return set(messages.singular) | set(messages.plural)
 
 
 def language_status(code: str) -> LanguageStatus:
@@ -218,11 +221,23 @@ def status_markdown(statuses: list[LanguageStatus]) -> str:
     ])
 
 
-def app_catalog(code: str) -> dict[str, str]:
-    """The messages the field app needs in `code`: the resident-facing ones (all, if the list is missing)."""
+#: The key of the app catalog's entry that is no message: the language's plural rule (like gettext's header).
+PLURAL_RULE_KEY = ""
+
+
+def app_catalog(code: str) -> dict:
+    """The messages the field app needs in `code`: the resident-facing ones (all, if the list is missing).
+
+    ``{msgid: text}``, a plural message as ``{singular msgid: [form, ...]}`` (all the language's forms), and
+    under the key ``""`` the language's plural rule: ``{"nplurals": 3, "plural": "<gettext's C expression>"}``,
+    which `pwa/js/i18n.js` evaluates with its own small parser (the app's CSP forbids `eval`).
+    """
     resident = read_resident_msgids()
-    messages = catalog_json(code)
-    return {msgid: text for msgid, text in messages.items() if msgid in resident} if resident else messages
+    catalog = catalog_messages(code)
+    messages = {**catalog.singular, **catalog.plural}
+    if resident:
+        messages = {msgid: text for msgid, text in messages.items() if msgid in resident}
+    return {PLURAL_RULE_KEY: {"nplurals": catalog.nplurals, "plural": catalog.plural_expr}, **messages}
 
 
 def languages_document() -> dict:

@@ -35,8 +35,8 @@ def extract(output: Path = POT, resident_list: Path = RESIDENT_MSGIDS) -> None:
     the resident-facing ones in `resident_list`."""
     with tempfile.TemporaryDirectory() as folder:
         located = Path(folder) / "located.pot"
-        pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "N_", "-k", "_l", "-c", RESIDENT_TAG,
-                "--project", "Wijkstem", "--copyright-holder", "Wijkstem contributors",
+        pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "N_", "-k", "N_plural:1,2", "-k", "_l",
+                "-c", RESIDENT_TAG, "--project", "Wijkstem", "--copyright-holder", "Wijkstem contributors",
                 "--sort-output", "-o", str(located), str(ROOT))
         with located.open("rb") as handle:
             catalog = read_po(handle)

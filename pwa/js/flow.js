@@ -4,7 +4,7 @@
 
 import { cacheMedia, flyerLanguages } from "./campaigns.js";
 import { dropSetting, saveSetting, setting } from "./db.js";
-import { language, rememberLanguage, setLanguage } from "./i18n.js";
+import { language, ownLanguageCode, rememberLanguage, setInterviewLanguage, setLanguage } from "./i18n.js";
 import { dropDraftNotes, queueResponse } from "./outbox.js";
 import { requestBackgroundSync, syncNow } from "./sync-loop.js";
 import { open } from "./ui.js";
@@ -14,7 +14,7 @@ import { humanCode, uuid7 } from "./util.js";
 export function newSession(record, { channel, auth, preview = false }) {
   return {
     record, campaign: record.campaign, source: record.source, channel, auth, preview,
-    draft: { id: uuid7(), language: language(), consent: { answers: null, audio: null }, answers: {},
+    draft: { id: uuid7(), language: ownLanguageCode(), consent: { answers: null, audio: null }, answers: {},
       voice: {}, meta: { buurt: null, age_bracket: null }, step: 0, receipt: null, listen: false },
   };
 }
@@ -41,7 +41,17 @@ let active = null;
 /** The interview on screen (or last on screen), if any. */
 export const activeSession = () => active;
 
-export function render(session) {
+/** A field worker's interview keeps the worker's own language for the worker's screens; a flyer visitor (or a
+ * preview) has no other. */
+const interviewed = (session) => session.channel !== "flyer" && !session.preview;
+
+/** Show the session's current step, in the session's language (the resident's, once chosen). */
+export function render(session, switched = false) {
+  const wanted = session.draft.language;
+  if (wanted && wanted !== language() && !switched) {
+    (interviewed(session) ? setInterviewLanguage(wanted) : setLanguage(wanted)).then(() => render(session, true));
+    return;
+  }
   if (active !== session) {
     active = session;
     document.dispatchEvent(new CustomEvent("sessionchange"));
@@ -62,10 +72,12 @@ export async function go(session, delta) {
 
 export async function changeLanguage(session, code) {
   session.draft.language = code;
-  await setLanguage(code);
-  if (!session.preview) {
-    await saveSetting("language", code);
-    if (session.channel === "flyer") { // a resident on their own phone: that language's clips for offline use
+  if (interviewed(session)) {
+    await setInterviewLanguage(code); // the resident's; the worker's own screens return to the worker's
+  } else {
+    await setLanguage(code);
+    if (!session.preview) { // a resident on their own phone: that language's clips for offline use
+      await saveSetting("language", code);
       rememberLanguage(code);
       cacheMedia(session.campaign, flyerLanguages(session.campaign, code));
     }

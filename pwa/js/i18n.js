@@ -2,10 +2,13 @@
 // The languages come from /app/i18n/languages.json (translations/languages.json on the server), so a
 // language added there appears in the pickers without a change here.
 
+import { compilePlural } from "./plural.js";
+
+export { compilePlural };
 export const DEFAULT_LANGUAGE = "nl";
 /** Until the table has arrived (and on a first visit that never gets it): Dutch and English. */
 let table = { nl: { name: "Nederlands", dir: "ltr", format: "nl", reviewed: false },
-  en: { name: "English", dir: "ltr", format: "en", reviewed: false } };
+  en: { name: "English", dir: "ltr", format: "en-GB", reviewed: false } };
 let codes = Object.keys(table);
 
 /** Load the language table: code, own name, direction, formatting locale, reviewed, resident completeness. */
@@ -37,7 +40,26 @@ export function format(text, params) {
 
 /** The translation of an English message id in the current language (the msgid itself if missing). */
 export function _(msgid, params) {
-  return format(messages[msgid] || msgid, params);
+  const text = messages[msgid];
+  return format(typeof text === "string" && text ? text : msgid, params);
+}
+
+/** English's rule (the message ids' language) until a catalog brings its own. */
+const englishPlural = (n) => (n === 1 ? 0 : 1);
+let pluralIndex = englishPlural;
+
+/**
+ * A message that depends on a number `n`: the language's own form for `n` (Arabic has six, Polish three),
+ * else the English singular or plural. `{count}` is `n` unless `params` say otherwise.
+ */
+export function ngettext(singular, plural, n, params) {
+  const forms = messages[singular];
+  const values = { count: n, ...params };
+  if (Array.isArray(forms) && forms.every((form) => typeof form === "string" && form)) {
+    const index = pluralIndex(Math.abs(Math.trunc(Number(n))) || 0);
+    return format(forms[Math.min(Math.max(index, 0), forms.length - 1)], values);
+  }
+  return format(englishPlural(n) ? plural : singular, values);
 }
 
 /** Mark a message id for extraction; it is translated with `_()` where it is shown. */
@@ -50,14 +72,31 @@ export const nativeName = (code) => table[code]?.name || code;
 export const isReviewed = (code) => Boolean(table[code]?.reviewed);
 export const REVIEW_NOTE = N_("not yet checked by a native speaker");
 
-/** Numbers and dates the way the server formats them: the language's formatting locale, Latin digits. */
-export function formatDateTime(date, options) {
-  const locale = table[current]?.format || current;
-  try {
-    return new Intl.DateTimeFormat(locale, { numberingSystem: "latn", ...options }).format(date);
-  } catch {
-    return new Intl.DateTimeFormat(undefined, options).format(date);
+/**
+ * The locale whose formats numbers and dates take: the language's formatting locale from the table, where the
+ * browser has data for it; else Dutch (the neighbourhood's default), never the browser's own default, which is
+ * often US English ("3/5/26, 3:07 PM" is read as 3 May). Browsers lack ti, so, fy, srn, pap and rif.
+ */
+export function formattingLocale(code = current) {
+  const wanted = table[code]?.format || code;
+  for (const candidate of [wanted, table[DEFAULT_LANGUAGE]?.format || DEFAULT_LANGUAGE, DEFAULT_LANGUAGE]) {
+    try {
+      if (Intl.DateTimeFormat.supportedLocalesOf([candidate]).length) return candidate;
+    } catch {
+      // not a valid tag: try the next
+    }
   }
+  return DEFAULT_LANGUAGE;
+}
+
+/** Dates the way the server formats them: the language's formatting locale (see above), Latin digits. */
+export function formatDateTime(date, options) {
+  return new Intl.DateTimeFormat(formattingLocale(), { numberingSystem: "latn", ...options }).format(date);
+}
+
+/** Numbers the same way: `1,5` in Dutch, `1.5` in English, Latin digits in Arabic too. */
+export function formatNumber(value, options) {
+  return new Intl.NumberFormat(formattingLocale(), { numberingSystem: "latn", ...options }).format(value);
 }
 
 /** Keep text someone typed (a team's name...) from reordering the sentence around it (bidi isolation). */
@@ -79,6 +118,7 @@ export async function setLanguage(code) {
   const wanted = table[code] ? code : DEFAULT_LANGUAGE;
   if (!loaded.has(wanted)) loaded.set(wanted, loadCatalog(wanted));
   messages = await loaded.get(wanted);
+  pluralIndex = compilePlural(messages[""]?.plural ?? "n != 1") || englishPlural;
   current = wanted;
   document.documentElement.lang = wanted;
   document.documentElement.dir = direction(wanted);
@@ -95,6 +135,32 @@ async function loadCatalog(code) {
   }
   loaded.delete(code); // try again next time
   return {};
+}
+
+/** The field worker's own language while an interview speaks a resident's (null outside such an interview). */
+let ownLanguage = null;
+
+/** The phone user's own language: the field worker's, also while an interview speaks the resident's. */
+export const ownLanguageCode = () => ownLanguage ?? current;
+
+/** Speak a resident's language for a field worker's interview; the worker's own is kept to return to. */
+export async function setInterviewLanguage(code) {
+  if (code === ownLanguageCode()) return useOwnLanguage();
+  if (ownLanguage === null) ownLanguage = current;
+  return setLanguage(code);
+}
+
+/** Back to the field worker's own language after an interview (nothing to do when none was kept). */
+export async function useOwnLanguage() {
+  const own = ownLanguage;
+  ownLanguage = null;
+  if (own !== null && own !== current) await setLanguage(own);
+}
+
+/** The phone user chose their own language (outside an interview). */
+export async function setOwnLanguage(code) {
+  ownLanguage = null;
+  await setLanguage(code);
 }
 
 /** Start loading a catalog without switching to it. */

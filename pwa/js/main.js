@@ -5,11 +5,11 @@ import { saveSetting, setting } from "./db.js";
 import { activeSession, changeLanguage, newSession, render, savedDraft } from "./flow.js";
 import {
   _, isReviewed, language, languageCodes, loadLanguages, nativeName, preferredLanguage, rememberedLanguage,
-  rememberLanguage, REVIEW_NOTE, setLanguage,
+  rememberLanguage, REVIEW_NOTE, setLanguage, setOwnLanguage, useOwnLanguage,
 } from "./i18n.js";
 import { onSync, startSyncLoop } from "./sync-loop.js";
 import { icon } from "./icons.js";
-import { h, open, register, show } from "./ui.js";
+import { beforeEachScreen, h, open, register, show } from "./ui.js";
 import { watchForUpdates } from "./update.js";
 import "./screens/intro.js";
 
@@ -66,7 +66,6 @@ async function startPreview(campaignId, lang) {
 async function resumeDraft(saved) {
   const record = await storedCampaign(saved.recordId);
   if (!record) return false;
-  await setLanguage(saved.draft.language);
   const session = newSession(record, saved);
   session.draft = saved.draft;
   render(session);
@@ -112,7 +111,7 @@ async function start() {
 async function pickLanguage(code) {
   const session = activeSession();
   if (session && !session.finished) return changeLanguage(session, code);
-  await setLanguage(code);
+  await setOwnLanguage(code);
   if (!session?.preview) {
     await saveSetting("language", code);
     rememberLanguage(code);
@@ -142,6 +141,10 @@ function renderHeader() {
   document.getElementById("skip-link").textContent = _("Skip to the content");
   document.getElementById("preview-band").textContent = _("Preview: this is how residents see the campaign. Nothing is stored.");
 }
+
+/** The field worker's own screens speak the worker's language, also right after a resident's interview. */
+const WORKER_SCREENS = new Set(["home", "status", "enrol"]);
+beforeEachScreen((name) => (WORKER_SCREENS.has(name) ? useOwnLanguage() : null));
 
 async function boot() {
   try {

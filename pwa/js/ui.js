@@ -67,7 +67,15 @@ export function register(name, render) {
   screens[name] = render;
 }
 
+let beforeOpen = null;
+
+/** `hook(name)` runs (and is awaited) before each screen opens. */
+export function beforeEachScreen(hook) {
+  beforeOpen = hook;
+}
+
 export async function open(name, ...args) {
+  await beforeOpen?.(name);
   if (!screens[name] && LAZY[name]) await import(`./screens/${LAZY[name]}.js`);
   return screens[name](...args);
 }

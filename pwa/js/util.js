@@ -48,7 +48,7 @@ export function toBase64(buffer) {
   return btoa(binary);
 }
 
-/** Megabytes with one decimal, for "waiting to be sent". */
+/** Megabytes, for "waiting to be sent" (formatted with one decimal in the language's format). */
 export function megabytes(bytes) {
-  return (bytes / (1024 * 1024)).toFixed(1);
+  return bytes / (1024 * 1024);
 }

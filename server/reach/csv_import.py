@@ -11,6 +11,7 @@ import unicodedata
 
 from babel import Locale, UnknownLocaleError
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..i18n import LANGUAGES
 from .dimensions import QUESTION_PREFIX, Dimension
@@ -58,7 +59,8 @@ def read_rows(data: bytes) -> list[list[str]]:
         dialect = csv.excel
     rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in row)]
     if len(rows) > MAX_ROWS + 1:
-        raise CsvInvalid([_("The file has more than {count} lines.").format(count=MAX_ROWS)])
+        raise CsvInvalid([ngettext("The file has more than {count} line.", "The file has more than {count} lines.",
+                                   MAX_ROWS).format(count=MAX_ROWS)])
     return rows
 
 

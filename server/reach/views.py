@@ -9,6 +9,7 @@ from ..forms import form_data, load_form
 from ..pages import install_page_handlers, render_page
 from ..results import charts
 from ..results.views import catch_up_totals, label_language
+from .computation import SUGGEST_BELOW
 from .csv_import import CsvInvalid, parse_make_up_csv, template_csv
 from .dimensions import campaign_dimensions
 from .models import NeighbourhoodProfile
@@ -28,7 +29,7 @@ def report(campaign_id):
     return render_page("workspace/reach/report.html", campaign=campaign, charts=charts, behind=behind,
                        report=reach_report(campaign, label_language(campaign)),
                        profile=db.session.get(NeighbourhoodProfile, campaign.id),
-                       saved=request.args.get("saved"))
+                       saved=request.args.get("saved"), suggest_below=SUGGEST_BELOW)
 
 
 def form_values(campaign, dimensions) -> dict:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..results.charts import count_and_share
 from ..results.labels import merged_questions, pick
@@ -86,8 +87,9 @@ def public_question(question: dict, rows: list[tuple], language: str, fallback: 
     if question["type"] not in CHARTED_TYPES:
         if answered < min_size:
             return None
-        note = (_("{count} residents said it in their own words. The team listens to and reads every one.")
-                .format(count=answered))
+        note = ngettext("{count} resident said it in their own words. The team listens to and reads it.",
+                        "{count} residents said it in their own words. The team listens to and reads every one.",
+                        answered).format(count=answered)
         return PublicQuestion(question["key"], text, kind="words", note=note)
     if answered < min_size:
         return None

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from ..database import reading_only
 from ..devices.auth import not_enrolled, optional_device_ref
 from ..devices.operations import DeviceRef, record_device_status
-from ..errors import N_, ApiError
+from ..errors import ApiError, N_plural
 from ..extensions import db
 from ..ratelimits import anonymous_rate_limit, public_rate_limit
 from ..util import utcnow
@@ -39,8 +39,9 @@ def parse_batch() -> dict:
     batch = load_json(sync_batch_schema)
     limit = current_app.config["SYNC_MAX_BATCH"]
     if len(batch["responses"]) > limit:
-        raise ApiError(413, "batch_too_large", N_("Send at most {limit} responses at once."),
-                       field="responses", limit=limit)
+        raise ApiError(413, "batch_too_large", N_plural("Send at most {limit} response at once.",
+                                                        "Send at most {limit} responses at once."),
+                       field="responses", n=limit, limit=limit)
     # JSON can only carry a NUL character as \u0000: without one in the body, no string holds it.
     free_of_nul = b"\\u0000" not in request.get_data(cache=True)
     batch["parsed"], batch["failed"] = parse_items(batch["responses"], free_of_nul=free_of_nul)

@@ -7,7 +7,7 @@ and groups those few hundred aggregated rows.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -187,8 +187,9 @@ def question_chart(question: dict, rows: list[tuple], series: list[Series], lang
                   bases)
     if question["type"] not in CHARTED_TYPES:
         chart.kind = "count"
-        chart.note = (_("Answered in their own words by {count} residents: read them in the review inbox.")
-                      .format(count=base) if question["type"] == "short_text" else
+        chart.note = (ngettext("Answered in their own words by {count} resident: read it in the review inbox.",
+                               "Answered in their own words by {count} residents: read them in the review inbox.",
+                               base).format(count=base) if question["type"] == "short_text" else
                       _("Answered by voice: listen to the voice notes in the review inbox."))
         return chart
     for key, label, members in value_rows(question, values, language, fallback):
@@ -199,8 +200,9 @@ def question_chart(question: dict, rows: list[tuple], series: list[Series], lang
         total = sum(counts.values())
         chart.rows.append(Row(key, label, counts, total, total / base if base else None))
     if question["type"] == "multiple_choice":
-        chart.note = _("Several answers were possible; percentages are of the {count} residents who answered."
-                       ).format(count=base)
+        chart.note = ngettext("Several answers were possible; percentages are of the {count} resident who answered.",
+                              "Several answers were possible; percentages are of the {count} residents who answered.",
+                              base).format(count=base)
     return chart
 
 

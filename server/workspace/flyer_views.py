@@ -2,6 +2,7 @@
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..accounts.auth import current_user, login_required, require_campaign
@@ -91,8 +92,9 @@ def chosen_flyer_options(campaign: Campaign) -> tuple[dict, str | None]:
     fits = SIZES[values["size"]]["languages"]
     note = None
     if len(chosen) > fits:
-        note = _("At most {count} languages fit on this size; make a second flyer for the others.").format(
-            count=fits)
+        note = ngettext("At most {count} language fits on this size; make a second flyer for the others.",
+                        "At most {count} languages fit on this size; make a second flyer for the others.",
+                        fits).format(count=fits)
     return {"size": values["size"], "langs": chosen[:fits]}, note
 
 

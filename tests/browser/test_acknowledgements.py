@@ -51,7 +51,7 @@ def test_only_explicit_acknowledgements_empty_the_outbox_and_refusals_are_kept_a
     page.goto(f"{live_server.url}/f/{flyer_code}")
     queue_short_response(page)
     expect(page.locator("#status-strip .sync-error")).to_contain_text("misschien een inlogpagina van de wifi")
-    expect(page.locator(WAITING)).to_contain_text("1 antwoorden")
+    expect(page.locator(WAITING)).to_contain_text("1 antwoord,")
 
     page.locator("#status-strip button").click()
     context.unroute("**/api/v1/sync")
@@ -60,7 +60,7 @@ def test_only_explicit_acknowledgements_empty_the_outbox_and_refusals_are_kept_a
         {"results": [{"index": 0, "id": stranger, "status": "created"}]})), attempts)
     context.route("**/api/v1/sync", other_id)
     send_now(page)
-    expect(page.locator(WAITING)).to_contain_text("1 antwoorden")
+    expect(page.locator(WAITING)).to_contain_text("1 antwoord,")
 
     context.unroute("**/api/v1/sync")
     refusal = {"code": "conflict", "field": "id", "message": "Er is al een ander antwoord met deze id."}
@@ -70,7 +70,7 @@ def test_only_explicit_acknowledgements_empty_the_outbox_and_refusals_are_kept_a
     send_now(page)
     expect(page.get_by_role("heading", name="Niet aangenomen door de server")).to_be_visible()
     expect(page.get_by_text("Er is al een ander antwoord met deze id.")).to_be_visible()
-    expect(page.locator(WAITING)).to_contain_text("1 antwoorden")
+    expect(page.locator(WAITING)).to_contain_text("1 antwoord,")
     assert len(set(attempts)) == 1 and len(attempts) >= 3
     assert count(Response) == 0
 

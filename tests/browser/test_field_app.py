@@ -39,19 +39,19 @@ def test_offline_collection_survives_reload_and_restart_and_arrives_exactly_once
     for idea in ("Een buurtmoestuin", "Betere verlichting"):
         page.get_by_role("button", name="Volgende bewoner", exact=True).click()
         receipts.append(answer_demo_in_dutch(page, idea=idea))
-    expect(page.locator("#status-strip .waiting")).to_contain_text("3 antwoorden, 1 opnames")
+    expect(page.locator("#status-strip .waiting")).to_contain_text("3 antwoorden, 1 opname (")
     recordings = recorded_audio(page)
     assert len(recordings) == 1 and all(len(data) > 1000 for data in recordings.values())
 
     page.reload()
-    expect(page.locator("#status-strip .waiting")).to_contain_text("3 antwoorden, 1 opnames")
+    expect(page.locator("#status-strip .waiting")).to_contain_text("3 antwoorden, 1 opname (")
     context.close()
 
     context = persistent(offline=True)
     page = context.pages[0]
     page.goto(f"{live_server.url}/app/")
     expect(page.get_by_role("heading", name="Campagnes")).to_be_visible()
-    expect(page.locator("#status-strip .waiting")).to_contain_text("3 antwoorden, 1 opnames")
+    expect(page.locator("#status-strip .waiting")).to_contain_text("3 antwoorden, 1 opname (")
     expect(page.locator("#status-strip .sync-error")).to_contain_text("Geen verbinding")
     assert count(Response) == 0
 

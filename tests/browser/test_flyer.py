@@ -29,7 +29,7 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
         live_server, browser_context, flyer_code):
     page = browser_context("tr-TR").new_page()
     page.goto(f"{live_server.url}/f/{flyer_code}")
-    expect(page.get_by_role("heading", name="Mahallemiz, senin sesin")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mahallemiz, sizin sesiniz")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "tr")
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
     expect(page.get_by_role("button", name="Türkçe", exact=True)).to_have_attribute("aria-pressed", "true")
@@ -38,13 +38,13 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
     page.get_by_role("button", name="English", exact=True).click()
     expect(page.get_by_role("heading", name="Our neighbourhood, your voice")).to_be_visible()
     page.get_by_role("button", name="Türkçe", exact=True).click()
-    expect(page.get_by_role("heading", name="Mahallemiz, senin sesin")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mahallemiz, sizin sesiniz")).to_be_visible()
 
     t = translator("tr")
     page.get_by_role("button", name=t("Start"), exact=True).click()
     give_consent(page, t, answers=True, audio=False)
 
-    expect(page.get_by_role("heading", name="Mahallede yaşamaktan ne kadar memnunsun?")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mahallede yaşamaktan ne kadar memnunsunuz?")).to_be_visible()
     expect(page.get_by_text(t("Question {number} of {total}", number=1, total=6))).to_be_visible()  # no voice-only
     expect(page.get_by_role("button", name=t("Say it instead"))).to_have_count(0)
     page.get_by_role("radio", name=t("Very happy"), exact=True).check()
@@ -76,7 +76,7 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
 def test_arabic_visitor_sees_right_to_left_and_can_say_an_answer(live_server, browser_context, flyer_code):
     page = browser_context("ar").new_page()
     page.goto(f"{live_server.url}/f/{flyer_code}")
-    expect(page.get_by_role("heading", name="حيّنا، صوتك")).to_be_visible()
+    expect(page.get_by_role("heading", name="حيّنا، صوتكم")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.locator("html")).to_have_attribute("lang", "ar")
     t = translator("ar")
@@ -85,7 +85,7 @@ def test_arabic_visitor_sees_right_to_left_and_can_say_an_answer(live_server, br
 
     page.get_by_role("button", name=t("Start"), exact=True).click()
     give_consent(page, t, answers=True, audio=True)
-    expect(page.get_by_role("heading", name="ما مدى رضاك عن العيش في الحي؟")).to_be_visible()
+    expect(page.get_by_role("heading", name="ما مدى رضاكم عن العيش في الحي؟")).to_be_visible()
     page.get_by_role("button", name=t("Say it instead")).click()
     record(page, 2, start=t("Start recording"), stop=t("Stop recording"), done=text_pattern("ar", "Recorded: {time}"))
     audio = recorded_audio(page)

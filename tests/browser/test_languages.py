@@ -10,13 +10,14 @@ import shutil
 from dataclasses import dataclass, field
 
 import pytest
+from babel.messages.pofile import read_po
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from server import create_app
 from server.extensions import db
-from server.i18n import LANGUAGES, catalog_json
-from server.i18n_status import template_msgids
+from server.i18n import LANGUAGES, catalog_json, catalog_messages
+from server.i18n_status import POT, template_msgids
 from server.responses.models import AGE_BRACKETS, Answer, Response
 from server.voice.models import VoiceNote
 from tests.languages_campaign import KEYS, TEXTS, campaign_texts, publish_every_language_campaign
@@ -63,6 +64,18 @@ class Texts:
         return text in self.plain or any(pattern.fullmatch(text) for pattern in self.patterns)
 
 
+def texts_of(code: str) -> set[str]:
+    """A catalog's translations, every form of its plural messages included."""
+    plural = {form for forms in catalog_messages(code).plural.values() for form in forms}
+    return set(catalog_json(code).values()) | plural
+
+
+def english_plurals() -> set[str]:
+    with POT.open("rb") as handle:
+        return {form for message in read_po(handle) if message.id and not isinstance(message.id, str)
+                for form in message.id}
+
+
 @dataclass
 class LeakCheck:
     """Source texts (the English msgids, the Dutch translations) that must not show in language `code`
@@ -72,8 +85,8 @@ class LeakCheck:
     found: list = field(default_factory=list)
 
     def __post_init__(self):
-        english, dutch = set(template_msgids()), set(catalog_json("nl").values())
-        own = {"en": english, "nl": dutch}.get(self.code, set(catalog_json(self.code).values()))
+        english, dutch = set(template_msgids()) | english_plurals(), texts_of("nl")
+        own = {"en": english, "nl": dutch}.get(self.code, texts_of(self.code))
         self.sources = Texts({"en": dutch, "nl": english}.get(self.code, english | dutch))
         self.own = Texts(own | campaign_texts(self.code) | {TEAM, SOURCE, "Wijkstem"}
                          | {language.native_name for language in LANGUAGES.values()})

@@ -45,7 +45,7 @@ def test_preview_shows_the_campaign_in_the_chosen_language_and_stores_nothing(li
     page = context.new_page()
     page.goto(f"{live_server.url}/app/#preview={campaign.id}&lang=ar")
 
-    expect(page.get_by_role("heading", name="حيّنا، صوتك")).to_be_visible()
+    expect(page.get_by_role("heading", name="حيّنا، صوتكم")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.locator("#preview-band")).to_be_visible()
     expect(page.locator("#status-strip")).to_be_hidden()

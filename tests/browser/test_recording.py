@@ -69,5 +69,5 @@ def test_a_revoked_phone_keeps_its_answers_and_says_so(live_app, live_server, br
     page.get_by_role("button", name="Nieuwe bewoner", exact=True).click()
     answer_demo_in_dutch(page, idea="Een zebrapad")
     expect(page.locator("#status-strip .sync-error")).to_contain_text("niet meer gekoppeld")
-    expect(page.locator("#status-strip .waiting")).to_contain_text("1 antwoorden")
+    expect(page.locator("#status-strip .waiting")).to_contain_text("1 antwoord,")
     assert count(Response) == 0

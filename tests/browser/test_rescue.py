@@ -38,7 +38,7 @@ def test_rescue_file_imports_once_and_the_phone_then_syncs_without_duplicates(li
     page.locator("#status-strip button").click()
     with page.expect_download() as download:
         page.get_by_role("button", name="Reddingsbestand bewaren", exact=True).click()
-    expect(page.get_by_text("Reddingsbestand bewaard: 2 antwoorden, 1 opnames.")).to_be_visible()
+    expect(page.get_by_text("Reddingsbestand bewaard: 2 antwoorden, 1 opname.")).to_be_visible()
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     rescue = json.loads(path.read_text())

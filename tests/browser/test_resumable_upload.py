@@ -36,7 +36,7 @@ def test_upload_cut_after_the_first_chunk_resumes_from_the_servers_offset(live_s
     assert len(recorded) > CHUNK, "the recording must need more than one chunk"
     page.get_by_role("button", name=NEXT, exact=True).click()
     page.get_by_role("button", name="Versturen", exact=True).click()
-    expect(page.locator("#status-strip .waiting")).to_contain_text("1 opnames")
+    expect(page.locator("#status-strip .waiting")).to_contain_text("1 opname (")
 
     offsets, cut = [], []
 
@@ -58,7 +58,7 @@ def test_upload_cut_after_the_first_chunk_resumes_from_the_servers_offset(live_s
     note = voice_note()
     assert note.state == "uploading"
     assert note.received_bytes == CHUNK < note.size == len(recorded)
-    expect(page.locator("#status-strip .waiting")).to_contain_text("0 antwoorden, 1 opnames")
+    expect(page.locator("#status-strip .waiting")).to_contain_text("0 antwoorden, 1 opname (")
 
     context.set_offline(False)
     eventually(page, lambda: voice_note().state == "complete", timeout=30)

@@ -365,7 +365,7 @@ SCHEMA_PINS = {
     ],
     "new campaign: wrong": [
         ("team", "invalid_integer", "Not a valid integer."),
-        ("title", "too_short", "Use at least 1 characters."),
+        ("title", "too_short", "Use at least 1 character."),
         ("default_language", "not_one_of", "Must be one of: nl, en, tr, ar, rif, pl, uk, so, ti, pap, srn, fy."),
     ],
     "question form: wrong": [
@@ -403,7 +403,7 @@ SCHEMA_PINS = {
         ("before", "invalid_cursor", "This page link is not valid."),
     ],
     "source form: wrong": [
-        ("name", "too_short", "Use at least 1 characters."),
+        ("name", "too_short", "Use at least 1 character."),
         ("kind", "not_one_of", "Must be one of: flyer, door_to_door."),
         ("label", "unknown_field", "Unknown field."),
     ],
@@ -478,7 +478,7 @@ DUTCH = {
     "Unknown field.": "Onbekend veld.",
     "Use 2 to 64 lower-case letters, digits and dashes, starting with a letter or digit.":
         "Gebruik 2 tot 64 kleine letters, cijfers en streepjes, en begin met een letter of cijfer.",
-    "Use at least 1 characters.": "Gebruik minstens 1 tekens.",
+    "Use at least 1 character.": "Gebruik minstens 1 teken.",
     "Use at least 6 characters.": "Gebruik minstens 6 tekens.",
     "Use at most 200 characters.": "Gebruik hoogstens 200 tekens.",
     "Use lower-case letters, digits, - and _ (at most 64), starting with a letter or digit.":

@@ -99,10 +99,11 @@ def test_dutch_catalog_translates_every_message_with_the_same_placeholders():
             continue
         translated = dutch.get(message.id)
         assert translated is not None and translated.string and not translated.fuzzy, message.id
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        forms = translated.string if isinstance(translated.string, tuple) else (translated.string,)
-        for form in forms:  # every plural form keeps the placeholders of the plural message id
-            assert form and sorted(PLACEHOLDER.findall(form)) == sorted(PLACEHOLDER.findall(ids[-1])), message.id
+        forms = [translated.string] if isinstance(message.id, str) else list(translated.string)
+        assert len(forms) == dutch.num_plurals or isinstance(message.id, str), message.id
+        for form in forms:
+            assert form and sorted(PLACEHOLDER.findall(form)) == sorted(PLACEHOLDER.findall(i18n_status.message_key(
+                message))), message.id
             assert "%(" not in form
 
 

@@ -97,7 +97,8 @@ def test_a_language_is_added_with_a_table_entry_and_a_catalog_and_no_code(tmp_pa
     seen = json.loads(run(["-c", CHECK], folder).stdout)
     assert seen["entry"] == [{"code": "ary", "name": "الدارجة", "dir": "rtl", "format": "ar-MA", "reviewed": False,
                               "complete": 0}]
-    assert seen["catalog"] == {"Start": "بدا"}  # the app gets the resident-facing messages
+    # the app gets the resident-facing messages, and the catalog's plural rule under ""
+    assert seen["catalog"] == {"": {"nplurals": 2, "plural": "(n != 1)"}, "Start": "بدا"}
     assert seen["page"].startswith('<!doctype html>\n<html lang="ary" dir="rtl"') and seen["option"]
     assert seen["translated"]  # the workspace's sign-in page speaks it too
     stats = run(["-m", "flask", "i18n", "stats"], folder).stdout

@@ -18,7 +18,7 @@ RESIDENT_MODULES = [JS / "flow.js", JS / "main.js", JS / "speaker.js",
 #: Texts on the resident's path that are never played, each with why.
 NOT_SPOKEN = {
     # A number or a value that a recorded clip cannot say; the question itself is heard.
-    "Question {number} of {total}", "Recorded: {time}", "You can talk for up to {minutes} minutes.",
+    "Question {number} of {total}", "Recorded: {time}", "You can talk for up to {minutes} minute.",
     # Names for screen readers only (the visible control is a pictogram, a "+" or a field).
     "Language", "Skip to the content", "Number", "One less", "One more", "Your answer", "Read aloud",
     # Said while the microphone records, a phrase would end up in the recording: `record_how` names the stop
@@ -41,9 +41,10 @@ NOT_SPOKEN = {
 
 
 def msgids(module) -> set[str]:
+    """The msgids a module shows (a plural message by its singular)."""
     return {message if isinstance(message, str) else message[0]
             for _line, message, _comments, _context in extract_from_file("javascript", str(module),
-                                                                          keywords={"_": None, "N_": None})}
+                                                                          keywords={"_": None, "N_": None, "ngettext": (1, 2)})}
 
 
 def phrases() -> dict[str, str]:

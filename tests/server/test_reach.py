@@ -173,3 +173,16 @@ def test_questions_with_choices_are_dimensions_too(coordinator, campaign, heard)
                                 ("question:veilig", "no"): (50.0, "percent")}
     html = coordinator.get(url(campaign), query_string=ENGLISH).get_data(as_text=True)
     assert 'id="reach-q-veilig"' in html
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("en", "at least 80% of the answers"), ("tr", "en az %80"),
+                                                ("nl", "minstens 80% van de antwoorden")])
+def test_when_every_group_is_heard_enough_the_report_says_so_in_the_language(coordinator, campaign, heard, lang,
+                                                                             expected):
+    """The threshold is a formatted percentage (it once read as a Python format and failed the page)."""
+    reply = coordinator.post(url(campaign, "/make-up"), {
+        "unit.buurt": "percent", "amount.buurt.0": "75", "amount.buurt.1": "20", "amount.buurt.2": "5"})
+    assert reply.status_code == 303
+    reply = coordinator.get(url(campaign), query_string={"lang": lang})
+    assert reply.status_code == 200
+    assert expected in reply.get_data(as_text=True)

@@ -117,6 +117,15 @@ def test_long_campaigns_are_shown_per_week(coordinator, client, auth, campaign):
     assert starts[0] == "2026-09-28" and starts[-1] == "2027-01-04" and len(starts) == 15  # Mondays
 
 
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", "26 responses, collected from 1 October 2026 to 10 November 2026."),  # day first, as in Britain
+    ("pl", "26 odpowiedzi, zebranych od 1 października 2026 do 10 listopada 2026."),
+    ("uk", "26 відповідей, зібраних з 1 жовтня 2026\u202fр. до 10 листопада 2026\u202fр.")])
+def test_the_summary_counts_and_dates_in_the_language(coordinator, campaign, answered, lang, expected):
+    html = coordinator.get(f"/workspace/campaigns/{campaign.id}/results", query_string={"lang": lang})
+    assert expected in html.get_data(as_text=True)
+
+
 def test_the_page_draws_each_chart_and_its_table(coordinator, campaign, answered):
     reply = coordinator.get(f"/workspace/campaigns/{campaign.id}/results?breakdown=language")
     assert reply.status_code == 200

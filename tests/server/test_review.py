@@ -127,7 +127,7 @@ def test_answers_shown_in_the_readers_language_and_as_given(reviewer, campaign, 
     reply = reviewer.get(f"/workspace/campaigns/{campaign.id}/responses/{response_id}?lang=en")
     page = reply.get_data(as_text=True)
     assert reply.status_code == 200
-    assert "What do you miss most?" in page and "En çok neyin eksikliğini hissediyorsun?" in page
+    assert "What do you miss most?" in page and "En çok neyin eksikliğini hissediyorsunuz?" in page
     assert "Green and trees" in page and "Yeşillik ve ağaçlar" in page
     assert "Meer bankjes bij de speeltuin" in page
     assert f"/voice-notes/{note_id}/audio" in page

@@ -131,7 +131,7 @@ def test_texts_are_saved_per_shown_language_only(web_c, campaign):
         "questions.missen.choices.groen.label.en": "Parks", "intro.nl": "  Kort.  "})
     assert reply.status_code == 303
     definition = fresh(campaign).definition
-    assert definition["title"] == {"nl": "Nieuwe titel", "tr": "Mahallemiz, senin sesin", "ar": "حيّنا، صوتك"}
+    assert definition["title"] == {"nl": "Nieuwe titel", "tr": "Mahallemiz, sizin sesiniz", "ar": "حيّنا، صوتكم"}
     assert definition["intro"]["nl"] == "Kort."
     assert definition["questions"][1]["choices"][0]["label"]["en"] == "Parks"
 

@@ -88,3 +88,17 @@ def test_another_teams_phone_cannot_be_revoked(web, make_user, enrolled):
     assert outsider.post(f"/workspace/devices/{enrolled[0]}/revoke").status_code == 404
     assert db.session.get(Device, uuid.UUID(enrolled[0])).revoked_at is None
     assert "Test phone" not in outsider.get("/workspace/devices/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("counts", "lang", "expected"), [
+    ((1, 1), "en", "1 answer, 1 voice note ("), ((1, 1), "nl", "1 antwoord, 1 spraakbericht ("),
+    ((5, 2), "pl", "5 odpowiedzi, 2 nagrania głosowe ("), ((22, 12), "uk", "22 відповіді, 12 голосових повідомлень ("),
+    ((3, 11), "ar", "3 إجابات، 11 رسالة صوتية (")])
+def test_what_is_waiting_is_counted_in_each_languages_plural_forms(web_c, client, auth, campaign, counts, lang,
+                                                                    expected):
+    """Not "1 voice notes": each count takes its language's own plural form."""
+    status = {"pending_responses": counts[0], "pending_voice_notes": counts[1], "pending_bytes": 2_500_000}
+    reply = client.post("/api/v1/sync", json={"responses": [response_body(campaign)], "device_status": status},
+                        headers=auth)
+    assert reply.status_code == 200
+    assert expected in web_c.get("/workspace/devices/", query_string={"lang": lang}).get_data(as_text=True)

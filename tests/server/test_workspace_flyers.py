@@ -63,7 +63,7 @@ def test_flyer_has_the_qr_code_short_url_code_and_campaign_texts(web_c, recorded
     assert f"localhost/f/{flyer.code}" in html
     assert f"{flyer.code[:3]} {flyer.code[3:]}" in html
     assert "<svg" in html and "viewBox" in html
-    assert "Onze buurt, jouw stem" in html and "حيّنا، صوتك" in html
+    assert "Onze buurt, jouw stem" in html and "حيّنا، صوتكم" in html
     assert 'lang="ar" dir="rtl"' in html
     assert "Scan de code met de camera van je telefoon." in html  # fixed lines where translated
     assert "kun je je antwoorden laten wissen op localhost/erase of in het buurthuis." in html  # the small print
@@ -74,7 +74,7 @@ def test_too_many_languages_for_the_size_are_cut_with_a_note(web_c, campaign, fl
     html = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer?size=a6&langs=nl&langs=en&langs=tr")
                      ).get_data(as_text=True)
     assert "Op dit formaat passen hoogstens 2 talen" in html
-    assert "Mahallemiz, senin sesin" not in html
+    assert "Mahallemiz, sizin sesiniz" not in html
 
 
 def test_unknown_size_falls_back_to_a5(web_c, campaign, flyer):

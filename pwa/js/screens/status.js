@@ -1,7 +1,7 @@
 // What is waiting, when the last sync worked, what went wrong in plain words; "send now" and the rescue file.
 
 import { setting } from "../db.js";
-import { _, formatDateTime, isolate } from "../i18n.js";
+import { _, formatDateTime, formatNumber, isolate, ngettext } from "../i18n.js";
 import { summary } from "../outbox.js";
 import { downloadRescueFile } from "../rescue.js";
 import { syncNow } from "../sync-loop.js";
@@ -29,8 +29,15 @@ export function lastSyncText(lastSync) {
 
 export function waitingText(waiting, lastSync) {
   if (!waiting.responses && !waiting.voiceNotes) return lastSync ? _("Everything has been sent") : _("Nothing to send");
-  return _("Waiting: {responses} answers, {notes} recordings ({mb} MB)",
-    { responses: waiting.responses, notes: waiting.voiceNotes, mb: megabytes(waiting.bytes) });
+  return _("Waiting: {answers}, {recordings} ({mb} MB)",
+    { ...counted(waiting.responses, waiting.voiceNotes),
+      mb: formatNumber(megabytes(waiting.bytes), { minimumFractionDigits: 1, maximumFractionDigits: 1 }) });
+}
+
+/** "3 answers" and "1 recording", each in the language's own plural form. */
+function counted(answers, recordings) {
+  return { answers: ngettext("{count} answer", "{count} answers", answers),
+    recordings: ngettext("{count} recording", "{count} recordings", recordings) };
 }
 
 /** The strip under the header, always visible; redrawn only when what it says changes. */
@@ -73,8 +80,8 @@ async function statusScreen() {
   };
   const rescue = async () => {
     const saved = await downloadRescueFile();
-    result.replaceChildren(notice(_("Rescue file saved: {responses} answers, {notes} recordings.",
-      { responses: saved.responses, notes: saved.voiceNotes }), "ok"));
+    result.replaceChildren(notice(_("Rescue file saved: {answers}, {recordings}.",
+      counted(saved.responses, saved.voiceNotes)), "ok"));
   };
   const error = errorText(lastError);
   show(_("Sending and rescue"), h("section", { class: "status" },

@@ -1,7 +1,7 @@
 // The recording panel: record, see time and level, stop, listen back, record again or delete.
 
 import { persist } from "../flow.js";
-import { _ } from "../i18n.js";
+import { _, ngettext } from "../i18n.js";
 import { audioOf, dropNote, saveDraftNote } from "../outbox.js";
 import { checkStorage, MAX_SECONDS, startRecording, supported } from "../recorder.js";
 import { icon } from "../icons.js";
@@ -58,7 +58,8 @@ export function voicePanel(session, question, changed, onSteps = () => {}) {
   const idle = (message, key = null, now = false) => {
     const button = h("button", { type: "button", class: "record", onclick: record }, icon("mic"), _("Start recording"));
     panel.replaceChildren(message || "", button,
-      h("p", { class: "hint" }, _("You can talk for up to {minutes} minutes.", { minutes: MAX_SECONDS / 60 })));
+      h("p", { class: "hint" }, ngettext("You can talk for up to {minutes} minute.",
+        "You can talk for up to {minutes} minutes.", MAX_SECONDS / 60, { minutes: MAX_SECONDS / 60 })));
     steps([...(key ? [say(key, message)] : []), say("record_how", button)], now);
   };
 
