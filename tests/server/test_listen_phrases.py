@@ -42,9 +42,9 @@ NOT_SPOKEN = {
 
 def msgids(module) -> set[str]:
     """The msgids a module shows (a plural message by its singular)."""
+    keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
     return {message if isinstance(message, str) else message[0]
-            for _line, message, _comments, _context in extract_from_file("javascript", str(module),
-                                                                          keywords={"_": None, "N_": None, "ngettext": (1, 2)})}
+            for _line, message, _comments, _context in extract_from_file("javascript", str(module), keywords=keywords)}
 
 
 def phrases() -> dict[str, str]:
