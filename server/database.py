@@ -24,6 +24,8 @@ BUSY_TIMEOUT_SECONDS = 10
 LONGEST_PAUSE_SECONDS = 0.001
 #: Execution option of a transaction that only reads (see `reading_only`).
 READ_ONLY = "wijkstem_read_only"
+#: SQLite's `synchronous` setting: FULL makes every acknowledged commit survive a power cut (`sqlite_pragmas`).
+SQLITE_SYNCHRONOUS = "FULL"
 #: Commits per worker process after which its background thread checkpoints SQLite's write-ahead log.
 COMMITS_PER_CHECKPOINT = 16
 #: A checkpointer thread with nothing to do for this long ends.
@@ -49,12 +51,19 @@ def tune_engine(engine: Engine) -> None:
 
 
 def sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL, a busy timeout and foreign keys for every SQLite connection."""
+    """WAL, a busy timeout, foreign keys and durable commits for every SQLite connection.
+
+    `synchronous=FULL`: in WAL mode SQLite then syncs the write-ahead log at every commit, so a commit that
+    returned survives a power cut or an operating-system crash. With `NORMAL` the last commits could be lost,
+    and the sync acknowledges a response right after its commit: the phone then deletes its copy. Every
+    connection of ours may write (BEGIN IMMEDIATE), so every one commits durably; the cost is in
+    `docs/performance.md` (issue 11).
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
     cursor.close()
 
 
