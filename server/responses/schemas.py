@@ -201,9 +201,9 @@ _collected_at = response_schema.fields["collected_at"]
 def load_response(raw, *, free_of_nul: bool = False) -> dict:
     """One response as `response_schema.load` loads it, in one step when it is plainly well-formed.
 
-    `free_of_nul`: the caller has seen that no string in `raw` holds a NUL character (the request body has
-    no ``\\u0000``), the one check of `RequestSchema` that the plain path leaves out. Anything not plain goes
-    through marshmallow, which validates it again and words the errors.
+    `free_of_nul`: the caller has seen that no string in `raw` holds a NUL character or a lone surrogate (the
+    request body has no ``\\u0000`` and no surrogate escape), the one check of `RequestSchema` that the plain
+    path leaves out. Anything not plain goes through marshmallow, which validates it again and words the errors.
 
     :raise ValidationError: as `response_schema.load` does.
     """

@@ -1,5 +1,7 @@
 """The sync endpoint: a batch in, a per-item acknowledgement out, only after the commit."""
 
+import re
+
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +16,8 @@ from ..validation import load_json
 from .operations import CheckedBatch, check_items, erase_by_receipt, parse_items, store_checked
 from .schemas import ErasureSchema, sync_batch_schema
 
+#: A JSON escape of a UTF-16 surrogate, in any case.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 responses_blueprint = Blueprint("responses", __name__, url_prefix="/v1")
 #: Attempts when a concurrent batch stored the same new id between our check and our commit.
 SYNC_ATTEMPTS = 3
@@ -41,8 +45,10 @@ def parse_batch() -> dict:
     if len(batch["responses"]) > limit:
         raise ApiError(413, "batch_too_large", N_("Send at most {limit} responses at once."),
                        field="responses", limit=limit)
-    # JSON can only carry a NUL character as \u0000: without one in the body, no string holds it.
-    free_of_nul = b"\\u0000" not in request.get_data(cache=True)
+    # JSON can only carry a NUL character as \u0000, and a surrogate as \ud800 to \udfff (orjson reads the
+    # pairs, `parse_json` the lone ones too): without such escapes in the body, no string holds either.
+    body = request.get_data(cache=True)
+    free_of_nul = b"\\u0000" not in body and not SURROGATE_ESCAPE.search(body)
     batch["parsed"], batch["failed"] = parse_items(batch["responses"], free_of_nul=free_of_nul)
     return batch
 
