@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
@@ -306,3 +308,23 @@ def ping_idle_connections(engine: Engine) -> None:
             if engine.dialect.is_disconnect(err, dbapi_connection, None):
                 raise DisconnectionError(f"a pooled connection went stale: {err}") from err
             raise DBAPIError.instance("ping", None, err, engine.dialect.loaded_dbapi.Error) from err
+
+
+def insert_or_skip(table, rows: list[dict], keys: list[str]):
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` on either database (both write it alike)."""
+    return dialect_insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+
+
+def insert_or_add(table, row: dict, keys: list[str], column: str):
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + new``, returning the new total."""
+    statement = dialect_insert(table).values(row)
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={column: table.c[column] + statement.excluded[column]}
+    ).returning(table.c[column])
+
+
+def dialect_insert(table):
+    """The INSERT of the session's database, which knows ON CONFLICT."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table)
+    return sqlite_insert(table)

@@ -63,7 +63,7 @@ def get_campaign(campaign_id):
 def get_source(code):
     """What a flyer's QR code leads to: the source and its campaign (no token needed)."""
     source = db.session.scalars(select(Source).where(Source.code == normalise_code(code)[:16])).first()
-    if source is None:
+    if source is None or source.kind != "flyer":  # a door-to-door team's code opens nothing for visitors
         raise ApiError(404, "source_not_found", N_("This flyer code is not known."), field="code")
     campaign = source.campaign
     if source.revoked_at is not None or campaign.state != "published":

@@ -60,6 +60,8 @@ class SourceRow(NamedTuple):
     code: str
     campaign_id: object
     revoked_at: object
+    #: ``flyer`` or ``door_to_door``: visitors without a device may only use flyers.
+    kind: str
 
 
 class AnswerRow(NamedTuple):
@@ -169,7 +171,7 @@ def check_attribution(data: dict, version: VersionIndex, source: SourceRow | Non
     if data["source"] is not None and (source is None or source.campaign_id != version.campaign_id):
         raise ItemInvalid("source_not_found", N_("This flyer code is not known."), "source")
     if device is None:
-        if data["channel"] != "flyer" or source is None:
+        if data["channel"] != "flyer" or source is None or source.kind != "flyer":
             raise ItemInvalid("source_required", N_("Answers without a device need a flyer code."), "source")
         if source.revoked_at is not None or version.state != "published":
             raise ItemInvalid("source_closed", N_("This poll has closed."), "source")
@@ -250,6 +252,16 @@ def conflict_result(index: int, data: dict) -> ItemResult:
     """The result of a response whose id is stored already with other content: the stored one is kept."""
     return ItemResult(index, str(data["id"]), "conflict", [ItemInvalid(
         "conflict", N_("A different response with this id is already stored; it was kept."), "id").to_error()])
+
+
+def erased_result(index: int, data: dict) -> ItemResult:
+    """The result of a response a resident erased: acknowledged, never stored again."""
+    return ItemResult(index, str(data["id"]), "erased")
+
+
+def tombstone_hash(response_id) -> str:
+    """What an erased response leaves behind (`ErasedResponse`): the sha256 of its id as `str(uuid)` writes it."""
+    return sha256_hex(str(response_id))
 
 
 def note_may_stay(note_device_id, note_source_id, consent_audio: bool, source_id, device_id) -> bool:

@@ -10,7 +10,7 @@ from .. import fields, validate
 from ..validation import RequestSchema, Schema
 from .models import AGE_BRACKETS, CHANNELS
 
-SYNC_STATUSES = ("created", "duplicate", "conflict", "invalid")
+SYNC_STATUSES = ("created", "duplicate", "conflict", "invalid", "erased")
 MAX_ANSWERS = 100
 MAX_VOICE_NOTES = 60
 CONSENT_KEYS = {"answers", "audio"}

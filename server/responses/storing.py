@@ -13,8 +13,8 @@ from ..extensions import db
 from ..util import sha256_hex
 from ..voice.models import VoiceNote
 from ..voice.operations import delete_voice_notes
-from .models import Answer, Response
-from .rules import AnswerRow, note_may_stay
+from .models import Answer, ErasedResponse, Response
+from .rules import AnswerRow, note_may_stay, tombstone_hash
 
 
 class ResponseRow(NamedTuple):
@@ -72,6 +72,15 @@ def stored_hashes(stored_ids: list) -> dict:
     """stored id -> content hash of the responses already stored; `stored_ids` as the driver stores them."""
     return dict(rows_with_keys(Response.__table__, "id", ("id", "content_hash"), stored_ids,
                                driver_values=True))
+
+
+def erased_among(response_ids: list) -> set:
+    """The ids among `response_ids` (UUIDs) that a resident erased (`ErasedResponse`)."""
+    if not response_ids:
+        return set()
+    by_hash = {tombstone_hash(response_id): response_id for response_id in response_ids}
+    found = rows_with_keys(ErasedResponse.__table__, "id_hash", ("id_hash",), list(by_hash))
+    return {by_hash[id_hash] for (id_hash,) in found}
 
 
 def insert_new(responses: list[ResponseRow], answers: list[AnswerRow]) -> None:

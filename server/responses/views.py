@@ -10,7 +10,7 @@ from ..devices.auth import not_enrolled, optional_device_ref
 from ..devices.operations import DeviceRef, record_device_status
 from ..errors import N_, ApiError
 from ..extensions import db
-from ..ratelimits import anonymous_rate_limit, public_rate_limit
+from ..ratelimits import anonymous_rate_limit, erasure_rate_limit
 from ..util import utcnow
 from ..validation import load_json
 from .operations import CheckedBatch, check_items, erase_by_receipt, parse_items, store_checked
@@ -79,7 +79,7 @@ def store_with_retry(batch: dict, checked: CheckedBatch | None, device: DeviceRe
 
 
 @responses_blueprint.post("/erasure")
-@public_rate_limit
+@erasure_rate_limit
 def erase():
     """Erase the responses (and voice notes) behind a resident's receipt code."""
     data = load_json(ErasureSchema())

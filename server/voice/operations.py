@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from ..errors import N_, ApiError
 from ..extensions import db
-from ..responses.models import Response
+from ..responses.models import ErasedResponse, Response
+from ..responses.rules import tombstone_hash
 from ..storage import delete_file, media_path, new_storage_name, write_at
 from ..util import sha256_hex, utcnow
 from .audio import ACCEPTED_CONTENT_TYPES, CONTAINER_TYPES, base_content_type, duration_ms, sniff_container
@@ -32,6 +33,9 @@ def declare_voice_note(data: dict, *, device=None, source=None, upload_key: str 
                            N_("A different voice note with this id is already stored."), field="id")
         return note, False
     check_declaration(declared, data.get("duration_ms"))
+    if db.session.get(ErasedResponse, tombstone_hash(data["response_id"])) is not None:
+        raise ApiError(410, "response_erased",
+                       N_("The resident erased this response; its recording is not kept."), field="response_id")
     response = db.session.get(Response, data["response_id"])
     if response is not None and not sent_by(response, device, source):
         raise ApiError(404, "response_not_found", N_("This response was not found."), field="response_id")

@@ -53,7 +53,7 @@ def declare():
     source = None
     if g.device is None:
         source = db.session.scalars(select(Source).where(Source.code == normalise_code(data["source"] or ""))).first()
-        if source is None:
+        if source is None or source.kind != "flyer":  # a door-to-door team's code is for enrolled devices
             raise ApiError(422, "source_required", N_("Answers without a device need a flyer code."),
                            field="source")
         if source.revoked_at is not None or source.campaign.state != "published":

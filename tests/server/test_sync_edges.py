@@ -1,16 +1,20 @@
 """The sync protocol's edges (issue 11): durable acknowledgements, erased responses that come back, one bad
 character in one item, and what the documentation promises."""
 
+import hashlib
 import json
 from unittest.mock import ANY
 
 import pytest
-from sqlalchemy import func, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select
 
 from server.extensions import db
 from server.responses import views as sync_views
-from server.responses.models import Answer, Response
-from tests.factories import response_body
+from server.responses.models import Answer, ErasedResponse, Response
+from server.voice.models import VoiceNote
+from tests.factories import response_body, voice_declaration, wav_bytes
 
 SYNC = "/api/v1/sync"
 
@@ -99,3 +103,86 @@ def test_a_lone_surrogate_elsewhere_is_a_coded_error(client):
                         content_type="application/json")
     assert reply.status_code == 422, reply.json
     assert reply.json["error"]["details"] == [{"field": "receipt", "code": "invalid_characters", "message": ANY}]
+
+
+# --- an erased response that comes back -----------------------------------------------------------------
+
+RECEIPT = "K7M2QXH4PA"
+NOTES = "/api/v1/voice-notes"
+
+
+def erase(client, receipt=RECEIPT):
+    reply = client.post("/api/v1/erasure", json={"receipt": receipt})
+    assert reply.status_code == 200, reply.json
+    return reply.json["erased"]
+
+
+def test_an_erased_response_that_is_resent_is_answered_erased_and_never_stored_again(client, auth, campaign):
+    body = response_body(campaign, receipt=RECEIPT)
+    assert sync(client, auth, body).json["results"][0]["status"] == "created"
+    assert erase(client) == 1
+    for _ in range(2):  # the phone missed the acknowledgement, and retries as the protocol says
+        reply = sync(client, auth, body)
+        assert reply.json["results"] == [{"index": 0, "id": body["id"], "status": "erased"}]
+    assert count(Response) == 0 and count(Answer) == 0
+    # changed content is no way back in either
+    assert sync(client, auth, {**body, "language": "en"}).json["results"][0]["status"] == "erased"
+    assert count(Response) == 0
+    stored = db.session.scalars(select(ErasedResponse.id_hash)).all()
+    assert stored == [hashlib.sha256(body["id"].encode()).hexdigest()]  # the id itself is not kept
+
+
+def test_an_erased_responses_voice_note_cannot_be_declared_again(client, auth, campaign):
+    body = response_body(campaign, receipt=RECEIPT)
+    sync(client, auth, body)
+    erase(client)
+    data = wav_bytes()
+    reply = client.post(NOTES, json=voice_declaration(body["id"], data), headers=auth)
+    assert reply.status_code == 410 and reply.json["error"]["code"] == "response_erased"
+    assert count(VoiceNote) == 0
+
+
+def test_erasing_twice_at_once_leaves_one_tombstone(client, auth, campaign):
+    body = response_body(campaign, receipt=RECEIPT)
+    sync(client, auth, body)
+    erase(client)
+    assert erase(client) == 0
+    assert count(ErasedResponse) == 1
+
+
+@st.composite
+def erasure_stories(draw):
+    """Responses with a few receipt codes (some shared, some none), the codes the residents erase, and the
+    resends that follow in any order, any number of times."""
+    receipts = draw(st.lists(st.sampled_from([None, "AAAA222222", "BBBB333333", "CCCC444444"]), min_size=1,
+                             max_size=6))
+    erased = draw(st.sets(st.sampled_from(["AAAA222222", "BBBB333333", "CCCC444444", "DDDD555555"])))
+    resends = draw(st.lists(st.lists(st.integers(0, len(receipts) - 1), min_size=1, max_size=4), max_size=4))
+    return receipts, erased, resends
+
+
+class TestErasedStaysErased:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "RATELIMIT_ERASURE": "10000/minute"}
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(story=erasure_stories())
+    def test_whatever_is_resent_an_erased_response_stays_erased(self, client, auth, campaign, story):
+        receipts, erased_codes, resends = story
+        for model in (Answer, VoiceNote, Response, ErasedResponse):
+            db.session.execute(delete(model))
+        db.session.commit()
+        bodies = [response_body(campaign, receipt=receipt) for receipt in receipts]
+        sync(client, auth, *bodies)
+        for code in erased_codes:
+            erase(client, code)
+        gone = {body["id"] for body in bodies if body["receipt"] in erased_codes}
+        for indexes in resends:
+            reply = sync(client, auth, *(bodies[i] for i in indexes))
+            statuses = [result["status"] for result in reply.json["results"]]
+            assert statuses == ["erased" if bodies[i]["id"] in gone else "duplicate" for i in indexes]
+        db.session.expire_all()
+        stored = {str(response_id) for response_id in db.session.scalars(select(Response.id))}
+        assert stored == {body["id"] for body in bodies} - gone
+        assert count(ErasedResponse) == len(gone)
