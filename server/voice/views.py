@@ -3,6 +3,7 @@
 import re
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
 from ..campaigns.models import Source
@@ -10,9 +11,16 @@ from ..devices.auth import optional_device
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..ratelimits import anonymous_rate_limit
-from ..util import normalise_code
+from ..util import normalise_code, sha256_hex
 from ..validation import load_json
-from .operations import append_chunk, declare_voice_note, find_voice_note, voice_note_state
+from .operations import (
+    append_chunk,
+    check_flyer_open,
+    declare_voice_note,
+    find_voice_note,
+    spend_upload_allowance,
+    voice_note_state,
+)
 from .schemas import declaration_schema
 
 voice_blueprint = Blueprint("voice", __name__, url_prefix="/v1/voice-notes")
@@ -25,6 +33,12 @@ def upload_key() -> str | None:
     """Anonymous visitors prove a note is theirs with a random key they made (header, never the URL)."""
     key = request.headers.get("Upload-Key", "").strip()
     return key if 22 <= len(key) <= 128 else None
+
+
+def address_key() -> str:
+    """The visitor's address as the upload caps count it: keyed with the secret key, so the table of counts
+    tells no one which addresses uploaded."""
+    return sha256_hex(f"{current_app.secret_key}:{get_remote_address()}")[:64]
 
 
 def state_reply(note, status: int = 200):
@@ -85,6 +99,9 @@ def upload_chunk(note_id):
     if len(chunk) > current_app.config["VOICE_MAX_CHUNK"]:
         raise ApiError(413, "chunk_too_large", N_("Send the recording in smaller chunks."), field="body")
     note = find_voice_note(note_id, device=g.device, upload_key=upload_key(), lock=True)
+    if g.device is None and note.state != "complete":
+        check_flyer_open(note)
+        spend_upload_allowance(note, address_key(), len(chunk))
     failure = append_chunk(note, int(declared), chunk)
     db.session.commit()
     if failure:
