@@ -155,7 +155,10 @@ def drop_unwelcome_voice_notes(rows: list[ResponseRow]) -> None:
     unwelcome = [note.id for note in early if not may_stay(note, responses[note.response_id])]
     if unwelcome:
         unwelcome = loaded_values(VoiceNote.__table__, "id", unwelcome)
-        delete_voice_notes(db.session.scalars(select(VoiceNote).where(VoiceNote.id.in_(unwelcome))).all())
+        # FOR UPDATE (PostgreSQL): an upload still writing a chunk of one of them finishes first, so its file
+        # is deleted after the last write, not recreated by it
+        delete_voice_notes(db.session.scalars(select(VoiceNote).where(VoiceNote.id.in_(unwelcome))
+                                              .with_for_update()).all())
 
 
 def may_stay(note: EarlyNote, response: ResponseRow) -> bool:

@@ -5,10 +5,11 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from ..campaigns.models import Source
 from ..devices.auth import optional_device
-from ..errors import N_, ApiError
+from ..errors import N_, ApiError, error_response
 from ..extensions import db
 from ..ratelimits import anonymous_rate_limit
 from ..util import normalise_code, sha256_hex
@@ -42,12 +43,22 @@ def address_key() -> str:
 
 
 def state_reply(note, status: int = 200):
+    """The note's state as a reply; made *before* the commit. After it the note's attributes would be read
+    again, and a sync that deleted the note meanwhile (its response came without audio consent) made that a
+    500 (`ObjectDeletedError`, issue 11): the reply tells the state this request committed."""
     response = jsonify(voice_note_state(note))
     response.status_code = status
     response.headers["Upload-Offset"] = str(note.received_bytes)
     response.headers["Upload-Length"] = str(note.size)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@voice_blueprint.errorhandler(ObjectDeletedError)
+def note_deleted_meanwhile(_error):
+    """A note deleted by a concurrent request while this one used it (a sync that refused its audio, an
+    erasure): it is not found, as it would be a moment later."""
+    return error_response(ApiError(404, "voice_note_not_found", N_("This voice note was not found.")))
 
 
 @voice_blueprint.before_request
@@ -73,16 +84,18 @@ def declare():
         if source.revoked_at is not None or source.campaign.state != "published":
             raise ApiError(410, "source_closed", N_("This poll has closed."), field="source")
     note, created = declare_voice_note(data, device=g.device, source=source, upload_key=upload_key())
+    reply = state_reply(note, 201 if created else 200)
     db.session.commit()
-    return state_reply(note, 201 if created else 200)
+    return reply
 
 
 @voice_blueprint.route("/<uuid:note_id>", methods=["HEAD", "GET"])
 @anonymous_rate_limit
 def offset(note_id):
     note = find_voice_note(note_id, device=g.device, upload_key=upload_key())
+    reply = state_reply(note)
     db.session.commit()
-    return state_reply(note)
+    return reply
 
 
 @voice_blueprint.patch("/<uuid:note_id>")
@@ -103,8 +116,9 @@ def upload_chunk(note_id):
         check_flyer_open(note)
         spend_upload_allowance(note, address_key(), len(chunk))
     failure = append_chunk(note, int(declared), chunk)
+    reply = None if failure else state_reply(note)
     db.session.commit()
     if failure:
         failure.headers["Upload-Offset"] = "0"
         raise failure
-    return state_reply(note)
+    return reply

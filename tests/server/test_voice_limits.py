@@ -4,12 +4,14 @@ whose response never came are gone after a day."""
 
 import os
 import struct
+import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
 
 from server import create_app
 from server.campaigns.operations import create_source, revoke_source
@@ -201,3 +203,48 @@ def test_a_visitors_note_whose_response_never_came_is_deleted_after_a_day(app, c
     remaining = db.session.scalars(select(VoiceNote.id)).all()
     assert remaining == [uuid.UUID(devices["id"])]  # a device's note waits VOICE_UNCLAIMED_DAYS (30)
     assert app.config["VOICE_UNCLAIMED_ANONYMOUS_DAYS"] == 1
+
+
+# --- a 500 in a race --------------------------------------------------------------------------------------
+
+def sync_in_another_session(app, body, headers):
+    """POST a sync from another thread (its own app context, session and connection), as a second phone
+    request handled beside this one would be; returns its reply."""
+    replies = []
+    worker = threading.Thread(target=lambda: replies.append(
+        app.test_client().post("/api/v1/sync", json={"responses": [body]}, headers=headers)))
+    worker.start()
+    worker.join(30)
+    return replies[0]
+
+
+def test_a_chunk_whose_note_is_deleted_by_a_sync_right_after_its_commit_gets_no_500(app, client, auth,
+                                                                                  campaign):
+    """Issue 11: a PATCH in flight while its response arrives without audio consent sometimes got 500
+    (`ObjectDeletedError`): the sync deleted the note between the PATCH's commit and its reply. Here the
+    sync runs exactly there, every time."""
+    body = response_body(campaign, consent={"answers": True, "audio": False})
+    data = wav_bytes()
+    declaration = voice_declaration(body["id"], data)
+    assert client.post(NOTES, json=declaration, headers=auth).status_code == 201
+    syncs = []
+
+    def sync_now(_session):
+        if threading.current_thread() is threading.main_thread() and not syncs:
+            syncs.append(None)
+            syncs[0] = sync_in_another_session(app, body, auth)
+
+    event.listen(Session, "after_commit", sync_now)
+    try:
+        reply = client.patch(f"{NOTES}/{declaration['id']}", data=data[:1000],
+                             headers={**auth, "Upload-Offset": "0", "Content-Type": CHUNK})
+    finally:
+        event.remove(Session, "after_commit", sync_now)
+    assert syncs and syncs[0].json["results"][0]["status"] == "created"
+    assert reply.status_code == 200 and reply.json["offset"] == 1000  # what this request committed
+    following = client.patch(f"{NOTES}/{declaration['id']}", data=data[1000:2000],
+                             headers={**auth, "Upload-Offset": "1000", "Content-Type": CHUNK})
+    assert following.status_code == 404 and error_code(following) == "voice_note_not_found"
+    db.session.expire_all()
+    assert count(VoiceNote) == 0
+    assert not any(path.is_file() for path in Path(app.config["MEDIA_DIR"]).rglob("*"))
