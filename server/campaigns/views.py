@@ -1,5 +1,7 @@
 """Campaign downloads for devices and flyer visitors, and audio prompts."""
 
+import uuid
+
 from flask import Blueprint, g, jsonify, request, send_file
 from sqlalchemy import select
 
@@ -13,6 +15,13 @@ from .models import Campaign, PromptAudio, Source
 from .operations import campaign_document, published_version
 
 campaigns_blueprint = Blueprint("campaigns", __name__, url_prefix="/v1")
+
+
+def parse_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 def with_etag(payload: dict, etag: str):
@@ -47,10 +56,11 @@ def list_campaigns():
     return with_etag({"campaigns": documents}, sha256_hex("|".join(d["etag"] for d in documents))[:32])
 
 
-@campaigns_blueprint.get("/campaigns/<uuid:campaign_id>")
+@campaigns_blueprint.get("/campaigns/<campaign_id>")
 @device_required
 def get_campaign(campaign_id):
-    campaign = db.session.get(Campaign, campaign_id)
+    """One campaign of the device's team; an id that is no UUID is as unknown as any other (issue 11)."""
+    campaign = db.session.get(Campaign, campaign_uuid) if (campaign_uuid := parse_uuid(campaign_id)) else None
     if campaign is None or campaign.team_id != g.device.team_id or not campaign.current_version:
         raise ApiError(404, "campaign_not_found", N_("This campaign or version is not known here."))
     document = campaign_document(published_version(campaign))

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from ..errors import N_, flatten_errors
 from ..util import canonical_json, normalise_code, sha256_hex
+from .models import AGE_BRACKETS
 from .schemas import load_response
 
 
@@ -93,6 +94,8 @@ class VersionIndex:
     state: str
     languages: frozenset
     buurten: frozenset
+    #: The age brackets the campaign asks for (none when it asks for none), as its document lists them.
+    age_brackets: frozenset
     #: key -> `answer_reader` of each question.
     readers: dict
     #: Keys of the questions a response must answer (by tapping or by voice).
@@ -106,6 +109,7 @@ def version_index(campaign_id, team_id: int, state: str, definition: dict) -> Ve
     questions = definition["questions"]
     return VersionIndex(campaign_id, team_id, state, frozenset(definition["languages"]),
                         frozenset(definition.get("buurten", [])),
+                        frozenset(AGE_BRACKETS if definition.get("ask_age_bracket", True) else ()),
                         {q["key"]: answer_reader(q) for q in questions},
                         tuple(q["key"] for q in questions if q.get("required")),
                         frozenset(q["key"] for q in questions if q.get("voice", "allowed") != "off"))
@@ -164,6 +168,10 @@ def checked_answer_rows(data: dict, version: VersionIndex | None, source: Source
     buurt = data["meta"]["buurt"]
     if buurt is not None and buurt not in version.buurten:
         raise ItemInvalid("unknown_buurt", N_("This neighbourhood is not one of the campaign's."), "meta.buurt")
+    age_bracket = data["meta"]["age_bracket"]
+    if age_bracket is not None and age_bracket not in version.age_brackets:
+        raise ItemInvalid("unknown_age_bracket", N_("This age bracket is not one of the campaign's."),
+                          "meta.age_bracket")
     return checked_answers(data, version, response_id)
 
 

@@ -3,6 +3,7 @@ character in one item, and what the documentation promises."""
 
 import hashlib
 import json
+import re
 from unittest.mock import ANY
 
 import pytest
@@ -14,7 +15,7 @@ from server.extensions import db
 from server.responses import views as sync_views
 from server.responses.models import Answer, ErasedResponse, Response
 from server.voice.models import VoiceNote
-from tests.factories import response_body, voice_declaration, wav_bytes
+from tests.factories import make_campaign, response_body, voice_declaration, wav_bytes
 
 SYNC = "/api/v1/sync"
 
@@ -186,3 +187,33 @@ class TestErasedStaysErased:
         stored = {str(response_id) for response_id in db.session.scalars(select(Response.id))}
         assert stored == {body["id"] for body in bodies} - gone
         assert count(ErasedResponse) == len(gone)
+
+
+# --- what the documentation promises ---------------------------------------------------------------------
+
+def test_an_age_bracket_the_campaign_does_not_ask_for_is_a_per_item_error(client, auth, team):
+    campaign = make_campaign(team, ask_age_bracket=False)
+    db.session.commit()
+    document = client.get(f"/api/v1/campaigns/{campaign.id}", headers=auth).json
+    assert document["age_brackets"] == []
+    for age_bracket in ("27-40", "99"):
+        body = response_body(campaign, meta={"buurt": None, "age_bracket": age_bracket})
+        result = sync(client, auth, body).json["results"][0]
+        assert result["status"] == "invalid"
+        assert result["errors"][0]["code"] == "unknown_age_bracket"
+        assert result["errors"][0]["field"] == "meta.age_bracket"
+    assert sync(client, auth, response_body(campaign, meta={"buurt": None, "age_bracket": None})).json[
+        "results"][0]["status"] == "created"
+
+
+def test_the_openapi_document_takes_the_campaigns_brackets_instead_of_fixing_them(client):
+    meta = client.get("/api/openapi.json").json["components"]["schemas"]["Meta"]["properties"]["age_bracket"]
+    assert "enum" not in meta and "campaign's `age_brackets`" in meta["description"]
+
+
+def test_the_demo_prints_the_team_slug_that_enrol_code_needs(runner):
+    output = runner.invoke(args=["demo"]).output
+    slug = re.search(r"wijkstem enrol-code --team (\S+?)\)", output).group(1)
+    enrolled = runner.invoke(args=["enrol-code", "--team", slug])
+    assert enrolled.exit_code == 0, enrolled.output
+    assert "code:" in enrolled.output
