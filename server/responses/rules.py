@@ -170,7 +170,7 @@ def checked_answer_rows(data: dict, version: VersionIndex | None, source: Source
         raise ItemInvalid("unknown_buurt", N_("This neighbourhood is not one of the campaign's."), "meta.buurt")
     age_bracket = data["meta"]["age_bracket"]
     if age_bracket is not None and age_bracket not in version.age_brackets:
-        raise ItemInvalid("unknown_age_bracket", N_("This age bracket is not one of the campaign's."),
+        raise ItemInvalid("unknown_age_bracket", N_("This age group is not one of the campaign's."),
                           "meta.age_bracket")
     return checked_answers(data, version, response_id)
 

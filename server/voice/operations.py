@@ -37,8 +37,8 @@ def declare_voice_note(data: dict, *, device=None, source=None, upload_key: str 
         return note, False
     check_declaration(declared, data.get("duration_ms"))
     if db.session.get(ErasedResponse, tombstone_hash(data["response_id"])) is not None:
-        raise ApiError(410, "response_erased",
-                       N_("The resident erased this response; its recording is not kept."), field="response_id")
+        raise ApiError(410, "response_erased", N_("Your answers and recordings have been erased."),
+                       field="response_id")
     response = db.session.get(Response, data["response_id"])
     if response is not None and not sent_by(response, device, source):
         raise ApiError(404, "response_not_found", N_("This response was not found."), field="response_id")
@@ -126,7 +126,7 @@ def spend_upload_allowance(note: VoiceNote, address_key: str, size: int) -> None
         if used > cap:
             wait = max(1, int((hour + 1) * 3600 - now))
             raise ApiError(429, "upload_quota_exceeded",
-                           N_("Too many recordings were sent from here this hour; try again later."),
+                           N_("Too many requests; please wait a moment and try again."),
                            headers={"Retry-After": str(wait)}, retry_after=wait)
 
 
@@ -194,13 +194,11 @@ def check_length(length: int | None, size: int) -> ApiError | None:
     8 MiB of noise "lasts" 0.2 s) is refused, and so is a file whose length cannot be read at all."""
     config = current_app.config
     if length is None:
-        return ApiError(422, "audio_unreadable", N_("The length of this recording cannot be read."),
-                        field="body")
+        return ApiError(422, "audio_unreadable", N_("This is not a supported audio recording."), field="body")
     if length > config["VOICE_MAX_SECONDS"] * 1000:
         return ApiError(422, "audio_too_long", N_("The recording is too long."), field="duration_ms")
     if size > config["VOICE_MAX_BYTES_PER_SECOND"] * length / 1000 + CONTAINER_ALLOWANCE:
-        return ApiError(422, "audio_implausible", N_("This recording's size does not match its length."),
-                        field="body")
+        return ApiError(422, "audio_implausible", N_("This is not a supported audio recording."), field="body")
     return None
 
 
