@@ -4,6 +4,7 @@ character in one item, and what the documentation promises."""
 import hashlib
 import json
 import re
+import time
 from unittest.mock import ANY
 
 import pytest
@@ -217,3 +218,14 @@ def test_the_demo_prints_the_team_slug_that_enrol_code_needs(runner):
     enrolled = runner.invoke(args=["enrol-code", "--team", slug])
     assert enrolled.exit_code == 0, enrolled.output
     assert "code:" in enrolled.output
+
+
+def test_rate_limit_headers_are_as_documented(client, campaign, flyer):
+    """`X-RateLimit-Reset` is an absolute time (seconds since 1970), and `Retry-After` comes on successful replies
+    too, as the seconds until then (docs/sync-protocol.md, Rate limits)."""
+    before = time.time()
+    reply = client.get(f"/api/v1/sources/{flyer.code}")
+    assert reply.status_code == 200
+    reset, wait = int(reply.headers["X-RateLimit-Reset"]), int(reply.headers["Retry-After"])
+    assert before < reset <= time.time() + 3600
+    assert abs((reset - before) - wait) <= 2
