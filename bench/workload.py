@@ -265,7 +265,7 @@ class RawSqlite:
 
     def __init__(self, url: str):
         self.conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-        for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL"):
+        for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON", "synchronous=FULL"):
             self.conn.execute(f"PRAGMA {pragma}")
         self.responses_sql = insert_sql("responses", RESPONSE_COLUMNS)
         self.answers_sql = insert_sql("answers", ANSWER_COLUMNS)

@@ -44,6 +44,7 @@ def print_demo_urls(root: str) -> None:
     click.echo(f"\nWijkstem is running at {root}/\n")
     click.echo(f"  Field app:          {root}/app/")
     click.echo(f"  Enrol a phone:      {root}/app/#enrol={code}   (one-time, 15 minutes)")
+    click.echo(f"  Demo team:          {team.slug}   (more phones: wijkstem enrol-code --team {team.slug})")
     for source in db.session.scalars(select(Source).where(Source.campaign_id == campaign.id)):
         if source.kind == "flyer":
             click.echo(f"  Flyer {source.name + ':':<18} {root}/f/{source.code}")

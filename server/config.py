@@ -24,6 +24,13 @@ class Config:
     VOICE_MAX_SECONDS = 300
     #: Largest chunk of a resumable upload.
     VOICE_MAX_CHUNK = 1024 * 1024
+    #: The most bytes a second of recording may take (48 kHz stereo 32-bit WAV); a file larger than its length
+    #: explains is refused (`audio_implausible`, issue 11).
+    VOICE_MAX_BYTES_PER_SECOND = 384_000
+    #: Bytes of voice notes anonymous flyer visitors may upload per hour, per address and per flyer (429
+    #: `upload_quota_exceeded`); counted in the database, so they hold across all workers. Devices are not capped.
+    VOICE_BYTES_PER_ADDRESS_HOUR = 64 * 1024 * 1024
+    VOICE_BYTES_PER_FLYER_HOUR = 512 * 1024 * 1024
     #: Where voice notes and audio prompts are stored (outside every web-served folder).
     MEDIA_DIR = None
     ENROL_CODE_MINUTES = 15
@@ -64,6 +71,8 @@ class Config:
     #: A voice note whose response has not arrived this many days after it was declared is deleted, files and
     #: all: it belongs to no campaign, so no retention period covers it (see `server.privacy.operations`).
     VOICE_UNCLAIMED_DAYS = 30
+    #: The same for a flyer visitor's note (anyone may upload one): deleted after this many days.
+    VOICE_UNCLAIMED_ANONYMOUS_DAYS = 1
     #: Residents' erasure by receipt code: tries per address.
     RATELIMIT_ERASURE = "5/minute;30/hour"
 
@@ -87,9 +96,11 @@ ENV_OVERRIDES = {
     "WIJKSTEM_PUBLIC_URL": "PUBLIC_URL",
     "WIJKSTEM_TRANSCRIPTION_BACKEND": "TRANSCRIPTION_BACKEND",
     "WIJKSTEM_RETENTION_INTERVAL_SECONDS": "RETENTION_INTERVAL_SECONDS",
+    "WIJKSTEM_VOICE_BYTES_PER_ADDRESS_HOUR": "VOICE_BYTES_PER_ADDRESS_HOUR",
+    "WIJKSTEM_VOICE_BYTES_PER_FLYER_HOUR": "VOICE_BYTES_PER_FLYER_HOUR",
 }
 #: Settings read from the environment as whole numbers.
-INTEGER_SETTINGS = {"RETENTION_INTERVAL_SECONDS"}
+INTEGER_SETTINGS = {"RETENTION_INTERVAL_SECONDS", "VOICE_BYTES_PER_ADDRESS_HOUR", "VOICE_BYTES_PER_FLYER_HOUR"}
 
 
 def environment_overrides() -> dict:

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
@@ -24,6 +26,8 @@ BUSY_TIMEOUT_SECONDS = 10
 LONGEST_PAUSE_SECONDS = 0.001
 #: Execution option of a transaction that only reads (see `reading_only`).
 READ_ONLY = "wijkstem_read_only"
+#: SQLite's `synchronous` setting: FULL makes every acknowledged commit survive a power cut (`sqlite_pragmas`).
+SQLITE_SYNCHRONOUS = "FULL"
 #: Commits per worker process after which its background thread checkpoints SQLite's write-ahead log.
 COMMITS_PER_CHECKPOINT = 16
 #: A checkpointer thread with nothing to do for this long ends.
@@ -49,12 +53,19 @@ def tune_engine(engine: Engine) -> None:
 
 
 def sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL, a busy timeout and foreign keys for every SQLite connection."""
+    """WAL, a busy timeout, foreign keys and durable commits for every SQLite connection.
+
+    `synchronous=FULL`: in WAL mode SQLite then syncs the write-ahead log at every commit, so a commit that
+    returned survives a power cut or an operating-system crash. With `NORMAL` the last commits could be lost,
+    and the sync acknowledges a response right after its commit: the phone then deletes its copy. Every
+    connection of ours may write (BEGIN IMMEDIATE), so every one commits durably; the cost is in
+    `docs/performance.md` (issue 11).
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
     cursor.close()
 
 
@@ -297,3 +308,23 @@ def ping_idle_connections(engine: Engine) -> None:
             if engine.dialect.is_disconnect(err, dbapi_connection, None):
                 raise DisconnectionError(f"a pooled connection went stale: {err}") from err
             raise DBAPIError.instance("ping", None, err, engine.dialect.loaded_dbapi.Error) from err
+
+
+def insert_or_skip(table, rows: list[dict], keys: list[str]):
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` on either database (both write it alike)."""
+    return dialect_insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+
+
+def insert_or_add(table, row: dict, keys: list[str], column: str):
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + new``, returning the new total."""
+    statement = dialect_insert(table).values(row)
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={column: table.c[column] + statement.excluded[column]}
+    ).returning(table.c[column])
+
+
+def dialect_insert(table):
+    """The INSERT of the session's database, which knows ON CONFLICT."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table)
+    return sqlite_insert(table)

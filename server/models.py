@@ -6,14 +6,14 @@ from .devices.models import Device, EnrolmentCode
 from .privacy.models import AuditEvent
 from .reach.models import NeighbourhoodGroup, NeighbourhoodProfile
 from .reporting.models import PublicReport
-from .responses.models import Answer, Response, SyncConflict
+from .responses.models import Answer, ErasedResponse, Response, SyncConflict
 from .results.models import AnswerRollup, ResponseRollup
 from .review.models import ResponseTag, ReviewComment, Tag
 from .teams.models import Team
-from .voice.models import VoiceNote
+from .voice.models import UploadAllowance, VoiceNote
 from .voicepacks.models import Clip
 
 __all__ = ["Answer", "AnswerRollup", "AuditEvent", "Campaign", "CampaignVersion", "Clip", "Device", "EnrolmentCode",
-           "NeighbourhoodGroup", "NeighbourhoodProfile", "PublicReport", "Response", "ResponseRollup",
-           "ResponseTag", "ReviewComment", "Source", "SyncConflict", "Tag", "Team", "TeamMembership", "User",
-           "UserSession", "VoiceNote"]
+           "ErasedResponse", "NeighbourhoodGroup", "NeighbourhoodProfile", "PublicReport", "Response",
+           "ResponseRollup", "ResponseTag", "ReviewComment", "Source", "SyncConflict", "Tag", "Team",
+           "TeamMembership", "UploadAllowance", "User", "UserSession", "VoiceNote"]

@@ -173,7 +173,7 @@ def campaign_paths() -> dict:
 def sync_paths() -> dict:
     return {
         "/api/v1/sync": {"post": {
-            "summary": "Send a batch of responses; each item is created, duplicate, conflict or invalid",
+            "summary": "Send a batch of responses; each item is created, duplicate, conflict, invalid or erased",
             "description": "Without a token, only flyer responses (`channel: flyer` with a `source`) are "
                            "accepted, behind the anonymous rate limit.",
             "security": [{"device": []}, {}], "requestBody": json_body("SyncBatch"),
@@ -184,7 +184,8 @@ def sync_paths() -> dict:
             "summary": "Erase the responses, answers and voice notes behind a resident's receipt code",
             "security": [], "requestBody": json_body("Erasure"),
             "responses": {"200": reply("How many responses were erased", "ErasureReply"),
-                          **errors(*JSON_ERRORS, "429")}}},
+                          **errors(*JSON_ERRORS, "429",
+                                   e429="shares `RATELIMIT_ERASURE` (5 a minute) with the `/erase` form")}}},
     }
 
 
@@ -201,11 +202,14 @@ def voice_paths() -> dict:
             "responses": {
                 "200": reply("Already declared: its current state", "VoiceNoteState", UPLOAD_STATE),
                 "201": reply("Declared", "VoiceNoteState", UPLOAD_STATE),
-                **errors(*JSON_ERRORS, "401", "404", "409", "429", e401=upload_key, e404=owner,
+                **errors(*JSON_ERRORS, "401", "404", "409", "410", "429", e401=upload_key, e404=owner,
                          e409="`voice_note_conflict`: the id is declared with other values",
+                         e410="`source_closed`: the visitor's flyer was revoked or its campaign closed; "
+                              "`response_erased`: the resident erased the response, delete the recording",
                          e413="`audio_too_large`: over the size cap",
                          e415="`unsupported_audio`: content type outside the allowlist",
-                         e422="`source_required`, `audio_too_long`, `audio_consent_required`")}}},
+                         e422="`source_required`: a visitor without an open flyer code (a door-to-door code "
+                              "is no flyer code); `audio_too_long`; `audio_consent_required`")}}},
         "/api/v1/voice-notes/{note_id}": {
             "get": {"summary": "The upload's state", "security": VOICE_SECURITY, "parameters": NOTE_ID,
                     "responses": {"200": state, **errors("401", "404", "429", e401=upload_key, e404=owner)}},
@@ -223,13 +227,21 @@ def voice_paths() -> dict:
                 "responses": {
                     "200": reply("Stored; `state` is `complete` once the whole note is verified",
                                  "VoiceNoteState", UPLOAD_STATE),
-                    **errors("400", "401", "404", "409", "413", "415", "422", "429", e401=upload_key, e404=owner,
+                    **errors("400", "401", "404", "409", "410", "413", "415", "422", "429", e401=upload_key,
+                             e404=owner + "; also deleted meanwhile (its response came without audio consent, or "
+                                          "was erased)",
                              e400="`offset_required`: Upload-Offset missing or not a number",
+                             e410="`source_closed`: the visitor's flyer was revoked (or its campaign closed) "
+                                  "since the note was declared",
+                             e429="`upload_quota_exceeded`: a visitor's address or flyer reached its hourly "
+                                  "bytes (`Retry-After` says when the hour ends)",
                              e409="`offset_mismatch`: continue from Upload-Offset (also `error.offset`)",
                              e413="`chunk_too_large`, `upload_too_large`",
                              e415="`chunk_type_required`; `unsupported_audio`: the bytes are no accepted "
                                   "audio (the upload restarts at 0)",
-                             e422="`checksum_mismatch`, `audio_too_long`: the upload restarts at 0")}}},
+                             e422="`checksum_mismatch`, `audio_too_long`, `audio_unreadable` (the container "
+                                  "records no length), `audio_implausible` (the size is more than the length "
+                                  "explains): the upload restarts at 0")}}},
     }
 
 

@@ -73,7 +73,7 @@ def flyer(code):
     """The short link under a flyer's QR code: the field app, or a friendly page when the poll cannot open."""
     code = normalise_code(code)[:16]
     source = db.session.scalars(select(Source).where(Source.code == code)).first() if code else None
-    if source is None:
+    if source is None or source.kind != "flyer":  # a door-to-door team's code opens nothing for visitors
         return flyer_page(None, "unknown", 404)
     if source.revoked_at is not None or source.campaign.state == "closed":
         return flyer_page(source, "closed", 410)

@@ -15,6 +15,15 @@ def anonymous_limit() -> str:
     return current_app.config["RATELIMIT_ANONYMOUS"]
 
 
+def erasure_limit() -> str:
+    return current_app.config["RATELIMIT_ERASURE"]
+
+
+#: Apply to both ways of erasing by receipt code (the `/erase` form and `POST /api/v1/erasure`): one bucket of
+#: `RATELIMIT_ERASURE` tries per address for the two together, so that neither is a faster way to guess codes.
+erasure_rate_limit = limiter.shared_limit(erasure_limit, scope="erasure", methods=["POST"])
+
+
 #: Apply to public endpoints that no token changes: every caller counts against the anonymous limit, whatever
 #: Authorization header it sends.
 public_rate_limit = limiter.limit(anonymous_limit)

@@ -7,11 +7,13 @@ import * as outbox from "./outbox.js";
 
 export const BATCH_SIZE = 50;
 export const CHUNK_BYTES = 32 * 1024;
-const ACKS = new Set(["created", "duplicate"]);
+// "erased": the resident erased this response with their receipt code; the server keeps nothing of it, nor do we.
+const ACKS = new Set(["created", "duplicate", "erased"]);
 const REFUSALS = new Set(["conflict", "invalid"]);
 /** Upload errors that trying again will not fix: the note is held for export. */
 const NOTE_REFUSALS = new Set(["voice_note_conflict", "unsupported_audio", "audio_too_large", "audio_too_long",
-  "audio_consent_required", "source_required", "upload_too_large", "invalid_input"]);
+  "audio_consent_required", "source_required", "upload_too_large", "invalid_input", "source_closed",
+  "audio_unreadable", "audio_implausible"]);
 
 class SyncStop extends Error {
   constructor(result) {
@@ -128,6 +130,7 @@ async function refuseNote(note, result) {
     throw new SyncStop(failure(result));
   }
   const code = errorCode(result);
+  if (code === "response_erased") return outbox.dropNote(note.id); // erased by the resident: keep no copy
   if (NOTE_REFUSALS.has(code) || result.status === 404 || code === "checksum_mismatch") {
     await outbox.holdNote(note.id, { code, message: errorMessage(result), status: result.status });
     return;

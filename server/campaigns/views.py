@@ -1,5 +1,7 @@
 """Campaign downloads for devices and flyer visitors (their clips: `server.voicepacks.views`)."""
 
+import uuid
+
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
@@ -12,6 +14,13 @@ from .models import Campaign, Source
 from .operations import campaign_document, published_version
 
 campaigns_blueprint = Blueprint("campaigns", __name__, url_prefix="/v1")
+
+
+def parse_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 def with_etag(payload: dict, etag: str):
@@ -46,10 +55,11 @@ def list_campaigns():
     return with_etag({"campaigns": documents}, sha256_hex("|".join(d["etag"] for d in documents))[:32])
 
 
-@campaigns_blueprint.get("/campaigns/<uuid:campaign_id>")
+@campaigns_blueprint.get("/campaigns/<campaign_id>")
 @device_required
 def get_campaign(campaign_id):
-    campaign = db.session.get(Campaign, campaign_id)
+    """One campaign of the device's team; an id that is no UUID is as unknown as any other (issue 11)."""
+    campaign = db.session.get(Campaign, campaign_uuid) if (campaign_uuid := parse_uuid(campaign_id)) else None
     if campaign is None or campaign.team_id != g.device.team_id or not campaign.current_version:
         raise ApiError(404, "campaign_not_found", N_("This campaign or version is not known here."))
     document = campaign_document(published_version(campaign))
@@ -62,7 +72,7 @@ def get_campaign(campaign_id):
 def get_source(code):
     """What a flyer's QR code leads to: the source and its campaign (no token needed)."""
     source = db.session.scalars(select(Source).where(Source.code == normalise_code(code)[:16])).first()
-    if source is None:
+    if source is None or source.kind != "flyer":  # a door-to-door team's code opens nothing for visitors
         raise ApiError(404, "source_not_found", N_("This flyer code is not known."), field="code")
     campaign = source.campaign
     if source.revoked_at is not None or campaign.state != "published":

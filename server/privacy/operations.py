@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
 
 from ..campaigns.models import Campaign, Source
 from ..devices.models import Device
@@ -15,7 +15,7 @@ from ..responses.operations import erase_by_receipt
 from ..storage import delete_file
 from ..util import normalise_code, sha256_hex, utcnow
 from ..voice.models import VoiceNote
-from ..voice.operations import delete_voice_notes
+from ..voice.operations import delete_voice_notes, forget_past_allowances
 from .models import AuditEvent
 
 
@@ -98,26 +98,35 @@ def apply_retention(now=None) -> RetentionRun:
             record_event("retention", campaign, "campaign", campaign.id, count=len(notes),
                          days=campaign.voice_retention_days)
             run.by_campaign[campaign.id] = len(notes)
-    run.unclaimed = delete_unclaimed_voice_notes(now, current_app.config["VOICE_UNCLAIMED_DAYS"])
+    config = current_app.config
+    run.unclaimed = delete_unclaimed_voice_notes(now, config["VOICE_UNCLAIMED_DAYS"],
+                                                 config["VOICE_UNCLAIMED_ANONYMOUS_DAYS"])
+    forget_past_allowances(now.timestamp())
     return run
 
 
-def unclaimed_voice_notes(now, days: int) -> list[VoiceNote]:
-    """Notes declared more than `days` ago whose response has not arrived (refused, or never sent)."""
+def unclaimed_voice_notes(now, days: int, anonymous_days: int | None = None) -> list[VoiceNote]:
+    """Notes declared more than `days` ago (a flyer visitor's: `anonymous_days`) whose response has not arrived
+    (refused, or never sent)."""
     claimed = select(Response.id).where(Response.id == VoiceNote.response_id).exists()
-    return list(db.session.scalars(select(VoiceNote).where(VoiceNote.created_at < now - timedelta(days=days),
-                                                           ~claimed)))
+    old = VoiceNote.created_at < now - timedelta(days=days)
+    if anonymous_days is not None:
+        old = or_(old, and_(VoiceNote.device_id.is_(None),
+                            VoiceNote.created_at < now - timedelta(days=anonymous_days)))
+    return list(db.session.scalars(select(VoiceNote).where(old, ~claimed)))
 
 
-def delete_unclaimed_voice_notes(now, days: int) -> int:
+def delete_unclaimed_voice_notes(now, days: int, anonymous_days: int | None = None) -> int:
     """Delete notes (rows and files) whose response has not come `days` after them.
 
     Such a note belongs to no campaign yet, so no campaign's retention period covers it and no coordinator can
     hear it; kept, it would stay forever. A phone sends a note after its response, and keeps the response until
     the server has it, so a note waits this long only when its response was refused or the phone was lost.
+    A flyer visitor's note waits `anonymous_days` (one): anyone holding a flyer may upload one, and a visitor's
+    phone sends the response first, so a day without it means it never comes (issue 11).
     One audit event per team (and campaign, where known) says how many were deleted.
     """
-    notes = unclaimed_voice_notes(now, days)
+    notes = unclaimed_voice_notes(now, days, anonymous_days)
     owners = Counter(note_owner(note) for note in notes)
     delete_voice_notes(notes)
     for (team_id, campaign_id), count in owners.items():

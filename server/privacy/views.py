@@ -3,14 +3,15 @@
 import logging
 
 import click
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
 from ..accounts.auth import login_required, require_campaign, require_team
-from ..extensions import db, limiter
+from ..extensions import db
 from ..forms import form_data, form_error, load_form
 from ..pages import install_page_handlers, render_page
+from ..ratelimits import erasure_rate_limit
 from ..responses.models import Response
 from ..util import normalise_code
 from ..voice.models import VoiceNote
@@ -85,12 +86,8 @@ def audit_log(team_id):
 
 # --- residents' erasure ------------------------------------------------------------------------------
 
-def erasure_limit() -> str:
-    return current_app.config["RATELIMIT_ERASURE"]
-
-
 @privacy_blueprint.route("/erase", methods=["GET", "POST"])
-@limiter.limit(erasure_limit, methods=["POST"])
+@erasure_rate_limit
 def erase():
     """A resident erases what they said with the receipt code they got."""
     if request.method == "GET":

@@ -95,3 +95,18 @@ class SyncConflict(db.Model):
     incoming_hash = db.Column(db.String(64), nullable=False)
     #: The refused version as it was sent.
     incoming = db.Column(db.JSON, nullable=False)
+
+
+class ErasedResponse(db.Model):
+    """A tombstone: a response a resident erased, so that a phone resending it (it missed the acknowledgement,
+    and retries as the protocol tells it) never stores it, or its voice notes, again (issue 11).
+
+    Only the id's sha256 is kept: it tells nothing about the resident, and cannot be turned back into the id.
+    """
+
+    __tablename__ = "erased_responses"
+
+    #: sha256 (hex) of the erased response's id, as `str(uuid)` writes it.
+    id_hash = db.Column(db.String(64), primary_key=True)
+    #: When it was erased (the day is enough; no other trace of the response is kept).
+    erased_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

@@ -14,11 +14,12 @@ from sqlalchemy import delete, insert, select
 
 from ..bulk import rows_with_keys
 from ..campaigns.models import Campaign, CampaignVersion, Source
+from ..database import insert_or_skip
 from ..extensions import db
 from ..util import sha256_hex, utcnow
 from ..voice.models import VoiceNote
-from ..voice.operations import delete_voice_notes
-from .models import Answer, Response, SyncConflict
+from ..voice.operations import delete_voice_notes, voice_notes_of
+from .models import Answer, ErasedResponse, Response, SyncConflict
 from .rules import (
     ItemInvalid,
     ItemResult,
@@ -27,10 +28,19 @@ from .rules import (
     VersionIndex,
     checked_answer_rows,
     conflict_result,
+    erased_result,
     parse_items,
+    tombstone_hash,
     version_index,
 )
-from .storing import ResponseRows, drop_unwelcome_voice_notes, insert_new, response_id_binder, stored_hashes
+from .storing import (
+    ResponseRows,
+    drop_unwelcome_voice_notes,
+    erased_among,
+    insert_new,
+    response_id_binder,
+    stored_hashes,
+)
 
 
 class CampaignRow(NamedTuple):
@@ -142,16 +152,22 @@ def store_checked(checked: CheckedBatch, *, device=None) -> list[ItemResult]:
 
 
 def store_accepted(accepted: list[Accepted], sources: dict, device) -> list[ItemResult]:
-    """Insert what is new, log what conflicts, acknowledge what is already there.
+    """Insert what is new, log what conflicts, acknowledge what is already there, and answer `erased` for what
+    a resident erased (it is never stored again, nor are its voice notes kept).
 
     Rows go to the driver as they are built (`ResponseRows`).
     """
     stored = stored_hashes([item.stored_id for item in accepted])
+    # Erased responses are stored no more, so only those not stored can be; looked up after the stored ones,
+    # a concurrent erasure is seen in one of the two (on PostgreSQL each statement sees the latest commits).
+    erased = erased_among([item.data["id"] for item in accepted if item.stored_id not in stored])
     now, results, responses, answers, conflicts = utcnow(), [], [], [], []
     response_rows = ResponseRows(sources, device, now)
     for index, data, digest, stored_id, rows in accepted:
         known = stored.get(stored_id)
-        if known is None:
+        if known is None and data["id"] in erased:
+            results.append(erased_result(index, data))
+        elif known is None:
             stored[stored_id] = digest
             responses.append(response_rows.row(data, digest, stored_id))
             answers += rows
@@ -167,6 +183,8 @@ def store_accepted(accepted: list[Accepted], sources: dict, device) -> list[Item
     if conflicts:
         db.session.execute(insert(SyncConflict.__table__), conflicts)
     drop_unwelcome_voice_notes(responses)
+    if erased:
+        delete_voice_notes(voice_notes_of(list(erased)))  # declared again before its response came back
     return results
 
 
@@ -176,10 +194,14 @@ def items_json(data: dict) -> dict:
 
 
 def erase_by_receipt(receipt: str) -> int:
-    """Erase every response (with answers and voice notes) that carries this receipt code."""
+    """Erase every response (with answers and voice notes) that carries this receipt code, and keep a tombstone
+    of each (`ErasedResponse`): a phone that resends one is answered `erased`, and nothing is stored again."""
     digest = sha256_hex(receipt.strip().upper())
     ids = list(db.session.scalars(select(Response.id).where(Response.receipt_hash == digest)))
     if ids:
+        now = utcnow()
+        db.session.execute(insert_or_skip(ErasedResponse.__table__, [
+            {"id_hash": tombstone_hash(response_id), "erased_at": now} for response_id in ids], ["id_hash"]))
         delete_voice_notes(db.session.scalars(select(VoiceNote).where(VoiceNote.response_id.in_(ids))).all())
         db.session.execute(delete(Answer).where(Answer.response_id.in_(ids)))
         db.session.execute(delete(Response).where(Response.id.in_(ids)))

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from ..errors import N_, flatten_errors
 from ..util import canonical_json, normalise_code, sha256_hex
+from .models import AGE_BRACKETS
 from .schemas import load_response
 
 
@@ -60,6 +61,8 @@ class SourceRow(NamedTuple):
     code: str
     campaign_id: object
     revoked_at: object
+    #: ``flyer`` or ``door_to_door``: visitors without a device may only use flyers.
+    kind: str
 
 
 class AnswerRow(NamedTuple):
@@ -91,6 +94,8 @@ class VersionIndex:
     state: str
     languages: frozenset
     buurten: frozenset
+    #: The age brackets the campaign asks for (none when it asks for none), as its document lists them.
+    age_brackets: frozenset
     #: key -> `answer_reader` of each question.
     readers: dict
     #: Keys of the questions a response must answer (by tapping or by voice).
@@ -104,6 +109,7 @@ def version_index(campaign_id, team_id: int, state: str, definition: dict) -> Ve
     questions = definition["questions"]
     return VersionIndex(campaign_id, team_id, state, frozenset(definition["languages"]),
                         frozenset(definition.get("buurten", [])),
+                        frozenset(AGE_BRACKETS if definition.get("ask_age_bracket", True) else ()),
                         {q["key"]: answer_reader(q) for q in questions},
                         tuple(q["key"] for q in questions if q.get("required")),
                         frozenset(q["key"] for q in questions if q.get("voice", "allowed") != "off"))
@@ -162,6 +168,10 @@ def checked_answer_rows(data: dict, version: VersionIndex | None, source: Source
     buurt = data["meta"]["buurt"]
     if buurt is not None and buurt not in version.buurten:
         raise ItemInvalid("unknown_buurt", N_("This neighbourhood is not one of the campaign's."), "meta.buurt")
+    age_bracket = data["meta"]["age_bracket"]
+    if age_bracket is not None and age_bracket not in version.age_brackets:
+        raise ItemInvalid("unknown_age_bracket", N_("This age group is not one of the campaign's."),
+                          "meta.age_bracket")
     return checked_answers(data, version, response_id)
 
 
@@ -169,7 +179,7 @@ def check_attribution(data: dict, version: VersionIndex, source: SourceRow | Non
     if data["source"] is not None and (source is None or source.campaign_id != version.campaign_id):
         raise ItemInvalid("source_not_found", N_("This flyer code is not known."), "source")
     if device is None:
-        if data["channel"] != "flyer" or source is None:
+        if data["channel"] != "flyer" or source is None or source.kind != "flyer":
             raise ItemInvalid("source_required", N_("Answers without a device need a flyer code."), "source")
         if source.revoked_at is not None or version.state != "published":
             raise ItemInvalid("source_closed", N_("This poll has closed."), "source")
@@ -250,6 +260,16 @@ def conflict_result(index: int, data: dict) -> ItemResult:
     """The result of a response whose id is stored already with other content: the stored one is kept."""
     return ItemResult(index, str(data["id"]), "conflict", [ItemInvalid(
         "conflict", N_("A different response with this id is already stored; it was kept."), "id").to_error()])
+
+
+def erased_result(index: int, data: dict) -> ItemResult:
+    """The result of a response a resident erased: acknowledged, never stored again."""
+    return ItemResult(index, str(data["id"]), "erased")
+
+
+def tombstone_hash(response_id) -> str:
+    """What an erased response leaves behind (`ErasedResponse`): the sha256 of its id as `str(uuid)` writes it."""
+    return sha256_hex(str(response_id))
 
 
 def note_may_stay(note_device_id, note_source_id, consent_audio: bool, source_id, device_id) -> bool:

@@ -8,9 +8,9 @@ from marshmallow import EXCLUDE, ValidationError
 
 from .. import fields, validate
 from ..validation import RequestSchema, Schema
-from .models import AGE_BRACKETS, CHANNELS
+from .models import CHANNELS
 
-SYNC_STATUSES = ("created", "duplicate", "conflict", "invalid")
+SYNC_STATUSES = ("created", "duplicate", "conflict", "invalid", "erased")
 MAX_ANSWERS = 100
 MAX_VOICE_NOTES = 60
 CONSENT_KEYS = {"answers", "audio"}
@@ -28,7 +28,10 @@ class ConsentSchema(Schema):
 
 class MetaSchema(Schema):
     buurt = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 100))
-    age_bracket = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(AGE_BRACKETS))
+    #: One of the campaign's `age_brackets` (checked per item: `unknown_age_bracket`).
+    age_bracket = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 16),
+                                metadata={"description": "one of the campaign's `age_brackets` (none when the "
+                                                         "campaign asks for none)"})
 
 
 class AnswerSchema(Schema):
@@ -84,12 +87,13 @@ def plain_consent(value):
 
 
 def plain_meta(value):
-    """Known buurt and age bracket strings (or nulls, or nothing), or `NOT_PLAIN`."""
+    """Buurt and age bracket strings of a plausible length (or nulls, or nothing), or `NOT_PLAIN`; whether they are
+    the campaign's is a rule of the sync (`rules.checked_answer_rows`)."""
     if type(value) is not dict or not value.keys() <= META_KEYS:
         return NOT_PLAIN
     buurt, age_bracket = value.get("buurt"), value.get("age_bracket")
     if (buurt is None or (type(buurt) is str and 1 <= len(buurt) <= 100)) \
-            and (age_bracket is None or (type(age_bracket) is str and age_bracket in AGE_BRACKETS)):
+            and (age_bracket is None or (type(age_bracket) is str and 1 <= len(age_bracket) <= 16)):
         return {"buurt": buurt, "age_bracket": age_bracket}
     return NOT_PLAIN
 
@@ -201,9 +205,9 @@ _collected_at = response_schema.fields["collected_at"]
 def load_response(raw, *, free_of_nul: bool = False) -> dict:
     """One response as `response_schema.load` loads it, in one step when it is plainly well-formed.
 
-    `free_of_nul`: the caller has seen that no string in `raw` holds a NUL character (the request body has
-    no ``\\u0000``), the one check of `RequestSchema` that the plain path leaves out. Anything not plain goes
-    through marshmallow, which validates it again and words the errors.
+    `free_of_nul`: the caller has seen that no string in `raw` holds a NUL character or a lone surrogate (the
+    request body has no ``\\u0000`` and no surrogate escape), the one check of `RequestSchema` that the plain
+    path leaves out. Anything not plain goes through marshmallow, which validates it again and words the errors.
 
     :raise ValidationError: as `response_schema.load` does.
     """

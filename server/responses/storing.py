@@ -13,8 +13,8 @@ from ..extensions import db
 from ..util import sha256_hex
 from ..voice.models import VoiceNote
 from ..voice.operations import delete_voice_notes
-from .models import Answer, Response
-from .rules import AnswerRow, note_may_stay
+from .models import Answer, ErasedResponse, Response
+from .rules import AnswerRow, note_may_stay, tombstone_hash
 
 
 class ResponseRow(NamedTuple):
@@ -74,6 +74,15 @@ def stored_hashes(stored_ids: list) -> dict:
     """stored id -> content hash of the responses already stored; `stored_ids` as the driver stores them."""
     return dict(rows_with_keys(Response.__table__, "id", ("id", "content_hash"), stored_ids,
                                driver_values=True))
+
+
+def erased_among(response_ids: list) -> set:
+    """The ids among `response_ids` (UUIDs) that a resident erased (`ErasedResponse`)."""
+    if not response_ids:
+        return set()
+    by_hash = {tombstone_hash(response_id): response_id for response_id in response_ids}
+    found = rows_with_keys(ErasedResponse.__table__, "id_hash", ("id_hash",), list(by_hash))
+    return {by_hash[id_hash] for (id_hash,) in found}
 
 
 def insert_new(responses: list[ResponseRow], answers: list[AnswerRow]) -> None:
@@ -148,7 +157,10 @@ def drop_unwelcome_voice_notes(rows: list[ResponseRow]) -> None:
     unwelcome = [note.id for note in early if not may_stay(note, responses[note.response_id])]
     if unwelcome:
         unwelcome = loaded_values(VoiceNote.__table__, "id", unwelcome)
-        delete_voice_notes(db.session.scalars(select(VoiceNote).where(VoiceNote.id.in_(unwelcome))).all())
+        # FOR UPDATE (PostgreSQL): an upload still writing a chunk of one of them finishes first, so its file
+        # is deleted after the last write, not recreated by it
+        delete_voice_notes(db.session.scalars(select(VoiceNote).where(VoiceNote.id.in_(unwelcome))
+                                              .with_for_update()).all())
 
 
 def may_stay(note: EarlyNote, response: ResponseRow) -> bool:

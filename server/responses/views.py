@@ -1,5 +1,7 @@
 """The sync endpoint: a batch in, a per-item acknowledgement out, only after the commit."""
 
+import re
+
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
@@ -8,12 +10,14 @@ from ..devices.auth import not_enrolled, optional_device_ref
 from ..devices.operations import DeviceRef, record_device_status
 from ..errors import ApiError, N_plural
 from ..extensions import db
-from ..ratelimits import anonymous_rate_limit, public_rate_limit
+from ..ratelimits import anonymous_rate_limit, erasure_rate_limit
 from ..util import utcnow
 from ..validation import load_json
 from .operations import CheckedBatch, check_items, erase_by_receipt, parse_items, store_checked
 from .schemas import ErasureSchema, sync_batch_schema
 
+#: A JSON escape of a UTF-16 surrogate, in any case.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 responses_blueprint = Blueprint("responses", __name__, url_prefix="/v1")
 #: Attempts when a concurrent batch stored the same new id between our check and our commit.
 SYNC_ATTEMPTS = 3
@@ -42,8 +46,10 @@ def parse_batch() -> dict:
         raise ApiError(413, "batch_too_large", N_plural("Send at most {limit} response at once.",
                                                         "Send at most {limit} responses at once."),
                        field="responses", n=limit, limit=limit)
-    # JSON can only carry a NUL character as \u0000: without one in the body, no string holds it.
-    free_of_nul = b"\\u0000" not in request.get_data(cache=True)
+    # JSON can only carry a NUL character as \u0000, and a surrogate as \ud800 to \udfff (orjson reads the
+    # pairs, `parse_json` the lone ones too): without such escapes in the body, no string holds either.
+    body = request.get_data(cache=True)
+    free_of_nul = b"\\u0000" not in body and not SURROGATE_ESCAPE.search(body)
     batch["parsed"], batch["failed"] = parse_items(batch["responses"], free_of_nul=free_of_nul)
     return batch
 
@@ -74,7 +80,7 @@ def store_with_retry(batch: dict, checked: CheckedBatch | None, device: DeviceRe
 
 
 @responses_blueprint.post("/erasure")
-@public_rate_limit
+@erasure_rate_limit
 def erase():
     """Erase the responses (and voice notes) behind a resident's receipt code."""
     data = load_json(ErasureSchema())

@@ -48,3 +48,18 @@ class VoiceNote(db.Model):
     translation = db.Column(db.Text, nullable=True)
     #: Who made the transcript: ``manual`` or a backend's name.
     transcript_source = db.Column(db.String(64), nullable=True)
+
+
+class UploadAllowance(db.Model):
+    """Bytes of voice notes that anonymous flyer visitors uploaded in one hour, per address and per flyer
+    (`VOICE_BYTES_PER_ADDRESS_HOUR`, `VOICE_BYTES_PER_FLYER_HOUR`). In the database, so that every worker of the
+    server counts in the same place; rows of past hours are deleted by the retention sweep."""
+
+    __tablename__ = "upload_allowances"
+
+    #: ``address:<keyed hash of the address>`` or ``flyer:<source id>``; never the address itself.
+    bucket = db.Column(db.String(80), primary_key=True)
+    #: The hour counted: seconds since the epoch // 3600.
+    hour = db.Column(db.Integer, primary_key=True)
+    #: Bytes accepted in that hour.
+    bytes = db.Column(db.BigInteger, nullable=False)

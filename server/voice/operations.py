@@ -1,17 +1,21 @@
 """Resumable voice-note uploads: declare, append chunks at the server's offset, verify (flush, never commit)."""
 
 import hashlib
+import time
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from ..campaigns.models import Source
+from ..database import insert_or_add
 from ..errors import N_, ApiError
 from ..extensions import db
-from ..responses.models import Response
+from ..responses.models import ErasedResponse, Response
+from ..responses.rules import tombstone_hash
 from ..storage import delete_file, media_path, new_storage_name, write_at
 from ..util import sha256_hex, utcnow
 from .audio import ACCEPTED_CONTENT_TYPES, CONTAINER_TYPES, base_content_type, duration_ms, sniff_container
-from .models import VoiceNote
+from .models import UploadAllowance, VoiceNote
 
 DECLARED_FIELDS = ("response_id", "question_key", "size", "content_type", "sha256")
 
@@ -32,6 +36,9 @@ def declare_voice_note(data: dict, *, device=None, source=None, upload_key: str 
                            N_("A different voice note with this id is already stored."), field="id")
         return note, False
     check_declaration(declared, data.get("duration_ms"))
+    if db.session.get(ErasedResponse, tombstone_hash(data["response_id"])) is not None:
+        raise ApiError(410, "response_erased", N_("Your answers and recordings have been erased."),
+                       field="response_id")
     response = db.session.get(Response, data["response_id"])
     if response is not None and not sent_by(response, device, source):
         raise ApiError(404, "response_not_found", N_("This response was not found."), field="response_id")
@@ -85,6 +92,50 @@ def find_voice_note(note_id, *, device=None, upload_key: str | None = None, lock
     return note
 
 
+def check_flyer_open(note: VoiceNote) -> None:
+    """A visitor's note goes on only while its flyer does: revoked (or its campaign closed) after the note was
+    declared, no more bytes are taken.
+
+    :raise ApiError 410: the flyer was revoked or its campaign is no longer published.
+    """
+    if note.device_id is not None or note.source_id is None:
+        return
+    source = db.session.get(Source, note.source_id)
+    if source.revoked_at is not None or source.campaign.state != "published":
+        raise ApiError(410, "source_closed", N_("This poll has closed."), field="source")
+
+
+def spend_upload_allowance(note: VoiceNote, address_key: str, size: int) -> None:
+    """Count a visitor's chunk against the hourly caps of its address and its flyer
+    (`VOICE_BYTES_PER_ADDRESS_HOUR`, `VOICE_BYTES_PER_FLYER_HOUR`).
+
+    The counts are rows in the database, in the request's transaction, so every worker of the server counts
+    in the same place, and a refused chunk (the transaction rolls back) counts for nothing.
+    `address_key`: a keyed hash of the visitor's address, never the address itself.
+
+    :raise ApiError 429: a cap is reached; ``Retry-After`` says when the hour ends.
+    """
+    config = current_app.config
+    now = time.time()
+    hour = int(now // 3600)
+    for bucket, cap in ((f"address:{address_key}", config["VOICE_BYTES_PER_ADDRESS_HOUR"]),
+                        (f"flyer:{note.source_id}", config["VOICE_BYTES_PER_FLYER_HOUR"])):
+        used = db.session.execute(insert_or_add(UploadAllowance.__table__, {"bucket": bucket, "hour": hour,
+                                                                          "bytes": size},
+                                                ["bucket", "hour"], "bytes")).scalar_one()
+        if used > cap:
+            wait = max(1, int((hour + 1) * 3600 - now))
+            raise ApiError(429, "upload_quota_exceeded",
+                           N_("Too many requests; please wait a moment and try again."),
+                           headers={"Retry-After": str(wait)}, retry_after=wait)
+
+
+def forget_past_allowances(now: float | None = None) -> int:
+    """Delete the upload counts of hours gone by (the retention sweep)."""
+    hour = int((now or time.time()) // 3600)
+    return db.session.execute(delete(UploadAllowance).where(UploadAllowance.hour < hour)).rowcount
+
+
 def append_chunk(note: VoiceNote, offset: int, chunk: bytes) -> ApiError | None:
     """Write a chunk at `offset`; on the last one verify the whole note.
 
@@ -121,15 +172,33 @@ def finish_upload(note: VoiceNote) -> ApiError | None:
             failure = ApiError(415, "unsupported_audio", N_("This is not a supported audio recording."),
                                field="content_type")
         else:
-            length = duration_ms(path, container) or note.duration_ms
-            if length is not None and length > current_app.config["VOICE_MAX_SECONDS"] * 1000:
-                failure = ApiError(422, "audio_too_long", N_("The recording is too long."), field="duration_ms")
+            length = duration_ms(path, container)
+            failure = check_length(length, note.size)
             note.container, note.duration_ms = container, length
     if failure:
         delete_file(note.storage_name)
         note.received_bytes = 0
         return failure
     note.state, note.completed_at = "complete", utcnow()
+    return None
+
+
+#: Bytes a container may hold beyond its audio (headers, tags, an index) before its length must explain them.
+CONTAINER_ALLOWANCE = 64 * 1024
+
+
+def check_length(length: int | None, size: int) -> ApiError | None:
+    """The policy on the length the container records (`audio.duration_ms`): there must be one, within
+    `VOICE_MAX_SECONDS`, and it must explain the file's size: at most `VOICE_MAX_BYTES_PER_SECOND` (plus
+    `CONTAINER_ALLOWANCE`). A header that lies (a WAV whose byte rate says 50,000,000 bytes a second, so that
+    8 MiB of noise "lasts" 0.2 s) is refused, and so is a file whose length cannot be read at all."""
+    config = current_app.config
+    if length is None:
+        return ApiError(422, "audio_unreadable", N_("This is not a supported audio recording."), field="body")
+    if length > config["VOICE_MAX_SECONDS"] * 1000:
+        return ApiError(422, "audio_too_long", N_("The recording is too long."), field="duration_ms")
+    if size > config["VOICE_MAX_BYTES_PER_SECOND"] * length / 1000 + CONTAINER_ALLOWANCE:
+        return ApiError(422, "audio_implausible", N_("This is not a supported audio recording."), field="body")
     return None
 
 

@@ -3,16 +3,25 @@
 import re
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_limiter.util import get_remote_address
 from sqlalchemy import select
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from ..campaigns.models import Source
 from ..devices.auth import optional_device
-from ..errors import N_, ApiError
+from ..errors import N_, ApiError, error_response
 from ..extensions import db
 from ..ratelimits import anonymous_rate_limit
-from ..util import normalise_code
+from ..util import normalise_code, sha256_hex
 from ..validation import load_json
-from .operations import append_chunk, declare_voice_note, find_voice_note, voice_note_state
+from .operations import (
+    append_chunk,
+    check_flyer_open,
+    declare_voice_note,
+    find_voice_note,
+    spend_upload_allowance,
+    voice_note_state,
+)
 from .schemas import declaration_schema
 
 voice_blueprint = Blueprint("voice", __name__, url_prefix="/v1/voice-notes")
@@ -27,13 +36,29 @@ def upload_key() -> str | None:
     return key if 22 <= len(key) <= 128 else None
 
 
+def address_key() -> str:
+    """The visitor's address as the upload caps count it: keyed with the secret key, so the table of counts
+    tells no one which addresses uploaded."""
+    return sha256_hex(f"{current_app.secret_key}:{get_remote_address()}")[:64]
+
+
 def state_reply(note, status: int = 200):
+    """The note's state as a reply; made *before* the commit. After it the note's attributes would be read
+    again, and a sync that deleted the note meanwhile (its response came without audio consent) made that a
+    500 (`ObjectDeletedError`, issue 11): the reply tells the state this request committed."""
     response = jsonify(voice_note_state(note))
     response.status_code = status
     response.headers["Upload-Offset"] = str(note.received_bytes)
     response.headers["Upload-Length"] = str(note.size)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@voice_blueprint.errorhandler(ObjectDeletedError)
+def note_deleted_meanwhile(_error):
+    """A note deleted by a concurrent request while this one used it (a sync that refused its audio, an
+    erasure): it is not found, as it would be a moment later."""
+    return error_response(ApiError(404, "voice_note_not_found", N_("This voice note was not found.")))
 
 
 @voice_blueprint.before_request
@@ -53,22 +78,24 @@ def declare():
     source = None
     if g.device is None:
         source = db.session.scalars(select(Source).where(Source.code == normalise_code(data["source"] or ""))).first()
-        if source is None:
+        if source is None or source.kind != "flyer":  # a door-to-door team's code is for enrolled devices
             raise ApiError(422, "source_required", N_("Answers without a device need a flyer code."),
                            field="source")
         if source.revoked_at is not None or source.campaign.state != "published":
             raise ApiError(410, "source_closed", N_("This poll has closed."), field="source")
     note, created = declare_voice_note(data, device=g.device, source=source, upload_key=upload_key())
+    reply = state_reply(note, 201 if created else 200)
     db.session.commit()
-    return state_reply(note, 201 if created else 200)
+    return reply
 
 
 @voice_blueprint.route("/<uuid:note_id>", methods=["HEAD", "GET"])
 @anonymous_rate_limit
 def offset(note_id):
     note = find_voice_note(note_id, device=g.device, upload_key=upload_key())
+    reply = state_reply(note)
     db.session.commit()
-    return state_reply(note)
+    return reply
 
 
 @voice_blueprint.patch("/<uuid:note_id>")
@@ -85,9 +112,13 @@ def upload_chunk(note_id):
     if len(chunk) > current_app.config["VOICE_MAX_CHUNK"]:
         raise ApiError(413, "chunk_too_large", N_("Send the recording in smaller chunks."), field="body")
     note = find_voice_note(note_id, device=g.device, upload_key=upload_key(), lock=True)
+    if g.device is None and note.state != "complete":
+        check_flyer_open(note)
+        spend_upload_allowance(note, address_key(), len(chunk))
     failure = append_chunk(note, int(declared), chunk)
+    reply = None if failure else state_reply(note)
     db.session.commit()
     if failure:
         failure.headers["Upload-Offset"] = "0"
         raise failure
-    return state_reply(note)
+    return reply

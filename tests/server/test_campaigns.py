@@ -95,7 +95,8 @@ def test_unknown_and_unpublished_campaigns_are_not_found(client, auth, team):
     for campaign_id in (uuid.uuid4(), draft.id):
         reply = client.get(f"{CAMPAIGNS}/{campaign_id}", headers=auth)
         assert reply.status_code == 404 and error_code(reply) == "campaign_not_found"
-    assert error_code(client.get(f"{CAMPAIGNS}/not-a-uuid", headers=auth)) == "not_found"
+    # an id that is no UUID is as unknown as any other, as documented (issue 11: it was `not_found`)
+    assert error_code(client.get(f"{CAMPAIGNS}/not-a-uuid", headers=auth)) == "campaign_not_found"
 
 
 @pytest.mark.parametrize("path", [CAMPAIGNS, f"{CAMPAIGNS}/{uuid.uuid4()}"])

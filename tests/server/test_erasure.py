@@ -90,7 +90,7 @@ def test_malformed_erasure_is_invalid_input(client, body, field):
 class TestErasureRateLimit:
     @pytest.fixture
     def app_config(self, app_config):
-        return {**app_config, "RATELIMIT_ANONYMOUS": "3/minute"}
+        return {**app_config, "RATELIMIT_ANONYMOUS": "3/minute", "RATELIMIT_ERASURE": "3/minute"}
 
     def test_guessing_receipts_is_rate_limited(self, client, campaign):
         for _ in range(3):
@@ -105,3 +105,16 @@ class TestErasureRateLimit:
         assert replies == [200, 200, 200, 429]
         lookups = [client.get("/api/v1/sources/UNKNOWN", headers=made_up).status_code for _ in range(4)]
         assert lookups == [404, 404, 404, 429]
+
+
+def test_the_json_endpoint_allows_the_forms_tries_per_address(client, campaign):
+    """Issue 11: `POST /api/v1/erasure` allowed 120 guesses a minute against the `/erase` form's 5."""
+    replies = [client.post(ERASURE, json={"receipt": f"GUESS-{n:03d}"}).status_code for n in range(6)]
+    assert replies == [200] * 5 + [429]
+
+
+def test_the_form_and_the_json_endpoint_share_one_budget(client, web, campaign):
+    replies = [client.post(ERASURE, json={"receipt": "GUESS-100"}).status_code for _ in range(3)]
+    web.get("/erase")
+    replies += [web.post("/erase", {"receipt": "GUESS-200"}).status_code for _ in range(3)]
+    assert replies == [200, 200, 200, 200, 200, 429]

@@ -103,7 +103,7 @@ ITEM_ERRORS = {
     "unknown channel": ({"channel": "phone"}, "not_one_of", "channel"),
     "version as text": ({"campaign_version": "1"}, "invalid_integer", "campaign_version"),
     "unknown field": ({"name": "Fatima"}, "unknown_field", "name"),
-    "unknown age bracket": ({"meta": {"buurt": None, "age_bracket": "99"}}, "not_one_of", "meta.age_bracket"),
+    "unknown age bracket": ({"meta": {"buurt": None, "age_bracket": "99"}}, "unknown_age_bracket", "meta.age_bracket"),
     "receipt too short": ({"receipt": "ab"}, "length", "receipt"),
     "consent missing": ({"consent": {"answers": True}}, "required", "consent.audio"),
     "NUL in a text": ({"answers": answering("idee", "meer\x00groen")}, "invalid_characters", "answers.5.value"),
