@@ -35,7 +35,7 @@ export class WijkstemApi {
     /** Refusals the next syncs give, by response id: {status: "invalid" | "conflict", errors}. */
     this.refusals = new Map();
     /** `meddle(request)` may answer instead of the API: a reply {status, type, body, headers}, or "drop" to
-     * cut the connection without an answer; `null` lets the API answer. */
+     * cut the connection without an answer; `null` lets the API answer. It may return a promise (a slow line). */
     this.meddle = () => null;
     this.server = createServer((req, res) => this.receive(req, res));
   }
@@ -70,7 +70,7 @@ export class WijkstemApi {
       }
     }
     this.requests.push(request);
-    const reply = this.meddle(request) || this.answer(request);
+    const reply = (await this.meddle(request)) || this.answer(request);
     if (reply === "drop") {
       req.socket.destroy();
       return;
