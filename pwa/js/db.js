@@ -1,6 +1,6 @@
 // The one module that owns IndexedDB: its name, version, stores, upgrade and a cached connection.
 // Each operation is one short transaction; nothing unrelated is awaited inside it. A read that decides a write
-// is made in the same transaction (`transaction` and `then`), so no other tab or worker can slip in between.
+// is made in the same transaction (`transaction` and `withResult`), so no other tab or worker can slip in between.
 
 export const DB_NAME = "wijkstem";
 export const DB_VERSION = 1;
@@ -55,8 +55,8 @@ function finished(tx) {
 
 /**
  * One transaction over `names` (store names), all or nothing. `action(stores)` gets the object stores by name
- * and makes its requests at once; a read that decides a write continues in `then(request, use)`, inside the
- * transaction, never after an `await` (an awaited promise may let the transaction commit in between).
+ * and makes its requests at once; a read that decides a write continues in `withResult(request, use)`, inside
+ * the transaction, never after an `await` (an awaited promise may let the transaction commit in between).
  * Resolves with what `action` returned, after the transaction committed.
  */
 export async function transaction(names, mode, action) {
@@ -80,8 +80,9 @@ export async function transaction(names, mode, action) {
   return result;
 }
 
-/** Continue with a request's result inside its transaction; an error thrown by `use` aborts the transaction. */
-export function then(request, use) {
+/** Continue with a request's result inside its transaction; an error thrown by `use` aborts the transaction.
+ * (Not named `then`: a module exporting `then` is a thenable, and `await import()` of it never settles.) */
+export function withResult(request, use) {
   request.onsuccess = () => use(request.result);
 }
 

@@ -10,7 +10,7 @@ export async function queueResponse(body, auth) {
   const kept = new Set(body.voice_notes.map((n) => n.id));
   await db.transaction([RESPONSES, VOICE, AUDIO], "readwrite", (stores) => {
     stores[RESPONSES].put({ id: body.id, body, auth, status: "pending", queuedAt: Date.now() });
-    db.then(stores[VOICE].index("response").getAll(body.id), (notes) => {
+    db.withResult(stores[VOICE].index("response").getAll(body.id), (notes) => {
       for (const note of notes) {
         if (kept.has(note.id)) {
           stores[VOICE].put({ ...note, status: "pending" });
@@ -38,7 +38,7 @@ export async function settleBatch(acknowledged, refused = []) {
     const responses = stores[RESPONSES];
     for (const id of acknowledged) responses.delete(id);
     for (const { id, status, errors } of refused) {
-      db.then(responses.get(id), (item) => {
+      db.withResult(responses.get(id), (item) => {
         if (item) responses.put({ ...item, status: "held", result: { status, errors: errors || [] } });
       });
     }
@@ -60,7 +60,7 @@ export async function dropNote(id) {
 /** Recordings of an interview that was given up, in one transaction. */
 export async function dropDraftNotes(responseId) {
   await db.transaction([VOICE, AUDIO], "readwrite", (stores) => {
-    db.then(stores[VOICE].index("response").getAll(responseId), (notes) => {
+    db.withResult(stores[VOICE].index("response").getAll(responseId), (notes) => {
       for (const note of notes.filter((n) => n.status === "draft")) {
         stores[VOICE].delete(note.id);
         stores[AUDIO].delete(note.id);
@@ -82,7 +82,7 @@ export async function notesToSend(includeHeld = false) {
 /** Change some fields of a note, read and written in one transaction (no other change is lost in between). */
 export async function updateNote(id, changes) {
   await db.transaction([VOICE], "readwrite", (stores) => {
-    db.then(stores[VOICE].get(id), (note) => {
+    db.withResult(stores[VOICE].get(id), (note) => {
       if (note) stores[VOICE].put({ ...note, ...changes });
     });
   });

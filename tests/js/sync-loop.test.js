@@ -201,7 +201,8 @@ test("Background Sync is asked for where the browser has it, and its absence is 
   serviceWorker.getRegistration = async () => ({ sync: { register: async (tag) => tags.push(tag) } });
   await requestBackgroundSync();
   assert.deepEqual(tags, ["outbox"]);
-  serviceWorker.getRegistration = async () => ({ sync: { register: async () => { throw new DOMException("no", "NotAllowedError"); } } });
+  const refused = async () => { throw new DOMException("Background Sync is off.", "NotAllowedError"); };
+  serviceWorker.getRegistration = async () => ({ sync: { register: refused } });
   await requestBackgroundSync();
   serviceWorker.getRegistration = async () => undefined;
   await requestBackgroundSync();

@@ -15,6 +15,7 @@ const { AUDIO, RESPONSES, VOICE } = db;
 const TOKEN = "Xb3-device-token";
 const SYNC = "/api/v1/sync";
 const NOTE = /^\/api\/v1\/voice-notes\/[0-9a-f-]+$/;
+const STRANGER = "01900000-0000-7000-8000-000000000000";
 const ids = (items) => items.map((item) => item.id);
 const sentIds = (request) => ids(request.json.responses);
 let api;
@@ -88,7 +89,7 @@ describe("only a well-formed acknowledgement naming the item removes it", () => 
     "a proxy's 200 with other JSON": [() => json(200, '{"status": "ok"}'), { kind: "unexpected", status: 200 }],
     "a 200 cut off in the middle": [(r) => json(200, results(r, (x) => x).slice(0, 40)),
       { kind: "unexpected", status: 200 }],
-    "results for another id": [(r) => json(200, results(r, (x) => ({ ...x, id: "01900000-0000-7000-8000-000000000000" }))),
+    "results for another id": [(r) => json(200, results(r, (x) => ({ ...x, id: STRANGER }))),
       { kind: "unexpected", status: 200 }],
     "results under the wrong index": [(r) => json(200, results(r, (x) => ({ ...x, index: x.index + 1 }))),
       { kind: "unexpected", status: 200 }],
@@ -185,7 +186,7 @@ describe("batches", () => {
     assert.deepEqual(await db.getAll(RESPONSES), []);
   });
 
-  test("a failure while writing the acknowledgements removes nothing; the next drain finds them duplicates", async () => {
+  test("a failure writing the acknowledgements removes nothing; the next drain finds them duplicates", async () => {
     const queued = await queueResponses(10);
     const result = await failingMidway("delete", 4, () => drain());
     assert.equal(result.ok, false);

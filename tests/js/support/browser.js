@@ -1,6 +1,6 @@
 // What the field app finds in a browser, for its modules to run in Node: IndexedDB (fake-indexeddb, in memory),
-// `self`, `crypto`, and a `fetch` that resolves the app's relative paths ("/api/v1/sync") against the test's server, as a
-// page does against its own origin. Import this before any module of pwa/js/.
+// `self`, `crypto`, and a `fetch` that resolves the app's relative paths ("/api/v1/sync") against the test's
+// server, as a page does against its own origin. Import this before any module of pwa/js/.
 
 import "fake-indexeddb/auto";
 
