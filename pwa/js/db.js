@@ -1,5 +1,6 @@
 // The one module that owns IndexedDB: its name, version, stores, upgrade and a cached connection.
-// Each operation is one short transaction; nothing unrelated is awaited inside it.
+// Each operation is one short transaction; nothing unrelated is awaited inside it. A read that decides a write
+// is made in the same transaction (`transaction` and `withResult`), so no other tab or worker can slip in between.
 
 export const DB_NAME = "wijkstem";
 export const DB_VERSION = 1;
@@ -43,23 +44,51 @@ export function getDb() {
   return opening;
 }
 
-function done(request) {
+/** Resolves when `tx` has committed; rejects when it was aborted, then nothing of it was written. (A failed
+ * request aborts its transaction, so `abort` follows every `error`, with the request's error as `tx.error`.) */
+function finished(tx) {
   return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error || new DOMException("The transaction was aborted.", "AbortError"));
   });
 }
 
-async function run(store, mode, action) {
+/**
+ * One transaction over `names` (store names), all or nothing. `action(stores)` gets the object stores by name
+ * and makes its requests at once; a read that decides a write continues in `withResult(request, use)`, inside
+ * the transaction, never after an `await` (an awaited promise may let the transaction commit in between).
+ * Resolves with what `action` returned, after the transaction committed.
+ */
+export async function transaction(names, mode, action) {
   const db = await getDb();
-  const tx = db.transaction(store, mode);
-  const result = done(action(tx.objectStore(store)));
-  await new Promise((resolve, reject) => {
-    tx.oncomplete = resolve;
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
-  });
+  const tx = db.transaction(names, mode);
+  const committed = finished(tx);
+  const stores = Object.fromEntries(names.map((name) => [name, tx.objectStore(name)]));
+  let result;
+  try {
+    result = action(stores);
+  } catch (err) {
+    committed.catch(() => null);
+    try {
+      tx.abort();
+    } catch {
+      // aborted already: the error that made `action` stop is the one to tell
+    }
+    throw err;
+  }
+  await committed;
   return result;
+}
+
+/** Continue with a request's result inside its transaction; an error thrown by `use` aborts the transaction.
+ * (Not named `then`: a module exporting `then` is a thenable, and `await import()` of it never settles.) */
+export function withResult(request, use) {
+  request.onsuccess = () => use(request.result);
+}
+
+async function run(store, mode, action) {
+  const request = await transaction([store], mode, (stores) => action(stores[store]));
+  return request.result;
 }
 
 export const get = (store, key) => run(store, "readonly", (s) => s.get(key));
@@ -69,21 +98,21 @@ export const remove = (store, key) => run(store, "readwrite", (s) => s.delete(ke
 export const count = (store) => run(store, "readonly", (s) => s.count());
 export const byIndex = (store, index, key) => run(store, "readonly", (s) => s.index(index).getAll(key));
 
+/** Every record of each store in `names`, read in one transaction (one consistent picture), in that order. */
+export async function getAllOf(names) {
+  const requests = await transaction(names, "readonly", (stores) => names.map((name) => stores[name].getAll()));
+  return requests.map((request) => request.result);
+}
+
 /** Several writes and deletes across stores in one transaction: all or nothing.
  * Each entry is {store, value, key} (a put) or {store, key, drop: true} (a delete). */
 export async function writeMany(entries) {
-  const db = await getDb();
-  const tx = db.transaction([...new Set(entries.map((e) => e.store))], "readwrite");
-  for (const { store, value, key, drop } of entries) {
-    const target = tx.objectStore(store);
-    if (drop) target.delete(key);
-    else if (key === undefined) target.put(value);
-    else target.put(value, key);
-  }
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = resolve;
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
+  await transaction([...new Set(entries.map((e) => e.store))], "readwrite", (stores) => {
+    for (const { store, value, key, drop } of entries) {
+      if (drop) stores[store].delete(key);
+      else if (key === undefined) stores[store].put(value);
+      else stores[store].put(value, key);
+    }
   });
 }
 

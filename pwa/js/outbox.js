@@ -4,16 +4,23 @@
 import * as db from "./db.js";
 import { AUDIO, RESPONSES, VOICE } from "./db.js";
 
-/** Put a finished response in the outbox and release its recordings, in one transaction. */
+/** Put a finished response in the outbox and release its recordings (the ones it still lists; the others are
+ * dropped with their bytes), in one transaction. */
 export async function queueResponse(body, auth) {
-  const notes = await db.byIndex(VOICE, "response", body.id);
   const kept = new Set(body.voice_notes.map((n) => n.id));
-  const writes = [{ store: RESPONSES, value: { id: body.id, body, auth, status: "pending", queuedAt: Date.now() } }];
-  for (const note of notes) {
-    if (kept.has(note.id)) writes.push({ store: VOICE, value: { ...note, status: "pending" } });
-    else writes.push({ store: VOICE, key: note.id, drop: true }, { store: AUDIO, key: note.id, drop: true });
-  }
-  await db.writeMany(writes);
+  await db.transaction([RESPONSES, VOICE, AUDIO], "readwrite", (stores) => {
+    stores[RESPONSES].put({ id: body.id, body, auth, status: "pending", queuedAt: Date.now() });
+    db.withResult(stores[VOICE].index("response").getAll(body.id), (notes) => {
+      for (const note of notes) {
+        if (kept.has(note.id)) {
+          stores[VOICE].put({ ...note, status: "pending" });
+        } else {
+          stores[VOICE].delete(note.id);
+          stores[AUDIO].delete(note.id);
+        }
+      }
+    });
+  });
 }
 
 /** Responses to send, oldest first; held ones (conflict, invalid) only when the user asks. */
@@ -22,14 +29,20 @@ export async function responsesToSend(includeHeld = false) {
   return all.filter((item) => item.status === "pending" || (includeHeld && item.status === "held"));
 }
 
-export async function acknowledgeResponse(id) {
-  await db.remove(RESPONSES, id);
-}
-
-/** Keep a refused response, with the server's reasons, to show and export. */
-export async function holdResponse(id, status, errors) {
-  const item = await db.get(RESPONSES, id);
-  if (item) await db.put(RESPONSES, { ...item, status: "held", result: { status, errors: errors || [] } });
+/**
+ * The server's answer to one batch, in one transaction: the `acknowledged` ids leave the outbox, the `refused`
+ * ones ({id, status, errors}) are kept, held with the server's reasons, to show and export. All or nothing.
+ */
+export async function settleBatch(acknowledged, refused = []) {
+  await db.transaction([RESPONSES], "readwrite", (stores) => {
+    const responses = stores[RESPONSES];
+    for (const id of acknowledged) responses.delete(id);
+    for (const { id, status, errors } of refused) {
+      db.withResult(responses.get(id), (item) => {
+        if (item) responses.put({ ...item, status: "held", result: { status, errors: errors || [] } });
+      });
+    }
+  });
 }
 
 /** A recording made during an interview; it joins the outbox when the response is finished. */
@@ -44,32 +57,42 @@ export async function dropNote(id) {
   await db.writeMany([{ store: VOICE, key: id, drop: true }, { store: AUDIO, key: id, drop: true }]);
 }
 
-/** Recordings of an interview that was given up. */
+/** Recordings of an interview that was given up, in one transaction. */
 export async function dropDraftNotes(responseId) {
-  const notes = await db.byIndex(VOICE, "response", responseId);
-  await Promise.all(notes.filter((n) => n.status === "draft").map((n) => dropNote(n.id)));
+  await db.transaction([VOICE, AUDIO], "readwrite", (stores) => {
+    db.withResult(stores[VOICE].index("response").getAll(responseId), (notes) => {
+      for (const note of notes.filter((n) => n.status === "draft")) {
+        stores[VOICE].delete(note.id);
+        stores[AUDIO].delete(note.id);
+      }
+    });
+  });
 }
 
 export const audioOf = (id) => db.get(AUDIO, id);
 
 /** Notes whose response the server has acknowledged (so no recording arrives without its consent). */
 export async function notesToSend(includeHeld = false) {
-  const [notes, waiting] = await Promise.all([db.getAll(VOICE), db.getAll(RESPONSES)]);
+  const [notes, waiting] = await db.getAllOf([VOICE, RESPONSES]);
   const unsent = new Set(waiting.map((r) => r.id));
   return notes.filter((n) => (n.status === "pending" || (includeHeld && n.status === "held"))
     && !unsent.has(n.responseId));
 }
 
+/** Change some fields of a note, read and written in one transaction (no other change is lost in between). */
 export async function updateNote(id, changes) {
-  const note = await db.get(VOICE, id);
-  if (note) await db.put(VOICE, { ...note, ...changes });
+  await db.transaction([VOICE], "readwrite", (stores) => {
+    db.withResult(stores[VOICE].get(id), (note) => {
+      if (note) stores[VOICE].put({ ...note, ...changes });
+    });
+  });
 }
 
 export const holdNote = (id, error) => updateNote(id, { status: "held", error });
 
 /** How much is waiting: counts and bytes, refused items counted apart. */
 export async function summary() {
-  const [responses, notes] = await Promise.all([db.getAll(RESPONSES), db.getAll(VOICE)]);
+  const [responses, notes] = await db.getAllOf([RESPONSES, VOICE]);
   const queued = notes.filter((n) => n.status !== "draft");
   return {
     responses: responses.length,

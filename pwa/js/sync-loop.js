@@ -10,7 +10,8 @@ const BUSY_RETRY_MS = 5000;
 let failures = 0;
 let timer = null;
 let running = null;
-let again = false;
+/** An attempt asked for with `reset` while one was running: {includeHeld, promise, resolve}. */
+let again = null;
 const listeners = new Set();
 
 /** Call `listener(result)` after every attempt (and when the service worker synced). */
@@ -28,12 +29,22 @@ function schedule(result) {
   timer = setTimeout(() => syncNow(), wait);
 }
 
+function deferred() {
+  let resolve;
+  const promise = new Promise((done) => { resolve = done; });
+  return { promise, resolve, includeHeld: false };
+}
+
 /** Try now. `reset` (a tap on "send now", or the connection coming back) starts the backoff over. */
 export async function syncNow({ reset = false, includeHeld = false } = {}) {
   if (reset) failures = 0;
   if (running) {
-    if (reset) again = true; // the connection came back during an attempt: try once more right after it
-    return running;
+    if (!reset) return running;
+    // the connection came back or the user tapped during an attempt: once more right after it, held items
+    // included if anyone asked for them, and the caller hears how that attempt went
+    again ||= deferred();
+    again.includeHeld ||= includeHeld;
+    return again.promise;
   }
   clearTimeout(timer);
   running = (async () => {
@@ -51,8 +62,11 @@ export async function syncNow({ reset = false, includeHeld = false } = {}) {
     running = null;
   }
   if (again) {
-    again = false;
-    return syncNow({ reset: true, includeHeld });
+    const next = again;
+    again = null;
+    const followed = syncNow({ reset: true, includeHeld: includeHeld || next.includeHeld });
+    next.resolve(followed);
+    return followed;
   }
   return result;
 }

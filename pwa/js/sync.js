@@ -35,7 +35,8 @@ function senderHeaders(auth, device, uploadKey) {
   return { headers: uploadKey ? { "Upload-Key": uploadKey } : {} };
 }
 
-/** A well-formed acknowledgement names every item of the batch, by index and id. */
+/** The results of a well-formed reply by item id, or null: it names every item of the batch, by index and id,
+ * with a status of the protocol. Anything less (a portal page, a proxy's JSON, a cut reply) tells nothing. */
 function acknowledgements(data, batch) {
   if (!data || !Array.isArray(data.results)) return null;
   const byId = new Map();
@@ -45,7 +46,7 @@ function acknowledgements(data, batch) {
       byId.set(item.id, result);
     }
   }
-  return byId;
+  return byId.size === batch.length ? byId : null;
 }
 
 async function sendBatch(batch, context) {
@@ -57,11 +58,9 @@ async function sendBatch(batch, context) {
   if (!result.ok) throw new SyncStop(failure(result));
   const acks = acknowledgements(result.data, batch);
   if (!acks) throw new SyncStop({ kind: "unexpected", status: result.status }); // a portal page, a bad proxy
-  for (const item of batch) {
-    const ack = acks.get(item.id);
-    if (ack && ACKS.has(ack.status)) await outbox.acknowledgeResponse(item.id);
-    else if (ack) await outbox.holdResponse(item.id, ack.status, ack.errors);
-  }
+  const results = [...acks.values()];
+  await outbox.settleBatch(results.filter((r) => ACKS.has(r.status)).map((r) => r.id),
+    results.filter((r) => REFUSALS.has(r.status)));
 }
 
 async function deviceStatus() {
