@@ -121,15 +121,23 @@ def finish_upload(note: VoiceNote) -> ApiError | None:
             failure = ApiError(415, "unsupported_audio", N_("This is not a supported audio recording."),
                                field="content_type")
         else:
-            length = duration_ms(path, container) or note.duration_ms
-            if length is not None and length > current_app.config["VOICE_MAX_SECONDS"] * 1000:
-                failure = ApiError(422, "audio_too_long", N_("The recording is too long."), field="duration_ms")
-            note.container, note.duration_ms = container, length
+            failure = check_length(note, container, duration_ms(path, container))
     if failure:
         delete_file(note.storage_name)
         note.received_bytes = 0
         return failure
     note.state, note.completed_at = "complete", utcnow()
+    return None
+
+
+def check_length(note: VoiceNote, container: str, length: int | None) -> ApiError | None:
+    """Keep the length read from the file (never the declared one); refuse a file that does not tell it."""
+    if length is None:
+        return ApiError(415, "unsupported_audio", N_("This is not a supported audio recording."),
+                        field="content_type")
+    if length > current_app.config["VOICE_MAX_SECONDS"] * 1000:
+        return ApiError(422, "audio_too_long", N_("The recording is too long."), field="duration_ms")
+    note.container, note.duration_ms = container, length
     return None
 
 
