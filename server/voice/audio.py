@@ -6,6 +6,7 @@ otherwise slip past the cap. Parsing reads the file through bounded seeks and re
 anything that does not follow the container's layout gives ``None``, and the upload is refused.
 """
 
+import bisect
 import struct
 from pathlib import Path
 
@@ -47,6 +48,38 @@ def duration_ms(path: Path, container: str) -> int | None:
     """The real duration of the audio in `path`, or ``None`` when the file does not let us know it."""
     with path.open("rb") as handle:
         return audio_duration_ms(Reader(handle, path.stat().st_size), container)
+
+
+def without_orphan_fragments(source: Path, target: Path) -> bool:
+    """Copy an MP4 to `target` without the fragments whose runs point at no audio (WebKit's repeated last
+    `moof`, which ffmpeg would otherwise read as garbage frames). ``False``, writing nothing, when there are none
+    or the file cannot be read."""
+    with source.open("rb") as handle:
+        reader = Reader(handle, source.stat().st_size)
+        movie = Movie()
+        try:
+            _mp4_walk(reader, 0, reader.size, movie, None, 0)
+            orphans = movie.orphan_fragments()
+        except (Malformed, struct.error):
+            return False
+        if not orphans:
+            return False
+        with target.open("wb") as out:
+            position = 0
+            for start, end in [*orphans, (reader.size, reader.size)]:
+                handle.seek(position)
+                _copy(handle, out, start - position)
+                position = end
+    return True
+
+
+def _copy(handle, out, length: int) -> None:
+    while length > 0:
+        block = handle.read(min(length, 1 << 16))
+        if not block:
+            raise OSError("the file shrank while being copied")
+        out.write(block)
+        length -= len(block)
 
 
 def audio_duration_ms(reader: "Reader", container: str) -> int | None:
@@ -265,28 +298,57 @@ def _laced_frames(block: bytes, at: int, lacing: int) -> list[bytes]:
 
 
 # --- MP4: add up each track's samples, in its sample table (stts) and in every fragment (trun) -------------
-MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"mvex", b"moof", b"traf"}
-TFHD_BASE_OFFSET, TFHD_DESCRIPTION, TFHD_DURATION = 0x1, 0x2, 0x8
+# A fragment's run counts only where its bytes lie in an `mdat` box: WebKit's MediaRecorder writes its last
+# `moof` twice, the first copy pointing into the second instead of at audio, and players skip that copy too.
+MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"mvex"}
+TFHD_BASE_OFFSET, TFHD_DESCRIPTION, TFHD_DURATION, TFHD_SIZE, TFHD_BASE_IS_MOOF = 0x1, 0x2, 0x8, 0x10, 0x20000
+TRUN_DATA_OFFSET, TRUN_FIRST_FLAGS = 0x1, 0x4
+#: At most this many samples in all fragments (five minutes of AAC are about 14,000).
+MAX_SAMPLES = 1_000_000
 TRUN_FIELDS = ((0x100, "duration"), (0x200, "size"), (0x400, "flags"), (0x800, "offset"))
 
 
 class Movie:
-    """What the boxes tell: per track its time scale, handler and sample time, and the fragments' defaults."""
+    """What the boxes tell: per track its time scale, handler and sample time, the fragments' runs, and where
+    the media data lies."""
 
     def __init__(self):
         self.tracks: dict[int, dict] = {}  #: track id -> {"timescale", "handler", "units"}
-        self.defaults: dict[int, int] = {}  #: track id -> default sample duration (trex)
-        self.fragment_units: dict[int, int] = {}  #: track id -> time units in fragments
+        self.defaults: dict[int, tuple[int, int]] = {}  #: track id -> default (duration, size), from trex
+        self.runs: list[tuple[int, int, list, list, tuple]] = []  #: (track id, first byte, durations, sizes, moof)
+        self.media: list[tuple[int, int]] = []  #: (start, end) of each mdat's payload
+        self.samples = 0  #: in all fragments' runs, at most MAX_SAMPLES
 
     def duration_ms(self) -> int | None:
-        for track_id, units in self.fragment_units.items():
+        self.media.sort()  # boxes do not overlap: at most one mdat can hold a run
+        for track_id, start, durations, sizes, _moof in self.runs:
             if track_id not in self.tracks:
                 raise Malformed("a fragment of an unknown track")
-            self.tracks[track_id]["units"] += units
+            self.tracks[track_id]["units"] += self.played_units(start, durations, sizes)
         tracks = [t for t in self.tracks.values() if t["handler"] == b"soun"] or list(self.tracks.values())
         if not tracks:
             return None
         return max(_ms(track["units"], track["timescale"]) for track in tracks)
+
+    def played_units(self, start: int, durations: list, sizes: list) -> int:
+        """The run's time if its bytes lie in one mdat (a run's data is contiguous), else none of it."""
+        index = bisect.bisect_right(self.media, (start, float("inf"))) - 1  # the last mdat that begins before
+        inside = index >= 0 and self.media[index][0] <= start and start + sum(sizes) <= self.media[index][1]
+        return sum(durations) if inside else 0
+
+    def orphan_fragments(self) -> list[tuple[int, int]]:
+        """The (start, end) of each `moof` whose runs all point outside the media data."""
+        self.media.sort()
+        playing: dict[tuple, bool] = {}
+        for _track, start, durations, sizes, moof in self.runs:
+            playing[moof] = playing.get(moof, False) or self.played_units(start, durations, sizes) > 0 \
+                or not durations
+        return sorted(moof for moof, plays in playing.items() if not plays)
+
+    def count_samples(self, count: int) -> None:
+        self.samples += count
+        if self.samples > MAX_SAMPLES:
+            raise Malformed("too many samples")
 
 
 def _mp4_duration(reader: Reader) -> int | None:
@@ -297,7 +359,7 @@ def _mp4_duration(reader: Reader) -> int | None:
 
 
 def _boxes(reader: Reader, start: int, end: int):
-    """``(type, payload start, end)`` of each box between `start` and `end`."""
+    """``(type, box start, payload start, end)`` of each box between `start` and `end`."""
     pos = start
     while pos + 8 <= end:
         reader.step()
@@ -309,27 +371,29 @@ def _boxes(reader: Reader, start: int, end: int):
             size = end - pos  # to the end of the file
         if size < header or pos + size > end:
             raise Malformed("a box past its parent")
-        yield kind, pos + header, pos + size
+        yield kind, pos, pos + header, pos + size
         pos += size
 
 
 def _mp4_walk(reader: Reader, start: int, end: int, movie: Movie, track: dict | None, depth: int) -> None:
     if depth > 8:
         raise Malformed("boxes nested too deep")
-    for kind, at, stop in _boxes(reader, start, end):
+    for kind, box, at, stop in _boxes(reader, start, end):
         if kind == b"trak":
             track = {"id": None, "timescale": 0, "handler": None, "units": 0}
             _mp4_walk(reader, at, stop, movie, track, depth + 1)
             if track["id"] is None or track["id"] in movie.tracks:
                 raise Malformed("a track without a unique id")
             movie.tracks[track.pop("id")] = track
-        elif kind == b"traf":
-            _fragment(reader, at, stop, movie)
+        elif kind == b"moof":
+            _movie_fragment(reader, (box, stop), at, movie)
+        elif kind == b"mdat":
+            movie.media.append((at, stop))
         elif kind in MP4_CONTAINERS:
             _mp4_walk(reader, at, stop, movie, track, depth + 1)
         elif kind == b"trex":
-            track_id, _index, duration = struct.unpack(">III", reader.read(at + 4, 12))
-            movie.defaults[track_id] = duration
+            track_id, _index, duration, size = struct.unpack(">IIII", reader.read(at + 4, 16))
+            movie.defaults[track_id] = (duration, size)
         elif track is not None and kind in TRACK_BOXES:
             TRACK_BOXES[kind](reader, at, stop, track)
 
@@ -359,35 +423,72 @@ def _stts(reader: Reader, at: int, stop: int, track: dict) -> None:
 TRACK_BOXES = {b"tkhd": _tkhd, b"mdhd": _mdhd, b"hdlr": _hdlr, b"stts": _stts}
 
 
-def _fragment(reader: Reader, start: int, end: int, movie: Movie) -> None:
-    """A track fragment: its header (track, default duration), then the runs that add up its samples."""
-    track_id = default = None
-    for kind, at, stop in _boxes(reader, start, end):
+def _movie_fragment(reader: Reader, moof: tuple[int, int], start: int, movie: Movie) -> None:
+    """Each track fragment's runs, with where their data starts (ISO/IEC 14496-12, 8.8.7 and 8.8.8)."""
+    data_end = moof[0]  # the implicit base of the first track fragment
+    for kind, _box, at, stop in _boxes(reader, start, moof[1]):
+        if kind == b"traf":
+            data_end = _track_fragment(reader, moof, data_end, at, stop, movie)
+
+
+def _track_fragment(reader: Reader, moof: tuple[int, int], base: int, start: int, end: int, movie: Movie) -> int:
+    """Add the runs of one track fragment; the end of its data (the next fragment's implicit base)."""
+    track_id = defaults = None
+    position = base
+    for kind, _box, at, stop in _boxes(reader, start, end):
         if kind == b"tfhd":
             flags, track_id = struct.unpack(">II", reader.read(at, 8))
-            flags &= 0xFFFFFF
-            default = movie.defaults.get(track_id)
-            if flags & TFHD_DURATION:
-                skip = 8 * bool(flags & TFHD_BASE_OFFSET) + 4 * bool(flags & TFHD_DESCRIPTION)
-                default = struct.unpack(">I", reader.read(at + 8 + skip, 4))[0]
+            defaults, base = _fragment_header(reader, at + 8, flags & 0xFFFFFF, movie.defaults.get(track_id),
+                                              moof[0], base)
+            position = base
         elif kind == b"trun":
             if track_id is None:
                 raise Malformed("trun before tfhd")
-            movie.fragment_units[track_id] = movie.fragment_units.get(track_id, 0) + \
-                _run_units(reader, at, stop, default)
+            movie.count_samples(struct.unpack(">I", reader.read(at + 4, 4))[0])
+            start_at, durations, sizes = _run(reader, at, stop, defaults, base, position)
+            movie.runs.append((track_id, start_at, durations, sizes, moof))
+            position = start_at + sum(sizes)
+    return position
 
 
-def _run_units(reader: Reader, at: int, stop: int, default: int | None) -> int:
+def _fragment_header(reader: Reader, at: int, flags: int, trex, moof: int, base: int):
+    """The fragment's default (duration, size) and its base data offset."""
+    duration, size = trex or (None, None)
+    if flags & TFHD_BASE_OFFSET:
+        base = struct.unpack(">Q", reader.read(at, 8))[0]
+        at += 8
+    elif flags & TFHD_BASE_IS_MOOF:
+        base = moof
+    at += 4 * bool(flags & TFHD_DESCRIPTION)
+    if flags & TFHD_DURATION:
+        duration = struct.unpack(">I", reader.read(at, 4))[0]
+        at += 4
+    if flags & TFHD_SIZE:
+        size = struct.unpack(">I", reader.read(at, 4))[0]
+    return (duration, size), base
+
+
+def _run(reader: Reader, at: int, stop: int, defaults, base: int, position: int):
+    """``(first byte, durations, sizes)`` of a track run."""
     flags, count = struct.unpack(">II", reader.read(at, 8))
+    at += 8
+    if flags & TRUN_DATA_OFFSET:
+        position = base + struct.unpack(">i", reader.read(at, 4))[0]
+        at += 4
+    at += 4 * bool(flags & TRUN_FIRST_FLAGS)
     fields = [name for bit, name in TRUN_FIELDS if flags & bit]
-    first = at + 8 + 4 * bool(flags & 0x1) + 4 * bool(flags & 0x4)
-    if "duration" not in fields:
-        if default is None:
-            raise Malformed("samples without a duration")
-        return count * default
-    stride = 4 * len(fields)
-    if first + count * stride > stop:
+    if at + count * 4 * len(fields) > stop:
         raise Malformed("trun past its box")
-    column = fields.index("duration")
-    entries = reader.read(first, count * stride)
-    return sum(row[column] for row in struct.iter_unpack(">" + "I" * len(fields), entries))
+    rows = list(struct.iter_unpack(">" + "I" * len(fields), reader.read(at, count * 4 * len(fields)))) \
+        if fields else []
+    columns = {name: [row[index] for row in rows] for index, name in enumerate(fields)}
+    default_duration, default_size = defaults or (None, None)
+    durations = columns.get("duration") or _repeat(default_duration, count)
+    sizes = columns.get("size") or _repeat(default_size, count)
+    return position, durations, sizes
+
+
+def _repeat(value: int | None, count: int) -> list:
+    if value is None:
+        raise Malformed("samples without a duration or size")
+    return [value] * count

@@ -529,3 +529,12 @@ def test_file_that_does_not_tell_its_length_is_refused_whatever_it_declares(app,
     reply = upload(client, auth, body, data)
     assert reply.status_code == 415 and error_code(reply) == "unsupported_audio"
     assert media_files(app) == []
+
+
+def test_webkit_recording_is_stored_with_the_length_of_its_audio(client, auth):
+    """Fragmented MP4 from WebKit's MediaRecorder (Safari's engine), as the field app uploads it."""
+    data = (Path(__file__).parent / "data" / "webkit-recording.mp4").read_bytes()
+    body = voice_declaration(uuid.uuid4(), data, content_type="audio/mp4", duration_ms=60_000)
+    reply = upload(client, auth, body, data, chunk_size=5000)
+    assert reply.json["state"] == "complete" and reply.json["duration_ms"] == 2879
+    assert (note(body["id"]).container, note(body["id"]).duration_ms) == ("mp4", 2879)

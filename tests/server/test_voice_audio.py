@@ -4,12 +4,20 @@ import io
 import shutil
 import struct
 import subprocess
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.voice.audio import Reader, audio_duration_ms, opus_packet_samples, sniff_container
+from server.voice.audio import (
+    Reader,
+    audio_duration_ms,
+    duration_ms,
+    opus_packet_samples,
+    sniff_container,
+    without_orphan_fragments,
+)
 from tests.factories import wav_bytes
 
 FFMPEG = shutil.which("ffmpeg")
@@ -45,22 +53,62 @@ def test_real_files_give_their_real_length(recordings, container):
     assert 1950 <= duration(recordings[container], container) <= 2050
 
 
-def box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+#: Three seconds recorded by WebKitGTK 2.50's MediaRecorder from its mock microphone, as the field app stores it:
+#: fragmented MP4 with AAC, its `ftyp` written twice and its last `moof` written twice, the first copy pointing
+#: into the second instead of at audio.
+WEBKIT_RECORDING = Path(__file__).parent / "data" / "webkit-recording.mp4"
 
 
-def test_mp4_duration_comes_from_the_samples_not_from_mehd(recordings):
-    """A fragmented file may declare any `mehd`/`mvhd` length; the samples in its runs are what plays."""
-    data = recordings["mp4"]
-    mvex = data.index(b"mvex") - 4
-    lie = box(b"mehd", bytes(4) + struct.pack(">I", 1))  # "1 unit long"
-    size = struct.unpack_from(">I", data, mvex)[0]
-    patched = data[:mvex] + struct.pack(">I", size + len(lie)) + data[mvex + 4:mvex + 8] + lie + \
-        data[mvex + 8:]
-    moov = patched.index(b"moov") - 4
-    patched = patched[:moov] + struct.pack(">I", struct.unpack_from(">I", patched, moov)[0] + len(lie)) + \
-        patched[moov + 4:]
-    assert 1950 <= duration(patched, "mp4") <= 2050
+def top_level_boxes(data: bytes) -> list[bytes]:
+    kinds, pos = [], 0
+    while pos + 8 <= len(data):
+        size, kind = struct.unpack_from(">I4s", data, pos)
+        kinds.append(kind)
+        pos += size
+    return kinds
+
+
+def ffmpeg_errors(path: Path) -> str:
+    return subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True,
+                          text=True, check=True).stderr
+
+
+def test_webkit_recording_gives_the_length_of_its_audio():
+    data = WEBKIT_RECORDING.read_bytes()
+    assert sniff_container(data[:4096]) == "mp4"
+    assert top_level_boxes(data) == [b"ftyp", b"ftyp", b"moov", b"moof", b"mdat", b"moof", b"mdat", b"moof",
+                                     b"moof", b"mdat"]
+    assert duration(data, "mp4") == 2879  # 124 AAC frames of 1024 samples at 44.1 kHz, the repeated one not counted
+
+
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
+def test_webkit_recording_without_its_orphan_fragment_decodes_cleanly(tmp_path):
+    """ffmpeg reads the first copy of the repeated `moof`: 34 garbage frames, heard as noise or a cut."""
+    assert "Invalid data" in ffmpeg_errors(WEBKIT_RECORDING)
+    cleaned = tmp_path / "cleaned.mp4"
+    assert without_orphan_fragments(WEBKIT_RECORDING, cleaned)
+    assert ffmpeg_errors(cleaned) == ""
+    assert duration_ms(cleaned, "mp4") == duration_ms(WEBKIT_RECORDING, "mp4")
+    assert top_level_boxes(cleaned.read_bytes()).count(b"moof") == 3
+
+
+def test_files_without_orphan_fragments_are_left_alone(recordings, tmp_path):
+    source = tmp_path / "fragmented.mp4"
+    source.write_bytes(recordings["mp4"])
+    assert not without_orphan_fragments(source, tmp_path / "cleaned.mp4")
+    assert not (tmp_path / "cleaned.mp4").exists()
+
+
+@pytest.mark.parametrize("claimed", [1, 10 ** 9])
+def test_mp4_duration_comes_from_the_samples_not_from_mehd_or_mvhd(claimed):
+    """A fragmented file may claim any length in `mehd` or `mvhd`; the samples in its runs are what plays."""
+    data = bytearray(WEBKIT_RECORDING.read_bytes())
+    mehd = data.index(b"mehd") + 4
+    assert data[mehd] == 1  # version 1: a 64-bit fragment duration
+    data[mehd + 4:mehd + 12] = claimed.to_bytes(8, "big")
+    mvhd = data.index(b"mvhd") + 4
+    data[mvhd + 16:mvhd + 20] = min(claimed, 2 ** 32 - 1).to_bytes(4, "big")
+    assert duration(bytes(data), "mp4") == 2879
 
 
 def test_opus_packet_lengths_follow_rfc_6716():
@@ -110,4 +158,19 @@ def test_damaged_real_files_give_a_duration_or_none(recordings, container, edits
     for position, value in edits:
         data[position % len(data)] = value
     result = duration(bytes(data), container)
+    assert result is None or (isinstance(result, int) and result >= 0)
+
+
+@FUZZ
+@given(edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)),
+                      min_size=1, max_size=8))
+def test_damaged_webkit_recordings_are_cleaned_or_left_alone(tmp_path_factory, edits):
+    data = bytearray(WEBKIT_RECORDING.read_bytes())
+    for position, value in edits:
+        data[position % len(data)] = value
+    folder = tmp_path_factory.mktemp("damaged")
+    source, target = folder / "source.mp4", folder / "cleaned.mp4"
+    source.write_bytes(bytes(data))
+    assert without_orphan_fragments(source, target) == target.exists()
+    result = duration(bytes(data), "mp4")
     assert result is None or (isinstance(result, int) and result >= 0)
