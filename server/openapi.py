@@ -220,8 +220,9 @@ def voice_paths() -> dict:
                              e409="`offset_mismatch`: continue from Upload-Offset (also `error.offset`)",
                              e413="`chunk_too_large`, `upload_too_large`",
                              e415="`chunk_type_required`; `unsupported_audio`: the bytes are no accepted "
-                                  "audio (the upload restarts at 0)",
-                             e422="`checksum_mismatch`, `audio_too_long`: the upload restarts at 0")}}},
+                                  "audio, or audio whose length cannot be read (the upload restarts at 0)",
+                             e422="`checksum_mismatch`; `audio_too_long`: over 5 minutes as read from the file, "
+                                  "whatever was declared (the upload restarts at 0)")}}},
     }
 
 
