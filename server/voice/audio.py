@@ -209,9 +209,10 @@ def _ogg_duration(reader: Reader) -> int | None:
     return round(max(0, samples - pre_skip) / 48)
 
 
-# --- WebM (EBML): add up the Opus packets of every block --------------------------------------------------
+# --- WebM (EBML): add up the Opus packets of every block of the Opus track ---------------------------------
 SEGMENT, CLUSTER, BLOCK_GROUP, SIMPLE_BLOCK, BLOCK = 0x18538067, 0x1F43B675, 0xA0, 0xA3, 0xA1
-MASTERS = {SEGMENT, CLUSTER, BLOCK_GROUP}
+TRACKS, TRACK_ENTRY, TRACK_NUMBER, CODEC_ID = 0x1654AE6B, 0xAE, 0xD7, 0x86
+MASTERS = {SEGMENT, CLUSTER, BLOCK_GROUP, TRACKS, TRACK_ENTRY}
 
 
 def _vint(data: bytes, pos: int, keep_marker: bool) -> tuple[int, int]:
@@ -231,26 +232,36 @@ def _vint(data: bytes, pos: int, keep_marker: bool) -> tuple[int, int]:
 
 def _webm_duration(reader: Reader) -> int | None:
     pos, samples, blocks = 0, 0, 0
+    entries: list[dict] = []  #: the track entries: {"number", "codec"}
     while pos < reader.size:
         reader.step()
         head = reader.head(pos, 12)
         element, after_id = _vint(head, 0, keep_marker=True)
         size, after_size = _vint(head, after_id, keep_marker=False)
         pos += after_size
+        if element == TRACK_ENTRY:
+            entries.append({})
         if element in MASTERS:
             continue  # descend into the children (also for unknown-size segments and clusters)
         if size == (1 << (7 * (after_size - after_id))) - 1:
             raise Malformed("unknown size outside a container")
-        if element in (SIMPLE_BLOCK, BLOCK):
-            samples += _block_samples(reader.read(pos, size))
+        if element in (TRACK_NUMBER, CODEC_ID) and entries:
+            value = reader.read(pos, min(size, 64))
+            entries[-1]["number" if element == TRACK_NUMBER else "codec"] = \
+                int.from_bytes(value, "big") if element == TRACK_NUMBER else value
+        elif element in (SIMPLE_BLOCK, BLOCK):
+            opus = {entry.get("number") for entry in entries if entry.get("codec") == b"A_OPUS"}
+            samples += _block_samples(reader.read(pos, size), opus)
             blocks += 1
         pos += size
     return round(samples / 48) if blocks else None
 
 
-def _block_samples(block: bytes) -> int:
-    """The 48 kHz samples of a (Simple)Block: its frames (laced or not) are Opus packets."""
-    _track, at = _vint(block, 0, keep_marker=False)
+def _block_samples(block: bytes, opus_tracks: set) -> int:
+    """The 48 kHz samples of a (Simple)Block of an Opus track: its frames (laced or not) are Opus packets."""
+    track, at = _vint(block, 0, keep_marker=False)
+    if track not in opus_tracks:
+        return 0  # another track's block (a video, say) plays alongside, it adds no time
     if at + 3 > len(block):
         raise Malformed("short block")
     lacing = (block[at + 2] >> 1) & 3

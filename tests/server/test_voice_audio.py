@@ -111,6 +111,17 @@ def test_mp4_duration_comes_from_the_samples_not_from_mehd_or_mvhd(claimed):
     assert duration(bytes(data), "mp4") == 2879
 
 
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
+def test_webm_with_a_video_track_gives_the_length_of_its_audio(tmp_path):
+    """`video/webm` is accepted: only the Opus track's blocks are audio (the video's used to count as Opus)."""
+    path = tmp_path / "with-video.webm"
+    subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", "sine=duration=2", "-f", "lavfi", "-i",
+                    "testsrc=duration=2:size=64x64:rate=50", "-c:a", "libopus", "-c:v", "libvpx", "-b:v", "50k",
+                    "-f", "webm", str(path)], check=True)
+    assert sniff_container(path.read_bytes()[:4096]) == "webm"
+    assert 1950 <= duration_ms(path, "webm") <= 2050
+
+
 def test_opus_packet_lengths_follow_rfc_6716():
     assert opus_packet_samples(bytes([0xFC])) == 960  # CELT 20 ms, one frame (what Chromium writes)
     assert opus_packet_samples(bytes([0xFD])) == 1920  # two frames
