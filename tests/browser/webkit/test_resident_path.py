@@ -30,8 +30,8 @@ FFPROBE, FFMPEG = shutil.which("ffprobe"), shutil.which("ffmpeg")
 TIMEOUT = 20.0
 t = translator("nl")
 
-#: An element by its role and accessible name (text without `aria-hidden` parts), optionally inside the
-#: fieldset whose legend is `group`; visible ones only.
+#: The first visible element matching a CSS selector whose text (without `aria-hidden` parts, as a screen reader
+#: names it) is `name`, optionally inside the fieldset whose legend starts with `group`.
 FIND = """
 const [selector, name, group] = arguments;
 const text = (el) => { const copy = el.cloneNode(true);
@@ -42,6 +42,12 @@ if (group) scope = [...document.querySelectorAll('fieldset')].find((f) => f.quer
   && text(f.querySelector('legend')).startsWith(group));
 if (!scope) return null;
 return [...scope.querySelectorAll(selector)].find((el) => el.getClientRects().length && text(el) === name) || null;
+"""
+
+#: Whether a request for `path` fails for want of a server (the service worker does not answer it).
+UNREACHABLE = """
+const [path, done] = arguments;
+fetch(path, { cache: 'no-store' }).then(() => done(false), () => done(true));
 """
 
 RECORDINGS = """
@@ -128,10 +134,12 @@ def open_flyer(driver, server, code: str) -> None:
 
 
 def reload_offline(driver, server) -> None:
-    """The connection drops; a reload is served by the service worker."""
+    """The connection drops; a reload is served by the service worker (the server answers nothing)."""
     server.stop()
     driver.refresh()
     heading(driver, "Onze buurt, jouw stem")
+    assert driver.execute_script("return navigator.serviceWorker.controller !== null")
+    assert driver.execute_async_script(UNREACHABLE, "/workspace/sign-in") is True  # a path the worker leaves alone
 
 
 def consent_to_answers_and_voice(driver) -> None:
