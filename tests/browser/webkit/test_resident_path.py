@@ -31,17 +31,14 @@ TIMEOUT = 20.0
 t = translator("nl")
 
 #: The first visible element matching a CSS selector whose text (without `aria-hidden` parts, as a screen reader
-#: names it) is `name`, optionally inside the fieldset whose legend starts with `group`.
+#: names it) is `name`.
 FIND = """
-const [selector, name, group] = arguments;
+const [selector, name] = arguments;
 const text = (el) => { const copy = el.cloneNode(true);
   copy.querySelectorAll('[aria-hidden="true"]').forEach((n) => n.remove());
   return copy.textContent.replace(/\\s+/g, ' ').trim(); };
-let scope = document;
-if (group) scope = [...document.querySelectorAll('fieldset')].find((f) => f.querySelector('legend')
-  && text(f.querySelector('legend')).startsWith(group));
-if (!scope) return null;
-return [...scope.querySelectorAll(selector)].find((el) => el.getClientRects().length && text(el) === name) || null;
+return [...document.querySelectorAll(selector)].find((el) => el.getClientRects().length && text(el) === name)
+  || null;
 """
 
 #: Whether a request for `path` fails for want of a server (the service worker does not answer it).
@@ -79,32 +76,27 @@ def redrawn():
     return StaleElementReferenceException
 
 
-def element(driver, selector: str, name: str, group: str | None = None):
+def element(driver, selector: str, name: str):
     def found():
         try:
-            return driver.execute_script(FIND, selector, name, group)
+            return driver.execute_script(FIND, selector, name)
         except redrawn():
             return None
 
     return wait_for(found, what=f"{selector} {name!r}")
 
 
-def click(driver, name: str, selector: str = "button, a.button", group: str | None = None) -> None:
+def click(driver, name: str, selector: str = "button, a.button") -> None:
     """Click what is named `name` once it is there (again if the screen was redrawn in between)."""
 
     def clicked():
         try:
-            element(driver, selector, name, group).click()
+            element(driver, selector, name).click()
         except redrawn():
             return False
         return True
 
     wait_for(clicked, what=f"a click on {name!r}")
-
-
-def choose(driver, name: str, group: str | None = None) -> None:
-    """Tick a radio or checkbox by the text of its label."""
-    click(driver, name, "label", group)
 
 
 def question(driver) -> str:
@@ -143,9 +135,12 @@ def reload_offline(driver, server) -> None:
 
 
 def consent_to_answers_and_voice(driver) -> None:
+    """Yes to storing the answers and to recording the voice (found by the radios' names, whatever the wording)."""
     click(driver, t("Start"))
-    choose(driver, t("Yes"), group=t("May we store your answers?"))
-    choose(driver, t("Yes"), group=t("May we record your voice when you speak an answer?"))
+    for question in ("consent-answers", "consent-audio"):
+        wait_for(lambda question=question: driver.execute_script(
+            "return document.querySelector(`input[name='${arguments[0]}'][value=yes]`)?.closest('label')",
+            question), what=f"the {question} question").click()
     click(driver, t("Next"))
 
 
