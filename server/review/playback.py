@@ -2,7 +2,8 @@
 
 Chromium records WebM without a duration, and Safari does not play WebM or Ogg everywhere. On first play a
 copy is made with ffmpeg: AAC in an MP4 container (``audio/mp4``), with the index at the front so playback and
-seeking start at once; iPhone recordings (already AAC in MP4) are only remuxed. The copy is kept beside the
+seeking start at once; iPhone recordings (already AAC in MP4) are only remuxed, without the empty repeated
+fragment WebKit's recorder writes at the end. The copy is kept beside the
 recording and deleted with it. Without ffmpeg the recording is served as it came.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from flask import current_app
 
 from ..storage import media_path, new_storage_name
-from ..voice.audio import duration_ms
+from ..voice.audio import duration_ms, without_orphan_fragments
 from ..voice.models import VoiceNote
 from ..voice.operations import served_content_type
 
@@ -47,13 +48,18 @@ def make_playback_copy(note: VoiceNote) -> bool:
     name = new_storage_name("playback")
     target = media_path(name)
     partial = target.with_suffix(".partial")
+    cleaned = target.with_suffix(".cleaned")
     try:
+        if note.container == "mp4" and without_orphan_fragments(source, cleaned):
+            source = cleaned  # WebKit's recording without its repeated, empty last fragment
         subprocess.run(ffmpeg_command(binary, source, partial, note.container), check=True,  # noqa: S603
                        capture_output=True, timeout=FFMPEG_SECONDS)
     except (subprocess.SubprocessError, OSError) as err:
         log.warning("ffmpeg could not convert voice note %s: %s", note.id, err)
         partial.unlink(missing_ok=True)
         return False
+    finally:
+        cleaned.unlink(missing_ok=True)
     os.replace(partial, target)
     note.playback_name, note.playback_type = name, PLAYBACK_TYPE
     if note.duration_ms is None:

@@ -17,6 +17,7 @@ class VoiceNoteDeclarationSchema(RequestSchema):
     size = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2**31 - 1))
     content_type = fields.String(required=True, validate=validate.Length(3, 100))
     sha256 = fields.String(required=True, validate=SHA256)
+    #: A hint, checked against the cap at once; the stored length is always read from the file.
     duration_ms = fields.Integer(load_default=None, allow_none=True, strict=True,
                                  validate=validate.Range(0, 24 * 3600 * 1000))
     #: The flyer's code, for anonymous visitors (who then also send an `Upload-Key` header).
@@ -28,6 +29,7 @@ class VoiceNoteStateSchema(Schema):
     state = fields.String()
     offset = fields.Integer()
     size = fields.Integer()
+    #: Read from the file once the note is complete (the declared one until then).
     duration_ms = fields.Integer(allow_none=True)
 
 

@@ -3,8 +3,10 @@
 import re
 import shutil
 import struct
+import subprocess
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from server.privacy.models import AuditEvent
 from server.responses.models import Answer, Response
 from server.review.models import ResponseTag, ReviewComment, Tag
 from server.storage import media_path
+from server.util import uuid7
 from server.voice.models import VoiceNote
 from tests.factories import response_body
 
@@ -264,6 +267,24 @@ def test_playback_is_normalised_to_mp4_and_logged(reviewer, campaign, voiced_res
     download = fetch(reviewer, url + "?download=1")
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert audit_actions()[-1] == ("download", str(note_id))
+
+
+@needs_ffmpeg
+def test_playback_copy_of_a_webkit_recording_has_no_garbage_frames(reviewer, campaign, sync, upload_voice,
+                                                                   tmp_path, backend):
+    """WebKit writes its last fragment twice; a plain remux kept the empty copy's 34 frames of noise."""
+    note_id = uuid7()
+    (response_id,) = sync(response_body(campaign, voice_notes=[{"id": str(note_id), "question": "vertel"}]))
+    recording = (Path(__file__).parent / "data" / "webkit-recording.mp4").read_bytes()
+    upload_voice(response_id, recording, "audio/mp4", note_id=note_id)
+    reply = fetch(reviewer, f"/workspace/campaigns/{campaign.id}/voice-notes/{note_id}/audio")
+    assert reply.status_code == 200 and reply.mimetype == "audio/mp4"
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(reply.data)
+    decoded = subprocess.run(["/usr/bin/ffmpeg", "-v", "error", "-i", str(copy), "-f", "null", "-"],
+                             capture_output=True, text=True, check=True)
+    assert decoded.stderr == ""
+    assert abs(mp4_duration_ms(reply.data) - 2879) < 50
 
 
 def test_playback_without_ffmpeg_serves_the_recording(app, reviewer, campaign, voiced_response, backend):

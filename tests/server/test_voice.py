@@ -445,7 +445,12 @@ CONTAINERS = {
                                           "webm"),
     "webm with Duration": (["-c:a", "libopus", "-f", "webm"], "audio/webm", "webm"),
     "ogg": (["-c:a", "libopus", "-f", "ogg"], "audio/ogg", "ogg"),
-    "mp4 (Safari-like)": (["-c:a", "aac", "-f", "mp4"], "audio/mp4", "mp4"),
+    "mp4": (["-c:a", "aac", "-f", "mp4"], "audio/mp4", "mp4"),
+    "fragmented mp4 (Safari-like)": (["-c:a", "aac", "-movflags", "frag_keyframe+empty_moov", "-f", "mp4"],
+                                     "audio/mp4", "mp4"),
+    "fragmented mp4, base in moof": (["-c:a", "aac", "-movflags", "frag_keyframe+empty_moov+default_base_moof",
+                                      "-f", "mp4"], "audio/mp4", "mp4"),
+    "wav": (["-f", "wav"], "audio/wav", "wav"),
 }
 
 
@@ -481,3 +486,55 @@ class TestRealRecordingTooLong:
         body = voice_declaration(uuid.uuid4(), data, content_type=content_type, duration_ms=1000)
         reply = upload(client, auth, body, data)
         assert reply.status_code == 422 and error_code(reply) == "audio_too_long"
+
+
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
+def test_fragmented_mp4_over_five_minutes_declared_short_is_refused(app, client, auth, tmp_path):
+    """Issue 11 section 7: the declared 1,000 ms used to be stored, and the 5-minute cap did not apply."""
+    data = encode(tmp_path, 320, CONTAINERS["fragmented mp4 (Safari-like)"][0])
+    body = voice_declaration(uuid.uuid4(), data, content_type="audio/mp4", duration_ms=1000)
+    reply = upload(client, auth, body, data, chunk_size=app.config["VOICE_MAX_CHUNK"])
+    assert reply.status_code == 422 and error_code(reply) == "audio_too_long"
+    assert reply.headers["Upload-Offset"] == "0" and note(body["id"]).state != "complete"
+    assert media_files(app) == []
+
+
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
+def test_declared_duration_never_replaces_the_real_one(client, auth, tmp_path):
+    data = encode(tmp_path, 4, CONTAINERS["fragmented mp4 (Safari-like)"][0])
+    body = voice_declaration(uuid.uuid4(), data, content_type="audio/mp4", duration_ms=1000)
+    reply = upload(client, auth, body, data)
+    assert reply.json["state"] == "complete"
+    assert 3900 <= reply.json["duration_ms"] <= 4100 and note(body["id"]).duration_ms == reply.json["duration_ms"]
+
+
+def wav_with_byte_rate(byte_rate: int) -> bytes:
+    data = bytearray(wav_bytes(2))
+    data[28:32] = byte_rate.to_bytes(4, "little")
+    return bytes(data)
+
+
+def test_wav_whose_byte_rate_does_not_match_its_format_is_refused(app, client, auth):
+    """A byte rate 100 times too high would make 2 s of audio look like 20 ms."""
+    data = wav_with_byte_rate(1_600_000)
+    body = voice_declaration(uuid.uuid4(), data, content_type="audio/wav", duration_ms=20)
+    reply = upload(client, auth, body, data)
+    assert reply.status_code == 422 and error_code(reply) == "audio_unreadable"
+    assert media_files(app) == []
+
+
+def test_file_that_does_not_tell_its_length_is_refused_whatever_it_declares(app, client, auth):
+    data = wav_bytes(1)[:36]  # RIFF header and format, but no data chunk
+    body = voice_declaration(uuid.uuid4(), data, content_type="audio/wav", duration_ms=1000)
+    reply = upload(client, auth, body, data)
+    assert reply.status_code == 422 and error_code(reply) == "audio_unreadable"
+    assert media_files(app) == []
+
+
+def test_webkit_recording_is_stored_with_the_length_of_its_audio(client, auth):
+    """Fragmented MP4 from WebKit's MediaRecorder (Safari's engine), as the field app uploads it."""
+    data = (Path(__file__).parent / "data" / "webkit-recording.mp4").read_bytes()
+    body = voice_declaration(uuid.uuid4(), data, content_type="audio/mp4", duration_ms=60_000)
+    reply = upload(client, auth, body, data, chunk_size=5000)
+    assert reply.json["state"] == "complete" and reply.json["duration_ms"] == 2879
+    assert (note(body["id"]).container, note(body["id"]).duration_ms) == ("mp4", 2879)

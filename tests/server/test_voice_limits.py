@@ -67,12 +67,23 @@ def test_a_wav_whose_header_lies_about_its_byte_rate_is_refused(app, client, fly
     data = lying_wav(50_000_000, 2 * 1024 * 1024)  # "lasts" 42 ms
     body = voice_declaration(uuid.uuid4(), data, source=flyer.code, duration_ms=42)
     reply = upload(client, VISITOR, body, data)
-    assert reply.status_code == 422 and error_code(reply) == "audio_implausible"
+    # the byte rate does not match the PCM format it names, so the file tells no length the server believes
+    assert reply.status_code == 422 and error_code(reply) == "audio_unreadable"
     assert reply.headers["Upload-Offset"] == "0"
     db.session.expire_all()
     note = db.session.get(VoiceNote, uuid.UUID(body["id"]))
     assert note.state == "uploading" and note.received_bytes == 0
     assert not any(path.is_file() for path in Path(app.config["MEDIA_DIR"]).rglob("*"))
+
+
+def test_a_file_much_larger_than_its_length_explains_is_refused(client, auth):
+    """One honest second of WAV, then a megabyte in a chunk no player reads: the length cannot explain the size."""
+    junk = os.urandom(1024 * 1024)
+    audio = wav_bytes(1.0)
+    data = audio[:4] + struct.pack("<I", len(audio) - 8 + 8 + len(junk)) + audio[8:] + b"junk" + \
+        struct.pack("<I", len(junk)) + junk
+    reply = upload(client, auth, voice_declaration(uuid.uuid4(), data, duration_ms=1000), data)
+    assert reply.status_code == 422 and error_code(reply) == "audio_implausible"
 
 
 def test_a_wav_without_audio_data_has_no_length_and_is_refused(client, auth):
