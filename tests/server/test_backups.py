@@ -57,6 +57,7 @@ def invoke(app, command, *args):
     with app.app_context():  # `with_appcontext` keeps whichever app is current: make it this one
         result = app.test_cli_runner().invoke(command, [str(a) for a in args])
         db.session.remove()
+        db.engine.dispose()  # no connection left for the garbage collector (ResourceWarning)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.output
@@ -69,6 +70,7 @@ def stored_audio(app) -> dict:
         notes = db.session.scalars(select(VoiceNote).where(VoiceNote.state == "complete")).all()
         audio = {n.id: (media / n.storage_name).read_bytes() for n in notes}
         db.session.remove()
+        db.engine.dispose()
     return audio
 
 
@@ -226,12 +228,15 @@ def test_backup_while_phones_sync_restores_every_acknowledged_response_once(data
         def __init__(self, campaign_id):
             self.id = campaign_id
 
+    backup_done = threading.Event()
+
     class PacedClient(SyncClient):
-        """A phone on a field connection: a pause after each batch, so syncing outlasts the backup."""
+        """A phone on a field connection: a pause after each batch until the backup is done, so that syncing
+        outlasts it; then as fast as it can."""
 
         def sync_some(self, http):
             super().sync_some(http)
-            time.sleep(0.25)
+            backup_done.wait(0.4)
 
     media_dir = tmp_path / "media"
     campaign_id, tokens = prepare(database_url, media_dir, 4)
@@ -262,9 +267,11 @@ def test_backup_while_phones_sync_restores_every_acknowledged_response_once(data
         done = subprocess.run([sys.executable, "-c", "from server.cli import main; main()", "backup", str(archive)],
                               cwd=ROOT, env=server.env, capture_output=True, text=True, timeout=300)
         acked_after_backup = sum(len(c.acked) for c in clients)
+        backup_done.set()
         for thread in threads:
             thread.join(timeout=max(1, deadline - time.monotonic()))
     finally:
+        backup_done.set()
         server.stop()
     assert done.returncode == 0, done.stderr
     assert acked_after_backup < total, "the phones had finished before the backup did: nothing ran concurrently"
