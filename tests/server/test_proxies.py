@@ -13,6 +13,20 @@ def app_config(app_config):
     return {**app_config, "RATELIMIT_SIGN_IN": "2/minute", "TRUSTED_PROXIES": "127.0.0.1, ::1, 10.0.0.0/8"}
 
 
+@pytest.fixture
+def make_app(app_config):
+    """Another app with some settings changed (its connections closed at the end)."""
+    from server import create_app
+    from server.extensions import db
+
+    made = []
+    yield lambda **changes: made.append(create_app({**app_config, **changes})) or made[-1]
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def wrong_sign_in(app, peer: str, forwarded_for: str | None = None) -> int:
     """One wrong sign-in from a fresh browser whose connection comes from `peer`."""
     web = WebClient(app.test_client())
@@ -44,10 +58,8 @@ def test_a_chain_of_trusted_proxies_is_walked_back_to_the_client(app):
     assert wrong_sign_in(app, PROXY, "203.0.113.21, 10.1.2.3") == 401
 
 
-def test_without_trusted_proxies_the_header_is_ignored(app_config):
-    from server import create_app
-
-    app = create_app({**app_config, "TRUSTED_PROXIES": ""})
+def test_without_trusted_proxies_the_header_is_ignored(make_app):
+    app = make_app(TRUSTED_PROXIES="")
     assert [wrong_sign_in(app, PROXY, f"203.0.113.{n}") for n in range(3)] == [401, 401, 429]
 
 
@@ -76,20 +88,16 @@ def session_cookie(reply) -> str:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "wijkstem.example.nl"])
-def test_https_public_url_makes_cookies_secure_and_sends_hsts_whatever_host_the_proxy_forwards(app_config, host):
+def test_https_public_url_makes_cookies_secure_and_sends_hsts_whatever_host_the_proxy_forwards(make_app, host):
     """nginx's `proxy_pass http://127.0.0.1:8000` without `proxy_set_header Host` forwards a local Host."""
-    from server import create_app
-
-    app = create_app({**app_config, "PUBLIC_URL": "https://wijkstem.example.nl"})
+    app = make_app(PUBLIC_URL="https://wijkstem.example.nl")
     reply = app.test_client().get("/workspace/sign-in", base_url=f"http://{host}")
     assert "; Secure" in session_cookie(reply)
     assert reply.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
-def test_plain_http_public_url_on_a_local_network_gets_cookies_that_the_browser_keeps(app_config):
-    from server import create_app
-
-    app = create_app({**app_config, "PUBLIC_URL": "http://192.168.1.20:8000"})
+def test_plain_http_public_url_on_a_local_network_gets_cookies_that_the_browser_keeps(make_app):
+    app = make_app(PUBLIC_URL="http://192.168.1.20:8000")
     reply = app.test_client().get("/workspace/sign-in", base_url="http://192.168.1.20:8000")
     assert "Secure" not in session_cookie(reply)
     assert "Strict-Transport-Security" not in reply.headers
