@@ -19,6 +19,7 @@ import sqlite3
 import subprocess  # nosec B404: pg_dump and psql, with argument lists, never a shell
 import tarfile
 import tempfile
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -83,28 +84,41 @@ def sha256(data: bytes) -> str:
 # --- backup ----------------------------------------------------------------------------------------------
 
 def make_backup(target: Path) -> dict:
-    """Write the archive to `target` (through a temporary file beside it, renamed at the end); its manifest."""
+    """Write the archive to `target` (through a temporary file beside it, synced and renamed at the end); its
+    manifest. Nothing is left at `target` or beside it when something fails."""
     target = Path(target)
+    partial = target.with_name(target.name + ".partial")
     with tempfile.TemporaryDirectory(prefix="wijkstem-backup-") as work:
         database_file, member = snapshot_database(Path(work))
-        entries = []
-        partial = target.with_name(target.name + ".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds residents' voices
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as zipped, \
-                tarfile.open(fileobj=zipped, mode="w|") as archive:
-            entries.append(add_member(archive, member, database_file.read_bytes()))
-            root = media_dir()
-            for path in media_files(root):
-                try:
-                    data = path.read_bytes()
-                except FileNotFoundError:  # deleted (retention, erasure) since the snapshot: not needed
-                    continue
-                entries.append(add_member(archive, "media/" + path.relative_to(root).as_posix(), data))
-            manifest = {"format": FORMAT, "version": VERSION, "created_at": datetime.now(UTC).isoformat(),
-                        "database": database_kind(), "schema_revision": schema_revision(), "files": entries}
-            add_member(archive, MANIFEST, json.dumps(manifest, indent=1).encode())
-            raw.flush()
-        os.replace(partial, target)
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds residents' voices
+            with os.fdopen(fd, "wb") as raw:
+                with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as zipped, \
+                        tarfile.open(fileobj=zipped, mode="w|") as archive:
+                    manifest = write_archive(archive, database_file, member)
+                raw.flush()
+                os.fsync(raw.fileno())
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    return manifest
+
+
+def write_archive(archive: tarfile.TarFile, database_file: Path, member: str) -> dict:
+    """The database snapshot, then every media file, then the manifest that lists them all."""
+    entries = [add_member(archive, member, database_file.read_bytes())]
+    root = media_dir()
+    for path in media_files(root):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # deleted (retention, erasure) since the snapshot: not needed
+            continue
+        entries.append(add_member(archive, "media/" + path.relative_to(root).as_posix(), data))
+    manifest = {"format": FORMAT, "version": VERSION, "created_at": datetime.now(UTC).isoformat(),
+                "database": database_kind(), "schema_revision": schema_revision(database_file),
+                "files": entries}
+    add_member(archive, MANIFEST, json.dumps(manifest, indent=1).encode())
     return manifest
 
 
@@ -119,7 +133,12 @@ def snapshot_database(work: Path) -> tuple[Path, str]:
     """A consistent copy of the database in `work`: the file and its name in the archive."""
     if database_kind() == "sqlite":
         copy = work / "wijkstem.db"
-        sqlite_copy(sqlite_path(), copy)
+        if not sqlite_path().is_file():
+            raise BackupError(f"there is no database at {sqlite_path()}: check DATABASE_URL")
+        try:
+            sqlite_copy(sqlite_path(), copy)
+        except sqlite3.Error as err:
+            raise BackupError(f"could not copy the database {sqlite_path()}: {err}") from err
         return copy, SQLITE_MEMBER
     return pg_dump(work / "wijkstem.sql"), POSTGRES_MEMBER
 
@@ -154,12 +173,20 @@ def pg_dump(path: Path) -> Path:
     return path
 
 
-def schema_revision() -> str | None:
+def schema_revision(database_file: Path) -> str | None:
+    """The Alembic revision of the snapshot: read from the SQLite copy (a session here would queue for the
+    server's write lock), or in a short connection of its own on PostgreSQL."""
+    query = "SELECT version_num FROM alembic_version"
     try:
-        return db.session.scalar(select(text("version_num")).select_from(table("alembic_version")))
-    except SQLAlchemyError:  # a database never migrated has no revision to record
-        db.session.rollback()
+        if database_kind() == "sqlite":
+            with closing(sqlite3.connect(database_file)) as copy:
+                row = copy.execute(query).fetchone()
+        else:
+            with db.engine.connect() as conn:
+                row = conn.execute(text(query)).first()
+    except (sqlite3.Error, SQLAlchemyError):  # a database never migrated has no revision to record
         return None
+    return row[0] if row else None
 
 
 # --- restore ---------------------------------------------------------------------------------------------

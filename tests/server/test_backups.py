@@ -292,3 +292,10 @@ def test_backup_while_phones_sync_restores_every_acknowledged_response_once(data
         db.engine.dispose()
     audio = stored_audio(fresh)
     assert {i: audio.get(i) for i in complete_before} == complete_before  # byte-identical
+
+
+def test_a_backup_that_cannot_be_made_says_why_and_leaves_no_file(tmp_path):
+    app = restored_app(f"sqlite:///{tmp_path / 'never-made.db'}", tmp_path / "media")
+    code, output = invoke(app, backup_command, tmp_path / "backup.tar.gz")
+    assert code == 1 and "there is no database at" in output
+    assert list(tmp_path.glob("backup.tar.gz*")) == []
