@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
-from .accounts.auth import WorkspaceSessionInterface
+from .accounts.auth import WorkspaceSessionInterface, public_url_is_https
 from .accounts.views import accounts_blueprint
 from .api import api_blueprint
 from .commands import COMMANDS
@@ -20,7 +20,9 @@ from .i18n import compile_stale_catalogs, select_locale
 from .jsonio import OrjsonProvider
 from .paths import MIGRATIONS_DIR, TRANSLATIONS_DIR
 from .privacy.views import privacy_blueprint
+from .proxies import trust_proxies
 from .pwa_views import pwa_blueprint
+from .ratelimit_storage import storage_uri
 from .reach.views import reach_blueprint
 from .reporting.views import public_blueprint, reporting_blueprint
 from .results.rollup import take_deletes_off_totals
@@ -32,7 +34,8 @@ from .workspace.views import workspace_blueprint
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the application: settings, extensions, database events, blueprints, pages, errors, commands, headers."""
+    """Build the application: settings, extensions, database events, blueprints, pages, errors, commands, headers,
+    the reverse proxies to believe."""
     app = Flask(__name__, instance_relative_config=True)
     app.json = OrjsonProvider(app)
     configure(app, config or {})
@@ -43,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_security_headers(app)
+    trust_proxies(app)
     return app
 
 
@@ -58,6 +62,7 @@ def configure(app: Flask, overrides: dict) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["MEDIA_DIR"] = str(app.config["MEDIA_DIR"] or instance / "media")
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or instance_secret(instance)
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"] or storage_uri(instance / "ratelimits.db")
 
 
 def instance_secret(instance: Path) -> str:
@@ -134,4 +139,6 @@ def register_security_headers(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("Permissions-Policy", "microphone=(self), geolocation=(), camera=()")
+        if public_url_is_https():
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -14,6 +14,7 @@ from gunicorn.app.base import BaseApplication
 from sqlalchemy import select
 
 from .accounts.cli import create_admin
+from .backups.cli import backup_command, restore_command
 from .campaigns.models import Source
 from .demo import DEMO_COORDINATOR, demo_coordinator_password, ensure_demo
 from .devices.cli import enrol_code, revoke_device_command
@@ -179,4 +180,4 @@ def import_rescue(path):
 
 #: Every command of `wijkstem` (and of `flask --app server`).
 COMMANDS = [create_team, create_admin, enrol_code, revoke_device_command, demo_command, serve, import_rescue,
-            retention_command, results_group, i18n_group]
+            retention_command, results_group, i18n_group, backup_command, restore_command]

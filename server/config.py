@@ -35,17 +35,28 @@ class Config:
     MEDIA_DIR = None
     ENROL_CODE_MINUTES = 15
 
-    #: Flask-Limiter; use redis://127.0.0.1:6379 with several workers.
-    RATELIMIT_STORAGE_URI = "memory://"
+    #: Flask-Limiter's counters. ``None``: a file shared by the workers of this machine, `ratelimits.db` in the
+    #: instance folder (`server.ratelimit_storage`); several machines share redis://host:6379.
+    RATELIMIT_STORAGE_URI = None
     RATELIMIT_HEADERS_ENABLED = True
+    #: Prefix of every counter's key: set it when several instances share one Redis.
+    RATELIMIT_KEY_PREFIX = "wijkstem"
     RATELIMIT_ANONYMOUS = "120/minute;2000/hour"
     RATELIMIT_ENROL = "10/minute"
-    #: Public base URL printed in QR codes; defaults to the request's host.
+    #: Public base URL printed in QR codes; defaults to the request's host. Its scheme also decides whether
+    #: cookies are Secure and HSTS is sent (`https://`), whatever Host header a proxy forwards.
     PUBLIC_URL = None
+    #: Addresses or networks of the reverse proxies whose X-Forwarded-For/-Proto/-Host to believe
+    #: (``"127.0.0.1,::1"``); empty: none (`server.proxies`).
+    TRUSTED_PROXIES = ""
 
-    #: Workspace sign-in: tries per address and per account, then sessions that end when idle or old.
+    #: Workspace sign-in: tries per address; wrong passwords per account from browsers that never signed in to
+    #: it (a browser that did is exempt, so nobody can lock the owner out: docs/workspace.md); then sessions
+    #: that end when idle or old.
     RATELIMIT_SIGN_IN = "10/minute;60/hour"
     RATELIMIT_SIGN_IN_ACCOUNT = "10/minute;30/hour"
+    #: How long a browser stays known to an account it signed in to.
+    KNOWN_BROWSER_DAYS = 180
     SESSION_IDLE_MINUTES = 120
     SESSION_MAX_HOURS = 12
     #: The workspace's signed cookie (HttpOnly, SameSite=Lax, Secure unless on localhost).
@@ -93,7 +104,9 @@ ENV_OVERRIDES = {
     "WIJKSTEM_SECRET_KEY": "SECRET_KEY",
     "WIJKSTEM_MEDIA_DIR": "MEDIA_DIR",
     "WIJKSTEM_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "WIJKSTEM_RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",
     "WIJKSTEM_PUBLIC_URL": "PUBLIC_URL",
+    "WIJKSTEM_TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "WIJKSTEM_TRANSCRIPTION_BACKEND": "TRANSCRIPTION_BACKEND",
     "WIJKSTEM_RETENTION_INTERVAL_SECONDS": "RETENTION_INTERVAL_SECONDS",
     "WIJKSTEM_VOICE_BYTES_PER_ADDRESS_HOUR": "VOICE_BYTES_PER_ADDRESS_HOUR",

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from server import create_app
 from server.config import normalise_database_url
 from server.extensions import db
+from server.ratelimit_storage import storage_uri
 
 #: Fixtures of the review, export and privacy tests (a coordinator's browser, responses synced for real).
 pytest_plugins = ["tests.review_world"]
@@ -93,6 +94,7 @@ def app_config(database_url, tmp_path):
         "SECRET_KEY": "test-secret",
         "RATELIMIT_ANONYMOUS": "10000/minute",
         "RATELIMIT_ENROL": "1000/minute",
+        "RATELIMIT_STORAGE_URI": storage_uri(tmp_path / "ratelimits.db"),  # the default storage, one per test
     }
 
 

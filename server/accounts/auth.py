@@ -7,7 +7,7 @@ so sessions can expire and be revoked) and the CSRF token of the browser (`serve
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 
@@ -27,11 +27,25 @@ def is_local_request() -> bool:
     return not request.is_secure and urlsplit("//" + request.host).hostname in LOCAL_HOSTS
 
 
+def public_url_is_https() -> bool:
+    """The configured `PUBLIC_URL` starts with https:// (then HSTS is sent)."""
+    return urlsplit(current_app.config["PUBLIC_URL"] or "").scheme == "https"
+
+
+def cookies_are_secure() -> bool:
+    """Secure cookies when the configured `PUBLIC_URL` is https, whatever Host a reverse proxy forwards; plain
+    http on a community centre's network when it is http://; without `PUBLIC_URL`, everywhere except on
+    http://localhost."""
+    if current_app.config["PUBLIC_URL"]:
+        return public_url_is_https()
+    return not is_local_request()
+
+
 class WorkspaceSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie, marked Secure everywhere except on http://localhost."""
+    """Flask's signed cookie, Secure as `cookies_are_secure` decides."""
 
     def get_cookie_secure(self, app) -> bool:
-        return not is_local_request()
+        return cookies_are_secure()
 
 
 # --- who is signed in --------------------------------------------------------------------------------

@@ -11,13 +11,14 @@ from ..pages import install_page_handlers, render_page, safe_next
 from ..teams.models import TEAM_KINDS, Team
 from .auth import (
     admin_required,
+    cookies_are_secure,
     current_session,
     current_user,
-    is_local_request,
     login_required,
     role_name,
     team_kind_name,
 )
+from .browsers import is_known_browser, remember_browser
 from .models import ROLES, User
 from .operations import (
     add_member,
@@ -63,10 +64,28 @@ def sign_in_account_key() -> str:
     return "account:" + request.form.get("email", "").strip().lower()[:254]
 
 
+def sign_in_browser_key() -> str:
+    return sign_in_account_key() + "|" + (request.remote_addr or "")
+
+
+def is_new_browser() -> bool:
+    return not is_known_browser()
+
+
+def wrong_password(response) -> bool:
+    return response.status_code == 401
+
+
+#: Sign-in limits (docs/workspace.md): a browser new to the account counts against its address (every try)
+#: and against the account (wrong passwords only, from all addresses); a browser that signed in to the account
+#: before counts only against its own limit, so nobody can lock the owner out.
 @accounts_blueprint.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_SIGN_IN"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGN_IN"], methods=["POST"], exempt_when=is_known_browser)
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGN_IN_ACCOUNT"], methods=["POST"],
-               key_func=sign_in_account_key, scope="sign-in-account")
+               key_func=sign_in_account_key, scope="sign-in-account", exempt_when=is_known_browser,
+               deduct_when=wrong_password)
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGN_IN"], methods=["POST"], key_func=sign_in_browser_key,
+               scope="sign-in-known-browser", exempt_when=is_new_browser)
 def sign_in():
     if request.method == "GET":
         if current_user() is not None:
@@ -86,6 +105,7 @@ def sign_in():
     response = redirect(safe_next(values["next"], home_url()), code=303)
     if user.language:
         set_language_cookie(response, user.language)
+    remember_browser(response, values["email"])
     return response
 
 
@@ -163,7 +183,7 @@ def choose_language():
 
 def set_language_cookie(response, code: str) -> None:
     response.set_cookie("lang", code, max_age=LANGUAGE_COOKIE_DAYS * 86400, samesite="Lax",
-                        secure=not is_local_request(), httponly=False)
+                        secure=cookies_are_secure(), httponly=False)
 
 
 # --- admin: teams ------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def test_signing_in_sets_a_safe_cookie_and_opens_the_workspace(web, make_user, t
     reply = sign_in_form(web, user.email.upper())
     assert reply.status_code == 303
     assert reply.headers["Location"] == "/workspace/"
-    cookie = reply.headers["Set-Cookie"]
+    cookie = next(c for c in reply.headers.getlist("Set-Cookie") if c.startswith("wijkstem_session="))
     assert "wijkstem_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # http://localhost cannot keep a Secure cookie
     page = web.get("/workspace/")
@@ -125,6 +125,51 @@ class TestSignInLimits:
             web.client.environ_base["REMOTE_ADDR"] = f"10.0.0.{number + 1}"
             statuses.append(sign_in_form(web, user.email, "wrong password!").status_code)
         assert statuses == [401] * 5 + [429]
+
+    def test_a_stranger_cannot_lock_the_owner_out(self, app, make_user, team):
+        """Wrong passwords from many addresses block the account for new browsers, never for the owner's own."""
+        user = make_user("coordinator", [team])
+        owner = WebClient(app.test_client())
+        owner.client.environ_base["REMOTE_ADDR"] = "10.0.9.9"
+        assert sign_in_form(owner, user.email).status_code == 303
+        owner.post("/workspace/sign-out")
+        for number in range(8):
+            stranger = WebClient(app.test_client())
+            stranger.client.environ_base["REMOTE_ADDR"] = f"10.0.1.{number + 1}"
+            sign_in_form(stranger, user.email, "wrong password!")
+        assert sign_in_form(stranger, user.email).status_code == 429  # even with the right password
+        assert sign_in_form(owner, user.email).status_code == 303
+
+    def test_a_stranger_sharing_the_owners_address_cannot_lock_them_out(self, app, make_user, team):
+        user = make_user("coordinator", [team])
+        owner, stranger = WebClient(app.test_client()), WebClient(app.test_client())
+        assert sign_in_form(owner, user.email).status_code == 303
+        owner.post("/workspace/sign-out")
+        assert [sign_in_form(stranger, user.email, "wrong!").status_code for _ in range(4)][-1] == 429
+        assert sign_in_form(owner, user.email).status_code == 303
+
+    def test_the_owners_browser_still_cannot_guess_without_limit(self, app, make_user, team):
+        user = make_user("coordinator", [team])
+        web = WebClient(app.test_client())
+        assert sign_in_form(web, user.email).status_code == 303
+        web.post("/workspace/sign-out")
+        statuses = [sign_in_form(web, user.email, "wrong password!").status_code for _ in range(4)]
+        assert statuses == [401, 401, 401, 429]  # 3/minute for this browser, account and address
+
+    def test_a_forged_known_browser_cookie_counts_as_a_new_browser(self, app, make_user, team):
+        user = make_user("coordinator", [team])
+        web = WebClient(app.test_client())
+        web.client.set_cookie("wijkstem_known", "WyJhYmMiXQ.forged", path="/workspace/sign-in")
+        statuses = [sign_in_form(web, user.email, "wrong password!").status_code for _ in range(4)]
+        assert statuses == [401, 401, 401, 429]
+
+    def test_the_known_browser_cookie_names_no_email_address(self, app, make_user, team):
+        user = make_user("coordinator", [team])
+        web = WebClient(app.test_client())
+        reply = sign_in_form(web, user.email)
+        cookie = next(c for c in reply.headers.getlist("Set-Cookie") if c.startswith("wijkstem_known="))
+        assert "HttpOnly" in cookie and "Path=/workspace/sign-in" in cookie
+        assert "example" not in cookie and "coordinator" not in cookie
 
 
 def test_idle_session_ends(web_as, make_user, team):
