@@ -205,7 +205,7 @@ def voice_paths() -> dict:
                          e409="`voice_note_conflict`: the id is declared with other values",
                          e413="`audio_too_large`: over the size cap",
                          e415="`unsupported_audio`: content type outside the allowlist",
-                         e422="`source_required`, `audio_too_long`, `audio_consent_required`")}}},
+                         e422="`source_required`, `audio_too_long`, `audio_consent_required`, `voice_not_allowed`")}}},
         "/api/v1/voice-notes/{note_id}": {
             "get": {"summary": "The upload's state", "security": VOICE_SECURITY, "parameters": NOTE_ID,
                     "responses": {"200": state, **errors("401", "404", "429", e401=upload_key, e404=owner)}},
