@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 from gunicorn.app.base import BaseApplication
 from sqlalchemy import select
 
-from .accounts.cli import create_admin
+from .accounts.cli import create_admin, grant_server_admin, revoke_server_admin
 from .campaigns.models import Source
 from .demo import DEMO_COORDINATOR, demo_coordinator_password, ensure_demo
 from .devices.cli import enrol_code, revoke_device_command
@@ -177,5 +177,5 @@ def import_rescue(path):
 
 
 #: Every command of `wijkstem` (and of `flask --app server`).
-COMMANDS = [create_team, create_admin, enrol_code, revoke_device_command, demo_command, serve, import_rescue,
-            retention_command, results_group, i18n_group]
+COMMANDS = [create_team, create_admin, grant_server_admin, revoke_server_admin, enrol_code, revoke_device_command,
+            demo_command, serve, import_rescue, retention_command, results_group, i18n_group]
