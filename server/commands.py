@@ -24,7 +24,7 @@ from .i18n_tools import compile_all, extract, update
 from .privacy.schedule import start_retention_schedule, stop_retention_schedule
 from .privacy.views import retention_command
 from .qr import public_url
-from .rescue import import_rescue_file
+from .rescue import RescueError, import_rescue_file
 from .results.cli import results_group
 from .teams.cli import create_team
 
@@ -169,10 +169,17 @@ def i18n_stats(write):
 
 @click.command("import-rescue")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--allow-revoked", is_flag=True,
+              help="also import a file from a revoked phone (the audit log records that you did)")
 @with_appcontext
-def import_rescue(path):
-    """Import a rescue file exported from a phone; what is already stored is not duplicated."""
-    summary = import_rescue_file(path)
+def import_rescue(path, allow_revoked):
+    """Import a rescue file exported from a phone, whole or not at all; what is already stored is not duplicated.
+
+    The file is checked first; a file from a revoked phone is refused unless --allow-revoked is given."""
+    try:
+        summary = import_rescue_file(path, allow_revoked=allow_revoked)
+    except RescueError as err:
+        raise click.ClickException(str(err))
     click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))
 
 

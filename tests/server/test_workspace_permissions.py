@@ -22,7 +22,7 @@ class Route:
     rule: str
     #: ``public``, ``signed_in``, ``member`` (any role in the team), ``writer`` (coordinator or admin in the
     #: team), ``admin`` (any team admin, or a server administrator), ``team_admin`` (an admin of the team the
-    #: route concerns, or a server administrator) or ``server_admin``.
+    #: route concerns, or a server administrator), ``server_admin`` or ``in_a_team`` (signed in, in a team).
     access: str
     data: dict = field(default_factory=dict, hash=False)
 
@@ -92,7 +92,7 @@ ROUTES = [
     Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/qr.svg", "member"),
     Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/qr.png", "member"),
     # phones
-    Route("GET", "/workspace/devices/", "signed_in"),
+    Route("GET", "/workspace/devices/", "in_a_team"),
     Route("POST", "/workspace/devices/enrol", "writer", {"team": "<team_id>", "label": "Telefoon"}),
     Route("POST", "/workspace/devices/<device_id>/revoke", "writer"),
 ]
@@ -138,6 +138,8 @@ def expected(route: Route, actor: str) -> str:
         return "sign_in"
     if route.access == "signed_in":
         return "allowed"
+    if route.access == "in_a_team":  # a page of one's first team: none for a server administrator in no team
+        return "hidden" if actor == "server_admin" else "allowed"
     if route.access == "writer_anywhere":
         # a server administrator in no team has no team to write in
         return "forbidden" if actor in ("field_worker", "server_admin") else "allowed"
