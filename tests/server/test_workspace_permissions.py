@@ -115,6 +115,7 @@ def world(app, make_user, team, campaign, flyer, enrolled):
         "server_admin": make_user("admin", [], email="server-admin@example.org"),
     }
     users["server_admin"].server_admin = True
+    db.session.commit()
     outsider = make_user("field_worker", [], email="outsider@example.org")
     clip = store_clip(campaign, "title", "en", "Our neighbourhood, your voice", b"OggS recorded", 900, "audio/ogg")
     db.session.commit()
