@@ -21,6 +21,7 @@ from .devices.operations import make_enrolment_code
 from .extensions import db
 from .i18n_status import STATUS_FILE, all_statuses, stats_lines, status_markdown
 from .i18n_tools import compile_all, extract, update
+from .privacy.cli import audit_log_command
 from .privacy.schedule import start_retention_schedule, stop_retention_schedule
 from .privacy.views import retention_command
 from .qr import public_url
@@ -185,4 +186,4 @@ def import_rescue(path, allow_revoked):
 
 #: Every command of `wijkstem` (and of `flask --app server`).
 COMMANDS = [create_team, create_admin, grant_server_admin, revoke_server_admin, enrol_code, revoke_device_command,
-            demo_command, serve, import_rescue, retention_command, results_group, i18n_group]
+            demo_command, serve, import_rescue, retention_command, audit_log_command, results_group, i18n_group]

@@ -23,7 +23,7 @@ class AuditEvent(db.Model):
     #: When it happened.
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     #: The team whose data or member it was; the log is shown to that team's coordinators. ``None`` for an
-    #: account in no team (server administrators read those with `wijkstem audit-log`).
+    #: account in no team (the server's operator reads every event with `wijkstem audit-log`).
     team_id = db.Column(db.Integer, db.ForeignKey("teams.id", ondelete="CASCADE"), nullable=True)
     #: The campaign, where the event concerns one.
     campaign_id = db.Column(db.Uuid, db.ForeignKey("campaigns.id"), nullable=True)

@@ -430,3 +430,6 @@ def test_server_administrators_are_made_on_the_command_line_and_read_no_team_dat
     assert not db.session.get(User, user.id).server_admin
     actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["server_admin_granted", "team_created", "server_admin_revoked"]
+    printed = runner.invoke(args=["audit-log"]).output.splitlines()  # the operator sees events of no team too
+    assert [next(word for word in line.split() if word in actions) for line in printed] == actions[::-1]
+    assert "team=- " in printed[0] and f"{user.email} (*)" in printed[1]
