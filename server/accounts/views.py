@@ -222,9 +222,11 @@ def new_team():
 
 
 def team_page(team: Team, status: int = 200, values: dict | None = None, errors: dict | None = None):
+    members = team_members(team)
+    manageable = {member.id for member in members if may_manage_user(current_user(), member)}
     return render_page("workspace/admin/team.html", status=status, team=team, kind_options=kind_options(),
-                       members=team_members(team), values=values or {"name": team.name, "kind": team.kind},
-                       errors=errors or {})
+                       members=members, manageable=manageable,
+                       values=values or {"name": team.name, "kind": team.kind}, errors=errors or {})
 
 
 @accounts_blueprint.get("/admin/teams/<int:team_id>")
