@@ -1,9 +1,13 @@
 """Wijkstem's Flask application."""
 
+import contextlib
+import os
 import secrets
+import time
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
 from .accounts.auth import WorkspaceSessionInterface, public_url_is_https
@@ -56,22 +60,46 @@ def configure(app: Flask, overrides: dict) -> None:
     app.config.update(environment_overrides())
     app.config.update(overrides)
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)  # the owner's only: it holds the key and the data
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'wijkstem.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["MEDIA_DIR"] = str(app.config["MEDIA_DIR"] or instance / "media")
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or instance_secret(instance)
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"] or storage_uri(instance / "ratelimits.db")
 
 
 def instance_secret(instance: Path) -> str:
-    """A random secret kept in the instance folder, made on first start."""
+    """A random secret kept in the instance folder, made on first start readable by the owner only: the file
+    is created with mode 0600 (never world-readable, not even for an instant), by one process only."""
     path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made before, or by another worker starting at the same moment
+    else:
+        with os.fdopen(fd, "w") as secret:
+            secret.write(secrets.token_urlsafe(48))
+    for _attempt in range(200):  # another worker may have created the file and be writing it
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: delete it, or set WIJKSTEM_SECRET_KEY")
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create a missing SQLite database file readable by the owner only (SQLite gives its journal and WAL
+    files the database file's mode); left alone when it exists or its folder does not."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:" \
+            or parsed.database.startswith("file:"):
+        return
+    path = Path(parsed.database)
+    if path.parent.is_dir() and not path.exists():
+        with contextlib.suppress(FileExistsError):  # made at the same moment by another worker
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def register_extensions(app: Flask) -> None:

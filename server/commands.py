@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 from gunicorn.app.base import BaseApplication
 from sqlalchemy import select
 
-from .accounts.cli import create_admin
+from .accounts.cli import create_admin, grant_server_admin, revoke_server_admin
 from .backups.cli import backup_command, restore_command
 from .campaigns.models import Source
 from .demo import DEMO_COORDINATOR, demo_coordinator_password, ensure_demo
@@ -22,10 +22,11 @@ from .devices.operations import make_enrolment_code
 from .extensions import db
 from .i18n_status import STATUS_FILE, all_statuses, stats_lines, status_markdown
 from .i18n_tools import compile_all, extract, update
+from .privacy.cli import audit_log_command
 from .privacy.schedule import start_retention_schedule, stop_retention_schedule
 from .privacy.views import retention_command
 from .qr import public_url
-from .rescue import import_rescue_file
+from .rescue import RescueError, import_rescue_file
 from .results.cli import results_group
 from .teams.cli import create_team
 
@@ -171,13 +172,21 @@ def i18n_stats(write):
 
 @click.command("import-rescue")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--allow-revoked", is_flag=True,
+              help="also import a file from a revoked phone (the audit log records that you did)")
 @with_appcontext
-def import_rescue(path):
-    """Import a rescue file exported from a phone; what is already stored is not duplicated."""
-    summary = import_rescue_file(path)
+def import_rescue(path, allow_revoked):
+    """Import a rescue file exported from a phone, whole or not at all; what is already stored is not duplicated.
+
+    The file is checked first; a file from a revoked phone is refused unless --allow-revoked is given."""
+    try:
+        summary = import_rescue_file(path, allow_revoked=allow_revoked)
+    except RescueError as err:
+        raise click.ClickException(str(err))
     click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))
 
 
 #: Every command of `wijkstem` (and of `flask --app server`).
-COMMANDS = [create_team, create_admin, enrol_code, revoke_device_command, demo_command, serve, import_rescue,
-            retention_command, results_group, i18n_group, backup_command, restore_command]
+COMMANDS = [create_team, create_admin, grant_server_admin, revoke_server_admin, enrol_code, revoke_device_command,
+            demo_command, serve, import_rescue, retention_command, audit_log_command, results_group, i18n_group,
+            backup_command, restore_command]

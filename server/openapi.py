@@ -209,7 +209,9 @@ def voice_paths() -> dict:
                          e413="`audio_too_large`: over the size cap",
                          e415="`unsupported_audio`: content type outside the allowlist",
                          e422="`source_required`: a visitor without an open flyer code (a door-to-door code "
-                              "is no flyer code); `audio_too_long`; `audio_consent_required`")}}},
+                              "is no flyer code); `audio_too_long`; `audio_consent_required`; "
+                              "`voice_not_allowed`: the question is not in the campaign version, or takes no "
+                              "voice")}}},
         "/api/v1/voice-notes/{note_id}": {
             "get": {"summary": "The upload's state", "security": VOICE_SECURITY, "parameters": NOTE_ID,
                     "responses": {"200": state, **errors("401", "404", "429", e401=upload_key, e404=owner)}},

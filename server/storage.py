@@ -1,5 +1,6 @@
 """Files under the media folder, named by the server, never served as static files."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -19,8 +20,17 @@ def new_storage_name(kind: str) -> str:
 
 def media_path(storage_name: str) -> Path:
     path = media_root() / storage_name
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     return path
+
+
+def private_folder(path: Path) -> None:
+    """Make `path` and its missing parents readable by the owner only (residents' voices)."""
+    if path.is_dir():
+        return
+    private_folder(path.parent)
+    with contextlib.suppress(FileExistsError):  # made at the same moment by another request
+        path.mkdir(mode=0o700)
 
 
 def write_at(storage_name: str, offset: int, data: bytes) -> None:

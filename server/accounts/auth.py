@@ -74,15 +74,25 @@ def sign_in_redirect():
     return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))
 
 
+#: What a user whose password someone else set may still do before choosing a new one.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"accounts.account", "accounts.change_password", "accounts.sign_out"})
+
+
 def login_required(view):
-    """Run `view` only for a signed-in user; others go to the sign-in page (JSON requests get 401)."""
+    """Run `view` only for a signed-in user; others go to the sign-in page (JSON requests get 401). A user
+    whose password was set by someone else goes to their account page to choose a new one first."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if current_user() is None:
+        user = current_user()
+        if user is None:
             if wants_json():
                 abort(401)
             return sign_in_redirect()
+        if user.password_change_required and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+            if wants_json():
+                abort(403)
+            return redirect(url_for("accounts.account", new_password=1))
         return view(*args, **kwargs)
 
     return wrapper
@@ -104,7 +114,63 @@ def roles_required(*roles: str):
     return decorator
 
 
-admin_required = roles_required("admin")
+def admin_required(view):
+    """Like `login_required`, and refuse (403) users who are neither a team admin nor a server administrator."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not current_user().is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def server_admin_required(view):
+    """Like `login_required`, and refuse (403) everyone but server administrators."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not current_user().server_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+# --- whom an admin manages ---------------------------------------------------------------------------
+
+def may_manage_team(admin: User, team: Team) -> bool:
+    """A server administrator manages every team; a team admin only their own."""
+    return admin.server_admin or (admin.role == "admin" and team.id in admin.team_ids)
+
+
+def may_manage_user(admin: User, user: User) -> bool:
+    """A server administrator manages every account; a team admin only accounts all of whose teams are their
+    own (so that setting a password never opens another team's data), and never a server administrator."""
+    if admin.server_admin:
+        return True
+    if admin.role != "admin" or (user.server_admin and user.id != admin.id):
+        return False
+    return bool(user.team_ids) and user.team_ids <= admin.team_ids
+
+
+def require_managed_team(team_id: int) -> Team:
+    """The team `team_id` if the signed-in admin manages it; 404 otherwise (others are not confirmed)."""
+    team = db.session.get(Team, team_id)
+    if team is None or not may_manage_team(current_user(), team):
+        abort(404)
+    return team
+
+
+def require_managed_user(user_id: int) -> User:
+    """The account `user_id` if the signed-in admin manages it; 404 otherwise."""
+    user = db.session.get(User, user_id)
+    if user is None or not may_manage_user(current_user(), user):
+        abort(404)
+    return user
 
 
 # --- per-object access -------------------------------------------------------------------------------

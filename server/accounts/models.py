@@ -4,7 +4,8 @@ from ..db_types import UTCDateTime
 from ..extensions import db
 from ..util import utcnow, uuid7
 
-#: ``admin`` manages teams and users; ``coordinator`` writes campaigns; ``field_worker`` reads them.
+#: ``admin`` manages its own teams' members; ``coordinator`` writes campaigns; ``field_worker`` reads them.
+#: Managing every account and team is the separate `User.server_admin` right.
 ROLES = ("admin", "coordinator", "field_worker")
 #: Roles that may change a team's campaigns, sources and devices.
 WRITE_ROLES = ("admin", "coordinator")
@@ -31,6 +32,11 @@ class User(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     last_sign_in_at = db.Column(UTCDateTime, nullable=True)
     disabled_at = db.Column(UTCDateTime, nullable=True)
+    #: Manages every account and team (not their data), given only on the command line
+    #: (`wijkstem grant-server-admin`).
+    server_admin = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    #: Someone else set the password: the user must choose a new one before doing anything else.
+    password_change_required = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
     memberships = db.relationship("TeamMembership", back_populates="user", cascade="all, delete-orphan")
 
@@ -48,7 +54,8 @@ class User(db.Model):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        """May open the account pages: a team admin (for their teams' members) or a server administrator."""
+        return self.role == "admin" or self.server_admin
 
     def __repr__(self):
         return f"<User {self.email} {self.role}>"

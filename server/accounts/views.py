@@ -1,6 +1,6 @@
 """Signing in and out, one's own account, the language switch, and the admin's teams and users."""
 
-from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -8,6 +8,7 @@ from ..errors import N_, ApiError
 from ..extensions import db, limiter
 from ..forms import form_data, form_error, load_form
 from ..pages import install_page_handlers, render_page, safe_next
+from ..privacy.operations import record_account_event, record_team_event
 from ..teams.models import TEAM_KINDS, Team
 from .auth import (
     admin_required,
@@ -15,7 +16,11 @@ from .auth import (
     current_session,
     current_user,
     login_required,
+    may_manage_user,
+    require_managed_team,
+    require_managed_user,
     role_name,
+    server_admin_required,
     team_kind_name,
 )
 from .browsers import is_known_browser, remember_browser
@@ -149,6 +154,7 @@ def change_password():
     if errors:
         return account_page(422, errors)
     set_password(user, values["new_password"])
+    user.password_change_required = False
     token = start_session(user, request.user_agent.string or "")
     db.session.commit()
     begin_browser_session(token)
@@ -187,6 +193,8 @@ def set_language_cookie(response, code: str) -> None:
 
 
 # --- admin: teams ------------------------------------------------------------------------------------
+# A team admin manages the members of their own teams; a server administrator (`wijkstem
+# grant-server-admin`) manages every account and team. Every change goes into the audit log.
 
 def kind_options() -> list[tuple[str, str]]:
     return [(kind, team_kind_name(kind)) for kind in TEAM_KINDS]
@@ -196,12 +204,17 @@ def role_options() -> list[tuple[str, str]]:
     return [(role, role_name(role)) for role in ROLES]
 
 
-def all_teams() -> list[Team]:
-    return list(db.session.scalars(select(Team).order_by(Team.name)))
+def managed_teams() -> list[Team]:
+    """The teams the signed-in admin manages, by name."""
+    admin = current_user()
+    query = select(Team).order_by(Team.name)
+    if not admin.server_admin:
+        query = query.where(Team.id.in_(admin.team_ids))
+    return list(db.session.scalars(query))
 
 
 def teams_page(status: int = 200, values: dict | None = None, errors: dict | None = None):
-    return render_page("workspace/admin/teams.html", status=status, teams=all_teams(),
+    return render_page("workspace/admin/teams.html", status=status, teams=managed_teams(),
                        kind_options=kind_options(), values=values or {"kind": "initiative"},
                        errors=errors or {})
 
@@ -213,7 +226,7 @@ def teams():
 
 
 @accounts_blueprint.post("/admin/teams")
-@admin_required
+@server_admin_required
 def new_team():
     data = form_data()
     values, errors = load_form(team_form_schema, data)
@@ -223,31 +236,35 @@ def new_team():
         team = create_team(values["slug"], values["name"], values["kind"])
     except ApiError as err:
         return teams_page(409, data, form_error(err.field, _(err.message)))
+    record_team_event("team_created", team.id, "team", team.id, current_user(), slug=team.slug)
     db.session.commit()
     return redirect(url_for("accounts.team", team_id=team.id), code=303)
 
 
 def team_page(team: Team, status: int = 200, values: dict | None = None, errors: dict | None = None):
+    members = team_members(team)
+    manageable = {member.id for member in members if may_manage_user(current_user(), member)}
     return render_page("workspace/admin/team.html", status=status, team=team, kind_options=kind_options(),
-                       members=team_members(team), values=values or {"name": team.name, "kind": team.kind},
-                       errors=errors or {})
+                       members=members, manageable=manageable,
+                       values=values or {"name": team.name, "kind": team.kind}, errors=errors or {})
 
 
 @accounts_blueprint.get("/admin/teams/<int:team_id>")
 @admin_required
 def team(team_id):
-    return team_page(db.get_or_404(Team, team_id))
+    return team_page(require_managed_team(team_id))
 
 
 @accounts_blueprint.post("/admin/teams/<int:team_id>")
 @admin_required
 def edit_team(team_id):
-    team = db.get_or_404(Team, team_id)
+    team = require_managed_team(team_id)
     data = form_data()
     values, errors = load_form(team_edit_schema, data)
     if errors:
         return team_page(team, 422, data, errors)
     team.name, team.kind = values["name"], values["kind"]
+    record_team_event("team_changed", team.id, "team", team.id, current_user(), name=team.name, kind=team.kind)
     db.session.commit()
     return redirect(url_for("accounts.team", team_id=team.id), code=303)
 
@@ -255,14 +272,16 @@ def edit_team(team_id):
 @accounts_blueprint.post("/admin/teams/<int:team_id>/members")
 @admin_required
 def add_team_member(team_id):
-    team = db.get_or_404(Team, team_id)
+    team = require_managed_team(team_id)
     values, errors = load_form(member_form_schema, form_data())
     user = None if errors else user_by_email(values["email"])
     if user is None and not errors:
         errors = form_error("email", _("There is no account with this email address."))
     if errors:
         return team_page(team, 422, errors=errors)
-    add_member(team, user)
+    if team.id not in user.team_ids:
+        add_member(team, user)
+        record_account_event("membership_changed", user, current_user(), team_ids={team.id}, added=[team.slug])
     db.session.commit()
     return redirect(url_for("accounts.team", team_id=team.id), code=303)
 
@@ -270,7 +289,12 @@ def add_team_member(team_id):
 @accounts_blueprint.post("/admin/teams/<int:team_id>/members/<int:user_id>/remove")
 @admin_required
 def remove_team_member(team_id, user_id):
-    remove_member(db.get_or_404(Team, team_id), db.get_or_404(User, user_id))
+    team = require_managed_team(team_id)
+    user = db.get_or_404(User, user_id)
+    if team.id not in user.team_ids:
+        abort(404)
+    remove_member(team, user)
+    record_account_event("membership_changed", user, current_user(), team_ids={team.id}, removed=[team.slug])
     db.session.commit()
     return redirect(url_for("accounts.team", team_id=team_id), code=303)
 
@@ -278,11 +302,15 @@ def remove_team_member(team_id, user_id):
 # --- admin: users ------------------------------------------------------------------------------------
 
 def chosen_teams(team_ids: list[int]) -> list[Team]:
-    return list(db.session.scalars(select(Team).where(Team.id.in_(team_ids)))) if team_ids else []
+    """The chosen teams among those the signed-in admin manages (others cannot be given)."""
+    managed = {team.id: team for team in managed_teams()}
+    return [managed[team_id] for team_id in team_ids if team_id in managed]
 
 
 def users_page():
-    users = db.session.scalars(select(User).order_by(User.email)).all()
+    admin = current_user()
+    users = [user for user in db.session.scalars(select(User).order_by(User.email))
+             if may_manage_user(admin, user)]
     return render_page("workspace/admin/users.html", users=users)
 
 
@@ -294,7 +322,7 @@ def user_form_page(user: User | None, status: int = 200, values: dict | None = N
                    "active": user.disabled_at is None})
     # `account`, not `user`: the base template's signed-in `user` would shadow it in the page's blocks
     return render_page("workspace/admin/user.html", status=status, account=user, role_options=role_options(),
-                       team_options=[(team.id, team.name) for team in all_teams()], values=values,
+                       team_options=[(team.id, team.name) for team in managed_teams()], values=values,
                        errors=errors or {}, sessions=open_sessions(user) if user is not None else [])
 
 
@@ -311,13 +339,19 @@ def new_user():
         return user_form_page(None)
     data = form_data(list_fields=("teams",))
     values, errors = load_form(user_form_schema, data, ("teams",))
+    teams = [] if errors else chosen_teams(values["teams"])
+    if not errors and not teams and not current_user().server_admin:
+        errors = form_error("teams", _("Choose at least one of your teams."))
     if errors:
         return user_form_page(None, 422, data, errors)
     try:
         user = create_user(values["email"], values["password"], values["role"], values["name"])
     except ApiError as err:
         return user_form_page(None, 409, data, form_error(err.field, _(err.message)))
-    set_memberships(user, chosen_teams(values["teams"]))
+    set_memberships(user, teams)
+    user.password_change_required = True  # the admin chose it: the person chooses their own at first sign-in
+    record_account_event("account_created", user, current_user(), role=user.role,
+                         teams=[team.slug for team in teams])
     db.session.commit()
     return redirect(url_for("accounts.user", user_id=user.id), code=303)
 
@@ -325,13 +359,13 @@ def new_user():
 @accounts_blueprint.get("/admin/users/<int:user_id>")
 @admin_required
 def user(user_id):
-    return user_form_page(db.get_or_404(User, user_id))
+    return user_form_page(require_managed_user(user_id))
 
 
 @accounts_blueprint.post("/admin/users/<int:user_id>")
 @admin_required
 def edit_user(user_id):
-    user = db.get_or_404(User, user_id)
+    user = require_managed_user(user_id)
     data = form_data(list_fields=("teams",))
     values, errors = load_form(user_edit_schema, data, ("teams",))
     if not errors and user.id == current_user().id and (values["role"] != "admin" or not values["active"]):
@@ -344,19 +378,38 @@ def edit_user(user_id):
 
 
 def apply_user_changes(user: User, values: dict) -> None:
+    """Apply the admin's form to `user` and log each change for the teams it concerns (before and after)."""
+    admin = current_user()
+    before_teams, before_role, was_active = set(user.team_ids), user.role, user.disabled_at is None
+    managed = {team.id for team in managed_teams()}
+    kept = [membership.team for membership in user.memberships if membership.team_id not in managed]
     user.name, user.role = values["name"], values["role"]
-    set_memberships(user, chosen_teams(values["teams"]))
+    set_memberships(user, kept + chosen_teams(values["teams"]))
+    concerned = before_teams | user.team_ids
+    if user.role != before_role:
+        record_account_event("role_changed", user, admin, concerned, before=before_role, after=user.role)
+    if user.team_ids != before_teams:
+        names = {team.id: team.slug for team in db.session.scalars(select(Team).where(Team.id.in_(concerned)))}
+        record_account_event("membership_changed", user, admin, concerned,
+                             added=sorted(names[t] for t in user.team_ids - before_teams),
+                             removed=sorted(names[t] for t in before_teams - user.team_ids))
     if values["password"]:
         set_password(user, values["password"])
-    if values["active"]:
+        user.password_change_required = user.id != admin.id
+        record_account_event("password_set", user, admin, concerned)
+    if values["active"] and not was_active:
         enable_user(user)
-    else:
+        record_account_event("account_enabled", user, admin, concerned)
+    elif not values["active"] and was_active:
         disable_user(user)
+        record_account_event("account_disabled", user, admin, concerned)
 
 
 @accounts_blueprint.post("/admin/users/<int:user_id>/sign-out-everywhere")
 @admin_required
 def sign_out_user_everywhere(user_id):
-    revoke_sessions(db.get_or_404(User, user_id))
+    user = require_managed_user(user_id)
+    ended = revoke_sessions(user)
+    record_account_event("sessions_ended", user, current_user(), count=ended)
     db.session.commit()
     return redirect(url_for("accounts.user", user_id=user_id), code=303)

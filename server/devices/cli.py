@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..extensions import db
+from ..privacy.operations import record_team_event
 from ..qr import print_qr, public_url
 from ..teams.cli import find_team
 from .models import Device
@@ -19,7 +20,9 @@ from .operations import make_enrolment_code, revoke_device
 @with_appcontext
 def enrol_code(team_slug, label, root):
     """Print a one-time enrolment code and its QR code (valid for 15 minutes)."""
-    code = make_enrolment_code(find_team(team_slug), label)
+    team = find_team(team_slug)
+    code = make_enrolment_code(team, label)
+    record_team_event("enrol_code_made", team.id, "team", team.id, label=label, command="enrol-code")
     db.session.commit()
     url = public_url(f"/app/#enrol={code}", base=root)
     click.echo(f"code: {code}\nurl:  {url}")
@@ -35,5 +38,6 @@ def revoke_device_command(device_id):
     if device is None:
         raise click.ClickException("no such device")
     revoke_device(device)
+    record_team_event("device_revoked", device.team_id, "device", device.id, command="revoke-device")
     db.session.commit()
     click.echo(f"device {device_id} revoked")

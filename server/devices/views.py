@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, g, jsonify
 
 from ..extensions import db, limiter
+from ..privacy.operations import record_team_event
 from ..validation import load_json
 from .auth import device_required
 from .operations import enrol_device
@@ -17,6 +18,7 @@ def enrol():
     """Trade a one-time enrolment code for a device token (sent once, in the body)."""
     data = load_json(enrol_request_schema)
     device, token = enrol_device(data["code"], data["label"])
+    record_team_event("device_enrolled", device.team_id, "device", device.id, label=device.label)
     reply = {"device_id": str(device.id), "token": token, "team": device.team.name, "label": device.label}
     db.session.commit()
     response = jsonify(reply)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import orjson
 import xlsxwriter
 
+from ..spreadsheet import safe_row
 from ..storage import media_path
 from ..voice.operations import served_content_type
 from .operations import export_batches, flat_rows, header, json_record, question_columns, source_names, voice_files
@@ -96,6 +97,13 @@ class ZipOutput:
 EXTENSIONS = {"audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "m4a", "audio/wav": "wav"}
 
 
+def entry_name(note, row, question_keys: set, extension: str) -> str:
+    """A zip entry's name, made only of values the server made: the date, the ids and the question's key as
+    the campaign defines it (a key the campaign does not define, as an old note may carry, is left out)."""
+    question = note.question_key if note.question_key in question_keys else "question"
+    return f"{row[1]:%Y-%m-%d}_{note.response_id}_{question}_{note.id.hex[:8]}.{extension}"
+
+
 def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
     """The recordings as they came, plus `voice-notes.csv` that says which is which."""
     output = ZipOutput()
@@ -103,6 +111,7 @@ def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
     writer = csv.writer(index)
     writer.writerow(["file", "response_id", "question", "received_at", "language", "duration_ms", "transcript",
                      "translation"])
+    question_keys = {column.question for column in question_columns(campaign)}
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_STORED) as archive:
         for batch in voice_files(campaign, filters, batch_size):
             for note, row in batch:
@@ -110,10 +119,10 @@ def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
                 if not path.exists():
                     continue
                 extension = EXTENSIONS.get(served_content_type(note), "bin")
-                name = f"{row[1]:%Y-%m-%d}_{note.response_id}_{note.question_key}_{note.id.hex[:8]}.{extension}"
+                name = entry_name(note, row, question_keys, extension)
                 archive.write(path, name)
-                writer.writerow([name, str(note.response_id), note.question_key, row[1].isoformat(), row[4],
-                                 note.duration_ms, note.transcript or "", note.translation or ""])
+                writer.writerow(safe_row([name, str(note.response_id), note.question_key, row[1].isoformat(),
+                                          row[4], note.duration_ms, note.transcript or "", note.translation or ""]))
                 yield output.take()
         archive.writestr("voice-notes.csv", "\ufeff" + index.getvalue())
     yield output.take()

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..responses.models import Answer, Response
 from ..review.models import ResponseTag, Tag
 from ..review.operations import campaign_sources, filter_conditions
+from ..spreadsheet import safe_row
 from ..voice.models import VoiceNote
 
 FIXED_COLUMNS = ("response_id", "received_at", "collected_at", "campaign_version", "language", "channel",
@@ -22,8 +23,6 @@ FIXED_COLUMNS = ("response_id", "received_at", "collected_at", "campaign_version
 RESPONSE_FIELDS = (Response.id, Response.received_at, Response.collected_at, Response.campaign_version,
                    Response.language, Response.channel, Response.source_id, Response.buurt,
                    Response.age_bracket, Response.review_state)
-#: A spreadsheet reads cells that start with these as formulas; typed text gets a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -194,41 +193,24 @@ def voice_value(notes: list) -> str:
     return " | ".join(parts)
 
 
-def safe_text(value):
-    """Keep a spreadsheet from running typed text as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def answer_cell(rows: list):
-    """`answer_value` for a spreadsheet: typed text is kept from running as a formula (keys and numbers
-    cannot start like one)."""
-    first = rows[0]
-    if first[2] is not None:
-        return first[2] if len(rows) == 1 else ";".join(row[2] for row in rows)
-    if first[3] is not None:
-        return first[3]
-    return safe_text(first[4])
-
-
 def flat_rows(batch: Batch, columns: list[Column], source_names: dict) -> Iterator[list]:
-    """One list of cell values per response (``None`` for no answer)."""
+    """One list of cell values per response (``None`` for no answer), every cell through `safe_row`: the
+    spreadsheet writers (CSV and XLSX) write them as they are."""
     plan = [(column.kind == "answer", column.question) for column in columns]
     no_answers: dict = {}
     for row in batch.rows:
         answers, notes = batch.answers.get(row[0], no_answers), batch.voice.get(row[0], no_answers)
         tags = batch.tags.get(row[0])
         cells = [display_id(row[0]), row[1].isoformat(), row[2].isoformat(), row[3], row[4], row[5],
-                 source_names.get(row[6]), row[7], row[8], row[9], safe_text(";".join(tags)) if tags else None]
+                 source_names.get(row[6]), row[7], row[8], row[9], ";".join(tags) if tags else None]
         for is_answer, question in plan:
             if is_answer:
                 given = answers.get(question)
-                cells.append(answer_cell(given) if given else None)
+                cells.append(answer_value(given) if given else None)
             else:
                 spoken = notes.get(question)
-                cells.append(safe_text(voice_value(spoken)) if spoken else None)
-        yield cells
+                cells.append(voice_value(spoken) if spoken else None)
+        yield safe_row(cells)
 
 
 def json_record(row, answers: dict, tags: list, notes: dict, source_names: dict) -> dict:

@@ -15,7 +15,7 @@ exports_blueprint = Blueprint("exports", __name__, url_prefix="/workspace/campai
 install_page_handlers(exports_blueprint)
 
 FORMATS = {
-    "csv": (csv_chunks, "text/csv; charset=utf-8", "csv"),
+    "csv": (csv_chunks, "text/csv", "csv"),
     "xlsx": (xlsx_chunks, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "json": (json_chunks, "application/json", "json"),
     "zip": (zip_chunks, "application/zip", "zip"),

@@ -4,8 +4,12 @@ from ..db_types import UTCDateTime
 from ..extensions import db
 from ..util import utcnow
 
-#: What the log records.
-AUDIT_ACTIONS = ("listen", "download", "export", "transcribe", "delete_voice", "retention", "erasure")
+#: What the log records: access to residents' data, deletions, and every administrative action.
+AUDIT_ACTIONS = ("listen", "download", "export", "transcribe", "delete_voice", "retention", "erasure",
+                 "account_created", "account_disabled", "account_enabled", "password_set", "role_changed",
+                 "membership_changed", "sessions_ended", "server_admin_granted", "server_admin_revoked",
+                 "team_created", "team_changed", "device_enrolled", "device_revoked", "flyer_made",
+                 "flyer_revoked", "campaign_published", "campaign_closed", "rescue_import", "enrol_code_made")
 
 
 class AuditEvent(db.Model):
@@ -18,17 +22,22 @@ class AuditEvent(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     #: When it happened.
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
-    #: The team whose data it was; the log is shown to that team's coordinators.
-    team_id = db.Column(db.Integer, db.ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
+    #: The team whose data or member it was; the log is shown to that team's coordinators. ``None`` for an
+    #: account in no team (the server's operator reads every event with `wijkstem audit-log`).
+    team_id = db.Column(db.Integer, db.ForeignKey("teams.id", ondelete="CASCADE"), nullable=True)
     #: The campaign, where the event concerns one.
     campaign_id = db.Column(db.Uuid, db.ForeignKey("campaigns.id"), nullable=True)
     #: Who did it; ``None`` for a resident (erasure) or the server itself (retention).
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     #: The account's address at the time, kept when the account is removed.
     actor = db.Column(db.String(254), nullable=False, default="")
+    #: The acting account's teams at the time (short names, comma-separated; ``*`` marks a server
+    #: administrator): from which team the action came.
+    actor_teams = db.Column(db.String(300), nullable=False, default="")
     #: One of `AUDIT_ACTIONS`.
     action = db.Column(db.String(32), nullable=False)
-    #: What it concerned: ``voice_note``, ``response`` or ``campaign``, and its id.
+    #: What it concerned: ``voice_note``, ``response``, ``campaign``, ``user``, ``team``, ``device`` or
+    #: ``source``, and its id.
     object_type = db.Column(db.String(32), nullable=False)
     object_id = db.Column(db.String(64), nullable=False, default="")
     #: Details such as the export format, its filters and its row count.

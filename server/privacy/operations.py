@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, exists, func, or_, select, tuple_
 
 from ..campaigns.models import Campaign, Source
 from ..devices.models import Device
@@ -22,12 +22,50 @@ from .models import AuditEvent
 def record_event(action: str, campaign: Campaign, object_type: str, object_id="", user=None,
                  **details) -> AuditEvent:
     """Log one access to or deletion of a campaign's data, by `user` (``None``: a resident or the server)."""
-    event = AuditEvent(team_id=campaign.team_id, campaign_id=campaign.id, user_id=user.id if user else None,
-                       actor=user.email if user else "", action=action, object_type=object_type,
-                       object_id=str(object_id), details=details)
+    return record_team_event(action, campaign.team_id, object_type, object_id, user, campaign_id=campaign.id,
+                             **details)
+
+
+def record_event_once_a_day(action: str, campaign: Campaign, object_type: str, object_id, user) -> bool:
+    """`record_event`, unless `user` already did `action` to this object today (UTC); True when it recorded.
+
+    A player fetches a recording in many ranges, and a client chooses its ranges: counting every fetch once a
+    day records every listen without filling the log with a line per range."""
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    seen = db.session.scalar(select(exists().where(
+        AuditEvent.team_id == campaign.team_id, AuditEvent.created_at >= today, AuditEvent.user_id == user.id,
+        AuditEvent.action == action, AuditEvent.object_id == str(object_id))))
+    if not seen:
+        record_event(action, campaign, object_type, object_id, user)
+    return not seen
+
+
+def record_team_event(action: str, team_id: int | None, object_type: str, object_id="", user=None, *,
+                      campaign_id=None, **details) -> AuditEvent:
+    """Log one administrative action (or access to data) concerning team `team_id` (``None``: an account in
+    no team), by `user`, with the teams `user` acted from."""
+    event = AuditEvent(team_id=team_id, campaign_id=campaign_id, user_id=user.id if user else None,
+                       actor=user.email if user else "", actor_teams=actor_teams(user), action=action,
+                       object_type=object_type, object_id=str(object_id), details=details)
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def record_account_event(action: str, account, user=None, team_ids=None, **details) -> None:
+    """Log an action on `account` once for each of its teams (`team_ids`, default: its teams now), so that
+    every team the account belongs to sees it; once without a team for an account in none."""
+    teams = sorted(account.team_ids if team_ids is None else team_ids)
+    for team_id in teams or [None]:
+        record_team_event(action, team_id, "user", account.id, user, account=account.email, **details)
+
+
+def actor_teams(user) -> str:
+    """The short names of `user`'s teams, ``*`` first for a server administrator."""
+    if user is None:
+        return ""
+    names = (["*"] if user.server_admin else []) + sorted(team.slug for team in user.teams)
+    return ",".join(names)[:300]
 
 
 def audit_events(team_id: int, before: tuple | None = None, limit: int = 50) -> list[AuditEvent]:

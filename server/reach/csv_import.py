@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..i18n import LANGUAGES
+from ..spreadsheet import safe_row
 from .dimensions import QUESTION_PREFIX, Dimension
 from .schemas import parse_amount
 
@@ -167,11 +168,5 @@ def template_csv(dimensions: list[Dimension], stored: dict) -> str:
         amounts = stored.get(dimension.key, ("percent", {}))[1]
         for key, name in dimension.groups:
             amount = amounts.get(key)
-            writer.writerow([safe_cell(dimension.key), safe_cell(key),
-                             "" if amount is None else f"{amount:g}", safe_cell(name)])
+            writer.writerow(safe_row([dimension.key, key, "" if amount is None else f"{amount:g}", name]))
     return buffer.getvalue()
-
-
-def safe_cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -113,7 +113,7 @@ def download_template(campaign_id):
     campaign = require_campaign(campaign_id)
     dimensions = campaign_dimensions(campaign, label_language(campaign))
     body = "\ufeff" + template_csv(dimensions, stored_make_up(campaign.id))  # a BOM, so Excel reads UTF-8
-    return Response(body, mimetype="text/csv", headers={
+    return Response(body, content_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="wijkstem-make-up.csv"', "Cache-Control": "no-store"})
 
 

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..forms import form_data, load_form
 from ..i18n import LANGUAGES, current_language
 from ..pages import install_page_handlers, render_page, safe_next
-from ..privacy.operations import delete_audio, record_event
+from ..privacy.operations import delete_audio, record_event, record_event_once_a_day
 from ..responses.models import AGE_BRACKETS, CHANNELS, REVIEW_STATES, Answer, Response
 from .operations import (
     add_comment,
@@ -319,12 +319,6 @@ def delete_recording(campaign_id, note_id):
     return back_to(campaign, note.response_id, (values or {}).get("return_to"))
 
 
-def first_request_of_playback() -> bool:
-    """A player fetches a file in ranges; only a fetch from the start counts as a new listen."""
-    ranges = request.headers.get("Range", "").replace(" ", "")
-    return not ranges or ranges.startswith("bytes=0-")
-
-
 @review_blueprint.get("/campaigns/<uuid:campaign_id>/voice-notes/<uuid:note_id>/audio")
 @login_required
 def audio(campaign_id, note_id):
@@ -335,8 +329,8 @@ def audio(campaign_id, note_id):
         raise ApiError(410, "audio_deleted", N_("This recording has been deleted."))
     path, content_type = playable_file(note)
     download = request.args.get("download") == "1"
-    if download or first_request_of_playback():
-        record_event("download" if download else "listen", campaign, "voice_note", note.id, current_user())
+    # every fetch counts, whatever its Range; one event per person, note and day is enough
+    record_event_once_a_day("download" if download else "listen", campaign, "voice_note", note.id, current_user())
     db.session.commit()
     reply = send_file(path, mimetype=content_type, conditional=True, as_attachment=download,
                       download_name=f"voice-note-{note.id}.{file_extension(content_type)}", max_age=0)

@@ -6,7 +6,7 @@ import time
 from flask import current_app
 from sqlalchemy import delete, select
 
-from ..campaigns.models import Source
+from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..database import insert_or_add
 from ..errors import N_, ApiError
 from ..extensions import db
@@ -45,6 +45,7 @@ def declare_voice_note(data: dict, *, device=None, source=None, upload_key: str 
     if response is not None and not response.consent_audio:
         raise ApiError(422, "audio_consent_required",
                        N_("Voice notes are only stored with consent for the recording."), field="response_id")
+    check_voice_question(declared["question_key"], response, device, source)
     note = VoiceNote(id=data["id"], **declared, duration_ms=data.get("duration_ms"),
                      device_id=device.id if device else None, source_id=source.id if source else None,
                      upload_key_hash=sha256_hex(upload_key) if upload_key and device is None else None,
@@ -59,6 +60,31 @@ def sent_by(response: Response, device, source) -> bool:
     if device is not None:
         return response.device_id == device.id
     return response.device_id is None and source is not None and response.source_id == source.id
+
+
+def check_voice_question(key: str, response: Response | None, device, source) -> None:
+    """Refuse a note for a question that is not in the campaign version, or that takes no voice.
+
+    The version is the response's when it has arrived; before that, any published version of the flyer's
+    campaign (anonymous visitors) or of the device's team's campaigns.
+    :raise ApiError 422 voice_not_allowed:
+    """
+    query = select(CampaignVersion.definition)
+    if response is not None:
+        query = query.where(CampaignVersion.campaign_id == response.campaign_id,
+                            CampaignVersion.number == response.campaign_version)
+    elif source is not None:
+        query = query.where(CampaignVersion.campaign_id == source.campaign_id)
+    elif device is not None:
+        query = query.join(Campaign, Campaign.id == CampaignVersion.campaign_id).where(
+            Campaign.team_id == device.team_id)
+    else:
+        query = None
+    definitions = db.session.scalars(query) if query is not None else []
+    if not any(question["key"] == key and question.get("voice", "allowed") != "off"
+               for definition in definitions for question in definition.get("questions", [])):
+        raise ApiError(422, "voice_not_allowed", N_("This question cannot be answered by voice."),
+                       field="question")
 
 
 def check_declaration(declared: dict, duration: int | None) -> None:

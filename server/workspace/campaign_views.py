@@ -11,6 +11,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..forms import error_paths, form_data, form_error, load_form
 from ..pages import render_page
+from ..privacy.operations import record_event
 from ..voicepacks.operations import language_statuses
 from .common import changed_meanwhile, editable_campaign, language_options, revision
 from .editing import (
@@ -102,6 +103,8 @@ def publish(campaign_id):
         return overview_page(campaign, 409, form_error("", _(err.message)))
     except ValidationError as err:
         return overview_page(campaign, 409, error_paths(err.messages))
+    record_event("campaign_published", campaign, "campaign", campaign.id, current_user(),
+                 version=campaign.current_version)
     db.session.commit()
     return redirect(overview_url(campaign), code=303)
 
@@ -111,6 +114,7 @@ def publish(campaign_id):
 def close(campaign_id):
     campaign = editable_campaign(campaign_id)
     close_campaign(campaign)
+    record_event("campaign_closed", campaign, "campaign", campaign.id, current_user())
     db.session.commit()
     return redirect(overview_url(campaign), code=303)
 

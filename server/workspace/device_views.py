@@ -12,6 +12,7 @@ from ..devices.operations import make_enrolment_code, revoke_device
 from ..extensions import db
 from ..forms import form_data, load_form
 from ..pages import render_page
+from ..privacy.operations import record_team_event
 from ..qr import public_url, qr_svg
 from ..util import utcnow
 from .schemas import enrol_form_schema
@@ -59,6 +60,7 @@ def enrol():
         return devices_page(chosen_team(), 422, data, errors)
     team = require_team(values["team"], write=True)
     code = make_enrolment_code(team, values["label"])
+    record_team_event("enrol_code_made", team.id, "team", team.id, current_user(), label=values["label"])
     db.session.commit()
     url = public_url(f"/app/#enrol={code}")
     expires = format_datetime(utcnow().replace(microsecond=0) + enrol_lifetime(), "short")
@@ -79,5 +81,6 @@ def revoke(device_id):
         abort(404)
     require_team(device.team_id, write=True)
     revoke_device(device)
+    record_team_event("device_revoked", device.team_id, "device", device.id, current_user(), label=device.label)
     db.session.commit()
     return redirect(url_for(".devices", team=device.team_id), code=303)

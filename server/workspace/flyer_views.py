@@ -11,6 +11,7 @@ from ..campaigns.operations import create_source, revoke_source
 from ..extensions import db
 from ..forms import form_data, load_form
 from ..pages import render_page
+from ..privacy.operations import record_event
 from ..qr import module_count, public_url, qr_png, qr_svg
 from ..util import normalise_code
 from ..voicepacks.operations import unready_languages
@@ -65,7 +66,8 @@ def add_source(campaign_id):
     values, errors = load_form(source_form_schema, data)
     if errors:
         return sources_page(campaign, 422, data, errors)
-    create_source(campaign, values["name"], values["kind"])
+    source = create_source(campaign, values["name"], values["kind"])
+    record_event("flyer_made", campaign, "source", source.id, current_user(), kind=source.kind)
     db.session.commit()
     return redirect(url_for(".sources", campaign_id=campaign.id), code=303)
 
@@ -75,7 +77,9 @@ def add_source(campaign_id):
 def revoke(campaign_id, source_id):
     """Stop a source: its link then shows "this poll has closed"; answers already given stay."""
     campaign = require_campaign(campaign_id, write=True)
-    revoke_source(campaign_source(campaign, source_id))
+    source = campaign_source(campaign, source_id)
+    revoke_source(source)
+    record_event("flyer_revoked", campaign, "source", source.id, current_user(), kind=source.kind)
     db.session.commit()
     return redirect(url_for(".sources", campaign_id=campaign.id), code=303)
 

@@ -132,7 +132,8 @@ def test_review_a_recorded_voice_note(app, review_server, browser_page, campaign
     db.session.expire_all()
     note = db.session.get(VoiceNote, note_id)
     assert (note.transcript, note.translation) == ("Parkta daha fazla bank olsun", "Meer bankjes in het park")
-    actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    actions = [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "voice_note")
+                                                    .order_by(AuditEvent.id))]
     assert actions[:2] == ["listen", "transcribe"]
     release()
 

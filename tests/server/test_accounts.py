@@ -273,8 +273,16 @@ def test_stored_language_returns_at_sign_in(web, make_user, team):
 
 # --- admin -------------------------------------------------------------------------------------------
 
+def make_server_admin(make_user, teams=()):
+    """An administrator with the right to manage every account and team (`wijkstem grant-server-admin`)."""
+    user = make_user("admin", teams)
+    user.server_admin = True
+    db.session.commit()
+    return user
+
+
 def test_admin_makes_a_team_and_an_account_that_can_sign_in(web_as, make_user):
-    admin = web_as(make_user("admin"))
+    admin = web_as(make_server_admin(make_user))
     reply = admin.post("/workspace/admin/teams", {"name": "Wijkteam Zuid", "slug": "wijkteam-zuid",
                                                   "kind": "municipal"})
     assert reply.status_code == 303
@@ -287,6 +295,11 @@ def test_admin_makes_a_team_and_an_account_that_can_sign_in(web_as, make_user):
     assert fatima.team_ids == {team.id} and fatima.password_hash.startswith("scrypt:")
     web = WebClient(admin.client.application.test_client())
     assert sign_in_form(web, "fatima@example.org", "a long first password").status_code == 303
+    # the admin chose the password: Fatima chooses her own before anything else
+    assert web.get("/workspace/").headers["Location"].startswith("/workspace/account")
+    assert web.post("/workspace/account/password", {
+        "current_password": "a long first password", "new_password": "my very own password",
+        "confirm_password": "my very own password"}).status_code == 303
     assert "Wijkteam Zuid" in web.get("/workspace/").get_data(as_text=True)
 
 
@@ -303,10 +316,10 @@ def test_new_user_form_explains_every_mistake(web_as, make_user):
 
 
 def test_taken_address_and_short_name_are_refused(web_as, make_user, team):
-    admin = web_as(make_user("admin"))
+    admin = web_as(make_server_admin(make_user))
     taken = make_user("coordinator", [team])
     reply = admin.post("/workspace/admin/users/new", {"email": taken.email, "role": "coordinator",
-                                                      "password": "a long first password"})
+                                                      "teams": str(team.id), "password": "a long first password"})
     assert reply.status_code == 409
     assert "bestaat al" in reply.get_data(as_text=True)
     reply = admin.post("/workspace/admin/teams", {"name": "X", "slug": team.slug, "kind": "initiative"})
@@ -316,7 +329,7 @@ def test_taken_address_and_short_name_are_refused(web_as, make_user, team):
 
 
 def test_admin_disables_an_account_and_its_sessions_end(web_as, make_user, team):
-    admin = web_as(make_user("admin"))
+    admin = web_as(make_user("admin", [team]))
     user = make_user("coordinator", [team])
     victim = web_as(user)
     reply = admin.post(f"/workspace/admin/users/{user.id}", {"name": "", "role": "coordinator",
@@ -326,17 +339,18 @@ def test_admin_disables_an_account_and_its_sessions_end(web_as, make_user, team)
     assert sign_in_form(WebClient(admin.client.application.test_client()), user.email).status_code == 401
 
 
-def test_admin_cannot_lock_themselves_out(web_as, make_user):
-    me = make_user("admin")
+def test_admin_cannot_lock_themselves_out(web_as, make_user, team):
+    me = make_user("admin", [team])
     admin = web_as(me)
-    reply = admin.post(f"/workspace/admin/users/{me.id}", {"role": "coordinator", "active": "1"})
+    reply = admin.post(f"/workspace/admin/users/{me.id}", {"role": "coordinator", "active": "1",
+                                                          "teams": str(team.id)})
     assert reply.status_code == 422
     db.session.expire_all()
     assert db.session.get(User, me.id).role == "admin"
 
 
 def test_admin_adds_and_removes_members_by_address(web_as, make_user, team):
-    admin = web_as(make_user("admin"))
+    admin = web_as(make_user("admin", [team]))
     user = make_user("field_worker")
     assert admin.post(f"/workspace/admin/teams/{team.id}/members", {"email": user.email}).status_code == 303
     db.session.expire_all()
@@ -376,7 +390,7 @@ def test_create_admin_refuses_a_short_password_and_a_taken_address(runner, make_
 
 def test_the_user_form_edits_the_chosen_account_and_the_new_user_form_makes_one(web_as, make_user, team):
     """The page's account is not the signed-in admin (whom the page header also knows as `user`)."""
-    admin = make_user("admin", email="admin@example.org")
+    admin = make_user("admin", [team], email="admin@example.org")
     other = make_user("coordinator", [team], email="fatima@example.org")
     browser = web_as(admin)
     new = browser.get("/workspace/admin/users/new").get_data(as_text=True)
@@ -398,3 +412,69 @@ def test_demo_prints_a_coordinator_who_can_sign_in_and_a_new_password_each_start
     assert sign_in_form(web, DEMO_COORDINATOR, passwords[0]).status_code != 303
     assert sign_in_form(web, DEMO_COORDINATOR, passwords[1]).status_code == 303
     assert "Onze buurt, jouw stem" in web.get("/workspace/").get_data(as_text=True)
+
+
+# --- team admins and server administrators (issue 11 §2) ---------------------------------------------------
+
+def test_a_team_admin_makes_no_teams_and_no_accounts_outside_their_teams(web_as, make_user, team):
+    from tests.factories import make_team
+
+    other = make_team()
+    db.session.commit()
+    admin = web_as(make_user("admin", [team]))
+    reply = admin.post("/workspace/admin/teams", {"name": "Eigen team", "slug": "eigen", "kind": "initiative"})
+    assert reply.status_code == 403
+    assert "Make team" not in admin.get("/workspace/admin/teams").get_data(as_text=True)
+    reply = admin.post("/workspace/admin/users/new", {"email": "b@example.org", "role": "admin",
+                                                      "teams": str(other.id), "password": "a long first password"})
+    assert reply.status_code == 422
+    assert db.session.scalars(select(User).where(User.email == "b@example.org")).first() is None
+    assert "Andere Buurt" not in admin.get("/workspace/admin/teams").get_data(as_text=True)
+
+
+def test_a_password_set_by_an_admin_ends_sessions_and_must_be_replaced(web_as, make_user, team, app):
+    admin = web_as(make_user("admin", [team]))
+    user = make_user("coordinator", [team])
+    victim = web_as(user)
+    reply = admin.post(f"/workspace/admin/users/{user.id}", {"role": "coordinator", "active": "1",
+                                                            "teams": str(team.id), "password": "set by the admin"})
+    assert reply.status_code == 303
+    assert victim.get("/workspace/").status_code == 302 and open_sessions(user) == []
+    browser = WebClient(app.test_client())
+    assert sign_in_form(browser, user.email, "set by the admin").status_code == 303
+    for url in ("/workspace/", "/workspace/devices/", "/workspace/admin/users"):
+        reply = browser.get(url)
+        assert reply.status_code == 302 and reply.headers["Location"].startswith("/workspace/account"), url
+    assert browser.get("/workspace/", headers={"Accept": "application/json"}).status_code == 403
+    page = browser.get("/workspace/account").get_data(as_text=True)
+    assert "Kies een eigen nieuw wachtwoord" in page
+    assert browser.post("/workspace/account/password", {
+        "current_password": "set by the admin", "new_password": "only I know this one",
+        "confirm_password": "only I know this one"}).status_code == 303
+    assert browser.get("/workspace/").status_code == 200
+
+
+def test_server_administrators_are_made_on_the_command_line_and_read_no_team_data(runner, make_user, web_as,
+                                                                                   team, campaign):
+    from server.privacy.models import AuditEvent
+
+    user = make_user("coordinator", [])
+    result = runner.invoke(args=["grant-server-admin", user.email.upper()])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.get(User, user.id).server_admin
+    browser = web_as(db.session.get(User, user.id))
+    assert browser.get("/workspace/admin/users").status_code == 200
+    assert browser.post("/workspace/admin/teams", {"name": "Zuid", "slug": "zuid", "kind": "municipal"}
+                        ).status_code == 303
+    assert browser.get(f"/workspace/campaigns/{campaign.id}").status_code == 404  # no team's data
+    assert browser.get(f"/workspace/teams/{team.id}/audit").status_code == 404
+    assert runner.invoke(args=["grant-server-admin", "nobody@example.org"]).exit_code != 0
+    assert runner.invoke(args=["revoke-server-admin", user.email]).exit_code == 0
+    db.session.expire_all()
+    assert not db.session.get(User, user.id).server_admin
+    actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["server_admin_granted", "team_created", "server_admin_revoked"]
+    printed = runner.invoke(args=["audit-log"]).output.splitlines()  # the operator sees events of no team too
+    assert [next(word for word in line.split() if word in actions) for line in printed] == actions[::-1]
+    assert "team=- " in printed[0] and f"{user.email} (*)" in printed[1]

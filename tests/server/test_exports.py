@@ -68,7 +68,7 @@ def test_invalid_filters_refuse_the_export(reviewer, campaign, sync, backend):
     sync(response_body(campaign))
     reply, _data = export(reviewer, campaign, "csv", state="gone")
     assert reply.status_code == 422
-    assert db.session.scalars(select(AuditEvent)).all() == []
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all() == []
 
 
 def test_typed_formulas_do_not_run_in_a_spreadsheet(reviewer, campaign, sync, backend):
@@ -148,7 +148,7 @@ def test_zip_of_voice_notes(reviewer, campaign, voiced_response, backend):
 def test_every_export_is_in_the_audit_log(reviewer, campaign, coordinator, sync, format, backend):
     sync(response_body(campaign))
     export(reviewer, campaign, format, language="nl", state="all")
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).one()
     assert (event.action, event.user_id, event.campaign_id) == ("export", coordinator.id, campaign.id)
     assert event.details == {"format": format, "filters": {"language": "nl", "state": "all"}}
 
@@ -156,3 +156,73 @@ def test_every_export_is_in_the_audit_log(reviewer, campaign, coordinator, sync,
 def test_unknown_format_is_not_found(reviewer, campaign, backend):
     reply, _data = export(reviewer, campaign, "pdf")
     assert reply.status_code == 404
+
+
+# --- formulas and file names (issue 11 §1) ------------------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://x\")", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+SPREADSHEETS = ["csv", "xlsx", "zip"]
+
+
+def spreadsheet_cells(format: str, data: bytes) -> list[str]:
+    """Every text cell of a CSV, the XLSX's first sheet, or the zip's `voice-notes.csv`."""
+    import html
+
+    if format == "xlsx":
+        return [html.unescape(cell).replace("_x000D_", "\r").replace("_x0009_", "\t")
+                for cell in xlsx_cells(data)]
+    if format == "zip":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            data = archive.read("voice-notes.csv")
+    rows = csv.reader(io.StringIO(data.decode("utf-8")[1:]))
+    return [cell for row in rows for cell in row]
+
+
+@pytest.mark.parametrize("payload", FORMULAS, ids=repr)
+@pytest.mark.parametrize("format", SPREADSHEETS)
+def test_no_typed_text_runs_as_a_formula_in_any_export(reviewer, campaign, voiced_response, format, payload,
+                                                       backend):
+    """Answers, transcripts, translations, tags, source names, buurt values and an old note's question text."""
+    from server.campaigns.models import Source
+    from server.responses.models import Response
+    from server.spreadsheet import FORMULA_STARTS
+    from server.voice.models import VoiceNote
+
+    response_id, note_id = voiced_response
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/voice-notes/{note_id}/transcript",
+                  {"transcript": payload, "translation": payload + " vertaald"})
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/responses/{response_id}/tags", {"name": "=tag"})
+    for source in db.session.scalars(select(Source).where(Source.campaign_id == campaign.id)):
+        source.name = payload + " bron"
+    response = db.session.get(Response, response_id)
+    response.buurt = payload + " buurt"
+    db.session.get(VoiceNote, note_id).question_key = payload  # stored before notes were checked
+    next(a for a in response.answers if a.question_key == "idee").text = payload
+    db.session.commit()
+    reply, data = export(reviewer, campaign, format)
+    assert reply.status_code == 200
+    cells = spreadsheet_cells(format, data)
+    typed = [cell for cell in cells if payload.strip("\t\r=+-@") in cell or "tag" in cell or "bron" in cell]
+    assert typed, cells
+    assert [cell for cell in cells if cell.startswith(FORMULA_STARTS)] == []
+    assert any(cell.startswith("'") for cell in typed)
+
+
+def test_zip_entries_are_named_only_from_server_values(reviewer, campaign, voiced_response, backend):
+    """An old note declared for `../../tmp/x` (before notes were checked) is still saved under a safe name."""
+    from server.voice.models import VoiceNote
+
+    response_id, note_id = voiced_response
+    db.session.get(VoiceNote, note_id).question_key = "../../../../../tmp/x"
+    db.session.commit()
+    _reply, data = export(reviewer, campaign, "zip")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        audio = [name for name in archive.namelist() if name != "voice-notes.csv"]
+    assert len(audio) == 1
+    assert re.fullmatch(rf"\d{{4}}-\d\d-\d\d_{response_id}_question_{note_id.hex[:8]}\.wav", audio[0]), audio
+
+
+def test_csv_says_its_charset_once(reviewer, campaign, sync, backend):
+    sync(response_body(campaign))
+    reply, _data = export(reviewer, campaign, "csv")
+    assert reply.headers["Content-Type"] == "text/csv; charset=utf-8"

@@ -49,7 +49,7 @@ def test_retention_deletes_old_recordings_and_keeps_the_rest(runner, campaign, v
     note, path = stored_file(note_id)
     assert not path.exists() and note.audio_deleted_at is not None and note.transcript == "Bir bank"
     assert db.session.scalar(select(db.func.count()).select_from(Answer)) > 0  # answers stay
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "retention")).one()
     assert (event.action, event.user_id, event.details) == ("retention", None, {"count": 1, "days": 30})
 
 
@@ -74,7 +74,7 @@ def test_notes_whose_response_never_came_are_deleted_after_the_unclaimed_period(
     db.session.expire_all()
     assert db.session.get(VoiceNote, unclaimed) is None and not paths[unclaimed].exists()
     assert all(paths[note_id].exists() and db.session.get(VoiceNote, note_id) for note_id in (claimed, recent))
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "retention")).one()
     assert (event.team_id, event.campaign_id, event.action, event.object_type, event.details) == (
         team.id, None, "retention", "voice_note", {"count": 1, "unclaimed_days": days})
     page = reviewer.get(f"/workspace/teams/{team.id}/audit")
@@ -92,7 +92,7 @@ def test_no_request_pays_for_the_retention_sweep(app, client, enrolled, campaign
     assert client.post("/api/v1/sync", json={"responses": []}, headers=enrolled[1]).status_code == 200
     note, path = stored_file(note_id)
     assert path.exists() and note.audio_deleted_at is None
-    assert db.session.scalars(select(AuditEvent)).all() == []
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "retention")).all() == []
 
 
 def expired_note(campaign, voiced_response):
@@ -297,3 +297,47 @@ def test_audit_log_pages(app, reviewer, team, campaign, backend):
     assert "number: 9<" in second and "number: 0<" in second and "number: 10<" not in second
     assert 'rel="next"' not in second
     assert reviewer.get(f"/workspace/teams/{team.id}/audit?before=nonsense").status_code == 422
+
+
+# --- every administrative action is in the audit log (issue 11 §2) ------------------------------------------
+
+def test_every_administrative_action_is_in_the_audit_log(app, web, web_as, make_user, team, campaign, flyer,
+                                                         client, runner, backend):
+    """Who, when and from which team: accounts, roles, memberships, passwords, phones, flyers, campaigns,
+    exports, retention and erasure."""
+    admin = make_user("admin", [team], email="beheer@example.org")
+    browser = web_as(admin)
+    browser.post("/workspace/admin/users/new", {"email": "nieuw@example.org", "role": "field_worker",
+                                                "teams": str(team.id), "password": "a long first password"})
+    new = db.session.scalars(select(type(admin)).where(type(admin).email == "nieuw@example.org")).one()
+    browser.post(f"/workspace/admin/users/{new.id}", {"role": "coordinator", "active": "", "teams": str(team.id),
+                                                      "password": "another long password"})
+    browser.post(f"/workspace/admin/users/{new.id}", {"role": "coordinator", "active": "1", "teams": ""})
+    outsider = make_user("field_worker", [], email="buiten@example.org")
+    browser.post(f"/workspace/admin/teams/{team.id}/members", {"email": outsider.email})
+    browser.post(f"/workspace/admin/users/{outsider.id}/sign-out-everywhere")
+    browser.post("/workspace/devices/enrol", {"team": str(team.id), "label": "Telefoon 1"})
+    from server.devices.operations import make_enrolment_code
+
+    code = make_enrolment_code(team, "Telefoon 2")
+    db.session.commit()
+    device_id = client.post("/api/v1/devices/enrol", json={"code": code}).json["device_id"]
+    browser.post(f"/workspace/devices/{device_id}/revoke")
+    browser.post(f"/workspace/campaigns/{campaign.id}/sources", {"name": "Bibliotheek", "kind": "flyer"})
+    browser.post(f"/workspace/campaigns/{campaign.id}/sources/{flyer.id}/revoke")
+    browser.post(f"/workspace/campaigns/{campaign.id}/export.csv")
+    browser.post(f"/workspace/campaigns/{campaign.id}/close")
+    db.session.expire_all()
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    by_admin = [e for e in events if e.user_id == admin.id]
+    assert [e.action for e in by_admin] == [
+        "account_created", "role_changed", "password_set", "account_disabled", "membership_changed",
+        "account_enabled", "membership_changed", "sessions_ended", "enrol_code_made", "device_revoked",
+        "flyer_made", "flyer_revoked", "export", "campaign_closed"]
+    assert {(e.team_id, e.actor, e.actor_teams) for e in by_admin} == {(team.id, admin.email, team.slug)}
+    assert all(e.created_at is not None for e in by_admin)
+    enrolled = [e for e in events if e.action == "device_enrolled"]
+    assert [(e.team_id, e.object_id) for e in enrolled] == [(team.id, device_id)]
+    page = browser.get(f"/workspace/teams/{team.id}/audit").get_data(as_text=True)
+    for words in ("stelde een wachtwoord in", "trok een telefoon in", "sloot een campagne", "(" + team.slug + ")"):
+        assert words in page

@@ -186,3 +186,26 @@ def test_when_every_group_is_heard_enough_the_report_says_so_in_the_language(coo
     reply = coordinator.get(url(campaign), query_string={"lang": lang})
     assert reply.status_code == 200
     assert expected in reply.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("payload", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"], ids=repr)
+def test_the_template_runs_no_formula_a_coordinator_typed(coordinator, campaign, payload):
+    """Issue 11 §1: the reach template goes through the same escaping function as every export."""
+    import csv
+
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from server.campaigns.models import CampaignVersion
+    from server.spreadsheet import FORMULA_STARTS
+
+    for holder in [campaign, *db.session.scalars(select(CampaignVersion).where(
+            CampaignVersion.campaign_id == campaign.id))]:
+        holder.definition = {**holder.definition, "buurten": [payload + " buurt", "Zuid"]}
+        flag_modified(holder, "definition")
+    db.session.commit()
+    reply = coordinator.get(url(campaign, "/make-up.csv"))
+    assert reply.headers["Content-Type"] == "text/csv; charset=utf-8"
+    cells = [cell for row in csv.reader(io.StringIO(reply.get_data(as_text=True).lstrip("\ufeff")))
+             for cell in row]
+    assert "'" + payload + " buurt" in cells
+    assert [cell for cell in cells if cell.startswith(FORMULA_STARTS)] == []

@@ -30,7 +30,8 @@ ROUTES = [  # (method, rule, access: signed_in | member | writer | public, form 
     ("GET", "/workspace/campaigns/<campaign_id>/report/qr.png", "member", {}),
     ("GET", "/r/<code>", "public", {}),
 ]
-ACTORS = ["anonymous", "admin", "coordinator", "field_worker", "other_team", "admin_elsewhere"]
+#: ``server_admin``: manages every account and team (issue 11), and reads no team's data.
+ACTORS = ["anonymous", "admin", "coordinator", "field_worker", "other_team", "admin_elsewhere", "server_admin"]
 
 
 @pytest.fixture
@@ -43,7 +44,9 @@ def world(app, make_user, team, campaign):
     db.session.commit()
     users = {"admin": make_user("admin", [team]), "coordinator": make_user("coordinator", [team]),
              "field_worker": make_user("field_worker", [team]), "other_team": make_user("coordinator", [other]),
-             "admin_elsewhere": make_user("admin", [other])}
+             "admin_elsewhere": make_user("admin", [other]), "server_admin": make_user("admin", [])}
+    users["server_admin"].server_admin = True
+    db.session.commit()
     return users, {"campaign_id": campaign.id, "code": "OPENBAAR"}
 
 
@@ -54,7 +57,7 @@ def expected(access: str, actor: str) -> str:
         return "sign_in"
     if access == "signed_in":
         return "allowed"
-    if actor in ("other_team", "admin_elsewhere"):
+    if actor in ("other_team", "admin_elsewhere", "server_admin"):
         return "hidden"
     return "forbidden" if access == "writer" and actor == "field_worker" else "allowed"
 

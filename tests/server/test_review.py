@@ -238,7 +238,8 @@ def fetch(browser, url, **kwargs):
 
 def audit_actions() -> list[tuple]:
     db.session.expire_all()
-    return [(e.action, e.object_id) for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    return [(e.action, e.object_id) for e in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "voice_note").order_by(AuditEvent.id))]
 
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which("/usr/bin/ffmpeg") is None, reason="ffmpeg is not installed")
@@ -255,7 +256,7 @@ def test_playback_is_normalised_to_mp4_and_logged(reviewer, campaign, voiced_res
     assert "no-store" in reply.headers["Cache-Control"]
     assert abs(mp4_duration_ms(reply.data) - 1000) < 100
     assert audit_actions() == [("listen", str(note_id))]
-    event = db.session.scalars(select(AuditEvent)).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "listen")).one()
     assert (event.user_id, event.actor, event.campaign_id) == (coordinator.id, coordinator.email, campaign.id)
     # a seek fetches a later range: served, not logged as another listen
     partial = fetch(reviewer, url, headers={"Range": "bytes=100-"})
@@ -285,6 +286,33 @@ def test_playback_copy_of_a_webkit_recording_has_no_garbage_frames(reviewer, cam
                              capture_output=True, text=True, check=True)
     assert decoded.stderr == ""
     assert abs(mp4_duration_ms(reply.data) - 2879) < 50
+
+
+@pytest.mark.parametrize("range_header", ["bytes=00-", "bytes=1-", "bytes=0000-99999999", "bytes=-10"])
+def test_every_fetch_of_a_recording_is_audited_whatever_its_range(app, reviewer, campaign, voiced_response,
+                                                                   coordinator, web_as, make_user, team,
+                                                                   range_header, backend):
+    """Issue 11 §2: `Range: bytes=00-` fetched the whole file without an audit event. Once per person, note
+    and day is enough."""
+    app.config["FFMPEG_BINARY"] = "/nonexistent/ffmpeg"
+    _response_id, note_id = voiced_response
+    url = f"/workspace/campaigns/{campaign.id}/voice-notes/{note_id}/audio"
+    reply = fetch(reviewer, url, headers={"Range": range_header})
+    assert reply.status_code in (200, 206)
+    assert audit_actions() == [("listen", str(note_id))]
+    fetch(reviewer, url, headers={"Range": range_header})
+    fetch(reviewer, url)
+    assert audit_actions() == [("listen", str(note_id))]  # the same person, note and day: once
+    fetch(reviewer, url + "?download=1", headers={"Range": range_header})
+    colleague = web_as(make_user("coordinator", [team]))
+    fetch(colleague, url, headers={"Range": range_header})
+    assert audit_actions() == [("listen", str(note_id)), ("download", str(note_id)), ("listen", str(note_id))]
+    # the next day counts again
+    for event in db.session.scalars(select(AuditEvent)):
+        event.created_at -= timedelta(days=1)
+    db.session.commit()
+    fetch(reviewer, url, headers={"Range": range_header})
+    assert len(audit_actions()) == 4
 
 
 def test_playback_without_ffmpeg_serves_the_recording(app, reviewer, campaign, voiced_response, backend):

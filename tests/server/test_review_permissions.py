@@ -36,7 +36,8 @@ ROUTES = [
     ("GET", "/erase", "public", {}),
     ("POST", "/erase", "public", {"receipt": "AAAA333333"}),
 ]
-ACTORS = ["anonymous", "admin", "coordinator", "field_worker", "other_team", "admin_elsewhere"]
+#: ``server_admin``: manages every account and team (issue 11), and reads no team's data.
+ACTORS = ["anonymous", "admin", "coordinator", "field_worker", "other_team", "admin_elsewhere", "server_admin"]
 
 
 @pytest.fixture
@@ -56,7 +57,10 @@ def world(app, make_user, team, campaign, voiced_response, reviewer):
         "field_worker": make_user("field_worker", [team]),
         "other_team": make_user("coordinator", [other]),
         "admin_elsewhere": make_user("admin", [other]),
+        "server_admin": make_user("admin", []),
     }
+    users["server_admin"].server_admin = True
+    db.session.commit()
     answer_id = db.session.scalar(select(Answer.id).where(Answer.response_id == response_id,
                                                           Answer.text.is_not(None)))
     values = {"campaign_id": campaign.id, "response_id": response_id, "note_id": note_id, "team_id": team.id,
@@ -77,7 +81,7 @@ def expected(access: str, actor: str) -> str:
         return "sign_in"
     if access == "signed_in":
         return "allowed"
-    if actor in ("other_team", "admin_elsewhere"):
+    if actor in ("other_team", "admin_elsewhere", "server_admin"):
         return "hidden"
     return "forbidden" if actor == "field_worker" else "allowed"
 

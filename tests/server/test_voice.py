@@ -538,3 +538,27 @@ def test_webkit_recording_is_stored_with_the_length_of_its_audio(client, auth):
     reply = upload(client, auth, body, data, chunk_size=5000)
     assert reply.json["state"] == "complete" and reply.json["duration_ms"] == 2879
     assert (note(body["id"]).container, note(body["id"]).duration_ms) == ("mp4", 2879)
+
+
+# --- the question a note answers (issue 11 §1) ------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["../../../../../tmp/x", "geen_vraag", "jaren"])
+def test_a_note_for_a_question_not_in_the_campaign_or_without_voice_is_refused(client, flyer, visitor, question):
+    """`jaren` is in the campaign but takes no voice; the others are not in it at all."""
+    data = wav_bytes()
+    reply = declare(client, visitor, voice_declaration(uuid.uuid4(), data, source=flyer.code, question=question))
+    assert reply.status_code == 422 and error_code(reply) == "voice_not_allowed"
+    assert reply.json["error"]["field"] == "question"
+    assert db.session.scalars(select(VoiceNote)).all() == []
+
+
+def test_a_devices_note_is_checked_against_its_responses_version(client, auth, campaign):
+    body = response_body(campaign)
+    assert client.post("/api/v1/sync", json={"responses": [body]}, headers=auth).json["results"][0]["status"] \
+        == "created"
+    data = wav_bytes()
+    refused = declare(client, auth, voice_declaration(body["id"], data, question="idee_x"))
+    assert refused.status_code == 422 and error_code(refused) == "voice_not_allowed"
+    assert declare(client, auth, voice_declaration(body["id"], data)).status_code == 201
+    early = declare(client, auth, voice_declaration(uuid.uuid4(), data, question="../x"))
+    assert early.status_code == 422 and error_code(early) == "voice_not_allowed"

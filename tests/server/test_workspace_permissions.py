@@ -21,7 +21,8 @@ class Route:
     method: str
     rule: str
     #: ``public``, ``signed_in``, ``member`` (any role in the team), ``writer`` (coordinator or admin in the
-    #: team) or ``admin``.
+    #: team), ``admin`` (any team admin, or a server administrator), ``team_admin`` (an admin of the team the
+    #: route concerns, or a server administrator), ``server_admin`` or ``in_a_team`` (signed in, in a team).
     access: str
     data: dict = field(default_factory=dict, hash=False)
 
@@ -39,19 +40,20 @@ ROUTES = [
     Route("POST", "/workspace/account/password", "signed_in", {"current_password": "x"}),
     Route("POST", "/workspace/account/sign-out-everywhere", "signed_in"),
     Route("GET", "/workspace/admin/teams", "admin"),
-    Route("POST", "/workspace/admin/teams", "admin",
+    Route("POST", "/workspace/admin/teams", "server_admin",
           {"name": "Nieuw", "slug": "nieuw", "kind": "initiative"}),
-    Route("GET", "/workspace/admin/teams/<team_id>", "admin"),
-    Route("POST", "/workspace/admin/teams/<team_id>", "admin", {"name": "Hernoemd", "kind": "municipal"}),
-    Route("POST", "/workspace/admin/teams/<team_id>/members", "admin", {"email": "<outsider_email>"}),
-    Route("POST", "/workspace/admin/teams/<team_id>/members/<user_id>/remove", "admin"),
+    Route("GET", "/workspace/admin/teams/<team_id>", "team_admin"),
+    Route("POST", "/workspace/admin/teams/<team_id>", "team_admin", {"name": "Hernoemd", "kind": "municipal"}),
+    Route("POST", "/workspace/admin/teams/<team_id>/members", "team_admin", {"email": "<outsider_email>"}),
+    Route("POST", "/workspace/admin/teams/<team_id>/members/<user_id>/remove", "team_admin"),
     Route("GET", "/workspace/admin/users", "admin"),
     Route("GET", "/workspace/admin/users/new", "admin"),
     Route("POST", "/workspace/admin/users/new", "admin",
           {"email": "nieuw@example.org", "role": "coordinator", "password": "a long first password"}),
-    Route("GET", "/workspace/admin/users/<user_id>", "admin"),
-    Route("POST", "/workspace/admin/users/<user_id>", "admin", {"role": "coordinator", "active": "1"}),
-    Route("POST", "/workspace/admin/users/<user_id>/sign-out-everywhere", "admin"),
+    Route("GET", "/workspace/admin/users/<user_id>", "team_admin"),
+    Route("POST", "/workspace/admin/users/<user_id>", "team_admin",
+          {"role": "coordinator", "active": "1", "password": "a password set by an admin"}),
+    Route("POST", "/workspace/admin/users/<user_id>/sign-out-everywhere", "team_admin"),
     # campaigns
     Route("GET", "/workspace/campaigns/new", "writer_anywhere"),
     Route("POST", "/workspace/campaigns/new", "writer", {"team": "<team_id>", "title": "Nieuw",
@@ -90,12 +92,12 @@ ROUTES = [
     Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/qr.svg", "member"),
     Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/qr.png", "member"),
     # phones
-    Route("GET", "/workspace/devices/", "signed_in"),
+    Route("GET", "/workspace/devices/", "in_a_team"),
     Route("POST", "/workspace/devices/enrol", "writer", {"team": "<team_id>", "label": "Telefoon"}),
     Route("POST", "/workspace/devices/<device_id>/revoke", "writer"),
 ]
 
-ACTORS = ["anonymous", "admin", "coordinator", "field_worker", "other_team", "admin_elsewhere"]
+ACTORS = ["anonymous", "admin", "coordinator", "field_worker", "other_team", "admin_elsewhere", "server_admin"]
 
 
 @pytest.fixture
@@ -110,7 +112,10 @@ def world(app, make_user, team, campaign, flyer, enrolled):
         "field_worker": make_user("field_worker", [team]),
         "other_team": make_user("coordinator", [other]),
         "admin_elsewhere": make_user("admin", [other]),
+        "server_admin": make_user("admin", [], email="server-admin@example.org"),
     }
+    users["server_admin"].server_admin = True
+    db.session.commit()
     outsider = make_user("field_worker", [], email="outsider@example.org")
     clip = store_clip(campaign, "title", "en", "Our neighbourhood, your voice", b"OggS recorded", 900, "audio/ogg")
     db.session.commit()
@@ -134,11 +139,19 @@ def expected(route: Route, actor: str) -> str:
         return "sign_in"
     if route.access == "signed_in":
         return "allowed"
+    if route.access == "in_a_team":  # a page of one's first team: none for a server administrator in no team
+        return "hidden" if actor == "server_admin" else "allowed"
     if route.access == "writer_anywhere":
-        return "forbidden" if actor == "field_worker" else "allowed"
+        # a server administrator in no team has no team to write in
+        return "forbidden" if actor in ("field_worker", "server_admin") else "allowed"
     if route.access == "admin":
-        return "allowed" if actor in ("admin", "admin_elsewhere") else "forbidden"
-    if actor in ("other_team", "admin_elsewhere"):
+        return "allowed" if actor in ("admin", "admin_elsewhere", "server_admin") else "forbidden"
+    if route.access == "server_admin":
+        return "allowed" if actor == "server_admin" else "forbidden"
+    if route.access == "team_admin":
+        # another team's admin is not told whether the team or account exists
+        return {"admin": "allowed", "server_admin": "allowed", "admin_elsewhere": "hidden"}.get(actor, "forbidden")
+    if actor in ("other_team", "admin_elsewhere", "server_admin"):  # a server administrator reads no team's data
         return "hidden"
     if route.access == "writer" and actor == "field_worker":
         return "forbidden"
@@ -176,4 +189,48 @@ def test_every_workspace_route_is_in_the_matrix(app):
 
 
 def test_matrix_runs_against_a_real_database(world):
-    assert db.session.execute(text("select count(*) from users")).scalar() == 6
+    assert db.session.execute(text("select count(*) from users")).scalar() == 7
+
+
+# --- the outside test's cross-team cases (issue 11 §2) ------------------------------------------------------
+
+def test_an_admin_cannot_take_over_another_teams_admin(world, web, client, backend):
+    """An admin of team B set the password of team A's admin, signed in as them and exported A's data."""
+    users, values = world
+    web.sign_in_as(users["admin_elsewhere"])
+    victim = users["admin"]
+    before = fingerprint()
+    for url, data in [(f"/workspace/admin/users/{victim.id}", {"role": "admin", "active": "1",
+                                                               "password": "taken over by team B"}),
+                      (f"/workspace/admin/users/{victim.id}/sign-out-everywhere", {}),
+                      (f"/workspace/admin/teams/{values['team_id']}/members", {"email": "admin-6@example.org"})]:
+        assert outcome(web.post(url, data)) == "hidden", url
+    assert outcome(web.get(f"/workspace/admin/users/{victim.id}")) == "hidden"
+    assert victim.email not in web.get("/workspace/admin/users").get_data(as_text=True)
+    assert fingerprint() == before
+    reply = client.post("/workspace/sign-in", data={"email": victim.email, "password": "taken over by team B",
+                                                    "csrf_token": web.csrf_token()})
+    assert reply.status_code == 401
+
+
+def test_a_member_of_two_teams_is_managed_only_by_an_admin_of_both(world, make_user, web, backend):
+    """Setting the password of someone who is also in team A would open team A's data to team B's admin."""
+    users, values = world
+    other = db.session.get(Team, users["admin_elsewhere"].memberships[0].team_id)
+    both = make_user("coordinator", [db.session.get(Team, values["team_id"]), other])
+    web.sign_in_as(users["admin_elsewhere"])
+    assert outcome(web.post(f"/workspace/admin/users/{both.id}", {"role": "coordinator", "active": "1",
+                                                                  "password": "taken over by team B"})) == "hidden"
+    web.sign_in_as(users["server_admin"])
+    assert outcome(web.get(f"/workspace/admin/users/{both.id}")) == "allowed"
+
+
+def test_no_form_gives_the_server_administrator_right(world, web, backend):
+    users, _values = world
+    web.sign_in_as(users["admin"])
+    target = users["field_worker"]
+    team_id = target.memberships[0].team_id
+    web.post(f"/workspace/admin/users/{target.id}", {"role": "admin", "active": "1", "teams": str(team_id),
+                                                     "server_admin": "1"})
+    db.session.expire_all()
+    assert db.session.get(type(target), target.id).server_admin is False
