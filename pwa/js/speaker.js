@@ -102,7 +102,7 @@ async function say(part, run) {
     try {
       const source = ready.get(part.clip) || await clipSource(part.clip);
       if (current === run) {
-        player().dataset.key = part.key; // which text is playing (for the tests and for debugging)
+        Object.assign(player().dataset, { key: part.key, clip: part.clip }); // what is playing (tests, debugging)
         await playClip(source);
       }
       return;
