@@ -215,13 +215,15 @@ def test_without_clips_only_a_voice_of_exactly_that_language_speaks(live_server,
     assert said[0][1] == "حيّنا، صوتك" and said[-1][1] == arabic("Start")
 
 
-def test_in_listen_mode_an_error_and_a_refused_consent_are_said(live_server, browser_context, flyer_code):
-    """From the team's clips (the demo's Dutch voice pack), like every other text in listen mode."""
-    context = browser_context("nl-NL")
+@pytest.mark.parametrize("lang, locale", [("nl", "nl-NL"), ("ar", "ar")])
+def test_in_listen_mode_an_error_and_a_refused_consent_are_said(live_server, browser_context, flyer_code, lang,
+                                                                 locale):
+    """From the team's clips (the demo's voice pack), like every other text in listen mode."""
+    context = browser_context(locale)
     context.add_init_script(HEARD_LOG)
     page = context.new_page()
     page.goto(f"{live_server.url}/f/{flyer_code}")
-    t = translator("nl")
+    t = translator(lang)
     page.get_by_role("button", name=t("Read aloud")).click()
     page.get_by_role("button", name=t("Start"), exact=True).click()
     hears(page, "before_we_start")
