@@ -30,8 +30,12 @@ export function voiceFor(lang) {
   return synth?.getVoices().find((voice) => voice.lang.toLowerCase().split(/[-_]/)[0] === lang) || null;
 }
 
+/** Clips that could not be fetched (offline, and not kept for this language): until the phone is online again
+ * they cannot be heard, so a speaker of nothing else is hidden rather than silent. */
+const unreachable = new Set();
+
 /** Whether this part can be heard on this phone. */
-export const audible = (part) => Boolean(part.clip || (part.text && voiceFor(part.lang)));
+export const audible = (part) => Boolean((part.clip && !unreachable.has(part.clip)) || (part.text && voiceFor(part.lang)));
 
 let element = null;
 /** The one audio element, kept in the page (so a browser that unlocked it once keeps it unlocked). */
@@ -51,7 +55,14 @@ function clipSource(url) {
       if (!response.ok) throw new Error(`clip ${response.status}`);
       ready.set(url, URL.createObjectURL(await response.blob()));
       return ready.get(url);
-    }).catch((err) => { fetched.delete(url); throw err; }));
+    }).catch((err) => {
+      fetched.delete(url);
+      if (!navigator.onLine || err instanceof TypeError) {
+        unreachable.add(url);
+        refreshAll();
+      }
+      throw err;
+    }));
   }
   return fetched.get(url);
 }
@@ -146,10 +157,14 @@ export function stop() {
 }
 
 const parts = new WeakMap();
-const onScreen = new Set();
 
 function refresh(button) {
   button.hidden = !parts.get(button).some(audible);
+}
+
+/** The speaker buttons on the page now (a screen's buttons are made before `show` puts them there). */
+function refreshAll() {
+  for (const button of document.querySelectorAll("button.speaker")) if (parts.has(button)) refresh(button);
 }
 
 /** A speaker button for `list` (its parts can be set later with `setParts`); hidden when nothing in it can be
@@ -165,7 +180,6 @@ export function speakerButton(list = [], { big = false, label = null, text = nul
     },
   }, icon("speaker"), icon("stop"), text ? h("span", {}, text) : null);
   setParts(button, list);
-  onScreen.add(button);
   return button;
 }
 
@@ -190,7 +204,7 @@ export function sayNow(session, list, button = null) {
 
 document.addEventListener("screenchange", () => {
   stop();
-  onScreen.clear();
   document.documentElement.classList.remove("listening");
 });
-synth?.addEventListener?.("voiceschanged", () => onScreen.forEach(refresh));
+synth?.addEventListener?.("voiceschanged", refreshAll); // a browser lists its voices a moment after the page opens
+self.addEventListener("online", () => { unreachable.clear(); refreshAll(); });

@@ -188,6 +188,27 @@ def test_a_flyer_visitor_who_changes_language_keeps_that_languages_clips(live_se
     assert not any(page.evaluate(CACHED, urls(audio["tr"])))
 
 
+def test_offline_a_language_whose_clips_were_not_kept_shows_no_silent_speaker(live_server, browser_context,
+                                                                               flyer_code):
+    """A flyer visitor kept only Dutch clips; offline, they choose Turkish: a speaker that cannot sound is hidden
+    (Debian's Chromium has no voices), and shows again for Dutch, whose clips are on the phone."""
+    audio = served_audio(live_server.url, flyer_code)
+    context = browser_context("nl-NL")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/f/{flyer_code}")
+    wait_until_offline_ready(page)
+    eventually(page, lambda: all(page.evaluate(CACHED, urls(audio["nl"]))), timeout=60)
+    context.set_offline(True)
+    page.reload()
+    speaker = page.locator("main .speaker.big")
+    expect(speaker).to_be_visible()
+    page.get_by_role("button", name="Türkçe").click()
+    expect(page.get_by_role("button", name=translator("tr")("Start"), exact=True)).to_be_visible()
+    expect(speaker).to_be_hidden()
+    page.get_by_role("button", name="Nederlands").click()
+    expect(speaker).to_be_visible()
+
+
 def test_without_clips_only_a_voice_of_exactly_that_language_speaks(live_server, browser_context, flyer_code):
     """The phone's own voices stand in for clips, never in another language (Debian's Chromium has no voices:
     the page is given a list like a phone's, with English and Arabic only, and what it is asked to say is kept).
@@ -213,6 +234,25 @@ def test_without_clips_only_a_voice_of_exactly_that_language_speaks(live_server,
     said = page.evaluate("() => window.__said")
     assert {lang for lang, _text in said} == {"ar_SA"}
     assert said[0][1] == "حيّنا، صوتك" and said[-1][1] == arabic("Start")
+
+
+def test_a_voice_the_phone_lists_a_moment_later_shows_the_speaker(live_server, browser_context, flyer_code):
+    """Browsers list their voices after the page opened (`voiceschanged`): a screen already shown gets its speaker
+    then. The team has no Turkish clips here (the demo's are deleted)."""
+    _team, campaign = ensure_demo(audio=False)
+    remove_clips(campaign, ["tr"])
+    context = browser_context("tr-TR")
+    context.add_init_script("speechSynthesis.getVoices = () => window.__voices || [];")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/f/{flyer_code}")
+    expect(page.get_by_role("button", name=translator("tr")("Start"), exact=True)).to_be_visible()
+    speaker = page.locator("main .speaker")
+    expect(speaker).to_be_hidden()
+    page.evaluate("""() => {
+        window.__voices = [{ lang: 'tr-TR', name: 'Türkçe' }];
+        speechSynthesis.dispatchEvent(new Event('voiceschanged'));
+    }""")
+    expect(speaker).to_be_visible()
 
 
 @pytest.mark.parametrize("lang, locale", [("nl", "nl-NL"), ("ar", "ar")])
