@@ -2,6 +2,7 @@
 // phone's own voice for exactly that language, else not at all: never a wrong-language voice.
 // One player at a time; a new screen stops it; the button that speaks shows it and stops it when tapped again.
 
+import { clipSource, fetchedClip, reachable } from "./clips.js";
 import { _, language } from "./i18n.js";
 import { icon } from "./icons.js";
 import { PHRASES } from "./phrases.js";
@@ -30,41 +31,14 @@ export function voiceFor(lang) {
   return synth?.getVoices().find((voice) => voice.lang.toLowerCase().split(/[-_]/)[0] === lang) || null;
 }
 
-/** Clips that could not be fetched (offline, and not kept for this language): until the phone is online again
- * they cannot be heard, so a speaker of nothing else is hidden rather than silent. */
-const unreachable = new Set();
-
 /** Whether this part can be heard on this phone. */
-export const audible = (part) => Boolean((part.clip && !unreachable.has(part.clip)) || (part.text && voiceFor(part.lang)));
+export const audible = (part) => Boolean((part.clip && reachable(part.clip)) || (part.text && voiceFor(part.lang)));
 
 let element = null;
 /** The one audio element, kept in the page (so a browser that unlocked it once keeps it unlocked). */
 function player() {
   if (!element) element = document.body.appendChild(h("audio", { id: "speaker-audio", preload: "auto", hidden: true }));
   return element;
-}
-
-const fetched = new Map();
-const ready = new Map();
-/** A clip as an object URL: fetched once (offline from the media cache, through the service worker). A screen's
- * clips are fetched when it opens, so a tap starts the first one at once: Safari lets an audio element play only
- * when `play()` is called in the tap itself, and then keeps letting that element play. */
-function clipSource(url) {
-  if (!fetched.has(url)) {
-    fetched.set(url, fetch(url).then(async (response) => {
-      if (!response.ok) throw new Error(`clip ${response.status}`);
-      ready.set(url, URL.createObjectURL(await response.blob()));
-      return ready.get(url);
-    }).catch((err) => {
-      fetched.delete(url);
-      if (!navigator.onLine || err instanceof TypeError) {
-        unreachable.add(url);
-        refreshAll();
-      }
-      throw err;
-    }));
-  }
-  return fetched.get(url);
 }
 
 function playClip(source) {
@@ -111,7 +85,7 @@ export function hush(on) {
 async function say(part, run) {
   if (part.clip) {
     try {
-      const source = ready.get(part.clip) || await clipSource(part.clip);
+      const source = fetchedClip(part.clip) || await clipSource(part.clip);
       if (current === run) {
         Object.assign(player().dataset, { key: part.key, clip: part.clip }); // what is playing (tests, debugging)
         await playClip(source);
@@ -186,7 +160,7 @@ export function speakerButton(list = [], { big = false, label = null, text = nul
 export function setParts(button, list) {
   parts.set(button, list);
   refresh(button);
-  for (const part of list) if (part.clip) clipSource(part.clip).catch(() => {});
+  for (const part of list) if (part.clip) clipSource(part.clip, refreshAll).catch(() => {});
 }
 
 export const partsOf = (button) => parts.get(button);
@@ -207,4 +181,4 @@ document.addEventListener("screenchange", () => {
   document.documentElement.classList.remove("listening");
 });
 synth?.addEventListener?.("voiceschanged", refreshAll); // a browser lists its voices a moment after the page opens
-self.addEventListener("online", () => { unreachable.clear(); refreshAll(); });
+self.addEventListener("online", refreshAll); // clips not kept on the phone can be fetched again (clips.js)
