@@ -44,6 +44,13 @@ export const PHRASES = {
   about_you_explained: N_("This helps us see who we reached. You may skip it."),
   which_buurt: N_("Which part of the neighbourhood do you live in?"),
   how_old: N_("How old are you?"),
+  // the age brackets (AGE_BRACKETS in server/responses/models.py), said and shown
+  age_0_17: N_("Under 18"),
+  age_18_26: N_("18 to 26"),
+  age_27_40: N_("27 to 40"),
+  age_41_65: N_("41 to 65"),
+  age_66_79: N_("66 to 79"),
+  age_80: N_("80 or older"),
   send: N_("Send"),
   thank_you: N_("Thank you!"),
   receipt_code: N_("Your code:"),

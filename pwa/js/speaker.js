@@ -2,6 +2,7 @@
 // phone's own voice for exactly that language, else not at all: never a wrong-language voice.
 // One player at a time; a new screen stops it; the button that speaks shows it and stops it when tapped again.
 
+import { clipSource, fetchedClip, reachable } from "./clips.js";
 import { _, language } from "./i18n.js";
 import { icon } from "./icons.js";
 import { PHRASES } from "./phrases.js";
@@ -31,29 +32,13 @@ export function voiceFor(lang) {
 }
 
 /** Whether this part can be heard on this phone. */
-export const audible = (part) => Boolean(part.clip || (part.text && voiceFor(part.lang)));
+export const audible = (part) => Boolean((part.clip && reachable(part.clip)) || (part.text && voiceFor(part.lang)));
 
 let element = null;
 /** The one audio element, kept in the page (so a browser that unlocked it once keeps it unlocked). */
 function player() {
   if (!element) element = document.body.appendChild(h("audio", { id: "speaker-audio", preload: "auto", hidden: true }));
   return element;
-}
-
-const fetched = new Map();
-const ready = new Map();
-/** A clip as an object URL: fetched once (offline from the media cache, through the service worker). A screen's
- * clips are fetched when it opens, so a tap starts the first one at once: Safari lets an audio element play only
- * when `play()` is called in the tap itself, and then keeps letting that element play. */
-function clipSource(url) {
-  if (!fetched.has(url)) {
-    fetched.set(url, fetch(url).then(async (response) => {
-      if (!response.ok) throw new Error(`clip ${response.status}`);
-      ready.set(url, URL.createObjectURL(await response.blob()));
-      return ready.get(url);
-    }).catch((err) => { fetched.delete(url); throw err; }));
-  }
-  return fetched.get(url);
 }
 
 function playClip(source) {
@@ -100,9 +85,9 @@ export function hush(on) {
 async function say(part, run) {
   if (part.clip) {
     try {
-      const source = ready.get(part.clip) || await clipSource(part.clip);
+      const source = fetchedClip(part.clip) || await clipSource(part.clip);
       if (current === run) {
-        player().dataset.key = part.key; // which text is playing (for the tests and for debugging)
+        Object.assign(player().dataset, { key: part.key, clip: part.clip }); // what is playing (tests, debugging)
         await playClip(source);
       }
       return;
@@ -146,10 +131,14 @@ export function stop() {
 }
 
 const parts = new WeakMap();
-const onScreen = new Set();
 
 function refresh(button) {
   button.hidden = !parts.get(button).some(audible);
+}
+
+/** The speaker buttons on the page now (a screen's buttons are made before `show` puts them there). */
+function refreshAll() {
+  for (const button of document.querySelectorAll("button.speaker")) if (parts.has(button)) refresh(button);
 }
 
 /** A speaker button for `list` (its parts can be set later with `setParts`); hidden when nothing in it can be
@@ -165,14 +154,13 @@ export function speakerButton(list = [], { big = false, label = null, text = nul
     },
   }, icon("speaker"), icon("stop"), text ? h("span", {}, text) : null);
   setParts(button, list);
-  onScreen.add(button);
   return button;
 }
 
 export function setParts(button, list) {
   parts.set(button, list);
   refresh(button);
-  for (const part of list) if (part.clip) clipSource(part.clip).catch(() => {});
+  for (const part of list) if (part.clip) clipSource(part.clip, refreshAll).catch(() => {});
 }
 
 export const partsOf = (button) => parts.get(button);
@@ -190,7 +178,7 @@ export function sayNow(session, list, button = null) {
 
 document.addEventListener("screenchange", () => {
   stop();
-  onScreen.clear();
   document.documentElement.classList.remove("listening");
 });
-synth?.addEventListener?.("voiceschanged", () => onScreen.forEach(refresh));
+synth?.addEventListener?.("voiceschanged", refreshAll); // a browser lists its voices a moment after the page opens
+self.addEventListener("online", refreshAll); // clips not kept on the phone can be fetched again (clips.js)

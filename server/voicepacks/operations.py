@@ -24,7 +24,8 @@ from .phrases import phrase_text, phrases
 #: As large as any workspace request may be (`MAX_CONTENT_LENGTH`): 20 s of CD-quality WAV, minutes of Opus or MP3.
 MAX_CLIP_BYTES = 2 * 1024 * 1024
 _NAME = r"[a-z0-9][a-z0-9_-]{0,63}"
-CAMPAIGN_KEY = re.compile(rf"^(?:title|intro|thanks|q:{_NAME}(?::{_NAME})?)$")
+#: A buurt's name (``buurt:Noord``) is said as it is written, in each language's voice.
+CAMPAIGN_KEY = re.compile(rf"^(?:title|intro|thanks|q:{_NAME}(?::{_NAME})?|buurt:[^\n]{{1,100}})$")
 
 
 def text_hash(text: str) -> str:
@@ -51,6 +52,8 @@ def campaign_texts(definition: dict, language: str) -> dict[str, str]:
         add(f"q:{question['key']}", question["text"])
         for choice in question.get("choices", []):
             add(f"q:{question['key']}:{choice['key']}", choice["label"])
+    for name in definition.get("buurten") or []:  # "about you": a name is the same in every language
+        add(f"buurt:{name}", {language: name, main: name})
     add("thanks", definition.get("thanks") or {})
     return texts
 

@@ -6,8 +6,9 @@ from ..errors import N_
 from ..forms import REQUIRED
 from ..workspace.schemas import Recording
 
-#: ``title``, ``q:wonen``, ``q:missen:groen`` or a phrase key such as ``consent_answers``.
-CLIP_KEY = validate.Regexp(r"^[a-z0-9][a-z0-9_:-]{0,159}$", error=N_("This text does not exist."))
+#: ``title``, ``q:wonen``, ``q:missen:groen``, ``buurt:<name>`` or a phrase key such as ``consent_answers``.
+CLIP_KEY = validate.Regexp(r"^(?:[a-z0-9][a-z0-9_:-]{0,159}|buurt:[^\n]{1,100})$",
+                           error=N_("This text does not exist."))
 
 
 def record_form_schema(limit: int) -> Schema:

@@ -1,5 +1,7 @@
 """Clip downloads: public like the campaign texts, immutable (a new recording is a new id)."""
 
+import io
+
 from flask import Blueprint, current_app, send_file
 
 from ..errors import N_, ApiError
@@ -15,15 +17,17 @@ def clip_limit() -> str:
 
 
 def send_clip(clip_id):
-    """The clip's sound, cacheable for a year.
+    """The clip's sound, cacheable for a year. Sent from memory (a clip is small): a phone that leaves while its
+    clips are being cached drops the connection, and werkzeug's server then never closes an open file.
 
     :raise ApiError 404: no such clip (or its file is gone).
     """
     clip = db.session.get(Clip, clip_id)
     if clip is None or not media_path(clip.storage_name).is_file():
         raise ApiError(404, "not_found", N_("This was not found."))
-    response = send_file(media_path(clip.storage_name), mimetype=clip.content_type, conditional=True,
-                         etag=clip.sha256, max_age=31536000)
+    data = media_path(clip.storage_name).read_bytes()
+    response = send_file(io.BytesIO(data), mimetype=clip.content_type, conditional=True,
+                         etag=clip.sha256, max_age=31536000, last_modified=clip.created_at)
     response.headers["Content-Disposition"] = "inline"
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response

@@ -4,6 +4,8 @@ Campaign texts are recorded for the campaign; the app's own phrases for the team
 team's campaigns share. Coordinators and admins record; field workers listen.
 """
 
+import re
+
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -30,8 +32,9 @@ studio_blueprint = Blueprint("studio", __name__, url_prefix="/campaigns")
 
 
 def anchor(key: str) -> str:
-    """The element id of a text's row (``q:missen:groen`` -> ``clip-q--missen--groen``)."""
-    return "clip-" + key.replace(":", "--")
+    """The element id of a text's row (``q:missen:groen`` -> ``clip-q--missen--groen``; ``buurt:De Pijp`` ->
+    ``clip-buurt--De_Pijp``: an id has no spaces)."""
+    return "clip-" + re.sub(r"\s", "_", key.replace(":", "--"))
 
 
 def progress_text(recorded: int, total: int) -> str:
@@ -53,6 +56,8 @@ def studio_language(campaign: Campaign, lang: str) -> str:
 def item_label(key: str, definition: dict) -> str:
     """What a campaign text is, for the coordinator: "Title", "Question wonen", "Choice groen of missen"."""
     parts = key.split(":")
+    if parts[0] == "buurt":
+        return f"{_('Buurt')}: {key.partition(':')[2]}"
     if parts[0] == "q":
         if len(parts) == 2:
             return _("Question {key}").format(key=parts[1])

@@ -91,7 +91,7 @@ def answer_demo_in_dutch(page: Page, *, idea: str, voice_seconds: float = 0) -> 
     else:
         page.get_by_role("button", name=SKIP, exact=True).click()
     page.get_by_role("radio", name="Noord").check()
-    page.get_by_role("radio", name="27-40").check()
+    page.get_by_role("radio", name="27 tot en met 40").check()  # the bracket 27-40, as the app says it
     page.get_by_role("button", name="Versturen", exact=True).click()
     expect(page.get_by_role("heading", name="Dank je wel!")).to_be_visible()
     return page.locator(".code").inner_text()

@@ -212,7 +212,7 @@ def test_a_flyer_visitor_answers_in_every_language_and_sees_only_that_language(l
         expect(page.get_by_role("heading", name=t("About you (optional)"))).to_be_visible()
         check.screen(page, "about you")
         page.get_by_role("radio", name="Noord", exact=True).check()
-        page.get_by_role("radio", name=AGE_BRACKETS[2], exact=True).check()
+        page.get_by_role("radio", name=t("27 to 40"), exact=True).check()  # AGE_BRACKETS[2]
         next_screen(page, t, "Send")
         expect(page.get_by_role("heading", name=t("Thank you!"))).to_be_visible()
         expect(page.locator(".code")).to_have_attribute("dir", "ltr")

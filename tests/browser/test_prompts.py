@@ -6,9 +6,9 @@ from playwright.sync_api import expect
 from server.campaigns.operations import add_prompt, publish_campaign
 from server.demo import ensure_demo
 from server.extensions import db
-from server.workspace.editing import remove_prompt
 from tests.factories import wav_bytes
 
+from .clips import remove_clips
 from .flows import ANSWERS_CONSENT, AUDIO_CONSENT, NEXT, eventually
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ OFFLINE_PROMPT = """async (url) => {
 def test_recorded_prompt_plays_in_its_language_and_is_cached_for_offline_use(live_app, live_server,
                                                                             browser_context, flyer_code):
     _team, campaign = ensure_demo()
-    remove_prompt(campaign, "wonen", "en")  # the demo's synthetic English clip: this test wants none
+    remove_clips(campaign, ["en"])  # the demo's synthetic English clips: this test wants none
     prompt = add_prompt(campaign, "wonen", "nl", wav_bytes(1.0))
     publish_campaign(campaign)
     db.session.commit()
@@ -44,7 +44,8 @@ def test_recorded_prompt_plays_in_its_language_and_is_cached_for_offline_use(liv
     page.get_by_role("group", name=ANSWERS_CONSENT).get_by_role("radio", name="Ja").check()
     page.get_by_role("group", name=AUDIO_CONSENT, exact=False).get_by_role("radio", name="Nee").check()
     page.get_by_role("button", name=NEXT, exact=True).click()
-    listen = page.get_by_role("button", name="Voorlezen")
+    expect(page.get_by_role("heading", name="Hoe fijn woon je in de buurt?")).to_be_visible()
+    listen = page.get_by_role("button", name="Voorlezen", exact=True)  # the screen's; each smiley has its own
     expect(listen).to_be_visible()
     listen.click()
     page.wait_for_function("() => document.getElementById('speaker-audio')?.ended")  # it really played

@@ -77,7 +77,21 @@ def test_a_phrase_is_spoken_in_its_catalog_translation():
 def test_campaign_texts_are_listed_in_the_order_a_resident_meets_them(campaign):
     keys = list(campaign_texts(campaign.definition, "nl"))
     assert keys[:3] == ["title", "intro", "q:wonen"] and keys[-1] == "thanks"
-    assert "q:missen:groen" in keys and len(keys) == 18
+    assert "q:missen:groen" in keys and len(keys) == 18 + len(campaign.definition["buurten"])
+    buurten = [f"buurt:{name}" for name in campaign.definition["buurten"]]
+    assert buurten and keys[-1 - len(buurten):-1] == buurten  # "about you" comes after the questions
+
+
+def test_a_buurts_name_is_said_as_written_in_every_language(app, campaign):
+    edit(campaign, lambda d: d.update(buurten=["De Pijp", "Noord"]))
+    texts = campaign_texts(campaign.definition, "ar")
+    assert texts["buurt:De Pijp"] == "De Pijp" and CAMPAIGN_KEY.match("buurt:De Pijp")
+    clip = record_clip(campaign, "buurt:De Pijp", "ar", spoken_wav("De Pijp", "nl"))
+    assert clip.campaign_id == campaign.id
+    with app.test_request_context():
+        assert audio_map(campaign, campaign.definition)["ar"]["campaign"]["buurt:De Pijp"]["bytes"] == clip.size
+        edit(campaign, lambda d: d.update(buurten=["Noord"]))  # renamed or removed: nothing says the old name
+        assert "buurt:De Pijp" not in audio_map(campaign, campaign.definition)["ar"]["campaign"]
 
 
 # --- normalisation ---------------------------------------------------------------------------------------
@@ -279,6 +293,15 @@ def test_a_coordinator_records_listens_re_records_and_deletes(web_c, campaign):
     assert second.id != first.id
     gone = web_c.post(f"{studio(campaign)}/clips/{second.id}/delete")
     assert gone.status_code == 303 and clip_count() == 0
+
+
+def test_a_buurt_is_recorded_in_the_studio(web_c, campaign):
+    edit(campaign, lambda d: d.update(buurten=["De Pijp"]))
+    db.session.commit()
+    assert "Buurt: De Pijp" in web_c.get(studio(campaign)).get_data(as_text=True)
+    reply = post_recording(web_c, campaign, "buurt:De Pijp", spoken_wav("De Pijp"))
+    assert reply.status_code == 303 and reply.headers["Location"].endswith("#clip-buurt--De_Pijp")
+    assert db.session.scalars(select(Clip)).one().key == "buurt:De Pijp"
 
 
 def test_a_text_not_yet_translated_cannot_be_recorded(web_c, campaign):
