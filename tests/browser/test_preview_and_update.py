@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server import paths, pwa_views
+from server.extensions import db
 from server.pwa_assets import precache_manifest
 from server.responses.models import Response
 
@@ -35,6 +36,7 @@ def test_preview_shows_the_campaign_in_the_chosen_language_and_stores_nothing(li
     from server.demo import ensure_demo
 
     _team, campaign = ensure_demo()
+    db.session.commit()  # the live server reads the demo (and its clips) on connections of its own
     document = json.dumps(preview_document(live_app, campaign))
     context = browser_context("nl-NL")
     # The workspace (another part of Wijkstem) serves this document behind the coordinator's session.
