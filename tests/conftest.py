@@ -125,7 +125,9 @@ def pg_database(tmp_path_factory):
 
 def needs_commits(request) -> bool:
     """Tests marked `commits` see their rows committed for real (other connections, processes or threads
-    read them); every other PostgreSQL test runs in one transaction that is rolled back at its end."""
+    read them); every other PostgreSQL test runs in one transaction that is rolled back at its end. A test
+    whose app uses the database from a thread of its own must be marked too: the sessions of every thread
+    would share the test's one connection."""
     return request.node.get_closest_marker("commits") is not None
 
 
