@@ -150,6 +150,7 @@ def database_url(backend, request, tmp_path):
 def rolled_back(state: PostgresState, monkeypatch):
     """The app's sessions joined to one connection's transaction, rolled back afterwards (as Indico's tests
     do): a session's commit only releases a savepoint, so nothing is truncated before the next test."""
+    pool = db.engine.pool
     connection = db.engine.connect()
     outer = connection.begin()
     state.outer = connection
@@ -165,6 +166,8 @@ def rolled_back(state: PostgresState, monkeypatch):
         factory.kw.clear()
         factory.kw.update(saved)
         outer.rollback()
+        if db.engine.pool is not pool:  # the test disposed the engine: the old pool would never close it
+            connection.invalidate()
         connection.close()
         state.outer = None
 
