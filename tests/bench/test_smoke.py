@@ -1,6 +1,7 @@
 """Every benchmark in `bench/` still runs: each in its smoke mode (tiny sizes, a few seconds), as a process of
 its own, on SQLite and, when the suite has a PostgreSQL server, on PostgreSQL too. Full runs stay manual
-(docs/performance.md); a new benchmark without `--smoke` fails here."""
+(docs/performance.md); a new benchmark without `--smoke` fails here. On PostgreSQL the small smoke database is
+cached on the server like the benchmarks' big ones (named after its size and the migrations' hash)."""
 
 import os
 import subprocess
