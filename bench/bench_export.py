@@ -1,6 +1,6 @@
 """The streamed CSV export of a million responses against a raw `csv` dump of the same rows, and its memory.
 
-    python bench/bench_export.py [--postgres] [--responses 1000000]
+    python bench/bench_export.py [--postgres] [--responses 1000000] [--smoke]
 
 Ours: the whole export as a coordinator downloads it (POST through the WSGI app, the body read chunk by chunk).
 Raw: one SQL query over the same responses joined with their answers, ordered the same way, each row written
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_inbox import make_app, signed_in_client  # noqa: E402
-from bench.generate import ensure_database  # noqa: E402
+from bench.generate import ensure_database, smoke_database  # noqa: E402
 
 PAGE_SIZE = 4096
 
@@ -151,7 +151,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds: does it still run?")
     args = parser.parse_args()
+    if args.smoke:
+        run(smoke_database(args.postgres))
+        return
     run(ensure_database(args.responses, args.postgres))
 
 

@@ -1,6 +1,6 @@
 """Inbox page server time at every depth of a million responses, against the bare keyset query.
 
-    python bench/bench_inbox.py [--postgres] [--responses 1000000] [--repeat 30]
+    python bench/bench_inbox.py [--postgres] [--responses 1000000] [--repeat 30] [--smoke]
 
 For each filter and depth it times the whole page as the server makes it (sign-in check, campaign check,
 queries, template) through the WSGI app in this process, and the same page's keyset query run bare on the
@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.generate import CACHE, ensure_database  # noqa: E402
+from bench.generate import CACHE, ensure_database, smoke_database  # noqa: E402
 
 TARGET_MS = 10.0
 DEPTHS = (0.0, 0.1, 0.5, 0.9, 0.9999)
@@ -206,7 +206,11 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds: does it still run?")
     args = parser.parse_args()
+    if args.smoke:
+        run(smoke_database(args.postgres), 2)
+        return
     run(ensure_database(args.responses, args.postgres), args.repeat)
 
 

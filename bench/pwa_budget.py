@@ -22,6 +22,7 @@ and Debian's Chromium:
   the demo has no clips the line says so and there is no target to meet.
 
     python bench/pwa_budget.py [--voice-seconds 60] [--clips-language nl] [--json bench/results/pwa_budget.json]
+                               [--smoke]
 """
 
 import argparse
@@ -187,7 +188,11 @@ def main() -> None:
     parser.add_argument("--voice-seconds", type=float, default=60)
     parser.add_argument("--clips-language", default="nl", help="the language whose clips are counted")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "pwa_budget.json")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a two-second voice note, no JSON kept, only the byte budgets checked")
     options = parser.parse_args()
+    if options.smoke:
+        options.voice_seconds = 2
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
@@ -248,9 +253,12 @@ def main() -> None:
               f" a flyer visitor cached {results['clips_cached_kb']} KB)")
     else:
         print(f"clips ({options.clips_language})         -      the demo campaign has no clips in this language yet")
-    options.json.parent.mkdir(parents=True, exist_ok=True)
-    options.json.write_text(json.dumps(results, indent=2))
-    failed = [name for name, limit in TARGETS.items() if name in results and results[name] > limit]
+    if not options.smoke:
+        options.json.parent.mkdir(parents=True, exist_ok=True)
+        options.json.write_text(json.dumps(results, indent=2))
+    # a smoke run's times and its two seconds of voice say nothing; the bytes of the app and its clips are the same
+    checked = ("total_kb", "js_kb", "clips_language_kb") if options.smoke else TARGETS
+    failed = [name for name in checked if name in results and results[name] > TARGETS[name]]
     if queued != 1:
         failed.append("queue one response offline")
     if failed:

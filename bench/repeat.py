@@ -1,15 +1,18 @@
 """Run one benchmark several times and print every run's figures and their medians.
 
     python bench/repeat.py ingest --runs 5 [--postgres] [other options of the benchmark]
+    python bench/repeat.py --smoke      # replay --smoke twice: do the figures still parse?
 
 Each run's full output is kept in bench/results/ (ignored by git).
 """
 
 import argparse
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,10 +51,19 @@ def load_average() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("benchmark", choices=["ingest", "end_to_end", "replay"])
+    parser.add_argument("benchmark", choices=["ingest", "end_to_end", "replay"], nargs="?")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true",
+                        help="the benchmark (replay if none is named) in its smoke mode, twice, outputs not kept")
     args, passed_on = parser.parse_known_args()
+    if args.smoke:
+        args.benchmark, args.runs = args.benchmark or "replay", 2
+        passed_on.append("--smoke")
+    elif args.benchmark is None:
+        parser.error("name the benchmark to repeat")
     results = HERE / "results"
+    if args.smoke:
+        results = Path(tempfile.mkdtemp(prefix="wijkstem-repeat-smoke-"))
     results.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     runs = []
@@ -65,9 +77,14 @@ def main() -> int:
         runs.append(found)
         shown = "  ".join(f"{label} {value:g}" for label, value in found.items())
         print(f"run {number} (exit {done.returncode}, load before {load}): {shown}", flush=True)
+        if args.smoke and (done.returncode or not found):
+            print(output)
+            return 1
     labels = [label for label in FIGURES if all(label in run for run in runs)]
     print("median: " + "  ".join(f"{label} {statistics.median(run[label] for run in runs):g}"
                                  for label in labels))
+    if args.smoke:
+        shutil.rmtree(results)
     return 0
 
 

@@ -1,6 +1,6 @@
 """A per-question breakdown on one million responses: the results code path against bare SQL in the same run.
 
-    python bench/results_breakdown.py [--responses 1000000] [--postgres] [--runs 20]
+    python bench/results_breakdown.py [--responses 1000000] [--postgres] [--runs 20] [--smoke]
 
 For each breakdown of the multiple-choice question "plekken" (answered by every resident, one to three
 choices) it times:
@@ -26,9 +26,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from results_data import ensure_database, open_app
+from bench.generate import SMOKE_RESPONSES, ensure_database, open_app, smoke_database
 
 QUESTION = "plekken"
 BREAKDOWNS = [None, "language", "buurt", "age_bracket", "source"]
@@ -180,9 +180,16 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds: does it still run?")
     arguments = parser.parse_args()
-    url = ensure_database(arguments.responses, arguments.postgres)
-    app = open_app(url)
+    if arguments.smoke:
+        arguments.runs, arguments.responses = 1, SMOKE_RESPONSES
+        report(open_app(smoke_database(arguments.postgres)), arguments)
+        return
+    report(open_app(ensure_database(arguments.responses, arguments.postgres)), arguments)
+
+
+def report(app, arguments) -> None:
     backend = "PostgreSQL" if arguments.postgres else "SQLite"
     print(f"{backend}, {arguments.responses:,} responses, question '{QUESTION}', median of {arguments.runs} runs")
     print(f"{'breakdown':<12} {'ours':>11} {'bare SQL':>11} {'ours/bare':>9}   {'same stmts':>11} {'ours/same':>9}")

@@ -1,10 +1,10 @@
 """The results page on one million responses, fully shown in Chromium: navigation timing, against the same HTML
 rendered without the server.
 
-    python bench/results_page.py [--responses 1000000] [--postgres] [--runs 10]
+    python bench/results_page.py [--responses 1000000] [--postgres] [--runs 10] [--smoke]
 
 Runs the production server (`wijkstem serve`: gunicorn, 2 workers) on the cached database from
-`results_data.py`, signs a coordinator in with Debian's Chromium and opens the results page `--runs` times per
+`generate.py`, signs a coordinator in with Debian's Chromium and opens the results page `--runs` times per
 variant. "Fully shown" is the navigation's `loadEventEnd` (HTML, stylesheet and every inline SVG chart laid
 out). The floor: the same HTML, captured once, served to Chromium from memory (`page.route`), so only the
 browser's work remains. Target: fully shown within 1 s.
@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from results_data import CACHE, ROOT, ensure_database, open_app
+from bench.generate import CACHE, ROOT, SMOKE_RESPONSES, ensure_database, open_app, smoke_database
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -59,6 +59,7 @@ def free_port() -> int:
 def start_server(url: str, port: int) -> subprocess.Popen:
     environment = {**os.environ, "DATABASE_URL": url, "WIJKSTEM_SECRET_KEY": "bench-secret",
                    "WIJKSTEM_MEDIA_DIR": str(CACHE / "media")}
+    CACHE.mkdir(parents=True, exist_ok=True)
     log = (CACHE / "results_page_server.log").open("w")
     server = subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()", "serve", "--bind",
                                f"127.0.0.1:{port}", "--workers", "2"], cwd=ROOT, env=environment, stdout=log,
@@ -109,10 +110,18 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds: does it still run?")
     arguments = parser.parse_args()
+    if arguments.smoke:
+        arguments.runs, arguments.responses = 1, SMOKE_RESPONSES
+        report(smoke_database(arguments.postgres), arguments)
+        return
+    report(ensure_database(arguments.responses, arguments.postgres), arguments)
+
+
+def report(url: str, arguments) -> None:
     from playwright.sync_api import sync_playwright
 
-    url = ensure_database(arguments.responses, arguments.postgres)
     campaign_id = ensure_coordinator(url)
     port = free_port()
     server = start_server(url, port)

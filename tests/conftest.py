@@ -4,10 +4,12 @@ WIJKSTEM_TEST_DATABASE_URL points at a server (each test run gets its own databa
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from flask import g, request_started
-from sqlalchemy import create_engine, text
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from server import create_app
@@ -20,6 +22,15 @@ pytest_plugins = ["tests.review_world"]
 
 PG_URL = os.environ.get("WIJKSTEM_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def pytest_configure(config):
+    """Compile the catalogs once, before xdist's workers start, so no two workers write the same `.mo` file."""
+    if not hasattr(config, "workerinput"):
+        from server.i18n import compile_stale_catalogs
+        from server.paths import TRANSLATIONS_DIR
+
+        compile_stale_catalogs(TRANSLATIONS_DIR)
 
 
 def pytest_generate_tests(metafunc):
@@ -48,9 +59,50 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
+class PostgresState:
+    """The run's PostgreSQL database and whether committed rows may be left in it."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.name = make_url(url).database
+        self.dirty = True  # nothing is known about the rows the migrations may have left
+        self.outer: Connection | None = None  # the connection whose transaction the current test rolls back
+
+    def on_commit(self, connection) -> None:
+        """A real COMMIT on this database, from anywhere but the rolled-back connection, leaves rows behind."""
+        if connection.engine.url.database == self.name and connection is not self.outer:
+            self.dirty = True
+
+    def truncate(self) -> None:
+        engine = create_engine(self.url)
+        with engine.begin() as conn:
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        self.dirty = False
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template, tmp_path_factory):
+    """The migrated SQLite file with the demo team, campaign and sources: copied for the tests that use
+    `demo` (most of them), whose `ensure_demo` then finds them instead of making them again."""
+    from server.demo import ensure_demo
+
+    folder = tmp_path_factory.mktemp("sqlite-demo-template")
+    path = folder / "template.db"
+    shutil.copy(sqlite_template, path)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "MEDIA_DIR": str(folder / "media")})
+    with app.app_context():
+        ensure_demo()
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return path
+
+
 @pytest.fixture(scope="session")
 def pg_database(tmp_path_factory):
-    """A fresh PostgreSQL database for this test run, migrated once, dropped at the end."""
+    """A fresh PostgreSQL database for this test run (for each xdist worker), migrated once, dropped at the end."""
     if not PG_URL:
         pytest.skip("WIJKSTEM_TEST_DATABASE_URL is not set")
     server_url = make_url(normalise_database_url(PG_URL))
@@ -63,25 +115,75 @@ def pg_database(tmp_path_factory):
         conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
     url = server_url.set(database=name).render_as_string(hide_password=False)
     migrate(url, tmp_path_factory.mktemp("pg-media"))
-    yield url
+    state = PostgresState(url)
+    event.listen(Engine, "commit", state.on_commit)
+    yield state
+    event.remove(Engine, "commit", state.on_commit)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def needs_commits(request) -> bool:
+    """Tests marked `commits` see their rows committed for real (other connections, processes or threads
+    read them); every other PostgreSQL test runs in one transaction that is rolled back at its end. A test
+    whose app uses the database from a thread of its own must be marked too: the sessions of every thread
+    would share the test's one connection."""
+    return request.node.get_closest_marker("commits") is not None
 
 
 @pytest.fixture
 def database_url(backend, request, tmp_path):
     if backend == "sqlite":
         path = tmp_path / "wijkstem.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        template = "sqlite_demo_template" if "demo" in request.fixturenames else "sqlite_template"
+        shutil.copy(request.getfixturevalue(template), path)
         return f"sqlite:///{path}"
-    url = request.getfixturevalue("pg_database")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    return url
+    state = request.getfixturevalue("pg_database")
+    if state.dirty or needs_commits(request):
+        state.truncate()
+    if needs_commits(request):
+        state.dirty = True  # its rows may come from other processes, which no listener here hears
+    return state.url
+
+
+@contextmanager
+def rolled_back(state: PostgresState, monkeypatch):
+    """The app's sessions joined to one connection's transaction, rolled back afterwards (as Indico's tests
+    do): a session's commit only releases a savepoint, so nothing is truncated before the next test."""
+    pool = db.engine.pool
+    connection = db.engine.connect()
+    outer = connection.begin()
+    state.outer = connection
+    monkeypatch.setattr(FlaskSession, "get_bind", joined_bind(FlaskSession.get_bind))
+    db.session.remove()
+    factory = db.session.session_factory
+    saved = dict(factory.kw)
+    factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        db.session.remove()
+        factory.kw.clear()
+        factory.kw.update(saved)
+        outer.rollback()
+        if db.engine.pool is not pool:  # the test disposed the engine: the old pool would never close it
+            connection.invalidate()
+        connection.close()
+        state.outer = None
+
+
+def joined_bind(get_bind):
+    """Flask-SQLAlchemy picks the app's engine even when the session was given a connection: prefer that
+    connection while it belongs to the app's own engine (another app in the same test keeps its engine)."""
+
+    def bind_of(session, mapper=None, clause=None, bind=None, **kwargs):
+        joined = session.bind
+        if bind is None and isinstance(joined, Connection) and session._db.engines.get(None) is joined.engine:
+            return joined
+        return get_bind(session, mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+    return bind_of
 
 
 @pytest.fixture
@@ -99,13 +201,17 @@ def app_config(database_url, tmp_path):
 
 
 @pytest.fixture
-def app(app_config):
+def app(app_config, backend, request, monkeypatch):
     app = create_app(app_config)
     with app.app_context():
         # Requests share this test's app context, so start each with an empty `g` (Flask-Babel caches the
         # request's locale there), as a request in production does.
         with request_started.connected_to(empty_request_globals, app):
-            yield app
+            if backend == "sqlite" or needs_commits(request):
+                yield app
+            else:
+                with rolled_back(request.getfixturevalue("pg_database"), monkeypatch):
+                    yield app
         db.session.remove()
         db.engine.dispose()
 

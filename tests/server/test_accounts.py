@@ -304,7 +304,8 @@ def test_admin_makes_a_team_and_an_account_that_can_sign_in(web_as, make_user):
 
 
 def test_new_user_form_explains_every_mistake(web_as, make_user):
-    admin = web_as(make_user("admin"))
+    signed_in = make_user("admin")
+    admin = web_as(signed_in)
     reply = admin.post("/workspace/admin/users/new", {"email": "not an address", "role": "boss",
                                                       "password": "short"})
     html = reply.get_data(as_text=True)
@@ -312,7 +313,7 @@ def test_new_user_form_explains_every_mistake(web_as, make_user):
     assert "Gebruik minstens 10 tekens." in html
     assert "Geen geldig e-mailadres." in html
     assert "Moet een van deze zijn: admin, coordinator, field_worker." in html
-    assert db.session.scalars(select(User)).all() == [db.session.get(User, 1)]
+    assert db.session.scalars(select(User)).all() == [signed_in]
 
 
 def test_taken_address_and_short_name_are_refused(web_as, make_user, team):

@@ -28,7 +28,7 @@ from server.responses.schemas import response_schema
 from server.voice.models import VoiceNote
 from tests.factories import response_body, voice_declaration, wav_bytes
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.commits]  # the server processes read what the test committed
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 4

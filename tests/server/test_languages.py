@@ -80,6 +80,7 @@ def run(args: list[str], folder: Path) -> subprocess.CompletedProcess:
                           check=True)
 
 
+@pytest.mark.slow
 def test_a_language_is_added_with_a_table_entry_and_a_catalog_and_no_code(tmp_path):
     """Moroccan Arabic: an entry in languages.json, `wijkstem i18n update --lang ary`, a translation."""
     folder = tmp_path / "translations"

@@ -1,5 +1,6 @@
 """The migrations (up to 0003) build exactly the tables the models describe, and 0003 can be undone."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -12,6 +13,7 @@ def test_models_and_migrations_agree(app, backend):
         assert compare_metadata(context, db.metadata) == []
 
 
+@pytest.mark.commits  # Alembic migrates through a connection of its own
 def test_0003_downgrades_and_upgrades_again(app, backend):
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import inspect

@@ -17,6 +17,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_answers_every_input_as_documented(case, auth):

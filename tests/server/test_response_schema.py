@@ -95,30 +95,35 @@ voice_lists = lists_of(near(st.fixed_dictionaries({"id": uuid_texts, "question":
                        {"id": str(uuid.UUID(int=1)), "question": "q"}, 60)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(consent=consents)
 def test_consent_loads_as_with_plain_schemas(consent):
     check_agreement(consent=consent)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(meta=st.one_of(st.just(MISSING), metas))
 def test_meta_loads_as_with_plain_schemas(meta):
     check_agreement(meta=meta)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(answers=answer_lists)
 def test_answers_load_as_with_plain_schemas(answers):
     check_agreement(answers=answers)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(voice_notes=st.one_of(st.just(MISSING), voice_lists))
 def test_voice_notes_load_as_with_plain_schemas(voice_notes):
     check_agreement(voice_notes=voice_notes)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(consent=st.one_of(st.just(MISSING), consents), meta=st.one_of(st.just(MISSING), metas),
        answers=st.one_of(st.just(MISSING), answer_lists),
@@ -171,6 +176,7 @@ responses_near_valid = near(valid_responses.flatmap(lambda body: st.one_of(
               consents, metas, answer_lists))))
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(body=responses_near_valid)
 def test_the_plain_path_loads_whole_responses_as_marshmallow_does(body):

@@ -62,6 +62,7 @@ def expected(access: str, actor: str) -> str:
     return "forbidden" if access == "writer" and actor == "field_worker" else "allowed"
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: f"{route[0]} {route[1]}")
 def test_access(route, actor, world, web, backend):

@@ -86,6 +86,7 @@ def expected(access: str, actor: str) -> str:
     return "forbidden" if actor == "field_worker" else "allowed"
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize(("method", "rule", "access", "data"), ROUTES, ids=[f"{r[0]} {r[1]}" for r in ROUTES])
 def test_access(method, rule, access, data, actor, world, web, backend):

@@ -261,6 +261,7 @@ def test_collected_at_without_a_time_zone_is_read_as_utc(client, auth, campaign)
                                                                                      tzinfo=UTC)
 
 
+@pytest.mark.commits  # another connection revokes the device
 def test_a_device_revoked_while_its_batch_is_checked_stores_nothing(client, enrolled, campaign, monkeypatch,
                                                                      database_url):
     """The checks run before the transaction that writes; the revocation must still win."""

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
@@ -291,6 +292,7 @@ def forget_everything_collected(app) -> None:
     shutil.rmtree(Path(app.config["MEDIA_DIR"]) / "voice", ignore_errors=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(specs=deliveries(), rng=st.randoms(use_true_random=False))
 def test_any_messy_delivery_ends_as_one_clean_delivery(app, client, auth, campaign, flyer, specs, rng):

@@ -76,6 +76,7 @@ PAGES = ["/new-question", "/questions/missen", "/settings", "/texts", "/sources"
          "/publish", "/languages/en/remove"]
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(page=st.sampled_from(PAGES), form=FORMS)
 def test_no_posted_form_causes_a_server_error(web, make_user, team, campaign, page, form):
@@ -88,6 +89,7 @@ def test_no_posted_form_causes_a_server_error(web, make_user, team, campaign, pa
     assert reply.status_code in (200, 303, 404, 409, 422), reply.get_data(as_text=True)[:400]
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(form=FORMS)
 def test_no_posted_new_campaign_or_phone_form_causes_a_server_error(web, make_user, team, form):

@@ -158,6 +158,7 @@ def expected(route: Route, actor: str) -> str:
     return "allowed"
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 def test_access(route, actor, world, web, backend):
