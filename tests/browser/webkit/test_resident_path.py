@@ -22,6 +22,7 @@ from server.review.views import duration
 from server.voice.audio import sniff_container
 from server.voice.models import VoiceNote
 
+from ..clips import served_audio, urls
 from ..flows import sha256, translator
 from ..server_state import fetch_all, fetch_first
 
@@ -57,6 +58,29 @@ const done = arguments[arguments.length - 1];
   return out;
 })().then(done, (error) => done({ error: String(error) }));
 """
+
+#: Every `playing` and `ended` of listen mode's audio element (its key, clip URL and currentTime), in
+#: `window.__heard` (WebDriver has no init scripts: installed again after a reload).
+HEARD = """
+if (!window.__heard) {
+  window.__heard = [];
+  for (const type of ['playing', 'ended']) {
+    document.addEventListener(type, (event) => {
+      if (event.target.id === 'speaker-audio') {
+        const { key, clip } = event.target.dataset;
+        window.__heard.push({ type, key, clip, time: event.target.currentTime });
+      }
+    }, true);
+  }
+}
+"""
+
+#: Whether every URL is in the service worker's caches.
+CACHED = """
+const [urls, done] = arguments;
+Promise.all(urls.map((url) => caches.match(url))).then((found) => done(found.every(Boolean)), () => done(false));
+"""
+
 
 def wait_for(check, timeout: float = TIMEOUT, what: str = ""):
     """Poll `check()` until it returns something truthy."""
@@ -132,6 +156,37 @@ def reload_offline(driver, server) -> None:
     heading(driver, "Onze buurt, jouw stem")
     assert driver.execute_script("return navigator.serviceWorker.controller !== null")
     assert driver.execute_async_script(UNREACHABLE, "/workspace/sign-in") is True  # a path the worker leaves alone
+
+
+def listen(driver, clips: list[str]) -> dict:
+    """Tap the big "Read aloud" button: listen mode is on and the screen's first clip, the title, plays from the
+    team's clip to its end (a WebDriver click is a gesture, so WebKit lets it play). What was heard of it."""
+    driver.execute_script(HEARD)
+    click(driver, t("Read aloud"))
+
+    def ended():
+        heard = driver.execute_script("return window.__heard")
+        return next((entry for entry in heard if entry["type"] == "ended" and entry["key"] == "title"), None)
+
+    try:
+        title = wait_for(ended, what="the title's clip to play to its end")
+    except AssertionError:
+        state = driver.execute_script(
+            "const a = document.getElementById('speaker-audio');"
+            "return {heard: window.__heard, canPlay: new Audio().canPlayType('audio/ogg; codecs=opus'),"
+            " error: a && a.error && a.error.code, src: a && a.src}")
+        raise AssertionError(f"no clip played in WebKit: {state}") from None
+    assert driver.execute_script("return document.documentElement.classList.contains('listening')")
+    assert title["clip"] in clips and title["clip"].startswith("/api/v1/clips/"), title
+    assert title["time"] > 0, title
+    assert any(entry["type"] == "playing" and entry["key"] == "title"
+               for entry in driver.execute_script("return window.__heard"))
+    return title
+
+
+def keep_the_clips(driver, clips: list[str]) -> None:
+    """Wait until the service worker has kept the language's clips (a flyer visitor keeps their language's)."""
+    wait_for(lambda: driver.execute_async_script(CACHED, clips), timeout=90, what="the clips in the cache")
 
 
 def consent_to_answers_and_voice(driver) -> None:
@@ -233,8 +288,12 @@ def test_iphone_resident_answers_offline_and_the_coordinator_hears_the_real_leng
     assert driver.execute_script("return [MediaRecorder.isTypeSupported('audio/mp4'),"
                                  " MediaRecorder.isTypeSupported('audio/webm;codecs=opus')]") == [True, False]
 
+    clips = urls(served_audio(server.url, flyer_code)["nl"])
     open_flyer(driver, server, flyer_code)
+    listen(driver, clips)
+    keep_the_clips(driver, clips)
     reload_offline(driver, server)
+    listen(driver, clips)  # offline: the clip comes from the service worker's cache
     consent_to_answers_and_voice(driver)
     spoken = say_the_first_answer(driver, 3)
     ((note_id, (content_type, audio)),) = recordings(driver).items()
