@@ -14,8 +14,10 @@ import { watchForUpdates } from "./update.js";
 import "./screens/intro.js";
 
 /** The strip of what is waiting; its module loads after the first screen. */
+let statusModule = null;
 async function renderStatusStrip() {
-  (await import("./screens/status.js")).renderStatusStrip();
+  statusModule = await import("./screens/status.js");
+  statusModule.renderStatusStrip();
 }
 
 /** `#flyer=K7M2QX`, `#enrol=...`, `#preview=<id>&lang=ar` */
@@ -95,7 +97,9 @@ async function start() {
   document.addEventListener("languagechange", () => {
     document.getElementById("live").textContent = ""; // said in the old language already
     renderHeader();
-    if (!route().preview) renderStatusStrip();
+    if (route().preview) return;
+    statusModule?.translateStatusStrip(); // at once: never the old language's strip on the new language's page
+    renderStatusStrip();
   });
   await setLanguage(chosen);
   if (preview) return startPreview(preview, lang);

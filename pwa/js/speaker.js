@@ -85,7 +85,7 @@ export function hush(on) {
 async function say(part, run) {
   if (part.clip) {
     try {
-      const source = fetchedClip(part.clip) || await clipSource(part.clip);
+      const source = fetchedClip(part.clip) || await clipSource(part.clip, null, { urgent: true });
       if (current === run) {
         Object.assign(player().dataset, { key: part.key, clip: part.clip }); // what is playing (tests, debugging)
         await playClip(source);

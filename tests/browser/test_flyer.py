@@ -104,3 +104,25 @@ def test_arabic_visitor_sees_right_to_left_and_can_say_an_answer(live_server, br
     assert answers == []
     assert (note.question_key, note.state, note.response_id) == ("wonen", "complete", response.id)
     assert note.sha256 == sha256(audio[str(note.id)])
+
+
+#: The status strip's words at the moment the page's language changes (recorded before anything else can run).
+STRIP_AT_SWITCH = """() => {
+  window.__strip = [];
+  new MutationObserver(() => window.__strip.push([document.documentElement.lang,
+    document.getElementById("status-strip").textContent]))
+    .observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+}"""
+
+
+def test_the_status_strip_speaks_the_new_language_as_soon_as_the_page_does(live_server, browser_context,
+                                                                          flyer_code):
+    """Never a moment with the Dutch strip on a Turkish page (a screen reader would read it as Turkish)."""
+    page = browser_context("nl-NL").new_page()
+    page.goto(f"{live_server.url}/f/{flyer_code}")
+    expect(page.locator("#status-strip")).to_contain_text("Niets te versturen")
+    page.evaluate(STRIP_AT_SWITCH)
+    page.get_by_role("button", name="Türkçe", exact=True).click()
+    expect(page.locator("html")).to_have_attribute("lang", "tr")
+    eventually(page, lambda: page.evaluate("() => window.__strip.length") >= 1)
+    assert page.evaluate("() => window.__strip") == [["tr", translator("tr")("Nothing to send")]]

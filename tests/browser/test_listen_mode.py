@@ -233,7 +233,7 @@ def test_without_clips_only_a_voice_of_exactly_that_language_speaks(live_server,
     eventually(page, lambda: len(page.evaluate("() => window.__said")) >= 4)
     said = page.evaluate("() => window.__said")
     assert {lang for lang, _text in said} == {"ar_SA"}
-    assert said[0][1] == "حيّنا، صوتك" and said[-1][1] == arabic("Start")
+    assert said[0][1] == "حيّنا، صوتكم" and said[-1][1] == arabic("Start")
 
 
 def test_a_voice_the_phone_lists_a_moment_later_shows_the_speaker(live_server, browser_context, flyer_code):

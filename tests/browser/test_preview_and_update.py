@@ -36,8 +36,11 @@ def test_preview_shows_the_campaign_in_the_chosen_language_and_stores_nothing(li
     from server.demo import ensure_demo
 
     _team, campaign = ensure_demo()
-    db.session.commit()  # the live server reads the demo (and its clips) on connections of its own
     document = json.dumps(preview_document(live_app, campaign))
+    # The live server reads the demo (and its clips) on connections of its own. Every SQLite transaction takes
+    # the write lock (BEGIN IMMEDIATE), also the one that read the document, so it ends here: left open, each
+    # clip the app fetches would wait out the busy timeout and answer 503.
+    db.session.commit()
     context = browser_context("nl-NL")
     # The workspace (another part of Wijkstem) serves this document behind the coordinator's session.
     context.route(f"**/workspace/campaigns/{campaign.id}/preview.json",

@@ -40,11 +40,26 @@ function counted(answers, recordings) {
     recordings: ngettext("{count} recording", "{count} recordings", recordings) };
 }
 
+/** What the strip last showed, to say it again at once in another language. */
+let shown = null;
+
 /** The strip under the header, always visible; redrawn only when what it says changes. */
 export async function renderStatusStrip() {
   const strip = document.getElementById("status-strip");
   if (!strip) return;
   const [waiting, lastSync, lastError] = await Promise.all([summary(), setting("lastSync"), setting("lastError")]);
+  shown = { waiting, lastSync, lastError };
+  drawStrip(strip, shown);
+}
+
+/** The strip again in the language just switched to, before anything else runs (its counts are read again
+ * afterwards): the page never shows a strip in the language it left. */
+export function translateStatusStrip() {
+  const strip = document.getElementById("status-strip");
+  if (strip && shown) drawStrip(strip, shown);
+}
+
+function drawStrip(strip, { waiting, lastSync, lastError }) {
   const error = waiting.responses || waiting.voiceNotes ? errorText(lastError) : null;
   const texts = [waitingText(waiting, lastSync), lastSync ? lastSyncText(lastSync) : null, error];
   if (strip.dataset.shown === JSON.stringify(texts)) return;
