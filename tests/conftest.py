@@ -93,7 +93,7 @@ def sqlite_demo_template(sqlite_template, tmp_path_factory):
     shutil.copy(sqlite_template, path)
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "MEDIA_DIR": str(folder / "media")})
     with app.app_context():
-        ensure_demo()
+        ensure_demo(audio=False)  # as the `demo` fixture: a test that wants clips loads them
         db.session.commit()
         db.session.remove()
         db.engine.dispose()

@@ -133,14 +133,21 @@ def snapshot_database(work: Path) -> tuple[Path, str]:
     """A consistent copy of the database in `work`: the file and its name in the archive."""
     if database_kind() == "sqlite":
         copy = work / "wijkstem.db"
-        if not sqlite_path().is_file():
-            raise BackupError(f"there is no database at {sqlite_path()}: check DATABASE_URL")
+        if not sqlite_path().is_file() or not holds_wijkstem(sqlite_path()):
+            raise BackupError(f"there is no database at {sqlite_path()}: check DATABASE_URL (or run "
+                              "`wijkstem db upgrade` there first)")
         try:
             sqlite_copy(sqlite_path(), copy)
         except sqlite3.Error as err:
             raise BackupError(f"could not copy the database {sqlite_path()}: {err}") from err
         return copy, SQLITE_MEMBER
     return pg_dump(work / "wijkstem.sql"), POSTGRES_MEMBER
+
+
+def holds_wijkstem(database: Path) -> bool:
+    """Whether the SQLite file is a Wijkstem database (the server makes an empty file before anything is in it)."""
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as connection:
+        return connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone() is not None
 
 
 def sqlite_copy(database: Path, copy: Path) -> None:

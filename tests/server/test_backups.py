@@ -29,6 +29,9 @@ from tests.server.test_crash import ANSWER_ROWS, ProductionServer, SyncClient, U
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: A backup and a restore read and write the database on connections of their own: real commits.
+pytestmark = pytest.mark.commits
+
 
 @pytest.fixture
 def fresh_url(backend, tmp_path):

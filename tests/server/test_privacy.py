@@ -177,6 +177,7 @@ def test_the_schedule_starts_once_per_process_unless_turned_off(app):
 
 
 @pytest.mark.slow
+@pytest.mark.commits
 def test_each_server_worker_sweeps_in_the_background_and_one_sweep_counts(app, campaign, voiced_response,
                                                                            tmp_path, database_url, backend):
     """`wijkstem serve` with two workers, nobody asking for anything: the recording goes within seconds, and the

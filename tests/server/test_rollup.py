@@ -160,6 +160,7 @@ def test_finding_responses_to_count_uses_the_partial_index(app, backend, campaig
     assert any("ix_responses_rollup_pending" in str(row) for row in plan), plan
 
 
+@pytest.mark.commits
 def test_a_session_made_elsewhere_in_the_process_does_not_touch_the_totals(client, auth, campaign, database_url):
     """The totals' session events belong to Wijkstem's session, not to every SQLAlchemy session in the process;
     rows deleted past them are counted again by `wijkstem results rebuild`, as docs/results-and-reach.md says."""

@@ -130,6 +130,7 @@ class TestUploadCaps:
         for _ in range(4):
             assert upload(client, auth, voice_declaration(uuid.uuid4(), data), data).json["state"] == "complete"
 
+    @pytest.mark.commits
     def test_the_caps_hold_across_workers(self, app_config, client, flyer):
         """Two apps on one database, as two gunicorn workers are: they count in the same place."""
         other_worker = create_app(app_config)
