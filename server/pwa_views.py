@@ -1,7 +1,9 @@
 """Serving the field app (`pwa/`), its language catalogs and the short flyer links."""
 
 import gzip
+import io
 from functools import lru_cache
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -12,7 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
+    send_file,
 )
 from sqlalchemy import select
 from werkzeug.utils import safe_join
@@ -140,9 +142,15 @@ def service_worker():
 
 @pwa_blueprint.get("/app/<path:path>")
 def static_file(path):
-    if safe_join(str(PWA_DIR), path) is None:
+    """One of the app's files, sent from memory (each is a few kilobytes): a phone that closes the app while it
+    loads drops the connection, and werkzeug's development server then leaves an open file unclosed."""
+    found = safe_join(str(PWA_DIR), path)
+    if found is None or not Path(found).is_file():
         abort(404)
-    response = send_from_directory(PWA_DIR, path, max_age=0)
+    file = Path(found)
+    stat = file.stat()
+    response = send_file(io.BytesIO(file.read_bytes()), download_name=file.name, conditional=True,
+                         etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}", last_modified=stat.st_mtime, max_age=0)
     name = path.rsplit("/", 1)[-1]
     revalidate = name in NO_CACHE or path.endswith(".js")
     response.headers["Cache-Control"] = "no-cache" if revalidate else "public, max-age=3600"

@@ -66,12 +66,13 @@ class ProductionServer:
                  f"127.0.0.1:{self.port}", "--workers", "2"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 if requests.get(f"{self.url}/api/openapi.json", timeout=2).status_code == 200:
                     return
             except requests.ConnectionError:
                 time.sleep(0.1)
+        self.stop()  # a server that exited, or never answered, leaves no process behind
         raise AssertionError(f"the server did not start:\n{self.log.read_text()[-3000:]}")
 
     def kill(self) -> None:
