@@ -105,23 +105,33 @@ def pg_database(tmp_path_factory):
     """A fresh PostgreSQL database for this test run (for each xdist worker), migrated once, dropped at the end."""
     if not PG_URL:
         pytest.skip("WIJKSTEM_TEST_DATABASE_URL is not set")
+    # Commits need not wait for the disk: only the application server is ever killed in tests, never
+    # PostgreSQL, so no acknowledged commit can be lost, and the suite runs several times faster.
+    with scratch_database("wijkstem_test", "SET synchronous_commit TO off") as url:
+        migrate(url, tmp_path_factory.mktemp("pg-media"))
+        state = PostgresState(url)
+        event.listen(Engine, "commit", state.on_commit)
+        yield state
+        event.remove(Engine, "commit", state.on_commit)
+
+
+@contextmanager
+def scratch_database(prefix: str, setting: str | None = None):
+    """The URL of a new, empty PostgreSQL database on the test server (`setting`: an ``ALTER DATABASE`` clause),
+    dropped afterwards."""
     server_url = make_url(normalise_database_url(PG_URL))
-    name = f"wijkstem_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-        # Commits need not wait for the disk: only the application server is ever killed in tests, never
-        # PostgreSQL, so no acknowledged commit can be lost, and the suite runs several times faster.
-        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
-    url = server_url.set(database=name).render_as_string(hide_password=False)
-    migrate(url, tmp_path_factory.mktemp("pg-media"))
-    state = PostgresState(url)
-    event.listen(Engine, "commit", state.on_commit)
-    yield state
-    event.remove(Engine, "commit", state.on_commit)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        if setting:
+            conn.execute(text(f'ALTER DATABASE "{name}" {setting}'))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def needs_commits(request) -> bool:

@@ -14,16 +14,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, inspect, select
 
 from server import create_app
 from server.backups.cli import backup_command, restore_command
-from server.config import normalise_database_url
 from server.extensions import db
 from server.responses.models import Answer, Response
 from server.voice.models import VoiceNote
-from tests.conftest import PG_URL
+from tests.conftest import scratch_database
 from tests.factories import response_body, voice_declaration, wav_bytes
 from tests.server.test_crash import ANSWER_ROWS, ProductionServer, SyncClient, Upload, prepare
 
@@ -40,15 +38,8 @@ def fresh_url(backend, tmp_path):
         (tmp_path / "restored").mkdir()
         yield f"sqlite:///{tmp_path / 'restored' / 'wijkstem.db'}"
         return
-    server_url = make_url(normalise_database_url(PG_URL))
-    name = f"wijkstem_restore_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server_url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database("wijkstem_restore") as url:
+        yield url
 
 
 def restored_app(url: str, media: Path):
