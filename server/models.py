@@ -10,10 +10,12 @@ from .responses.models import Answer, ErasedResponse, Response, SyncConflict
 from .results.models import AnswerRollup, ResponseRollup
 from .review.models import ResponseTag, ReviewComment, Tag
 from .teams.models import Team
+from .themes.models import Quote, Theme, ThemeBatch, ThemeLink
 from .voice.models import UploadAllowance, VoiceNote
 from .voicepacks.models import Clip
 
 __all__ = ["Answer", "AnswerRollup", "AuditEvent", "Campaign", "CampaignVersion", "Clip", "Device", "EnrolmentCode",
            "ErasedResponse", "NeighbourhoodGroup", "NeighbourhoodProfile", "PublicReport", "Response",
            "ResponseRollup", "ResponseTag", "ReviewComment", "Source", "SyncConflict", "Tag", "Team",
+           "Theme", "ThemeBatch", "ThemeLink", "Quote",
            "TeamMembership", "UploadAllowance", "User", "UserSession", "VoiceNote"]
