@@ -125,7 +125,8 @@ def entry_name(note, row, question_keys: set, extension: str) -> str:
 
 
 def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
-    """The recordings as they came, plus `voice-notes.csv` that says which is which."""
+    """The recordings as they came, plus `voice-notes.csv` that says which is which, and the codebook of themes
+    and the quotes (`codebook.csv`, `quotes.csv`, first)."""
     output = ZipOutput()
     index = io.StringIO()
     writer = csv.writer(index)
@@ -133,6 +134,8 @@ def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
                      "translation"])
     question_keys = {column.question for column in question_columns(campaign) if column.kind != "theme"}
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("codebook.csv", csv_text(codebook_rows(campaign)))
+        archive.writestr("quotes.csv", csv_text(quote_rows(campaign)))
         for batch in voice_files(campaign, filters, batch_size):
             for note, row in batch:
                 path = media_path(note.storage_name)
@@ -145,6 +148,4 @@ def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
                                           row[4], note.duration_ms, note.transcript or "", note.translation or ""]))
                 yield output.take()
         archive.writestr("voice-notes.csv", "\ufeff" + index.getvalue())
-        archive.writestr("codebook.csv", csv_text(codebook_rows(campaign)))
-        archive.writestr("quotes.csv", csv_text(quote_rows(campaign)))
     yield output.take()
