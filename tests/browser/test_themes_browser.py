@@ -103,3 +103,37 @@ def test_bulk_attach_quote_approve_and_the_arabic_public_page(review_server, bro
     row = page.text_content("#themes-table tbody tr")
     assert "إنارة الشوارع" in row and re.search(r"12|١٢", row)
     assert_accessible(page)
+
+
+def test_words_of_a_transcript_chosen_with_the_keyboard_alone(review_server, browser_page, campaign, coordinator,
+                                                              voiced_response, backend):
+    if backend != "sqlite":
+        pytest.skip("browser tests run on SQLite")
+    from server.themes.models import Theme
+    from server.voice.models import VoiceNote
+
+    response_id, note_id = voiced_response
+    db.session.get(VoiceNote, note_id).transcript = "Parkta daha fazla bank olsun"
+    db.session.add(Theme(campaign_id=campaign.id, name={"nl": "Bankjes"}, description={}, colour="#336699"))
+    campaign_id = campaign.id
+    page = browser_page
+    sign_in(page, review_server, coordinator)  # ends the test's own transaction first
+    page.goto(f"{review_server}/workspace/campaigns/{campaign_id}/responses/{response_id}")
+    # Shift and the arrow keys select the last word in the transcript box; the theme form takes it
+    page.focus(f"#transcript-{note_id}")
+    page.keyboard.press("End")
+    for _ in range(len("olsun")):
+        page.keyboard.press("Shift+ArrowLeft")
+    page.wait_for_function("document.querySelector('#theme-words').value === 'olsun'")
+    assert page.input_value("#theme-source") == f"transcript:{note_id}"
+    assert "olsun" in page.text_content("#theme-selection")
+    # and the words can be typed instead: Enter in the field adds the theme
+    page.fill("#theme-words", "")
+    page.focus("#theme-words")
+    page.keyboard.type("fazla bank")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#themes q")
+    db.session.expire_all()
+    link = db.session.scalar(select(ThemeLink))
+    assert (link.source_kind, link.quoted_text, link.start_offset) == ("transcript", "fazla bank", 12)
+    release()
