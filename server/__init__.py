@@ -34,6 +34,7 @@ from .results.sql import add_sql_functions
 from .results.views import results_blueprint
 from .review.views import review_blueprint
 from .templating import template_globals
+from .themes.views import themes_blueprint
 from .workspace.views import workspace_blueprint
 
 
@@ -126,7 +127,7 @@ def register_database_events(app: Flask) -> None:
 #: reporting and the public results page.
 BLUEPRINTS = (api_blueprint, pwa_blueprint, accounts_blueprint, workspace_blueprint, review_blueprint,
               exports_blueprint, privacy_blueprint, results_blueprint, reach_blueprint, reporting_blueprint,
-              public_blueprint)
+              public_blueprint, themes_blueprint)
 
 
 def register_blueprints(app: Flask) -> None:

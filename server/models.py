@@ -10,10 +10,38 @@ from .responses.models import Answer, ErasedResponse, Response, SyncConflict
 from .results.models import AnswerRollup, ResponseRollup
 from .review.models import ResponseTag, ReviewComment, Tag
 from .teams.models import Team
+from .themes.models import Quote, Theme, ThemeBatch, ThemeLink
 from .voice.models import UploadAllowance, VoiceNote
 from .voicepacks.models import Clip
 
-__all__ = ["Answer", "AnswerRollup", "AuditEvent", "Campaign", "CampaignVersion", "Clip", "Device", "EnrolmentCode",
-           "ErasedResponse", "NeighbourhoodGroup", "NeighbourhoodProfile", "PublicReport", "Response",
-           "ResponseRollup", "ResponseTag", "ReviewComment", "Source", "SyncConflict", "Tag", "Team",
-           "TeamMembership", "UploadAllowance", "User", "UserSession", "VoiceNote"]
+__all__ = [
+           "Answer",
+           "AnswerRollup",
+           "AuditEvent",
+           "Campaign",
+           "CampaignVersion",
+           "Clip",
+           "Device",
+           "EnrolmentCode",
+           "ErasedResponse",
+           "NeighbourhoodGroup",
+           "NeighbourhoodProfile",
+           "PublicReport",
+           "Quote",
+           "Response",
+           "ResponseRollup",
+           "ResponseTag",
+           "ReviewComment",
+           "Source",
+           "SyncConflict",
+           "Tag",
+           "Team",
+           "TeamMembership",
+           "Theme",
+           "ThemeBatch",
+           "ThemeLink",
+           "UploadAllowance",
+           "User",
+           "UserSession",
+           "VoiceNote",
+]

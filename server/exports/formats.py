@@ -13,6 +13,8 @@ import xlsxwriter
 
 from ..spreadsheet import safe_row
 from ..storage import media_path
+from ..themes.exports import codebook_rows, quote_rows
+from ..themes.operations import campaign_themes
 from ..voice.operations import served_content_type
 from .operations import export_batches, flat_rows, header, json_record, question_columns, source_names, voice_files
 
@@ -36,13 +38,16 @@ def csv_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
 
 def json_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
     names = source_names(campaign)
+    main = campaign.definition.get("default_language", "nl")
+    theme_names = {theme.id: theme.label(main) for theme in campaign_themes(campaign.id)}
     yield b"["
     first = True
     for batch in export_batches(campaign, filters, batch_size):
         parts = []
         for row in batch.rows:
             record = json_record(row, batch.answers.get(row[0], {}), batch.tags.get(row[0]),
-                                 batch.voice.get(row[0], {}), names)
+                                 batch.voice.get(row[0], {}), names,
+                                 sorted(theme_names[t] for t in batch.themes.get(row[0], ()) if t in theme_names))
             parts.append(orjson.dumps(record))
         if parts:
             yield (b"\n" if first else b",\n") + b",\n".join(parts)
@@ -69,11 +74,26 @@ def xlsx_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
                 line += 1
         if sheet is None:
             workbook.add_worksheet().write_row(0, 0, titles)
+        write_sheet(workbook, "codebook", codebook_rows(campaign))
+        write_sheet(workbook, "quotes", quote_rows(campaign))
         workbook.close()
         with open(path, "rb") as built:
             yield from iter(lambda: built.read(CHUNK), b"")
     finally:
         os.unlink(path)
+
+
+def write_sheet(workbook, name: str, rows: list[list]) -> None:
+    """A sheet of its own (the codebook, the quotes); its rows are already escaped."""
+    sheet = workbook.add_worksheet(name)
+    for line, cells in enumerate(rows):
+        sheet.write_row(line, 0, cells)
+
+
+def csv_text(rows: list[list]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return "\ufeff" + buffer.getvalue()
 
 
 class ZipOutput:
@@ -105,14 +125,17 @@ def entry_name(note, row, question_keys: set, extension: str) -> str:
 
 
 def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
-    """The recordings as they came, plus `voice-notes.csv` that says which is which."""
+    """The recordings as they came, plus `voice-notes.csv` that says which is which, and the codebook of themes
+    and the quotes (`codebook.csv`, `quotes.csv`, first)."""
     output = ZipOutput()
     index = io.StringIO()
     writer = csv.writer(index)
     writer.writerow(["file", "response_id", "question", "received_at", "language", "duration_ms", "transcript",
                      "translation"])
-    question_keys = {column.question for column in question_columns(campaign)}
+    question_keys = {column.question for column in question_columns(campaign) if column.kind != "theme"}
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("codebook.csv", csv_text(codebook_rows(campaign)))
+        archive.writestr("quotes.csv", csv_text(quote_rows(campaign)))
         for batch in voice_files(campaign, filters, batch_size):
             for note, row in batch:
                 path = media_path(note.storage_name)

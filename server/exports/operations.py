@@ -16,6 +16,9 @@ from ..responses.models import Answer, Response
 from ..review.models import ResponseTag, Tag
 from ..review.operations import campaign_sources, filter_conditions
 from ..spreadsheet import safe_row
+from ..themes.exports import theme_column_name, themes_of
+from ..themes.models import Theme, ThemeLink
+from ..themes.operations import campaign_themes
 from ..voice.models import VoiceNote
 
 FIXED_COLUMNS = ("response_id", "received_at", "collected_at", "campaign_version", "language", "channel",
@@ -31,7 +34,7 @@ class Column:
 
     name: str
     question: str
-    kind: str  # "answer" or "voice"
+    kind: str  # "answer", "voice" or "theme" (`question` is then the theme's id)
 
 
 def question_columns(campaign: Campaign) -> list[Column]:
@@ -49,11 +52,13 @@ def question_columns(campaign: Campaign) -> list[Column]:
                 columns.append(Column(question["key"], question["key"], "answer"))
             if question.get("voice", "allowed") != "off":
                 columns.append(Column(f"{question['key']}_voice", question["key"], "voice"))
-    return columns
+    main = campaign.definition.get("default_language", "nl")
+    return columns + [Column(theme_column_name(theme, main), theme.id, "theme")
+                      for theme in campaign_themes(campaign.id)]
 
 
 def header(columns: list[Column]) -> list[str]:
-    return [*FIXED_COLUMNS, *(column.name for column in columns)]
+    return safe_row([*FIXED_COLUMNS, *(column.name for column in columns)])
 
 
 def raw_id(column):
@@ -80,6 +85,8 @@ class Batch:
     answers: dict
     tags: dict
     voice: dict
+    #: ``{raw id: {theme id, ...}}``: the themes on each response (whole or by a fragment).
+    themes: dict
 
 
 def position_conditions(conditions: list, lower, upper) -> list:
@@ -167,11 +174,22 @@ def voice_notes_of(conditions: list) -> dict:
                    .where(*conditions, VoiceNote.state == "complete").order_by(VoiceNote.created_at))
 
 
+def campaign_has_themes(campaign_id) -> bool:
+    return bool(db.session.scalar(select(exists().where(Theme.campaign_id == campaign_id))))
+
+
+def theme_ids_of(conditions: list) -> dict:
+    return themes_of(select(raw_id(ThemeLink.response_id), ThemeLink.theme_id)
+                     .join(Response, Response.id == ThemeLink.response_id).where(*conditions))
+
+
 def export_batches(campaign: Campaign, filters: dict, size: int) -> Iterator[Batch]:
     with_tags, with_voice = campaign_has_tags(campaign.id), campaign_has_voice(campaign.id)
+    with_themes = campaign_has_themes(campaign.id)
     for rows, conditions in response_batches(campaign.id, filters, size):
         yield Batch(rows, answers_of(conditions), tag_names_of(conditions) if with_tags else {},
-                    voice_notes_of(conditions) if with_voice else {})
+                    voice_notes_of(conditions) if with_voice else {},
+                    theme_ids_of(conditions) if with_themes else {})
 
 
 def answer_value(rows: list):
@@ -196,15 +214,18 @@ def voice_value(notes: list) -> str:
 def flat_rows(batch: Batch, columns: list[Column], source_names: dict) -> Iterator[list]:
     """One list of cell values per response (``None`` for no answer), every cell through `safe_row`: the
     spreadsheet writers (CSV and XLSX) write them as they are."""
-    plan = [(column.kind == "answer", column.question) for column in columns]
+    plan = [(column.kind, column.question) for column in columns]
     no_answers: dict = {}
+    no_themes: set = set()
     for row in batch.rows:
         answers, notes = batch.answers.get(row[0], no_answers), batch.voice.get(row[0], no_answers)
-        tags = batch.tags.get(row[0])
+        tags, themes = batch.tags.get(row[0]), batch.themes.get(row[0], no_themes)
         cells = [display_id(row[0]), row[1].isoformat(), row[2].isoformat(), row[3], row[4], row[5],
                  source_names.get(row[6]), row[7], row[8], row[9], ";".join(tags) if tags else None]
-        for is_answer, question in plan:
-            if is_answer:
+        for kind, question in plan:
+            if kind == "theme":
+                cells.append(1 if question in themes else None)
+            elif kind == "answer":
                 given = answers.get(question)
                 cells.append(answer_value(given) if given else None)
             else:
@@ -213,9 +234,9 @@ def flat_rows(batch: Batch, columns: list[Column], source_names: dict) -> Iterat
         yield safe_row(cells)
 
 
-def json_record(row, answers: dict, tags: list, notes: dict, source_names: dict) -> dict:
-    """One response as a JSON object."""
-    return {
+def json_record(row, answers: dict, tags: list, notes: dict, source_names: dict, themes: list | None = None) -> dict:
+    """One response as a JSON object (`themes`: the names of its themes)."""
+    return {"themes": themes or [],
         "id": display_id(row[0]), "received_at": row[1].isoformat(), "collected_at": row[2].isoformat(),
         "campaign_version": row[3], "language": row[4], "channel": row[5], "source": source_names.get(row[6]),
         "buurt": row[7], "age_bracket": row[8], "review_state": row[9], "tags": tags or [],

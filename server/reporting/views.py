@@ -14,6 +14,8 @@ from ..pages import install_page_handlers, render_page
 from ..qr import public_url, qr_png, qr_svg
 from ..results import charts
 from ..results.views import catch_up_totals
+from ..themes.quotes import public_quotes
+from ..themes.results import public_theme_rows
 from .operations import publish_report, published_report, report_for, save_next_steps, unpublish_report
 from .public import public_results
 from .schemas import next_steps_form_schema, public_page_query_schema
@@ -139,9 +141,13 @@ def public_context(campaign, report, language: str) -> dict:
     default = campaign.definition.get("default_language", "nl")
     next_language = language if report.next_steps.get(language) else default
     url = report_url(report.code)
-    return {"campaign": campaign, "report": report, "lang": language, "page_languages": campaign_languages(campaign),
+    results = public_results(campaign, language, min_size)
+    themes = [] if results.too_few else public_theme_rows(campaign, language, min_size)
+    quotes = [] if results.too_few else public_quotes(campaign.id, language, default)
+    return {"campaign": campaign, "themes": themes, "quotes": quotes, "report": report, "lang": language,
+            "page_languages": campaign_languages(campaign),
             "direction": LANGUAGES[language].direction if language in LANGUAGES else "ltr",
-            "results": public_results(campaign, language, min_size), "min_size": min_size, "charts": charts,
+            "results": results, "min_size": min_size, "charts": charts,
             "title": campaign.title(language), "next_language": next_language,
             "next_steps": paragraphs(report.next_steps.get(next_language, "")), "url": url,
             "qr": qr_svg(url), "language_names": LANGUAGES}
@@ -152,9 +158,11 @@ def public_page(campaign, report, preview: bool = False) -> Response:
     catch_up_totals(campaign.id)
     language = page_language(campaign_languages(campaign), campaign.definition.get("default_language", "nl"))
     with force_locale(babel_locale(language)):
-        body = render_template("public/results.html", preview=preview, **public_context(campaign, report, language))
+        context = public_context(campaign, report, language)
+        body = render_template("public/results.html", preview=preview, **context)
     response = Response(body, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store" if preview else "public, max-age=60"
+    # residents' own words leave the page the moment their response is erased: no cache may keep them
+    response.headers["Cache-Control"] = "no-store" if preview or context["quotes"] else "public, max-age=60"
     response.headers["Vary"] = "Accept-Language, Cookie"
     return response
 

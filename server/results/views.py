@@ -12,6 +12,7 @@ from ..extensions import db
 from ..forms import load_form
 from ..i18n import current_language
 from ..pages import install_page_handlers, render_page
+from ..themes.results import theme_chart
 from . import charts
 from .report import BREAKDOWNS, campaign_results
 from .rollup import pending_candidates, refresh_rollups
@@ -62,8 +63,9 @@ def load_results(campaign_id):
 
 def results_page(template: str, campaign_id):
     campaign, results, errors, behind = load_results(campaign_id)
+    themes = theme_chart(campaign, results.breakdown, label_language(campaign), results.total)
     return render_page(template, status=422 if errors else 200, campaign=campaign, results=results,
-                       errors=errors, options=breakdown_options(), charts=charts, behind=behind,
+                       errors=errors, options=breakdown_options(), charts=charts, behind=behind, themes=themes,
                        values={"breakdown": results.breakdown or ""})
 
 
@@ -91,12 +93,13 @@ def print_results(campaign_id):
 @results_blueprint.get("/campaigns/<uuid:campaign_id>/results.json")
 @login_required
 def results_json(campaign_id):
-    _campaign, results, errors, behind = load_results(campaign_id)
+    campaign, results, errors, behind = load_results(campaign_id)
     if errors:  # answered here: the page handlers would drop the field
         return error_response(ApiError(
             422, "invalid_input", N_("Some of the data sent is not valid."), field="breakdown",
             details=[{"field": "breakdown", "code": "not_one_of", "message": errors["breakdown"][0]}]))
-    response = jsonify({**results_document(results), "complete": not behind})
+    themes = theme_chart(campaign, results.breakdown, label_language(campaign), results.total)
+    response = jsonify({**results_document(results), "themes": themes_document(themes), "complete": not behind})
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -106,6 +109,15 @@ def chart_document(chart) -> dict:
             "rows": [{"key": row.key, "label": row.label, "total": row.total,
                       "counts": {str(k) if k is not None else "all": v for k, v in row.counts.items()}}
                      for row in chart.rows]}
+
+
+def themes_document(themes) -> dict:
+    """The themes' counts as the page shows them: a suppressed count is absent, its display says why."""
+    return {"min_size": themes.min_size, "series": [{"key": str(s.key), "label": s.label} for s in themes.series],
+            "rows": [{"id": int(row.key), "label": row.label, "total": row.total if row.counts else None,
+                      "display": row.display,
+                      "groups": {str(k): v for k, v in themes.cells.get(int(row.key), {}).items()},
+                      "over_time": themes.over_time.get(int(row.key), {})} for row in themes.rows]}
 
 
 def results_document(results) -> dict:

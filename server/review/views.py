@@ -17,6 +17,8 @@ from ..i18n import LANGUAGES, current_language
 from ..pages import install_page_handlers, render_page, safe_next
 from ..privacy.operations import delete_audio, record_event, record_event_once_a_day
 from ..responses.models import AGE_BRACKETS, CHANNELS, REVIEW_STATES, Answer, Response
+from ..themes.operations import campaign_themes, relocate_fragments, response_links
+from ..themes.quotes import quoted_links
 from .operations import (
     add_comment,
     add_tag,
@@ -163,7 +165,7 @@ def inbox(campaign_id):
     return render_page(
         "review/inbox.html", status=422 if errors else 200, campaign=campaign, rows=rows, errors=errors,
         filters=filters, args=args, options=filter_options(campaign, sources, all_tags), sources=sources,
-        tag_names=tag_names,
+        tag_names=tag_names, themes=campaign_themes(campaign.id),
         newer=cursor_text(newer), older=cursor_text(older), names=row_names(campaign),
         row_link=url_for("review.inbox", campaign_id=campaign.id) + "/",
         row_query=("?" + urlencode(args)) if args else "",
@@ -189,11 +191,13 @@ def response(campaign_id, response_id):
     notes = response_voice_notes(answer)
     definition = version_definition(campaign, answer.campaign_version)
     items = answer_items(definition, response_answers(answer), notes, current_language(), answer.language)
+    links = response_links(answer.id)
     args = filter_args(filters)
     return render_page(
         "review/response.html", campaign=campaign, response=answer, items=items, args=args,
         newer=newer, older=older, tags=tags_by_response([answer.id]).get(answer.id, []),
         all_tags=campaign_tags(campaign.id), comments=response_comments(answer),
+        themes=campaign_themes(campaign.id), links=links, quoted=quoted_links([link.id for link in links]),
         sources=campaign_sources(campaign.id), can_transcribe=configured_backend() is not None,
         here=url_for("review.response", campaign_id=campaign.id, response_id=answer.id, **args),
         next_url=url_for("review.response", campaign_id=campaign.id, response_id=older, **args) if older
@@ -273,6 +277,7 @@ def translate_answer(campaign_id, response_id, answer_id):
     if errors:
         invalid_form(errors)
     save_answer_translation(given, values["translation"])
+    relocate_fragments("answer_translation", given.translation, answer_id=given.id)
     db.session.commit()
     return back_to(campaign, answer.id, values["return_to"])
 
@@ -288,6 +293,8 @@ def transcript(campaign_id, note_id):
     if errors:
         invalid_form(errors)
     save_transcript(note, values["transcript"], values["translation"])
+    relocate_fragments("transcript", note.transcript, voice_note_id=note.id)
+    relocate_fragments("translation", note.translation, voice_note_id=note.id)
     db.session.commit()
     return back_to(campaign, note.response_id, values["return_to"])
 
@@ -300,6 +307,7 @@ def transcribe(campaign_id, note_id):
     values, _errors = load_form(return_schema, form_data())
     answer = campaign_response(campaign, note.response_id)
     transcribe_automatically(note, answer.language)
+    relocate_fragments("transcript", note.transcript, voice_note_id=note.id)
     record_event("transcribe", campaign, "voice_note", note.id, current_user())
     db.session.commit()
     return back_to(campaign, note.response_id, (values or {}).get("return_to"))
