@@ -125,7 +125,6 @@ export async function finish(session) {
     await queueResponse(responseBody(session), session.auth);
     session.finished = true;
     await dropSetting("draft");
-    document.dispatchEvent(new CustomEvent("outboxchange"));
     requestBackgroundSync();
     syncNow();
   }

@@ -161,10 +161,12 @@ export async function drain(includeHeld = false) {
     try {
       if (await drainOnce(includeHeld)) await saveSetting("lastSync", new Date().toISOString());
       await saveSetting("lastError", null);
+      outbox.outboxChanged();
       return { ok: true };
     } catch (err) {
       const error = err instanceof SyncStop ? err.result : { kind: "client", message: String(err) };
       await saveSetting("lastError", { ...error, at: new Date().toISOString() });
+      outbox.outboxChanged();
       return { ok: false, error };
     }
   };
