@@ -34,8 +34,8 @@ def test_the_sending_screen_follows_the_outbox_when_the_phone_comes_online(live_
     lead = page.locator(f"{STATE} .lead")
     expect(lead).to_contain_text("3 antwoorden, 1 opname (")
     # a five-second note and three answers are some tens of kilobytes, never "0,0 MB"
-    expect(lead).to_have_text(re.compile(r"\(\d+ kB\)$"))
-    expect(page.locator("#status-strip .waiting")).to_have_text(re.compile(r"\(\d+ kB\)$"))
+    expect(lead).to_have_text(re.compile(r"\([\d,]+ kB\)$"))
+    expect(page.locator("#status-strip .waiting")).to_have_text(re.compile(r"\([\d,]+ kB\)$"))
     expect(page.locator(f"{STATE} .notice.error")).to_contain_text("Geen verbinding")
     expect(page.locator(STATE)).to_contain_text("Nog niets verstuurd")
 
@@ -66,3 +66,47 @@ def test_the_offline_welcome_screen_shows_no_empty_banner(live_server, context):
                 && getComputedStyle(el).backgroundColor !== 'rgba(0, 0, 0, 0)')
         .map((el) => el.id || el.className)""")
     assert empty_strips == []
+
+
+def test_the_worker_changes_the_days_route_and_answers_carry_it(live_app, live_server, context):
+    from server.campaigns.models import Source
+    from server.demo import ensure_demo
+    from server.devices.operations import make_enrolment_code
+    from server.extensions import db
+
+    team, campaign = ensure_demo()
+    default = db.session.query(Source).filter_by(campaign_id=campaign.id, kind="door_to_door").one()
+    other = create_route(campaign, "Route Zuid")
+    code = make_enrolment_code(team, "Telefoon Route", default)
+    db.session.commit()
+    default_id, other_id = default.id, other.id
+    db.session.rollback()  # SQLite: no transaction of ours may hold the server's writes up
+
+    page = context.new_page()
+    enrol(page, live_server.url, code)
+    route = page.get_by_label("Route of team van vandaag")
+    expect(route.locator("option:checked")).to_have_text("Deur-aan-deur team 1")
+    route.select_option(label="Route Zuid")
+    page.reload()  # the day's choice is kept on the phone
+    expect(page.get_by_label("Route of team van vandaag").locator("option:checked")).to_have_text("Route Zuid")
+    page.get_by_role("button", name="Nieuwe bewoner", exact=True).click()
+    answer_demo_in_dutch(page, idea="Zebrapad")
+    page.get_by_role("button", name="Volgende bewoner", exact=True).click()  # the same route for the next one
+    answer_demo_in_dutch(page, idea="Bankjes")
+    expect(page.locator("#status-strip .waiting")).to_have_text("Alles is verstuurd", timeout=30000)
+    assert sources_of_responses() == [other_id, other_id]
+    assert default_id != other_id
+
+
+def create_route(campaign, name):
+    from server.campaigns.operations import create_source
+
+    return create_source(campaign, name, "door_to_door")
+
+
+def sources_of_responses() -> list:
+    from sqlalchemy import select
+
+    from .server_state import fetch_all
+
+    return [r.source_id for r in fetch_all(select(Response).order_by(Response.id))]

@@ -129,3 +129,13 @@ def test_another_teams_source_is_refused(client, auth, campaign, other_team_sour
     assert result["status"] == "invalid"
     assert result["errors"][0]["code"] == "source_not_found" and result["errors"][0]["field"] == "source"
     assert db.session.get(Response, uuid.UUID(body["id"])) is None
+
+
+def test_the_enrol_code_command_takes_a_default_source(client, runner, team, door_to_door, flyer):
+    refused = runner.invoke(args=["enrol-code", "--team", team.slug, "--source", flyer.code])
+    assert refused.exit_code != 0 and "door-to-door" in refused.output
+    result = runner.invoke(args=["enrol-code", "--team", team.slug, "--source", door_to_door.code.lower()])
+    assert result.exit_code == 0, result.output
+    code = result.output.split("code:", 1)[1].split()[0]
+    headers = {"Authorization": f"Bearer {client.post('/api/v1/devices/enrol', json={'code': code}).json['token']}"}
+    assert client.get("/api/v1/devices/me", headers=headers).json["default_source"] == door_to_door.code

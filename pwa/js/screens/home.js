@@ -34,7 +34,11 @@ async function campaignCard(record) {
 async function fieldHome(device) {
   const list = h("ul", { class: "cards" });
   const status = h("div", { class: "error-slot" });
+  let shown = null;
   const fill = async (records) => {
+    const versions = JSON.stringify(records.map((record) => record.campaign.etag));
+    if (versions === shown) return; // unchanged: a tap on a card is never lost to a redraw
+    shown = versions;
     list.replaceChildren(...await Promise.all(records.map(campaignCard)));
     if (!records.length) status.replaceChildren(notice(_("There are no campaigns on this phone yet."), "info"));
   };
