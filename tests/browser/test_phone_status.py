@@ -12,7 +12,7 @@ from .server_state import count
 from .test_field_app import enrolment_code
 
 pytestmark = pytest.mark.browser
-STATE = "section.status .sync-state"
+STATE = "section.status"
 
 
 def collect_three_offline(page, voice_seconds: float) -> None:
