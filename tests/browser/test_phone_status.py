@@ -87,6 +87,10 @@ def test_the_worker_changes_the_days_route_and_answers_carry_it(live_app, live_s
     route = page.get_by_label("Route of team van vandaag")
     expect(route.locator("option:checked")).to_have_text("Deur-aan-deur team 1")
     route.select_option(label="Route Zuid")
+    page.wait_for_function("""async () => {
+        const { setting } = await import('/app/js/db.js');
+        return Object.values((await setting('routes')) || {}).some((route) => route.code);
+    }""")
     page.reload()  # the day's choice is kept on the phone
     expect(page.get_by_label("Route of team van vandaag").locator("option:checked")).to_have_text("Route Zuid")
     page.get_by_role("button", name="Nieuwe bewoner", exact=True).click()
