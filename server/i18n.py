@@ -7,6 +7,7 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.units import format_unit
 from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale, refresh
 
@@ -94,6 +95,16 @@ def formatting_locale(code: str) -> Locale:
     """The CLDR locale that formats numbers and dates for `code` (documented fallbacks in languages.json)."""
     language = LANGUAGES.get(code) or Language(code, code)
     return locale_data_for(language)
+
+
+def format_size(size: int, code: str | None = None) -> str:
+    """A size as people read it, as the field app writes it: "0,6 kB", "18 kB", "1,2 MB" (kilobytes below one
+    megabyte, one decimal below ten), in the language's number format and unit."""
+    mega = size >= 1_000_000
+    value = max(size, 0) / (1_000_000 if mega else 1_000)
+    return format_unit(value, "digital-megabyte" if mega else "digital-kilobyte", length="short",
+                       format="#,##0.#" if value < 10 else "#,##0",
+                       locale=formatting_locale(code or current_language()))
 
 
 @lru_cache(maxsize=64)

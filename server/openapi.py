@@ -4,8 +4,20 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from . import fields
-from .campaigns.schemas import CampaignDocumentSchema, CampaignListSchema, SourceDocumentSchema
-from .devices.schemas import DeviceSchema, EnrolReplySchema, EnrolRequestSchema
+from .campaigns.schemas import (
+    CampaignDocumentSchema,
+    CampaignListSchema,
+    DeviceCampaignDocumentSchema,
+    DeviceSourceSchema,
+    SourceDocumentSchema,
+)
+from .devices.schemas import (
+    DeviceReportReplySchema,
+    DeviceReportSchema,
+    DeviceSchema,
+    EnrolReplySchema,
+    EnrolRequestSchema,
+)
 from .responses.schemas import (
     ErasureReplySchema,
     ErasureSchema,
@@ -44,7 +56,9 @@ class ErrorSchema(Schema):
 
 #: Nested schemas come before those that nest them, so each is registered once, under its own name.
 SCHEMAS = {"EnrolRequest": EnrolRequestSchema, "EnrolReply": EnrolReplySchema, "Device": DeviceSchema,
-           "Campaign": CampaignDocumentSchema, "CampaignList": CampaignListSchema,
+           "DeviceReport": DeviceReportSchema, "DeviceReportReply": DeviceReportReplySchema,
+           "Campaign": CampaignDocumentSchema, "DeviceSource": DeviceSourceSchema,
+           "DeviceCampaign": DeviceCampaignDocumentSchema, "CampaignList": CampaignListSchema,
            "SourceDocument": SourceDocumentSchema, "Response": ResponseSchema, "SyncBatch": SyncBatchSchema,
            "SyncReply": SyncReplySchema, "Erasure": ErasureSchema, "ErasureReply": ErasureReplySchema,
            "VoiceNoteDeclaration": VoiceNoteDeclarationSchema, "VoiceNoteState": VoiceNoteStateSchema,
@@ -53,8 +67,8 @@ SCHEMAS = {"EnrolRequest": EnrolRequestSchema, "EnrolReply": EnrolReplySchema, "
 
 def reply_schemas() -> tuple:
     """Schemas of what the server sends (they may echo a client's text, e.g. a field path)."""
-    return (ErrorSchema, ErrorBodySchema, ErrorDetailSchema, EnrolReplySchema, DeviceSchema, SyncReplySchema,
-            SyncResultSchema, ItemErrorSchema, VoiceNoteStateSchema)
+    return (ErrorSchema, ErrorBodySchema, ErrorDetailSchema, EnrolReplySchema, DeviceSchema,
+            DeviceReportReplySchema, SyncReplySchema, SyncResultSchema, ItemErrorSchema, VoiceNoteStateSchema)
 
 
 # --- building blocks ------------------------------------------------------------------------------------
@@ -135,6 +149,12 @@ def device_paths() -> dict:
                           **errors(*JSON_ERRORS, "429", e400="`enrolment_code_invalid`: unknown, used or expired")}}},
         "/api/v1/devices/me": {"get": {
             "summary": "The enrolled device", "responses": {"200": reply("The device", "Device"), **errors("401")}}},
+        "/api/v1/devices/me/status": {"put": {
+            "summary": "What is still waiting on the device after a sync (all zero: nothing); replaces the last "
+                       "report, which the coordinator's Phones page shows with its time",
+            "requestBody": json_body("DeviceReport"),
+            "responses": {"200": reply("The report as stored, with its time", "DeviceReportReply"),
+                          **errors(*JSON_ERRORS, "401")}}},
     }
 
 
@@ -147,7 +167,7 @@ def campaign_paths() -> dict:
         "/api/v1/campaigns/{campaign_id}": {"get": {
             "summary": "One published campaign of the device's team",
             "parameters": [path_parameter("campaign_id", UUID)],
-            "responses": {"200": reply("The campaign", "Campaign", ETAG), "304": NOT_MODIFIED,
+            "responses": {"200": reply("The campaign", "DeviceCampaign", ETAG), "304": NOT_MODIFIED,
                           **errors("401", "404", e404="`campaign_not_found`: unknown, unpublished or another "
                                                       "team's")}}},
         "/api/v1/sources/{code}": {"get": {

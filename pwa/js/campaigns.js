@@ -84,6 +84,29 @@ export async function teamCampaigns() {
 
 export const storedCampaign = (id) => db.get(CAMPAIGNS, id);
 
+/** This phone's date ("2026-12-04", local time): a route chosen for the day ends with it. */
+function today() {
+  const now = new Date();
+  return [now.getFullYear(), now.getMonth() + 1, now.getDate()].map((n) => String(n).padStart(2, "0")).join("-");
+}
+
+/**
+ * Where a door-to-door response to `record`'s campaign is counted ({code, name} or null): the route the field
+ * worker chose today, else the phone's default source (chosen by the coordinator at enrolment).
+ */
+export async function routeSource(record) {
+  const sources = record.campaign.sources || [];
+  const choice = ((await db.setting("routes")) || {})[record.id];
+  const code = choice?.day === today() ? choice.code : record.campaign.default_source;
+  return sources.find((source) => source.code === code) || null;
+}
+
+/** The field worker's route for today (a source's code, or "" for none of them); tomorrow the default returns. */
+export async function chooseRoute(record, code) {
+  const routes = (await db.setting("routes")) || {};
+  await db.saveSetting("routes", { ...routes, [record.id]: { code: code || null, day: today() } });
+}
+
 /**
  * A flyer's campaign: the stored copy at once if there is one (refreshed in the background),
  * else downloaded. Returns {record} or {error, status}.

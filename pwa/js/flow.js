@@ -10,10 +10,11 @@ import { requestBackgroundSync, syncNow } from "./sync-loop.js";
 import { open } from "./ui.js";
 import { humanCode, uuid7 } from "./util.js";
 
-/** A new session for `record` (a stored campaign, flyer or preview). */
-export function newSession(record, { channel, auth, preview = false }) {
+/** A new session for `record` (a stored campaign, flyer or preview); `source` ({code, name} or null) is where its
+ * responses are counted: a flyer's own, else the door-to-door route chosen for it (`campaigns.routeSource`). */
+export function newSession(record, { channel, auth, preview = false, source }) {
   return {
-    record, campaign: record.campaign, source: record.source, channel, auth, preview,
+    record, campaign: record.campaign, source: source === undefined ? record.source : source, channel, auth, preview,
     draft: { id: uuid7(), language: ownLanguageCode(), consent: { answers: null, audio: null }, answers: {},
       voice: {}, meta: { buurt: null, age_bracket: null }, step: 0, receipt: null, listen: false },
   };
@@ -33,7 +34,7 @@ export function steps(session) {
 export async function persist(session) {
   if (session.preview || session.finished || !session.draft.consent.answers) return;
   await saveSetting("draft", { recordId: session.record.id, channel: session.channel, auth: session.auth,
-    draft: session.draft });
+    source: session.source ?? null, draft: session.draft });
 }
 
 let active = null;
@@ -125,7 +126,6 @@ export async function finish(session) {
     await queueResponse(responseBody(session), session.auth);
     session.finished = true;
     await dropSetting("draft");
-    document.dispatchEvent(new CustomEvent("outboxchange"));
     requestBackgroundSync();
     syncNow();
   }

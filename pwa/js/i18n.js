@@ -99,6 +99,15 @@ export function formatNumber(value, options) {
   return new Intl.NumberFormat(formattingLocale(), { numberingSystem: "latn", ...options }).format(value);
 }
 
+/** A size as people read it: "0,6 kB", "18 kB", "1,2 MB" (kilobytes below one megabyte, so a short voice note
+ * never reads "0.0 MB"), in the language's own number format and unit (the browser's CLDR data). */
+export function formatSize(bytes) {
+  const mega = bytes >= 1e6;
+  const value = Math.max(bytes, 0) / (mega ? 1e6 : 1e3);
+  return formatNumber(value, { style: "unit", unit: mega ? "megabyte" : "kilobyte", unitDisplay: "short",
+    maximumFractionDigits: value < 10 ? 1 : 0 });
+}
+
 /** Keep text someone typed (a team's name...) from reordering the sentence around it (bidi isolation). */
 export const isolate = (text) => `\u2068${text}\u2069`;
 

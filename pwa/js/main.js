@@ -7,6 +7,7 @@ import {
   _, isReviewed, language, languageCodes, loadLanguages, nativeName, preferredLanguage, rememberedLanguage,
   rememberLanguage, REVIEW_NOTE, setLanguage, setOwnLanguage, useOwnLanguage,
 } from "./i18n.js";
+import { onOutboxChange } from "./outbox.js";
 import { onSync, startSyncLoop } from "./sync-loop.js";
 import { icon } from "./icons.js";
 import { beforeEachScreen, h, open, register, show } from "./ui.js";
@@ -161,7 +162,7 @@ async function boot() {
   if (!preview) {
     renderStatusStrip();
     onSync(() => renderStatusStrip());
-    document.addEventListener("outboxchange", renderStatusStrip);
+    onOutboxChange(renderStatusStrip);
     setInterval(renderStatusStrip, 15000);
     startSyncLoop();
     watchForUpdates(); // a preview (in the workspace's frame) installs nothing

@@ -4,6 +4,27 @@
 import * as db from "./db.js";
 import { AUDIO, RESPONSES, VOICE } from "./db.js";
 
+/** Told of every change to the outbox (and of every sync's outcome), in this page or worker. */
+const changes = new EventTarget();
+/** The same news between the pages and the service worker of this origin. */
+const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("wijkstem-outbox") : null;
+channel?.unref?.(); // Node (the tests): an open channel must not keep the process alive
+channel?.addEventListener("message", () => changes.dispatchEvent(new Event("change")));
+
+/** Call `listener()` whenever what waits on this phone, or the last sync's outcome, may have changed (here, in
+ * another tab or in the service worker); returns the function that stops it. Screens showing a status redraw. */
+export function onOutboxChange(listener) {
+  changes.addEventListener("change", listener);
+  return () => changes.removeEventListener("change", listener);
+}
+
+/** Tell every screen (of every page of this origin) that the outbox or the sync's outcome changed. */
+export function outboxChanged() {
+  changes.dispatchEvent(new Event("change"));
+  channel?.postMessage("change");
+}
+
+
 /** Put a finished response in the outbox and release its recordings (the ones it still lists; the others are
  * dropped with their bytes), in one transaction. */
 export async function queueResponse(body, auth) {
@@ -21,6 +42,7 @@ export async function queueResponse(body, auth) {
       }
     });
   });
+  outboxChanged();
 }
 
 /** Responses to send, oldest first; held ones (conflict, invalid) only when the user asks. */
@@ -43,6 +65,7 @@ export async function settleBatch(acknowledged, refused = []) {
       });
     }
   });
+  outboxChanged();
 }
 
 /** A recording made during an interview; it joins the outbox when the response is finished. */
@@ -55,6 +78,7 @@ export async function saveDraftNote(note, buffer) {
 
 export async function dropNote(id) {
   await db.writeMany([{ store: VOICE, key: id, drop: true }, { store: AUDIO, key: id, drop: true }]);
+  outboxChanged();
 }
 
 /** Recordings of an interview that was given up, in one transaction. */
@@ -86,6 +110,7 @@ export async function updateNote(id, changes) {
       if (note) stores[VOICE].put({ ...note, ...changes });
     });
   });
+  outboxChanged();
 }
 
 export const holdNote = (id, error) => updateNote(id, { status: "held", error });

@@ -69,6 +69,21 @@ async function deviceStatus() {
     pending_bytes: waiting.bytes };
 }
 
+/**
+ * Tell the coordinator's Phones page what is still waiting on this enrolled phone after a drain, "nothing"
+ * included: after every drain that sent something, and whenever it differs from the last report. A report
+ * that does not arrive is made after the next drain; it never holds up the answers themselves.
+ */
+async function reportStatus(context, offered) {
+  if (!context.device) return;
+  const status = await deviceStatus();
+  const said = JSON.stringify(status);
+  if (!offered && said === await setting("reportedStatus")) return;
+  const result = await request("PUT", "/api/v1/devices/me/status",
+    { json: status, token: context.device.token, lang: context.lang });
+  await saveSetting("reportedStatus", result.ok ? said : null);
+}
+
 /** Consecutive items with the same sender, at most BATCH_SIZE each: order is kept. */
 function batches(items) {
   const groups = [];
@@ -138,8 +153,7 @@ async function refuseNote(note, result) {
 }
 
 /** Send everything in order; returns how many items were offered to the server. */
-async function drainOnce(includeHeld) {
-  const context = { device: await setting("device"), lang: (await setting("language")) || "nl" };
+async function drainOnce(includeHeld, context) {
   let offered = 0;
   for (const batch of batches(await outbox.responsesToSend(includeHeld))) {
     await sendBatch(batch, context);
@@ -159,12 +173,17 @@ async function drainOnce(includeHeld) {
 export async function drain(includeHeld = false) {
   const run = async () => {
     try {
-      if (await drainOnce(includeHeld)) await saveSetting("lastSync", new Date().toISOString());
+      const context = { device: await setting("device"), lang: (await setting("language")) || "nl" };
+      const offered = await drainOnce(includeHeld, context);
+      if (offered) await saveSetting("lastSync", new Date().toISOString());
+      await reportStatus(context, offered);
       await saveSetting("lastError", null);
+      outbox.outboxChanged();
       return { ok: true };
     } catch (err) {
       const error = err instanceof SyncStop ? err.result : { kind: "client", message: String(err) };
       await saveSetting("lastError", { ...error, at: new Date().toISOString() });
+      outbox.outboxChanged();
       return { ok: false, error };
     }
   };

@@ -47,8 +47,3 @@ export function toBase64(buffer) {
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
 }
-
-/** Megabytes, for "waiting to be sent" (formatted with one decimal in the language's format). */
-export function megabytes(bytes) {
-  return bytes / (1024 * 1024);
-}

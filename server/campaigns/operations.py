@@ -1,6 +1,7 @@
 """Making, publishing and closing campaigns, their sources, and what devices download (flush, never commit)."""
 
 from flask import url_for
+from sqlalchemy import select
 
 from ..errors import N_, ApiError
 from ..extensions import db
@@ -99,6 +100,27 @@ def campaign_document(version: CampaignVersion) -> dict:
         "questions": [question_document(q, audio) for q in definition["questions"]],
         "audio": audio,
     }
+
+
+def device_campaign_document(version: CampaignVersion, default_source_id: int | None) -> dict:
+    """`campaign_document` as an enrolled phone downloads it: with the campaign's open door-to-door sources (a
+    route, a street, a team) and the phone's default among them (`default_source_id`; null when it is none of
+    them); its etag covers both."""
+    document = campaign_document(version)
+    sources = door_to_door_sources(version.campaign)
+    default = next((s.code for s in sources if s.id == default_source_id), None)
+    document["sources"] = [{"code": s.code, "name": s.name} for s in sources]
+    document["default_source"] = default
+    document["etag"] = sha256_hex(canonical_json({"c": document["etag"], "s": document["sources"],
+                                                  "d": default}))[:32]
+    return document
+
+
+def door_to_door_sources(campaign: Campaign) -> list[Source]:
+    """The campaign's door-to-door sources that are not revoked, by name."""
+    return list(db.session.scalars(select(Source).where(
+        Source.campaign_id == campaign.id, Source.kind == "door_to_door", Source.revoked_at.is_(None))
+        .order_by(Source.name, Source.id)))
 
 
 def question_document(question: dict, audio: dict) -> dict:

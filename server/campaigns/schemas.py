@@ -173,8 +173,24 @@ class CampaignDocumentSchema(Schema):
     audio = fields.Dict(keys=fields.String(), values=fields.Nested(LanguageAudioSchema), required=True)
 
 
+class DeviceSourceSchema(Schema):
+    """A door-to-door source (a route, a street, a team) an enrolled phone may attribute responses to."""
+
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class DeviceCampaignDocumentSchema(CampaignDocumentSchema):
+    """A campaign as an enrolled phone downloads it: with the door-to-door sources to choose from."""
+
+    #: The campaign's open door-to-door sources, for the field worker's choice of the day's route.
+    sources = fields.List(fields.Nested(DeviceSourceSchema), required=True)
+    #: The code (one of `sources`) the coordinator chose for this phone at enrolment, or null.
+    default_source = fields.String(required=True, allow_none=True)
+
+
 class CampaignListSchema(Schema):
-    campaigns = fields.List(fields.Nested(CampaignDocumentSchema), required=True)
+    campaigns = fields.List(fields.Nested(DeviceCampaignDocumentSchema), required=True)
 
 
 class SourceSummarySchema(Schema):

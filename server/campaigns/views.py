@@ -11,7 +11,7 @@ from ..extensions import db
 from ..ratelimits import public_rate_limit
 from ..util import normalise_code, sha256_hex
 from .models import Campaign, Source
-from .operations import campaign_document, published_version
+from .operations import campaign_document, device_campaign_document, published_version
 
 campaigns_blueprint = Blueprint("campaigns", __name__, url_prefix="/v1")
 
@@ -50,7 +50,7 @@ def list_campaigns():
         select(Campaign).where(Campaign.team_id == g.device.team_id, Campaign.state == "published")
         .order_by(Campaign.created_at)
     ).all()
-    documents = [campaign_document(published_version(c)) for c in campaigns]
+    documents = [device_campaign_document(published_version(c), g.device.default_source_id) for c in campaigns]
     db.session.commit()
     return with_etag({"campaigns": documents}, sha256_hex("|".join(d["etag"] for d in documents))[:32])
 
@@ -62,7 +62,7 @@ def get_campaign(campaign_id):
     campaign = db.session.get(Campaign, campaign_uuid) if (campaign_uuid := parse_uuid(campaign_id)) else None
     if campaign is None or campaign.team_id != g.device.team_id or not campaign.current_version:
         raise ApiError(404, "campaign_not_found", N_("This campaign or version is not known here."))
-    document = campaign_document(published_version(campaign))
+    document = device_campaign_document(published_version(campaign), g.device.default_source_id)
     db.session.commit()
     return with_etag(document, document["etag"])
 

@@ -23,12 +23,18 @@ class Device(db.Model):
     last_seen_at = db.Column(UTCDateTime, nullable=True)
     last_sync_at = db.Column(UTCDateTime, nullable=True)
     revoked_at = db.Column(UTCDateTime, nullable=True)
-    #: What the device reported as still waiting on it at its last sync.
+    #: What the device last reported as still waiting on it (with a sync, or after one), replaced by each report.
     pending_responses = db.Column(db.Integer, nullable=False, default=0)
     pending_voice_notes = db.Column(db.Integer, nullable=False, default=0)
     pending_bytes = db.Column(db.BigInteger, nullable=False, default=0)
+    #: When the device made that report; ``None`` before its first.
+    status_reported_at = db.Column(UTCDateTime, nullable=True)
+    #: The source (a route, a street, a team) the phone attributes its door-to-door responses to unless the
+    #: field worker picks another for the day; one of its team's campaigns' door-to-door sources.
+    default_source_id = db.Column(db.Integer, db.ForeignKey("sources.id"), nullable=True)
 
     team = db.relationship("Team")
+    default_source = db.relationship("Source")
 
 
 class EnrolmentCode(db.Model):
@@ -44,6 +50,8 @@ class EnrolmentCode(db.Model):
     code_hash = db.Column(db.String(64), nullable=False, unique=True)
     #: Label given to the device that enrols with this code.
     label = db.Column(db.String(200), nullable=False, default="")
+    #: The default source the enrolled device will have (see `Device.default_source_id`).
+    source_id = db.Column(db.Integer, db.ForeignKey("sources.id"), nullable=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     expires_at = db.Column(UTCDateTime, nullable=False)
     #: When the code was used, and by which device; a used code never works again.

@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from ..bulk import rows_with_keys, update_row
+from ..campaigns.models import Campaign, Source
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..util import human_code, new_token, normalise_code, sha256_hex, utcnow
@@ -15,11 +16,13 @@ from .models import Device, EnrolmentCode
 ENROL_CODE_LENGTH = 10  # about 49 bits, valid for minutes, single use, rate-limited
 
 
-def make_enrolment_code(team, label: str = "") -> str:
-    """A one-time code for one device of `team`; the code itself is returned once, only its hash kept."""
+def make_enrolment_code(team, label: str = "", source: Source | None = None) -> str:
+    """A one-time code for one device of `team`, whose door-to-door responses go to `source` by default (one of
+    `team_sources(team)`); the code itself is returned once, only its hash kept."""
     code = human_code(ENROL_CODE_LENGTH)
     minutes = current_app.config["ENROL_CODE_MINUTES"]
     db.session.add(EnrolmentCode(team_id=team.id, code_hash=sha256_hex(code), label=label,
+                                 source_id=source.id if source else None,
                                  expires_at=utcnow() + timedelta(minutes=minutes)))
     db.session.flush()
     return code
@@ -44,12 +47,23 @@ def enrol_device(code: str, label: str | None = None) -> tuple[Device, str]:
                        field="code")
     enrolment = db.session.get(EnrolmentCode, claimed)
     token = new_token()
-    device = Device(team_id=enrolment.team_id, label=label or enrolment.label, token_hash=sha256_hex(token))
+    device = Device(team_id=enrolment.team_id, label=label or enrolment.label, token_hash=sha256_hex(token),
+                    default_source_id=enrolment.source_id)
     db.session.add(device)
     db.session.flush()
     enrolment.device_id = device.id
     db.session.flush()
     return device, token
+
+
+def team_sources(team) -> list[Source]:
+    """The door-to-door sources a phone of `team` can collect for: open ones of its campaigns that are not
+    closed, by campaign, then name."""
+    return list(db.session.scalars(
+        select(Source).join(Campaign, Source.campaign_id == Campaign.id)
+        .where(Campaign.team_id == team.id, Campaign.state != "closed", Source.kind == "door_to_door",
+               Source.revoked_at.is_(None))
+        .order_by(Campaign.created_at, Source.name, Source.id)))
 
 
 def device_for_token(token: str) -> Device | None:
@@ -79,10 +93,21 @@ def device_ref_for_token(token: str) -> DeviceRef | None:
 
 
 def record_device_status(device_id, status: dict | None) -> bool:
-    """Remember when the device last synced and what it says is still waiting on it (one UPDATE).
+    """Remember when the device last synced and, when it says so, what is still waiting on it (one UPDATE).
 
     :return: whether the device is still enrolled (a revoked one is left as it is).
     """
     now = utcnow()
-    return update_row(Device.__table__, "id", device_id, {"last_seen_at": now, "last_sync_at": now, **(status or {})},
+    reported = {**status, "status_reported_at": now} if status else {}
+    return update_row(Device.__table__, "id", device_id, {"last_seen_at": now, "last_sync_at": now, **reported},
                       unless_set=("revoked_at",)) == 1
+
+
+def record_device_report(device: Device, status: dict) -> None:
+    """What the device says is still waiting on it now (after a sync): it replaces the report before, even
+    when it is nothing."""
+    device.pending_responses = status["pending_responses"]
+    device.pending_voice_notes = status["pending_voice_notes"]
+    device.pending_bytes = status["pending_bytes"]
+    device.status_reported_at = utcnow()
+    db.session.flush()

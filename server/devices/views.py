@@ -6,8 +6,8 @@ from ..extensions import db, limiter
 from ..privacy.operations import record_team_event
 from ..validation import load_json
 from .auth import device_required
-from .operations import enrol_device
-from .schemas import device_schema, enrol_request_schema
+from .operations import enrol_device, record_device_report
+from .schemas import device_report_reply_schema, device_report_schema, device_schema, enrol_request_schema
 
 devices_blueprint = Blueprint("devices", __name__, url_prefix="/v1/devices")
 
@@ -31,5 +31,16 @@ def enrol():
 @device_required
 def me():
     reply = device_schema.dump(g.device)
+    db.session.commit()
+    return jsonify(reply)
+
+
+@devices_blueprint.put("/me/status")
+@device_required
+def report_status():
+    """What is still waiting on the phone after a sync ("nothing" too): it replaces the report before."""
+    data = load_json(device_report_schema)
+    record_device_report(g.device, data)
+    reply = device_report_reply_schema.dump(g.device)
     db.session.commit()
     return jsonify(reply)

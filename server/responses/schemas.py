@@ -4,9 +4,10 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-from marshmallow import EXCLUDE, ValidationError
+from marshmallow import ValidationError
 
 from .. import fields, validate
+from ..devices.schemas import DeviceStatusSchema
 from ..validation import RequestSchema, Schema
 from .models import CHANNELS
 
@@ -154,17 +155,6 @@ class ResponseSchema(RequestSchema):
         plain_voice_refs, load_default=list)
     #: The receipt code shown to the resident, for erasure later; only its hash is kept.
     receipt = fields.String(load_default=None, allow_none=True, validate=validate.Length(6, 64))
-
-
-class DeviceStatusSchema(Schema):
-    """What is still waiting on the device, reported with each sync."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    pending_responses = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 10_000_000))
-    pending_voice_notes = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 10_000_000))
-    pending_bytes = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 10**13))
 
 
 class SyncBatchSchema(Schema):

@@ -3,12 +3,13 @@
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, gettext
 from sqlalchemy import select
 
 from ..accounts.auth import current_user, login_required, require_team
 from ..devices.models import Device
-from ..devices.operations import make_enrolment_code, revoke_device
+from ..devices.operations import make_enrolment_code, revoke_device, team_sources
+from ..errors import N_
 from ..extensions import db
 from ..forms import form_data, load_form
 from ..pages import render_page
@@ -41,7 +42,7 @@ def team_devices(team) -> list[Device]:
 def devices_page(team, status: int = 200, values: dict | None = None, errors: dict | None = None):
     return render_page("workspace/devices.html", status=status, team=team, devices=team_devices(team),
                        teams=current_user().teams, values=values or {"team": team.id}, errors=errors or {},
-                       can_write=current_user().can_write)
+                       can_write=current_user().can_write, sources=team_sources(team))
 
 
 @devices_blueprint.get("/")
@@ -59,13 +60,18 @@ def enrol():
     if errors:
         return devices_page(chosen_team(), 422, data, errors)
     team = require_team(values["team"], write=True)
-    code = make_enrolment_code(team, values["label"])
-    record_team_event("enrol_code_made", team.id, "team", team.id, current_user(), label=values["label"])
+    source = next((s for s in team_sources(team) if s.id == values["source"]), None)
+    if values["source"] is not None and source is None:  # another team's, a flyer, revoked or closed
+        return devices_page(team, 422, data, {"source": [gettext(N_("Choose one of this team's door-to-door "
+                                                                     "sources."))]})
+    code = make_enrolment_code(team, values["label"], source)
+    record_team_event("enrol_code_made", team.id, "team", team.id, current_user(), label=values["label"],
+                      source=source.code if source else None)
     db.session.commit()
     url = public_url(f"/app/#enrol={code}")
     expires = format_datetime(utcnow().replace(microsecond=0) + enrol_lifetime(), "short")
     return render_page("workspace/enrol.html", team=team, label=values["label"], code=code, url=url,
-                       qr=qr_svg(url, "QR"), expires=expires, spaced_code=f"{code[:5]} {code[5:]}")
+                       qr=qr_svg(url, "QR"), expires=expires, spaced_code=f"{code[:5]} {code[5:]}", source=source)
 
 
 def enrol_lifetime() -> timedelta:

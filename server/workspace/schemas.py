@@ -128,6 +128,8 @@ class FlyerOptionsSchema(Schema):
 class EnrolFormSchema(Schema):
     team = fields.Integer(required=True, error_messages=REQUIRED)
     label = fields.String(load_default="", validate=TextLength(max=200))
+    #: The id of one of the team's door-to-door sources (checked against the team by the view), or none.
+    source = fields.Integer(load_default=None, validate=validate.Range(1, 2**31 - 1))
 
 
 new_campaign_schema = NewCampaignSchema()

@@ -174,3 +174,21 @@ test("the declaration tells the server what the protocol asks, nothing more", as
     content_type: "audio/webm;codecs=opus", sha256: note.sha256, duration_ms: 4000, source: null,
   });
 });
+
+describe("screens hear of every change", () => {
+  test("queueing, settling, holding and dropping each tell the listeners; a stopped listener hears no more", async () => {
+    let heard = 0;
+    const stop = outbox.onOutboxChange(() => { heard += 1; });
+    const { body, note } = await queueResponseWithNote();
+    assert.equal(heard, 1);
+    await outbox.settleBatch([body.id]);
+    assert.equal(heard, 2);
+    await outbox.holdNote(note.id, { code: "unsupported_audio" });
+    assert.equal(heard, 3);
+    await outbox.dropNote(note.id);
+    assert.equal(heard, 4);
+    stop();
+    await queueResponses(1);
+    assert.equal(heard, 4);
+  });
+});

@@ -198,6 +198,50 @@ describe("batches", () => {
   });
 });
 
+describe("what the phone reports as still waiting", () => {
+  const nothing = { pending_responses: 0, pending_voice_notes: 0, pending_bytes: 0 };
+
+  test("after a drain that sent everything, the phone reports nothing (the sync's own report was before)", async () => {
+    const { note } = await queueResponseWithNote();
+    await queueResponses(2);
+    assert.deepEqual(await drain(), { ok: true });
+    const [batch] = api.made("POST", SYNC);
+    assert.deepEqual(batch.json.device_status.pending_responses, 3);
+    assert.deepEqual(batch.json.device_status.pending_voice_notes, 1);
+    assert.ok(batch.json.device_status.pending_bytes > note.size);
+    assert.deepEqual(api.reports, [nothing]);
+    assert.equal(api.made("PUT", "/api/v1/devices/me/status")[0].headers.authorization, `Bearer ${TOKEN}`);
+  });
+
+  test("held items are reported as still waiting; an unchanged state is not reported again", async () => {
+    const [held] = await queueResponses(1);
+    api.refusals.set(held.id, { status: "invalid", errors: [] });
+    await drain();
+    assert.equal(api.reports.length, 1);
+    assert.equal(api.reports[0].pending_responses, 1);
+    await drain();
+    await drain();
+    assert.equal(api.reports.length, 1, "nothing changed, nothing sent: no new report");
+  });
+
+  test("a report that did not arrive is made after the next drain", async () => {
+    await queueResponses(1);
+    api.meddle = (request) => (request.method === "PUT" ? "drop" : null);
+    assert.deepEqual(await drain(), { ok: true }, "the answers arrived: the drain worked");
+    api.meddle = () => null;
+    assert.deepEqual(api.reports, []);
+    await drain();
+    assert.deepEqual(api.reports, [nothing]);
+  });
+
+  test("a visitor's phone (not enrolled) reports nothing", async () => {
+    await db.dropSetting("device");
+    await queueResponses(1, "anonymous");
+    await drain();
+    assert.deepEqual(api.made("PUT", /status/), []);
+  });
+});
+
 describe("recordings", () => {
   const chunks = () => api.made("PATCH", NOTE);
 
@@ -211,8 +255,9 @@ describe("recordings", () => {
     api.refusals.clear();
     assert.deepEqual(await drain(true), { ok: true });
     const order = api.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/, "ID")}`);
-    assert.deepEqual(order.slice(-5), ["POST /api/v1/sync", "POST /api/v1/voice-notes",
-      "PATCH /api/v1/voice-notes/ID", "PATCH /api/v1/voice-notes/ID", "PATCH /api/v1/voice-notes/ID"]);
+    assert.deepEqual(order.slice(-6), ["POST /api/v1/sync", "POST /api/v1/voice-notes",
+      "PATCH /api/v1/voice-notes/ID", "PATCH /api/v1/voice-notes/ID", "PATCH /api/v1/voice-notes/ID",
+      "PUT /api/v1/devices/me/status"]);
     const stored = api.notes.get(note.id);
     assert.ok(stored.complete);
     assert.deepEqual(stored.bytes, Buffer.from(buffer));

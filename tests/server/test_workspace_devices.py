@@ -65,7 +65,7 @@ def test_device_list_shows_last_sync_and_what_is_waiting(web_c, client, auth, ca
     assert reply.status_code == 200
     html = web_c.get("/workspace/devices/").get_data(as_text=True)
     assert "Test phone" in html
-    assert "3 antwoorden, 2 spraakberichten (2.5 MB)" in html
+    assert "3 antwoorden, 2 spraakberichten (2,5 MB)" in html
     assert "nooit" not in html
 
 
@@ -102,3 +102,41 @@ def test_what_is_waiting_is_counted_in_each_languages_plural_forms(web_c, client
                         headers=auth)
     assert reply.status_code == 200
     assert expected in web_c.get("/workspace/devices/", query_string={"lang": lang}).get_data(as_text=True)
+
+
+def test_the_report_after_a_complete_sync_replaces_what_was_waiting_with_its_time(web_c, client, auth, campaign):
+    """After a complete sync the Phones page no longer says "Still on the phone: 3 answers, 1 voice note"."""
+    status = {"pending_responses": 3, "pending_voice_notes": 1, "pending_bytes": 18_700}
+    assert client.post("/api/v1/sync", json={"responses": [response_body(campaign)], "device_status": status},
+                       headers=auth).status_code == 200
+    html = web_c.get("/workspace/devices/").get_data(as_text=True)
+    assert "3 antwoorden, 1 spraakbericht (19 kB)" in html
+    assert "gemeld " in html
+
+    nothing = {"pending_responses": 0, "pending_voice_notes": 0, "pending_bytes": 0}
+    reply = client.put("/api/v1/devices/me/status", json=nothing, headers=auth)
+    assert reply.status_code == 200
+    assert reply.json["pending_responses"] == 0 and reply.json["status_reported_at"]
+    html = web_c.get("/workspace/devices/").get_data(as_text=True)
+    assert "antwoorden" not in html.split("Nog op de telefoon", 1)[1].split("</tbody>")[0]
+    row = re.search(r'<tr id="device-[^"]+".*?</tr>', html, re.S).group(0)
+    assert "niets" in row and "gemeld " in row
+
+
+def test_a_phone_that_has_not_reported_says_so(web_c, enrolled):
+    row = re.search(r'<tr id="device-[^"]+".*?</tr>', web_c.get("/workspace/devices/").get_data(as_text=True),
+                    re.S).group(0)
+    assert "nog niet gemeld" in row and "niets" not in row
+
+
+@pytest.mark.parametrize("body", [{}, {"pending_responses": -1, "pending_voice_notes": 0, "pending_bytes": 0},
+                                  {"pending_responses": 0, "pending_voice_notes": 0, "pending_bytes": 0, "x": 1},
+                                  {"pending_responses": "0", "pending_voice_notes": 0, "pending_bytes": 0}])
+def test_a_report_is_checked(client, auth, body):
+    reply = client.put("/api/v1/devices/me/status", json=body, headers=auth)
+    assert reply.status_code == 422 and reply.json["error"]["code"] == "invalid_input"
+
+
+def test_only_an_enrolled_phone_reports(client):
+    nothing = {"pending_responses": 0, "pending_voice_notes": 0, "pending_bytes": 0}
+    assert client.put("/api/v1/devices/me/status", json=nothing).status_code == 401

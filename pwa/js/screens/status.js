@@ -1,12 +1,11 @@
 // What is waiting, when the last sync worked, what went wrong in plain words; "send now" and the rescue file.
 
 import { setting } from "../db.js";
-import { _, formatDateTime, formatNumber, isolate, ngettext } from "../i18n.js";
-import { summary } from "../outbox.js";
+import { _, formatDateTime, formatSize, isolate, ngettext } from "../i18n.js";
+import { onOutboxChange, summary } from "../outbox.js";
 import { downloadRescueFile } from "../rescue.js";
 import { syncNow } from "../sync-loop.js";
 import { actions, h, notice, open, register, show } from "../ui.js";
-import { megabytes } from "../util.js";
 
 /** The last error as a sentence a field worker understands. */
 export function errorText(error) {
@@ -29,9 +28,8 @@ export function lastSyncText(lastSync) {
 
 export function waitingText(waiting, lastSync) {
   if (!waiting.responses && !waiting.voiceNotes) return lastSync ? _("Everything has been sent") : _("Nothing to send");
-  return _("Waiting: {answers}, {recordings} ({mb} MB)",
-    { ...counted(waiting.responses, waiting.voiceNotes),
-      mb: formatNumber(megabytes(waiting.bytes), { minimumFractionDigits: 1, maximumFractionDigits: 1 }) });
+  return _("Waiting: {answers}, {recordings} ({size})",
+    { ...counted(waiting.responses, waiting.voiceNotes), size: formatSize(waiting.bytes) });
 }
 
 /** "3 answers" and "1 recording", each in the language's own plural form. */
@@ -83,36 +81,48 @@ function heldList(waiting) {
       h("span", { dir: "auto" }, item.reason || "")))));
 }
 
+/** What is waiting, when it was last sent and what went wrong: drawn again whenever the outbox changes. */
+async function drawState(slot) {
+  const [waiting, lastSync, lastError] = await Promise.all([summary(), setting("lastSync"), setting("lastError")]);
+  const error = waiting.responses || waiting.voiceNotes ? errorText(lastError) : null;
+  slot.replaceChildren(
+    h("p", { class: "lead" }, waitingText(waiting, lastSync)),
+    h("p", {}, lastSyncText(lastSync)),
+    error ? notice(error, "error") : "");
+  return waiting;
+}
+
 async function statusScreen() {
-  const [waiting, lastSync, lastError, device, persisted] = await Promise.all([summary(), setting("lastSync"),
-    setting("lastError"), setting("device"), navigator.storage?.persisted?.()]);
+  const [device, persisted] = await Promise.all([setting("device"), navigator.storage?.persisted?.()]);
+  const state = h("div", { class: "sync-state" });
+  const held = h("div", { class: "held-slot" });
   const result = h("div", { class: "error-slot" });
+  const redraw = async () => held.replaceChildren(heldList(await drawState(state)) || "");
   const sendNow = async () => {
     result.replaceChildren(notice(_("Sending…"), "info"));
     const outcome = await syncNow({ reset: true, includeHeld: true });
-    await statusScreen();
-    if (outcome.ok) document.querySelector(".error-slot")?.replaceChildren(notice(_("Done."), "ok"));
+    await redraw();
+    result.replaceChildren(outcome.ok ? notice(_("Done."), "ok") : "");
   };
   const rescue = async () => {
     const saved = await downloadRescueFile();
     result.replaceChildren(notice(_("Rescue file saved: {answers}, {recordings}.",
       counted(saved.responses, saved.voiceNotes)), "ok"));
   };
-  const error = errorText(lastError);
+  await redraw();
+  const stop = onOutboxChange(redraw);
   show(_("Sending and rescue"), h("section", { class: "status" },
     h("h1", {}, _("Sending and rescue")),
-    h("p", { class: "lead" }, waitingText(waiting, lastSync)),
-    h("p", {}, lastSyncText(lastSync)),
-    error ? notice(error, "error") : null,
+    state,
     result,
     actions(h("button", { type: "button", class: "primary", onclick: sendNow }, _("Send now")),
       h("button", { type: "button", class: "secondary", onclick: rescue }, _("Save a rescue file"))),
-    heldList(waiting),
+    held,
     h("h2", {}, _("This phone")),
     device ? h("p", {}, _("Enrolled for {team}.", { team: isolate(device.team) })) : h("p", {}, _("Not enrolled (answers are sent anonymously).")),
     h("p", { class: "hint" }, persisted ? _("The browser keeps this app's data.")
       : _("The browser may clear this app's data when the phone runs out of space. On an iPhone, add the app to the home screen, and send your answers often.")),
-    actions(h("button", { type: "button", class: "secondary", onclick: () => open("resume") }, _("Back")))));
+    actions(h("button", { type: "button", class: "secondary", onclick: () => open("resume") }, _("Back")))), stop);
 }
 
 register("status", statusScreen);

@@ -34,6 +34,8 @@ export class WijkstemApi {
     this.notes = new Map();
     /** Refusals the next syncs give, by response id: {status: "invalid" | "conflict", errors}. */
     this.refusals = new Map();
+    /** What the phone reported as still waiting on it after each drain, in order. */
+    this.reports = [];
     /** `meddle(request)` may answer instead of the API: a reply {status, type, body, headers}, or "drop" to
      * cut the connection without an answer; `null` lets the API answer. It may return a promise (a slow line). */
     this.meddle = () => null;
@@ -85,6 +87,10 @@ export class WijkstemApi {
       return errorReply(401, "invalid_token", {}, { "WWW-Authenticate": "Bearer" });
     }
     if (request.path === "/api/v1/sync" && request.method === "POST") return this.sync(request);
+    if (request.path === "/api/v1/devices/me/status" && request.method === "PUT") {
+      this.reports.push(request.json);
+      return jsonReply(200, { ...request.json, status_reported_at: new Date().toISOString() });
+    }
     if (request.path === "/api/v1/voice-notes" && request.method === "POST") return this.declare(request, auth);
     const note = /^\/api\/v1\/voice-notes\/([0-9a-f-]+)$/.exec(request.path);
     if (note && request.method === "HEAD") return this.offset(note[1]);
