@@ -309,3 +309,26 @@ def test_every_size_with_the_most_languages_fits_its_page(page, coordinator, wid
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     team = settled(lambda: db.session.get(Source, source_id).campaign.team.name)
     assert team.split()[-1] in text  # the footer is printed
+
+
+def test_the_flyer_page_starts_in_the_campaigns_languages_and_downloads_a_pdf(page, coordinator, ids, live_server,
+                                                                                tmp_path):
+    """Issue 12 §3: the page started in Dutch alone; the PDF is made on the server and its QR code reads."""
+    source = settled(lambda: create_source(db.session.get(Campaign, ids["campaign"]), "Markt"))  # committed
+    sign_in(page, coordinator)
+    page.goto(f"/workspace/campaigns/{ids['campaign']}/sources/{source.id}/flyer?size=a5")
+    checked = [box.get_attribute("value") for box in page.locator("input[name=langs]:checked").all()]
+    assert checked == ["nl", "en", "tr"]
+    page.get_by_label("Toch afdrukken").check()  # no recordings in this demo: residents cannot listen yet
+    page.get_by_role("button", name="Verder naar de flyer").click()
+    assert serious_accessibility_problems(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("link", name="PDF downloaden").click()
+    pdf = tmp_path / "flyer.pdf"
+    download.value.save_as(pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(tmp_path / "flyer")], check=True,
+                   timeout=60)
+    read = subprocess.run(["zbarimg", "--quiet", "--raw", str(tmp_path / "flyer.png")], capture_output=True,
+                          text=True, timeout=60)
+    code = settled(lambda: db.session.get(Source, source.id).code)
+    assert read.stdout.split() == [f"{live_server}/f/{code}"]
