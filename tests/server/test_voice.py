@@ -647,3 +647,14 @@ def test_without_ffmpeg_the_original_is_handed_out(app, client, auth, tmp_path):
     assert upload(client, auth, body, data).json["state"] == "complete"
     stored = note(body["id"])
     assert stored.timed_name is None and stored_file(stored) == media_path(stored.storage_name)
+
+
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
+@pytest.mark.parametrize("cut", [10, 60, 200])  # before WebM's Duration (about byte 250) and MP4's moov
+def test_a_cut_header_states_no_duration_and_raises_nothing(tmp_path, cut):
+    from server.voice.audio import states_duration
+
+    for name in ("webm with Duration", "mp4"):
+        path = tmp_path / "cut"
+        path.write_bytes(encode(tmp_path, 1, CONTAINERS[name][0])[:cut])
+        assert states_duration(path, CONTAINERS[name][2]) is False
