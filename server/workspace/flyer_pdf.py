@@ -23,7 +23,9 @@ SCRIPTS = {"arabic": re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50
            "ethiopic": re.compile(r"[\u1200-\u139F\u2D80-\u2DDF\uAB00-\uAB2F]")}
 PT = 25.4 / 72  # millimetres a point
 LINE = 1.45  # line height over font size (Arabic and Ge'ez need more than Latin)
-SMALLEST = 0.5  # the texts' smallest share of their normal size
+#: The texts' smallest share of their normal size: the page warns below 0.55 (`flyer.js`); a PDF goes on
+#: shrinking rather than letting a word run off the paper.
+SMALLEST = 0.25
 STEP = 0.03
 
 

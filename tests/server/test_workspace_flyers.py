@@ -221,6 +221,17 @@ def words_off_the_page(pdf: bytes, tmp_path) -> tuple[int, list[str]]:
     return html.count("<page "), off
 
 
+def nothing_runs_into_the_footer(pdf: bytes, tmp_path, team_word: str = "Buurtinitiatief") -> bool:
+    """Every word lies above the team's line at the bottom (poppler leaves out what falls off the page: text
+    that does not fit shows as text running into the footer)."""
+    html = pdf_tool("pdftotext", pdf, tmp_path, "-bbox")
+    words = [(float(top), float(bottom), word) for top, bottom, word in
+             re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', html)]
+    [footer] = [top for top, _bottom, word in words if word == team_word]
+    rest = [bottom for top, bottom, _word in words if abs(top - footer) > 0.5]
+    return bool(rest) and max(rest) <= footer
+
+
 @pytest.fixture
 def wide(recorded):
     from tests.flyer_world import widest_campaign
@@ -244,6 +255,7 @@ def test_flyer_pdf_fits_its_paper_decodes_and_embeds_every_script(web_c, wide, f
     width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
     assert (width, height) == pytest.approx(PAPER_PT[size], abs=1)
     assert words_off_the_page(reply.data, tmp_path) == (1, [])
+    assert nothing_runs_into_the_footer(reply.data, tmp_path)
     assert decoded_links(reply.data, tmp_path) == [f"http://localhost/f/{flyer.code}"]
     text = pdf_tool("pdftotext", reply.data, tmp_path)
     assert wide.team.name.split()[-1] in text  # the footer
@@ -287,3 +299,19 @@ def test_the_flyer_page_starts_with_the_campaigns_languages_and_links_the_pdfs(w
     assert f"/sources/{flyer.id}/flyer.pdf?size=a5&amp;langs=nl&amp;langs=en&amp;langs=tr" in html
     assert f"/sources/{flyer.id}/sheet.pdf?size=a5" in html
     assert "PDF downloaden" in html
+
+
+def test_titles_at_their_longest_stay_on_the_paper(web_c, campaign, flyer, tmp_path):
+    """The most a campaign may say (200 characters of title, an introduction past the 160 characters a flyer takes)
+    in each of the most languages: every word stays on the paper, above the team's line."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    languages = ("nl", "en", "tr")
+    campaign.definition["title"] = {code: ("Onze buurt, jouw stem en " * 8)[:200] for code in languages}
+    campaign.definition["intro"] = {code: "Vertel ons wat je van de buurt vindt en " * 5 for code in languages}
+    flag_modified(campaign, "definition")
+    db.session.commit()
+    reply = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer.pdf?size=a5&langs=nl&langs=en&langs=tr&unready=1"))
+    assert words_off_the_page(reply.data, tmp_path) == (1, [])
+    assert nothing_runs_into_the_footer(reply.data, tmp_path)
+    assert decoded_links(reply.data, tmp_path) == [f"http://localhost/f/{flyer.code}"]
