@@ -203,7 +203,7 @@ def fitting_scale(pdf: FPDF, flyer: Flyer) -> float:
         while scale + STEP < 1 and fits(round(scale + STEP, 2)):
             scale = round(scale + STEP, 2)
         return scale
-    while scale - STEP >= SMALLEST and not fits(round(scale - STEP, 2)):
+    while round(scale - STEP, 2) >= SMALLEST and not fits(round(scale - STEP, 2)):
         scale = round(scale - STEP, 2)
     return max(SMALLEST, round(scale - STEP, 2))
 

@@ -332,3 +332,28 @@ def test_the_flyer_page_starts_in_the_campaigns_languages_and_downloads_a_pdf(pa
                           text=True, timeout=60)
     code = settled(lambda: db.session.get(Source, source.id).code)
     assert read.stdout.split() == [f"{live_server}/f/{code}"]
+
+
+def test_the_page_says_when_the_texts_cannot_fit(page, coordinator, ids):
+    """Texts scale down to 55 % on the page; past that the page asks for fewer words instead of printing them
+    too small to read (here: the longest titles and team name allowed, 200 characters, in three languages on A5)."""
+    languages = ("nl", "en", "tr")
+
+    def make():
+        campaign = db.session.get(Campaign, ids["campaign"])
+        campaign.definition = {**campaign.definition,
+                               "title": {code: ("Onze buurt, jouw stem en " * 8)[:200] for code in languages},
+                               "intro": {code: "Vertel ons wat je van de buurt vindt en " * 5 for code in languages}}
+        campaign.team.name = ("Buurtinitiatief De Brug en " * 8)[:200]
+        return create_source(campaign, "Markt").id
+
+    source_id = settled(make)
+    sign_in(page, coordinator)
+    page.goto(f"/workspace/campaigns/{ids['campaign']}/sources/{source_id}/flyer?size=a5&langs=nl&langs=en&langs=tr"
+              "&unready=1")
+    page.wait_for_selector(".sheet[data-fitted]", state="attached")
+    assert page.locator(".sheet").get_attribute("data-fitted") == "0.55"
+    assert page.locator("#flyer-too-long").is_visible()
+    page.goto(f"/workspace/campaigns/{ids['campaign']}/sources/{source_id}/flyer?size=a5&langs=nl&unready=1")
+    page.wait_for_selector(".sheet[data-fitted]", state="attached")
+    assert page.locator("#flyer-too-long").is_hidden()  # one language fits

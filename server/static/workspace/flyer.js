@@ -15,7 +15,7 @@ const overflows = (sheet) => sheet.scrollHeight > sheet.clientHeight + 1 || shee
 function fit(sheet) {
   let scale = 1;
   sheet.style.setProperty("--fit", "1");
-  while (overflows(sheet) && scale - STEP >= SMALLEST) {
+  while (overflows(sheet) && scale - STEP >= SMALLEST - 1e-9) {
     scale = Math.round((scale - STEP) * 100) / 100;
     sheet.style.setProperty("--fit", String(scale));
   }
