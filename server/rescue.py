@@ -187,4 +187,6 @@ def import_voice_note(index: int, entry: dict, device, written: list) -> int:
     if failure is not None:
         raise RescueError(f"voice note voice_notes.{index} ({entry['id']}) may not be stored: {failure.message}; "
                           "nothing was imported")
+    if note.timed_name:
+        written.append(note.timed_name)  # the timed copy made on completion goes too if the import fails
     return 1

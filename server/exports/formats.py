@@ -16,6 +16,7 @@ from ..storage import media_path
 from ..themes.exports import codebook_rows, quote_rows
 from ..themes.operations import campaign_themes
 from ..voice.operations import served_content_type
+from ..voice.timing import stored_file
 from .operations import export_batches, flat_rows, header, json_record, question_columns, source_names, voice_files
 
 XLSX_MAX_ROWS = 1_048_576
@@ -125,27 +126,32 @@ def entry_name(note, row, question_keys: set, extension: str) -> str:
 
 
 def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
-    """The recordings as they came, plus `voice-notes.csv` that says which is which, and the codebook of themes
-    and the quotes (`codebook.csv`, `quotes.csv`, first)."""
+    """The recordings, plus `voice-notes.csv` that says which is which, and the codebook of themes
+    and the quotes (`codebook.csv`, `quotes.csv`, first).
+
+    Each file is the recording as the phone sent it, or its timed copy where the phone's file states no duration
+    (the same audio remuxed, `voice/timing.py`); `sha256` is always that of the file the phone sent.
+    """
     output = ZipOutput()
     index = io.StringIO()
     writer = csv.writer(index)
     writer.writerow(["file", "response_id", "question", "received_at", "language", "duration_ms", "transcript",
-                     "translation"])
+                     "translation", "sha256", "remuxed"])
     question_keys = {column.question for column in question_columns(campaign) if column.kind != "theme"}
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr("codebook.csv", csv_text(codebook_rows(campaign)))
         archive.writestr("quotes.csv", csv_text(quote_rows(campaign)))
         for batch in voice_files(campaign, filters, batch_size):
             for note, row in batch:
-                path = media_path(note.storage_name)
+                path = stored_file(note)
                 if not path.exists():
                     continue
                 extension = EXTENSIONS.get(served_content_type(note), "bin")
                 name = entry_name(note, row, question_keys, extension)
                 archive.write(path, name)
                 writer.writerow(safe_row([name, str(note.response_id), note.question_key, row[1].isoformat(),
-                                          row[4], note.duration_ms, note.transcript or "", note.translation or ""]))
+                                          row[4], note.duration_ms, note.transcript or "", note.translation or "",
+                                          note.sha256, "yes" if path != media_path(note.storage_name) else "no"]))
                 yield output.take()
         archive.writestr("voice-notes.csv", "\ufeff" + index.getvalue())
     yield output.take()

@@ -16,6 +16,7 @@ from ..storage import delete_file
 from ..util import normalise_code, sha256_hex, utcnow
 from ..voice.models import VoiceNote
 from ..voice.operations import delete_voice_notes, forget_past_allowances
+from ..voice.timing import delete_timed_copy
 from .models import AuditEvent
 
 
@@ -85,6 +86,7 @@ def delete_audio(note: VoiceNote) -> None:
     if note.playback_name:
         delete_file(note.playback_name)
     note.playback_name = note.playback_type = None
+    delete_timed_copy(note)
     note.audio_deleted_at = note.audio_deleted_at or utcnow()
     db.session.flush()
 

@@ -9,28 +9,18 @@ recording and deleted with it. Without ffmpeg the recording is served as it came
 
 import logging
 import os
-import shutil
 import subprocess
 from pathlib import Path
-
-from flask import current_app
 
 from ..storage import media_path, new_storage_name
 from ..voice.audio import duration_ms, without_orphan_fragments
 from ..voice.models import VoiceNote
 from ..voice.operations import served_content_type
+from ..voice.timing import ffmpeg_binary
 
 log = logging.getLogger(__name__)
 PLAYBACK_TYPE = "audio/mp4"
 FFMPEG_SECONDS = 120
-
-
-def ffmpeg_binary() -> str | None:
-    """The configured ffmpeg if it can be run, else ``None``."""
-    binary = current_app.config.get("FFMPEG_BINARY")
-    if not binary:
-        return None
-    return shutil.which(binary)
 
 
 def ffmpeg_command(binary: str, source: Path, target: Path, container: str | None) -> list[str]:

@@ -51,6 +51,60 @@ def duration_ms(path: Path, container: str) -> int | None:
         return audio_duration_ms(Reader(handle, path.stat().st_size), container)
 
 
+def states_duration(path: Path, container: str) -> bool:
+    """Whether the file's header states how long it plays, as players read it: WebM's ``Duration`` (which
+    MediaRecorder leaves out), an MP4 that is not fragmented (WebKit's recorder writes fragments and a zero
+    ``mvhd`` duration). Ogg (the last page's granule) and WAV (the data size over the byte rate) always do."""
+    if container not in ("webm", "mp4"):
+        return True
+    with path.open("rb") as handle:
+        reader = Reader(handle, path.stat().st_size)
+        try:
+            return _webm_states_duration(reader) if container == "webm" else _mp4_states_duration(reader)
+        except (Malformed, struct.error):
+            return False
+
+
+INFO, DURATION = 0x1549A966, 0x4489
+
+
+def _webm_states_duration(reader: "Reader") -> bool:
+    """A non-zero ``Duration`` in the segment's ``Info``, before the first cluster."""
+    pos = 0
+    while pos < reader.size:
+        reader.step()
+        head = reader.head(pos, 12)
+        element, after_id = _vint(head, 0, keep_marker=True)
+        size, after_size = _vint(head, after_id, keep_marker=False)
+        pos += after_size
+        if element in (SEGMENT, INFO):
+            continue  # descend
+        if element == CLUSTER:
+            return False
+        if element == DURATION:
+            value = reader.read(pos, size)
+            return size in (4, 8) and struct.unpack(">f" if size == 4 else ">d", value)[0] > 0
+        pos += size
+    return False
+
+
+def _mp4_states_duration(reader: "Reader") -> bool:
+    """No movie fragments, and a movie header whose duration is not zero."""
+    duration = 0
+    for kind, _box, at, stop in _boxes(reader, 0, reader.size):
+        if kind == b"moof":
+            return False
+        if kind == b"moov":
+            for inner, _start, header, _end in _boxes(reader, at, stop):
+                if inner == b"mvex":
+                    return False
+                if inner == b"mvhd":
+                    version = reader.read(header, 1)[0]
+                    duration = int.from_bytes(reader.read(header + (24 if version == 1 else 16),
+                                                          8 if version == 1 else 4), "big")
+    return duration > 0
+
+
 def without_orphan_fragments(source: Path, target: Path) -> bool:
     """Copy an MP4 to `target` without the fragments whose runs point at no audio (WebKit's repeated last
     `moof`, which ffmpeg would otherwise read as garbage frames). ``False``, writing nothing, when there are none

@@ -41,6 +41,9 @@ class VoiceNote(db.Model):
     #: A copy that plays in every browser with a known duration (made on first play), and its type.
     playback_name = db.Column(db.String(128), nullable=True)
     playback_type = db.Column(db.String(64), nullable=True)
+    #: The recording remuxed (same codec and container) so that its header states its duration, where the
+    #: phone's file states none (MediaRecorder's WebM); made when the upload completes (`timing.py`).
+    timed_name = db.Column(db.String(128), nullable=True)
     #: When the recording itself was deleted (retention); the transcript is kept.
     audio_deleted_at = db.Column(UTCDateTime, nullable=True)
     #: What was said, as written down by the team or a transcription backend, and its translation.

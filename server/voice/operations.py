@@ -16,6 +16,7 @@ from ..storage import delete_file, media_path, new_storage_name, write_at
 from ..util import sha256_hex, utcnow
 from .audio import ACCEPTED_CONTENT_TYPES, CONTAINER_TYPES, base_content_type, duration_ms, sniff_container
 from .models import UploadAllowance, VoiceNote
+from .timing import delete_timed_copy, make_timed_copy
 
 DECLARED_FIELDS = ("response_id", "question_key", "size", "content_type", "sha256")
 
@@ -206,6 +207,7 @@ def finish_upload(note: VoiceNote) -> ApiError | None:
         note.received_bytes = 0
         return failure
     note.state, note.completed_at = "complete", utcnow()
+    make_timed_copy(note)
     return None
 
 
@@ -251,6 +253,7 @@ def delete_voice_notes(notes) -> None:
         delete_file(note.storage_name)
         if note.playback_name:
             delete_file(note.playback_name)
+        delete_timed_copy(note)
         db.session.delete(note)
     db.session.flush()
 

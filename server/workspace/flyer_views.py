@@ -16,6 +16,7 @@ from ..qr import module_count, public_url, qr_png, qr_svg
 from ..util import normalise_code
 from ..voicepacks.operations import unready_languages
 from .common import editable_campaign
+from .flyer_pdf import PAPERS, SHEETS, Flyer, flyer_pdf, sheet_pdf
 from .flyer_texts import flyer_texts
 from .schemas import flyer_options_schema, source_form_schema
 
@@ -28,8 +29,7 @@ def flyer_url(code: str) -> str:
 
 
 #: Paper sizes: how many languages fit, and how wide the QR code is printed (mm).
-SIZES = {"a4": {"languages": 4, "qr_mm": 90}, "a5": {"languages": 3, "qr_mm": 62},
-         "a6": {"languages": 2, "qr_mm": 42}}
+SIZES = {size: {"languages": paper.languages, "qr_mm": paper.qr_mm} for size, paper in PAPERS.items()}
 
 
 def campaign_sources(campaign: Campaign) -> list[Source]:
@@ -86,13 +86,14 @@ def revoke(campaign_id, source_id):
 
 # --- flyers ------------------------------------------------------------------------------------------
 
-def chosen_flyer_options(campaign: Campaign) -> tuple[dict, str | None]:
-    """Size and languages from the query string (unknown ones left out), and a note if some did not fit."""
+def chosen_flyer_options(campaign: Campaign, sizes=SIZES, default: str = "a5") -> tuple[dict, str | None]:
+    """Size (one of `sizes`, else `default`) and languages from the query string (unknown ones left out), and a
+    note if some did not fit."""
     languages = campaign.definition["languages"]
-    asked = {"size": request.args.get("size") if request.args.get("size") in SIZES else "a5",
+    asked = {"size": request.args.get("size") if request.args.get("size") in sizes else default,
              "langs": [code for code in request.args.getlist("langs") if code in languages]}
     values, _errors = load_form(flyer_options_schema, asked)
-    chosen = values["langs"] or [campaign.definition["default_language"]]
+    chosen = values["langs"] or default_flyer_languages(campaign, SIZES[values["size"]]["languages"])
     fits = SIZES[values["size"]]["languages"]
     note = None
     if len(chosen) > fits:
@@ -100,6 +101,13 @@ def chosen_flyer_options(campaign: Campaign) -> tuple[dict, str | None]:
                         "At most {count} languages fit on this size; make a second flyer for the others.",
                         fits).format(count=fits)
     return {"size": values["size"], "langs": chosen[:fits]}, note
+
+
+def default_flyer_languages(campaign: Campaign, fits: int) -> list[str]:
+    """The languages a flyer starts with: the campaign's own, the default first, as many as fit on the paper
+    (residents who may not read Dutch find theirs without the coordinator ticking boxes)."""
+    default = campaign.definition["default_language"]
+    return [default, *[code for code in campaign.definition["languages"] if code != default]][:fits]
 
 
 @sources_blueprint.get("/<uuid:campaign_id>/sources/<int:source_id>/flyer")
@@ -122,12 +130,46 @@ def flyer(campaign_id, source_id):
         short_url=url.split("://", 1)[-1], qr=qr_svg(url, _("QR code for {url}").format(url=url)),
         texts=[flyer_texts(campaign, code) for code in options["langs"]], sizes=list(SIZES),
         module_mm=round(size["qr_mm"] / module_count(url), 2), qr_mm=size["qr_mm"],
-        spaced_code=" ".join([source.code[:3], source.code[3:]]))
+        spaced_code=spaced(source.code), sheets=SHEETS)
 
 
-def qr_download(body, mimetype: str, source: Source, extension: str) -> Response:
+def spaced(code: str) -> str:
+    return " ".join([code[:3], code[3:]])
+
+
+def flyer_pdf_reply(campaign_id, source_id, make, suffix: str, sizes=SIZES, default: str = "a5"):
+    """A flyer PDF of the page's size and languages; until unready languages are confirmed, the page asks."""
+    campaign = require_campaign(campaign_id)
+    source = campaign_source(campaign, source_id)
+    options, _note = chosen_flyer_options(campaign, sizes, default)
+    unready = [status for status in unready_languages(campaign) if status.language in options["langs"]]
+    if unready and request.args.get("unready") != "1":
+        return redirect(url_for(".flyer", campaign_id=campaign.id, source_id=source.id, **options), code=303)
+    url = flyer_url(source.code)
+    flyer = Flyer(size=options["size"], texts=[flyer_texts(campaign, code) for code in options["langs"]], url=url,
+                  short_url=url.split("://", 1)[-1], code=spaced(source.code), team=campaign.team.name,
+                  title=f"{campaign.title()} · {source.name}")
+    return qr_download(make(flyer), "application/pdf", source, "pdf", f"-{options['size']}{suffix}")
+
+
+@sources_blueprint.get("/<uuid:campaign_id>/sources/<int:source_id>/flyer.pdf")
+@login_required
+def flyer_download(campaign_id, source_id):
+    """The flyer as a PDF on its own paper, for a print shop or a copier."""
+    return flyer_pdf_reply(campaign_id, source_id, flyer_pdf, "")
+
+
+@sources_blueprint.get("/<uuid:campaign_id>/sources/<int:source_id>/sheet.pdf")
+@login_required
+def sheet_download(campaign_id, source_id):
+    """Several A6 door-hangers (the default) or A5 cards on one A4 sheet, to cut (an A4 poster is a flyer on its
+    own)."""
+    return flyer_pdf_reply(campaign_id, source_id, sheet_pdf, "-sheet", SHEETS, "a6")
+
+
+def qr_download(body, mimetype: str, source: Source, extension: str, suffix: str = "") -> Response:
     response = Response(body, mimetype=mimetype)
-    name = f"wijkstem-{normalise_code(source.code).lower()}.{extension}"
+    name = f"wijkstem-{normalise_code(source.code).lower()}{suffix}.{extension}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, max-age=300"
     return response

@@ -1,5 +1,7 @@
 """Recording twice in a row and re-recording (ODK Collect's most reported audio bugs), and a revoked phone."""
 
+import subprocess
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -8,7 +10,9 @@ from server.devices.models import Device
 from server.devices.operations import revoke_device
 from server.extensions import db
 from server.responses.models import Response
+from server.storage import media_path
 from server.voice.models import VoiceNote
+from server.voice.timing import stored_file
 
 from .flows import (
     NEXT,
@@ -71,3 +75,40 @@ def test_a_revoked_phone_keeps_its_answers_and_says_so(live_app, live_server, br
     expect(page.locator("#status-strip .sync-error")).to_contain_text("niet meer gekoppeld")
     expect(page.locator("#status-strip .waiting")).to_contain_text("1 antwoord,")
     assert count(Response) == 0
+
+
+def probed_seconds(path) -> float | None:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                          str(path)], check=True, capture_output=True, text=True).stdout.strip()
+    return None if out in ("", "N/A") else float(out)
+
+
+def test_a_recording_shows_and_keeps_its_length(live_app, live_server, browser_context, flyer_code):
+    """Issue 12 §5: MediaRecorder's WebM states no duration; the resident's player showed 0:00, downloaded files
+    no length. The player learns it, and the server keeps a remuxed copy that states it beside the original."""
+    page = browser_context("nl-NL").new_page()
+    page.goto(f"{live_server.url}/f/{flyer_code}")
+    page.get_by_role("button", name="Beginnen", exact=True).click()
+    consent(page)
+    page.get_by_role("button", name="Zeg het liever").click()
+    record(page, 2)
+    player = page.get_by_label("Luister naar je opname")
+    page.wait_for_function("() => Number.isFinite(document.querySelector('.voice-panel audio')?.duration)",
+                           timeout=10000)
+    seconds = player.evaluate("audio => audio.duration")
+    assert 1.5 <= seconds <= 3.5
+    assert player.evaluate("audio => audio.currentTime") == 0  # back at the start, ready to play
+    [phone_file] = recorded_audio(page).values()
+    page.get_by_role("button", name=NEXT, exact=True).click()
+    for _ in range(5):
+        page.get_by_role("button", name=SKIP, exact=True).click()
+    page.get_by_role("button", name=SKIP, exact=True).click()
+    page.get_by_role("button", name="Versturen", exact=True).click()
+
+    eventually(page, lambda: len(fetch_all(select(VoiceNote).where(VoiceNote.state == "complete"))) == 1)
+    [note] = fetch_all(select(VoiceNote))
+    with live_app.app_context():
+        original, handed_out = media_path(note.storage_name), stored_file(note)
+    assert original.read_bytes() == phone_file and note.sha256 == sha256(phone_file)
+    assert probed_seconds(original) is None  # Chromium's own file
+    assert handed_out != original and probed_seconds(handed_out) == pytest.approx(note.duration_ms / 1000, abs=0.1)

@@ -3,6 +3,7 @@ through the fake microphone, preview and publish it, print a flyer and follow it
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -15,11 +16,14 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from server.campaigns.models import Campaign, Source
+from server.campaigns.operations import create_source
 from server.devices.models import Device
 from server.extensions import db
 from server.qr import module_count
 from server.voicepacks.models import Clip
+from server.workspace.flyer_views import SIZES
 from tests.conftest import PASSWORD
+from tests.flyer_world import widest_campaign, worst_language_sets
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -240,3 +244,116 @@ def test_enrol_a_phone_with_the_on_screen_code_and_revoke_it(page, coordinator, 
     row.get_by_role("button", name="Intrekken").click()
     assert "ingetrokken" in page.locator(f"#device-{device.id}").inner_text()
     assert requests.get(f"{live_server}/api/v1/devices/me", headers=token, timeout=10).status_code == 401
+
+
+# --- printed flyers fit their paper (issue 12 §3: an A5 flyer in three languages lost its last Arabic line and
+# its footer): every size with the most languages it takes, in the longest texts we have, printed by Chromium
+PAGE_MM = {"a4": (210, 297), "a5": (148, 210), "a6": (105, 148)}
+MM = 72 / 25.4  # PDF points a millimetre
+
+
+@pytest.fixture
+def wide(ids):
+    """The demo campaign in every language, in its longest texts, with a flyer: (campaign id, source id, sets)."""
+
+    def make():
+        campaign = widest_campaign(db.session.get(Campaign, ids["campaign"]))
+        source = create_source(campaign, "Bibliotheek Noord")
+        db.session.commit()
+        return campaign.id, source.id, {size: worst_language_sets(campaign, spec["languages"])
+                                        for size, spec in SIZES.items()}
+
+    return settled(make)
+
+
+def words_outside(pdf_path, width_mm: float, height_mm: float) -> list[str]:
+    """Each word of the PDF's text (pdftotext -bbox) that lies outside the page, or on a second page."""
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf_path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    pages = html.count("<page ")
+    words = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+                       html)
+    assert words
+    outside = [text for x0, y0, x1, y1, text in words
+               if float(x0) < 0 or float(y0) < 0 or float(x1) > width_mm * MM + 0.5
+               or float(y1) > height_mm * MM + 0.5]
+    return outside + ([f"{pages} pages"] if pages != 1 else [])
+
+
+@pytest.mark.parametrize("size", ["a4", "a5", "a6"])
+@pytest.mark.parametrize("kind", ["longest", "scripts"])
+def test_every_size_with_the_most_languages_fits_its_page(page, coordinator, wide, tmp_path, size, kind):
+    campaign_id, source_id, sets = wide
+    languages = sets[size][kind]
+    sign_in(page, coordinator)
+    query = "&".join(f"langs={code}" for code in languages)
+    page.goto(f"/workspace/campaigns/{campaign_id}/sources/{source_id}/flyer?size={size}&{query}&unready=1")
+    sheet = page.locator(".sheet")
+    assert sheet.locator(".flyer-language[lang]").count() == 2 * len(languages)
+    page.wait_for_selector(".sheet[data-fitted]", state="attached")
+    assert page.locator("#flyer-too-long").is_hidden()  # it fits without the page asking for fewer words
+    page.emulate_media(media="print")
+    # every part of the sheet lies inside it, above its bottom margin
+    overflow = page.evaluate("""() => {
+        const sheet = document.querySelector('.sheet').getBoundingClientRect();
+        return [...document.querySelectorAll('.sheet p, .sheet h2, .flyer-qr')]
+            .filter((el) => el.getBoundingClientRect().bottom > sheet.bottom + 0.5
+                            || el.getBoundingClientRect().right > sheet.right + 0.5)
+            .map((el) => el.textContent.slice(0, 40));
+    }""")
+    assert overflow == []
+    pdf = tmp_path / "flyer.pdf"
+    pdf.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True))
+    width, height = PAGE_MM[size]
+    assert words_outside(pdf, width, height) == []
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    team = settled(lambda: db.session.get(Source, source_id).campaign.team.name)
+    assert team.split()[-1] in text  # the footer is printed
+
+
+def test_the_flyer_page_starts_in_the_campaigns_languages_and_downloads_a_pdf(page, coordinator, ids, live_server,
+                                                                                tmp_path):
+    """Issue 12 §3: the page started in Dutch alone; the PDF is made on the server and its QR code reads."""
+    source = settled(lambda: create_source(db.session.get(Campaign, ids["campaign"]), "Markt"))  # committed
+    sign_in(page, coordinator)
+    page.goto(f"/workspace/campaigns/{ids['campaign']}/sources/{source.id}/flyer?size=a5")
+    checked = [box.get_attribute("value") for box in page.locator("input[name=langs]:checked").all()]
+    assert checked == ["nl", "en", "tr"]
+    page.get_by_label("Toch afdrukken").check()  # no recordings in this demo: residents cannot listen yet
+    page.get_by_role("button", name="Verder naar de flyer").click()
+    assert serious_accessibility_problems(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("link", name="PDF downloaden").click()
+    pdf = tmp_path / "flyer.pdf"
+    download.value.save_as(pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(tmp_path / "flyer")], check=True,
+                   timeout=60)
+    read = subprocess.run(["zbarimg", "--quiet", "--raw", str(tmp_path / "flyer.png")], capture_output=True,
+                          text=True, timeout=60)
+    code = settled(lambda: db.session.get(Source, source.id).code)
+    assert read.stdout.split() == [f"{live_server}/f/{code}"]
+
+
+def test_the_page_says_when_the_texts_cannot_fit(page, coordinator, ids):
+    """Texts scale down to 55 % on the page; past that the page asks for fewer words instead of printing them
+    too small to read (here: the longest titles and team name allowed, 200 characters, in three languages on A5)."""
+    languages = ("nl", "en", "tr")
+
+    def make():
+        campaign = db.session.get(Campaign, ids["campaign"])
+        campaign.definition = {**campaign.definition,
+                               "title": {code: ("Onze buurt, jouw stem en " * 8)[:200] for code in languages},
+                               "intro": {code: "Vertel ons wat je van de buurt vindt en " * 5 for code in languages}}
+        campaign.team.name = ("Buurtinitiatief De Brug en " * 8)[:200]
+        return create_source(campaign, "Markt").id
+
+    source_id = settled(make)
+    sign_in(page, coordinator)
+    page.goto(f"/workspace/campaigns/{ids['campaign']}/sources/{source_id}/flyer?size=a5&langs=nl&langs=en&langs=tr"
+              "&unready=1")
+    page.wait_for_selector(".sheet[data-fitted]", state="attached")
+    assert page.locator(".sheet").get_attribute("data-fitted") == "0.55"
+    assert page.locator("#flyer-too-long").is_visible()
+    page.goto(f"/workspace/campaigns/{ids['campaign']}/sources/{source_id}/flyer?size=a5&langs=nl&unready=1")
+    page.wait_for_selector(".sheet[data-fitted]", state="attached")
+    assert page.locator("#flyer-too-long").is_hidden()  # one language fits

@@ -1,10 +1,14 @@
 """Exports: CSV, XLSX and JSON with the inbox's filters, the voice notes' zip, and the audit log entry of each."""
 
 import csv
+import hashlib
 import io
 import json
 import re
+import shutil
+import subprocess
 import zipfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +16,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.privacy.models import AuditEvent
 from server.review.models import Tag
+from server.util import uuid7
 from tests.factories import response_body
 
 
@@ -226,3 +231,49 @@ def test_csv_says_its_charset_once(reviewer, campaign, sync, backend):
     sync(response_body(campaign))
     reply, _data = export(reviewer, campaign, "csv")
     assert reply.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def ffmpeg_recording(tmp_path, name: str, args: list) -> bytes:
+    out = tmp_path / name
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+                    "-b:a", "24k", *args, str(out)], check=True)
+    return out.read_bytes()
+
+
+def probed_seconds(data: bytes, tmp_path) -> float | None:
+    """The duration players read from the file's header (ffprobe); ``None`` when it states none."""
+    path = tmp_path / "probed"
+    path.write_bytes(data)
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                          str(path)], check=True, capture_output=True, text=True).stdout.strip()
+    return None if out in ("", "N/A") else float(out)
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
+def test_zip_recordings_state_their_duration_and_the_phones_checksum(reviewer, campaign, sync, upload_voice,
+                                                                       tmp_path, backend):
+    """Issue 12 §5: MediaRecorder's WebM states no duration; the zip holds its remuxed copy, the CSV the sha256
+    the phone sent."""
+    recordings = {
+        "webm": (ffmpeg_recording(tmp_path, "a.webm", ["-c:a", "libopus", "-live", "1", "-f", "webm"]),
+                 "audio/webm;codecs=opus"),
+        "ogg": (ffmpeg_recording(tmp_path, "a.ogg", ["-c:a", "libopus", "-f", "ogg"]), "audio/ogg"),
+        "m4a": ((Path(__file__).parent / "data" / "webkit-recording.mp4").read_bytes(), "audio/mp4"),
+        "wav": (ffmpeg_recording(tmp_path, "a.wav", ["-f", "wav"]), "audio/wav"),
+    }
+    assert probed_seconds(recordings["webm"][0], tmp_path) is None
+    sent = {}
+    for data, content_type in recordings.values():
+        note_id = uuid7()
+        (response_id,) = sync(response_body(campaign, voice_notes=[{"id": str(note_id), "question": "vertel"}]))
+        upload_voice(response_id, data, content_type, note_id=note_id)
+        sent[str(response_id)] = hashlib.sha256(data).hexdigest()
+    _reply, data = export(reviewer, campaign, "zip")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        index = {row["file"]: row for row in csv.DictReader(io.StringIO(archive.read("voice-notes.csv").decode()[1:]))}
+        assert sorted(name.rsplit(".", 1)[1] for name in index) == ["m4a", "ogg", "wav", "webm"]
+        for name, row in index.items():
+            seconds = probed_seconds(archive.read(name), tmp_path)
+            assert seconds == pytest.approx(int(row["duration_ms"]) / 1000, abs=0.1), name
+            assert row["sha256"] == sent[row["response_id"]]
+            assert row["remuxed"] == ("yes" if name.endswith((".webm", ".m4a")) else "no")

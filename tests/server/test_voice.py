@@ -562,3 +562,99 @@ def test_a_devices_note_is_checked_against_its_responses_version(client, auth, c
     assert declare(client, auth, voice_declaration(body["id"], data)).status_code == 201
     early = declare(client, auth, voice_declaration(uuid.uuid4(), data, question="../x"))
     assert early.status_code == 422 and error_code(early) == "voice_not_allowed"
+
+
+# --- timed copies: every handed-out file states its duration (issue 12, section 5) ------------------------
+
+def probed_seconds(path: Path) -> float | None:
+    """What ffprobe, as players do, reads as the file's duration from its header (``None``: it does not know)."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                          str(path)], check=True, capture_output=True, text=True).stdout.strip()
+    return None if out in ("", "N/A") else float(out)
+
+
+#: Which recordings state no duration in their header and get a timed copy when their upload completes.
+NEEDS_COPY = {"webm (Chromium-like, no Duration)": True, "webm with Duration": False, "ogg": False, "mp4": False,
+              "fragmented mp4 (Safari-like)": True, "fragmented mp4, base in moof": True, "wav": False}
+
+
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
+@pytest.mark.parametrize("args, content_type, container, copied",
+                         [(*CONTAINERS[name], NEEDS_COPY[name]) for name in CONTAINERS], ids=CONTAINERS.keys())
+def test_the_file_handed_out_states_its_duration_and_the_original_is_kept(app, client, auth, tmp_path, args,
+                                                                          content_type, container, copied):
+    from server.storage import media_path
+    from server.voice.audio import duration_ms, states_duration
+    from server.voice.timing import stored_file
+
+    data = encode(tmp_path, 2, args)
+    body = voice_declaration(uuid.uuid4(), data, content_type=content_type)
+    assert upload(client, auth, body, data).json["state"] == "complete"
+    stored = note(body["id"])
+    original = media_path(stored.storage_name)
+    assert original.read_bytes() == data and hashlib.sha256(original.read_bytes()).hexdigest() == body["sha256"]
+    assert states_duration(original, container) is not copied
+    assert (stored.timed_name is not None) is copied
+    handed_out = stored_file(stored)
+    assert states_duration(handed_out, container)
+    assert 1.9 <= probed_seconds(handed_out) <= 2.1
+    if copied:
+        assert handed_out != original and len(media_files(app)) == 2
+        assert abs(duration_ms(handed_out, container) - stored.duration_ms) <= 50  # remuxed: the same audio
+        if container == "webm":
+            assert probed_seconds(original) is None  # what MediaRecorder's file tells players
+
+
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
+def test_the_timed_copy_is_made_by_remuxing_not_reencoding(app, client, auth, tmp_path):
+    from server.storage import media_path
+
+    data = encode(tmp_path, 3, CONTAINERS["webm (Chromium-like, no Duration)"][0])
+    body = voice_declaration(uuid.uuid4(), data, content_type="audio/webm;codecs=opus")
+    upload(client, auth, body, data)
+    copy = media_path(note(body["id"]).timed_name)
+
+    def packets(path):
+        return subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "packet=size",
+                               "-of", "csv=p=0", str(path)], check=True, capture_output=True, text=True).stdout
+
+    assert packets(copy) == packets(media_path(note(body["id"]).storage_name))
+
+
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
+def test_deleting_a_note_deletes_its_timed_copy(app, client, auth, tmp_path):
+    from server.privacy.operations import delete_audio
+    from server.voice.operations import delete_voice_notes
+
+    for remove in (delete_audio, lambda n: delete_voice_notes([n])):
+        data = encode(tmp_path, 1, CONTAINERS["webm (Chromium-like, no Duration)"][0])
+        body = voice_declaration(uuid.uuid4(), data, content_type="audio/webm")
+        upload(client, auth, body, data)
+        assert len(media_files(app)) == 2
+        remove(note(body["id"]))
+        db.session.commit()
+        assert media_files(app) == []
+
+
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
+def test_without_ffmpeg_the_original_is_handed_out(app, client, auth, tmp_path):
+    from server.storage import media_path
+    from server.voice.timing import stored_file
+
+    app.config["FFMPEG_BINARY"] = None
+    data = encode(tmp_path, 1, CONTAINERS["webm (Chromium-like, no Duration)"][0])
+    body = voice_declaration(uuid.uuid4(), data, content_type="audio/webm")
+    assert upload(client, auth, body, data).json["state"] == "complete"
+    stored = note(body["id"])
+    assert stored.timed_name is None and stored_file(stored) == media_path(stored.storage_name)
+
+
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
+@pytest.mark.parametrize("cut", [10, 60, 200])  # before WebM's Duration (about byte 250) and MP4's moov
+def test_a_cut_header_states_no_duration_and_raises_nothing(tmp_path, cut):
+    from server.voice.audio import states_duration
+
+    for name in ("webm with Duration", "mp4"):
+        path = tmp_path / "cut"
+        path.write_bytes(encode(tmp_path, 1, CONTAINERS[name][0])[:cut])
+        assert states_duration(path, CONTAINERS[name][2]) is False

@@ -2,6 +2,7 @@
 
 import io
 import re
+import subprocess
 
 import pytest
 import zxingcpp
@@ -180,3 +181,137 @@ def test_a_flyer_in_a_language_residents_cannot_hear_asks_first(web_c, campaign,
     assert 'class="sheet' in shown.get_data(as_text=True)
     only_dutch = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer?size=a5&langs=nl")).get_data(as_text=True)
     assert 'class="sheet' in only_dutch and "unready-languages" not in only_dutch
+
+
+# --- PDF downloads (issue 12 §3) -------------------------------------------------------------------------
+
+PAPER_PT = {"a4": (595.3, 841.9), "a5": (419.5, 595.3), "a6": (297.6, 419.5)}
+
+
+def pdf_tool(tool: str, pdf: bytes, tmp_path, *args) -> str:
+    path = tmp_path / "flyer.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run([tool, *args, str(path), *(["-"] if tool == "pdftotext" else [])], check=True,
+                          capture_output=True, text=True, timeout=60).stdout
+
+
+def decoded_links(pdf: bytes, tmp_path) -> list[str]:
+    """The QR codes on the PDF's pages, as poppler renders them and zbar reads them (one link a line)."""
+    (tmp_path / "flyer.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(tmp_path / "flyer.pdf"), str(tmp_path / "page")],
+                   check=True, timeout=60)
+    links = []
+    for image in sorted(tmp_path.glob("page*.png")):
+        found = subprocess.run(["zbarimg", "--quiet", "--raw", str(image)], capture_output=True, text=True,
+                               timeout=60)
+        links += found.stdout.split()
+    return links
+
+
+def words_off_the_page(pdf: bytes, tmp_path) -> tuple[int, list[str]]:
+    """The number of pages, and every word of `pdftotext -bbox` that does not lie inside its page."""
+    html = pdf_tool("pdftotext", pdf, tmp_path, "-bbox")
+    off = []
+    for page in re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html, re.S):
+        width, height = float(page[0]), float(page[1])
+        for x0, y0, x1, y1, word in re.findall(
+                r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)</word>', page[2]):
+            if float(x0) < 0 or float(y0) < 0 or float(x1) > width + 0.5 or float(y1) > height + 0.5:
+                off.append(word)
+    return html.count("<page "), off
+
+
+def nothing_runs_into_the_footer(pdf: bytes, tmp_path, team_word: str = "Buurtinitiatief") -> bool:
+    """Every word lies above the team's line at the bottom (poppler leaves out what falls off the page: text
+    that does not fit shows as text running into the footer)."""
+    html = pdf_tool("pdftotext", pdf, tmp_path, "-bbox")
+    words = [(float(top), float(bottom), word) for top, bottom, word in
+             re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', html)]
+    [footer] = [top for top, _bottom, word in words if word == team_word]
+    rest = [bottom for top, bottom, _word in words if abs(top - footer) > 0.5]
+    return bool(rest) and max(rest) <= footer
+
+
+@pytest.fixture
+def wide(recorded):
+    from tests.flyer_world import widest_campaign
+
+    return widest_campaign(recorded)
+
+
+@pytest.mark.parametrize("size", ["a4", "a5", "a6"])
+@pytest.mark.parametrize("kind", ["longest", "scripts"])
+def test_flyer_pdf_fits_its_paper_decodes_and_embeds_every_script(web_c, wide, flyer, tmp_path, size, kind):
+    from server.workspace.flyer_views import SIZES
+    from tests.flyer_world import worst_language_sets
+
+    languages = worst_language_sets(wide, SIZES[size]["languages"])[kind]
+    query = "&".join(f"langs={code}" for code in languages)
+    reply = web_c.get(url(wide, f"/sources/{flyer.id}/flyer.pdf?size={size}&{query}&unready=1"))
+    assert reply.status_code == 200 and reply.mimetype == "application/pdf"
+    assert reply.headers["Content-Disposition"] == \
+        f'attachment; filename="wijkstem-{flyer.code.lower()}-{size}.pdf"'
+    info = pdf_tool("pdfinfo", reply.data, tmp_path)
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
+    assert (width, height) == pytest.approx(PAPER_PT[size], abs=1)
+    assert words_off_the_page(reply.data, tmp_path) == (1, [])
+    assert nothing_runs_into_the_footer(reply.data, tmp_path)
+    assert decoded_links(reply.data, tmp_path) == [f"http://localhost/f/{flyer.code}"]
+    text = pdf_tool("pdftotext", reply.data, tmp_path)
+    assert wide.team.name.split()[-1] in text  # the footer
+    assert "".join(wide.definition["title"][languages[-1]].split())[:12] in "".join(text.split())
+    fonts = pdf_tool("pdffonts", reply.data, tmp_path).splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # every font embedded
+    families = {line.split()[0].split("+")[-1] for line in fonts}
+    if kind == "scripts":
+        assert {"NotoSansArabic", "NotoSansEthiopic"} <= {name.removesuffix("Bold") for name in families}
+
+
+def test_qr_code_in_the_pdf_is_vector_graphics(web_c, recorded, flyer, tmp_path):
+    reply = web_c.get(url(recorded, f"/sources/{flyer.id}/flyer.pdf?size=a5&langs=nl"))
+    assert pdf_tool("pdfimages", reply.data, tmp_path, "-list").splitlines()[2:] == []  # no raster image
+
+
+@pytest.mark.parametrize("size, count", [("a6", 4), ("a5", 2)])
+def test_a_sheet_holds_several_flyers_to_cut(web_c, recorded, flyer, tmp_path, size, count):
+    reply = web_c.get(url(recorded, f"/sources/{flyer.id}/sheet.pdf?size={size}&langs=nl&langs=ar"))
+    assert reply.status_code == 200
+    assert reply.headers["Content-Disposition"].endswith(f'-{size}-sheet.pdf"')
+    pages, off = words_off_the_page(reply.data, tmp_path)
+    assert (pages, off) == (1, [])
+    assert decoded_links(reply.data, tmp_path) == [f"http://localhost/f/{flyer.code}"] * count
+    poster = web_c.get(url(recorded, f"/sources/{flyer.id}/sheet.pdf?size=a4&langs=nl"))
+    assert poster.headers["Content-Disposition"].endswith('-a6-sheet.pdf"')  # no sheet of posters: door-hangers
+
+
+def test_pdf_of_unready_languages_asks_first(web_c, campaign, flyer):
+    reply = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer.pdf?size=a6&langs=nl&langs=en"))
+    assert reply.status_code == 303 and "/flyer?" in reply.headers["Location"]
+    confirmed = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer.pdf?size=a6&langs=nl&langs=en&unready=1"))
+    assert confirmed.status_code == 200 and confirmed.data.startswith(b"%PDF")
+
+
+def test_the_flyer_page_starts_with_the_campaigns_languages_and_links_the_pdfs(web_c, recorded, flyer):
+    html = web_c.get(url(recorded, f"/sources/{flyer.id}/flyer?size=a5")).get_data(as_text=True)
+    checked = re.findall(r'id="lang-(\w+)" name="langs" value="\w+" checked', html)
+    assert checked == ["nl", "en", "tr"]  # as many of the campaign's languages as fit on A5, not Dutch alone
+    assert 'lang="tr" dir="ltr"' in html
+    assert f"/sources/{flyer.id}/flyer.pdf?size=a5&amp;langs=nl&amp;langs=en&amp;langs=tr" in html
+    assert f"/sources/{flyer.id}/sheet.pdf?size=a5" in html
+    assert "PDF downloaden" in html
+
+
+def test_titles_at_their_longest_stay_on_the_paper(web_c, campaign, flyer, tmp_path):
+    """The most a campaign may say (200 characters of title, an introduction past the 160 characters a flyer takes)
+    in each of the most languages: every word stays on the paper, above the team's line."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    languages = ("nl", "en", "tr")
+    campaign.definition["title"] = {code: ("Onze buurt, jouw stem en " * 8)[:200] for code in languages}
+    campaign.definition["intro"] = {code: "Vertel ons wat je van de buurt vindt en " * 5 for code in languages}
+    flag_modified(campaign, "definition")
+    db.session.commit()
+    reply = web_c.get(url(campaign, f"/sources/{flyer.id}/flyer.pdf?size=a5&langs=nl&langs=en&langs=tr&unready=1"))
+    assert words_off_the_page(reply.data, tmp_path) == (1, [])
+    assert nothing_runs_into_the_footer(reply.data, tmp_path)
+    assert decoded_links(reply.data, tmp_path) == [f"http://localhost/f/{flyer.code}"]

@@ -89,6 +89,8 @@ ROUTES = [
     Route("POST", "/workspace/campaigns/<campaign_id>/sources", "writer", {"name": "Bibliotheek"}),
     Route("POST", "/workspace/campaigns/<campaign_id>/sources/<source_id>/revoke", "writer"),
     Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/flyer", "member"),
+    Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/flyer.pdf", "member"),
+    Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/sheet.pdf", "member"),
     Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/qr.svg", "member"),
     Route("GET", "/workspace/campaigns/<campaign_id>/sources/<source_id>/qr.png", "member"),
     # phones

@@ -39,7 +39,24 @@ async function playback(session, kept) {
   const buffer = session.preview ? session.previewAudio?.[kept.id] : await audioOf(kept.id);
   if (!buffer) return null;
   const url = URL.createObjectURL(new Blob([buffer], { type: kept.contentType }));
-  return h("audio", { controls: true, src: url, preload: "metadata", "aria-label": _("Listen to your recording") });
+  return withKnownDuration(h("audio", { controls: true, src: url, preload: "metadata",
+    "aria-label": _("Listen to your recording") }));
+}
+
+/** MediaRecorder's WebM states no duration: the player would show "0:00" (duration Infinity). Seeking far past
+ * the end makes Chromium read to the end and learn it; then the player goes back to the start. */
+function withKnownDuration(audio) {
+  audio.addEventListener("loadedmetadata", () => {
+    if (Number.isFinite(audio.duration)) return;
+    const settle = () => {
+      if (!Number.isFinite(audio.duration)) return;
+      audio.removeEventListener("durationchange", settle);
+      audio.currentTime = 0;
+    };
+    audio.addEventListener("durationchange", settle);
+    audio.currentTime = Number.MAX_SAFE_INTEGER;
+  }, { once: true });
+  return audio;
 }
 
 /** The panel for one question; `changed()` runs when a recording is kept or deleted. `onSteps(parts)` gets
