@@ -11,6 +11,7 @@ from ..errors import N_, ApiError, error_response
 from ..extensions import db
 from ..forms import load_form
 from ..i18n import current_language
+from ..jobs.queue import enqueue
 from ..pages import install_page_handlers, render_page
 from . import charts
 from .report import BREAKDOWNS, campaign_results
@@ -43,12 +44,16 @@ def breakdown_options() -> list[tuple[str, str]]:
 
 def catch_up_totals(campaign_id) -> bool:
     """Bring the running totals up to date before a page reads them, at most `RESULTS_CATCH_UP_PER_REQUEST`
-    responses at a time (commit only if anything changed); returns whether some are still waiting."""
+    responses at a time (commit only if anything changed); returns whether some are still waiting, which the
+    ``results_refresh`` job then counts in the background."""
     limit = current_app.config.get("RESULTS_CATCH_UP_PER_REQUEST", 20_000)
     done = refresh_rollups(campaign_id, limit=limit)
-    if done:
+    behind = done >= limit and bool(pending_candidates(campaign_id, None, 1))
+    if behind:
+        enqueue("results_refresh", campaign_id=campaign_id)
+    if done or behind:
         db.session.commit()
-    return done >= limit and bool(pending_candidates(campaign_id, None, 1))
+    return behind
 
 
 def load_results(campaign_id):
