@@ -21,7 +21,7 @@ from sqlalchemy import text
 from .extensions import db
 from .metrics import exposition
 from .proxies import parse_networks
-from .storage import media_root
+from .storage import media_root, private_folder
 
 log = logging.getLogger(__name__)
 health_blueprint = Blueprint("health", __name__)
@@ -66,8 +66,9 @@ def redis_ready() -> bool:
 
 
 def storage_ready() -> bool:
-    """The media folder exists and this process may write in it."""
+    """The media folder exists (made, owner-only, on a fresh server) and this process may write in it."""
     root = media_root()
+    private_folder(root)
     return root.is_dir() and os.access(root, os.W_OK | os.X_OK)
 
 

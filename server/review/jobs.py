@@ -3,6 +3,7 @@ request: a backend may take minutes, or be down). The response page says it is u
 
 import uuid
 
+from ..database import reading_only
 from ..extensions import db
 from ..jobs.queue import job
 from ..storage import media_path
@@ -17,12 +18,18 @@ def transcription_job(note_id: str, language: str | None = None, campaign_id: st
 
     :raise TranscriptionFailed: no backend is set up any more, or it failed (the runner retries).
     """
-    note = db.session.get(VoiceNote, uuid.UUID(note_id))
-    if note is None or note.audio_deleted_at is not None:
+    with reading_only():
+        note = db.session.get(VoiceNote, uuid.UUID(note_id))
+        source = (note.storage_name, note.content_type) if note and note.audio_deleted_at is None else None
+    db.session.rollback()  # no transaction (on SQLite: no writers' turn) while the backend listens
+    if source is None:
         return
     backend = configured_backend()
     if backend is None:
         raise TranscriptionFailed("automatic transcription is no longer set up on this server")
-    result = backend.transcribe(media_path(note.storage_name), note.content_type, language)
+    result = backend.transcribe(media_path(source[0]), source[1], language)
+    note = db.session.get(VoiceNote, uuid.UUID(note_id))
+    if note is None or note.audio_deleted_at is not None:
+        return
     note.transcript, note.transcript_source = result.text, backend.name
     db.session.flush()

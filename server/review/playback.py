@@ -17,9 +17,10 @@ from pathlib import Path
 
 from flask import current_app
 
+from ..database import reading_only
 from ..extensions import db
 from ..jobs.queue import enqueue, job
-from ..storage import media_path, new_storage_name
+from ..storage import delete_file, media_path, new_storage_name
 from ..voice.audio import duration_ms, without_orphan_fragments
 from ..voice.models import VoiceNote
 from ..voice.operations import served_content_type
@@ -46,35 +47,42 @@ class PlaybackCopyFailed(Exception):
     """ffmpeg could not make the copy (its message says why)."""
 
 
-def make_playback_copy(note: VoiceNote) -> bool:
-    """Make the playable copy of `note`; ``False`` when ffmpeg is missing.
+def ffmpeg_failure(err: Exception) -> str:
+    """What went wrong, without the command (the server's paths): ffmpeg's status and its last words."""
+    if isinstance(err, subprocess.TimeoutExpired):
+        return f"ffmpeg took longer than {FFMPEG_SECONDS} s"
+    if isinstance(err, subprocess.CalledProcessError):
+        said = (err.stderr or b"").decode(errors="replace").strip()[-300:]
+        return f"ffmpeg stopped with status {err.returncode}: {said}"
+    return f"ffmpeg could not be run ({type(err).__name__})"
+
+
+def make_playback_copy(storage_name: str, container: str | None) -> str | None:
+    """Make a playable copy of the recording stored as `storage_name`; its storage name, or ``None`` when
+    ffmpeg is missing.
 
     :raise PlaybackCopyFailed: ffmpeg failed or took too long.
     """
     binary = ffmpeg_binary()
     if binary is None:
-        return False
-    source = media_path(note.storage_name)
+        return None
+    source = media_path(storage_name)
     name = new_storage_name("playback")
     target = media_path(name)
     partial = target.with_suffix(".partial")
     cleaned = target.with_suffix(".cleaned")
     try:
-        if note.container == "mp4" and without_orphan_fragments(source, cleaned):
+        if container == "mp4" and without_orphan_fragments(source, cleaned):
             source = cleaned  # WebKit's recording without its repeated, empty last fragment
-        subprocess.run(ffmpeg_command(binary, source, partial, note.container), check=True,  # noqa: S603
+        subprocess.run(ffmpeg_command(binary, source, partial, container), check=True,  # noqa: S603
                        capture_output=True, timeout=FFMPEG_SECONDS)
     except (subprocess.SubprocessError, OSError) as err:
         partial.unlink(missing_ok=True)
-        stderr = getattr(err, "stderr", None) or b""
-        raise PlaybackCopyFailed(f"{err} {stderr.decode(errors='replace')[-200:]}".strip()) from err
+        raise PlaybackCopyFailed(ffmpeg_failure(err)) from err
     finally:
         cleaned.unlink(missing_ok=True)
     os.replace(partial, target)
-    note.playback_name, note.playback_type = name, PLAYBACK_TYPE
-    if note.duration_ms is None:
-        note.duration_ms = duration_ms(target, "mp4")
-    return True
+    return name
 
 
 def has_playback_copy(note: VoiceNote) -> bool:
@@ -103,11 +111,24 @@ def ask_for_playback_copy(note: VoiceNote, campaign_id=None) -> bool:
 
 @job("playback_copy", object_type="voice_note", key="note_id")
 def playback_copy_job(note_id: str, campaign_id: str | None = None, response_id: str | None = None) -> None:
-    """Make a voice note's playable copy; nothing to do when it is gone, deleted or has one."""
-    note = db.session.get(VoiceNote, uuid.UUID(note_id))
-    if note is None or not needs_playback_copy(note):
+    """Make a voice note's playable copy; nothing to do when it is gone, deleted or has one. ffmpeg runs
+    outside any transaction (on SQLite a transaction that may write holds the writers' turn)."""
+    with reading_only():
+        note = db.session.get(VoiceNote, uuid.UUID(note_id))
+        source = (note.storage_name, note.container) if note is not None and needs_playback_copy(note) else None
+    db.session.rollback()
+    if source is None:
         return
-    make_playback_copy(note)
+    name = make_playback_copy(*source)
+    if name is None:
+        return
+    note = db.session.get(VoiceNote, uuid.UUID(note_id))
+    if note is None or note.audio_deleted_at is not None or note.storage_name != source[0]:
+        delete_file(name)  # deleted (or uploaded again) while ffmpeg ran
+        return
+    note.playback_name, note.playback_type = name, PLAYBACK_TYPE
+    if note.duration_ms is None:
+        note.duration_ms = duration_ms(media_path(name), "mp4")
     db.session.flush()
 
 

@@ -190,9 +190,11 @@ def response(campaign_id, response_id):
     notes = response_voice_notes(answer)
     note_jobs = pending_or_failed("voice_note", [note.id for note in notes])
     # a note stored before jobs made the copies, or whose job was lost: ask for its copy now
-    if sum(ask_for_playback_copy(note, campaign.id) for note in notes
-           if ("playback_copy", str(note.id)) not in note_jobs):
-        db.session.commit()
+    wanting = [note for note in notes if ("playback_copy", str(note.id)) not in note_jobs]
+    asked = [ask_for_playback_copy(note, campaign.id) for note in wanting]
+    if wanting:
+        db.session.commit()  # also when another request asked first: the statement began a write
+    if any(asked):
         note_jobs = pending_or_failed("voice_note", [note.id for note in notes])
     definition = version_definition(campaign, answer.campaign_version)
     items = answer_items(definition, response_answers(answer), notes, current_language(), answer.language)
