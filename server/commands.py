@@ -108,27 +108,34 @@ def stop_worker(_arbiter, worker) -> None:
 SHARED_MEMORY = "/dev/shm"  # noqa: S108  (gunicorn makes its files there with mkstemp and unlinks them)
 
 
+def gunicorn_settings(bind: str, workers: int, threads: int = 1, access_log: bool = True) -> dict:
+    """`wijkstem serve`'s gunicorn settings (also read by `bench/end_to_end.py --one` for its bare app).
+
+    gthread: the worker's main loop keeps reporting alive while a thread streams a long export (a sync worker
+    busy for more than `timeout` seconds is killed, and a million-row CSV takes longer). One thread by default:
+    with four, the threads of a worker fought over the GIL, and eight syncing phones cost 50% more CPU per batch
+    and waited several times longer (docs/performance.md). No keep-alive, and a worker takes a connection only
+    when a thread is free: requests then queue once, in the listening socket, for whichever worker frees first.
+    With keep-alive each connection stayed with the worker that accepted it, and one worker served most phones
+    while the other idled. gunicorn touches a heartbeat file at every turn of a worker's loop: in memory, not
+    on a journaled disk.
+    """
+    settings = {"bind": bind, "workers": workers, "worker_class": "gthread", "threads": threads,
+                "timeout": 60, "graceful_timeout": 20, "keepalive": 0, "worker_connections": threads,
+                "accesslog": "-" if access_log else None,
+                "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms', "limit_request_line": 8190}
+    if os.path.isdir(SHARED_MEMORY):
+        settings["worker_tmp_dir"] = SHARED_MEMORY
+    return settings
+
+
 def run_gunicorn(bind: str, workers: int, threads: int = 1, access_log: bool = True) -> None:
     class Server(BaseApplication):
         def load_config(self):
-            # gthread: the worker's main loop keeps reporting alive while a thread streams a long export
-            # (a sync worker busy for more than `timeout` seconds is killed, and a million-row CSV takes longer).
-            # One thread by default: with four, the threads of a worker fought over the GIL, and eight syncing
-            # phones cost 50% more CPU per batch and waited several times longer (docs/performance.md).
-            # No keep-alive, and a worker takes a connection only when a thread is free: requests then queue
-            # once, in the listening socket, for whichever worker frees first. With keep-alive each connection
-            # stayed with the worker that accepted it, and one worker served most phones while the other idled.
-            for key, value in {"bind": bind, "workers": workers, "worker_class": "gthread", "threads": threads,
-                               "timeout": 60, "graceful_timeout": 20, "keepalive": 0, "worker_connections": threads,
-                               "accesslog": "-" if access_log else None,
-                               "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
-                               "limit_request_line": 8190}.items():
+            for key, value in gunicorn_settings(bind, workers, threads, access_log).items():
                 self.cfg.set(key, value)
             self.cfg.set("post_worker_init", start_worker)
             self.cfg.set("worker_exit", stop_worker)
-            # gunicorn touches a heartbeat file at every turn of a worker's loop; in memory, not on a journaled disk
-            if os.path.isdir(SHARED_MEMORY):
-                self.cfg.set("worker_tmp_dir", SHARED_MEMORY)
             if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: one socket per user, not ours
                 self.cfg.set("control_socket_disable", True)
 
