@@ -44,24 +44,24 @@ def breakdown_options() -> list[tuple[str, str]]:
 
 def catch_up_totals(campaign_id) -> bool:
     """Bring the running totals up to date before a page reads them, at most `RESULTS_CATCH_UP_PER_REQUEST`
-    responses at a time (commit only if anything changed); returns whether some are still waiting, which the
-    ``results_refresh`` job then counts in the background."""
+    responses at a time (commit only if anything changed); returns whether some are still waiting."""
     limit = current_app.config.get("RESULTS_CATCH_UP_PER_REQUEST", 20_000)
     done = refresh_rollups(campaign_id, limit=limit)
-    behind = done >= limit and bool(pending_candidates(campaign_id, None, 1))
-    if behind:
-        enqueue("results_refresh", campaign_id=campaign_id)
-    if done or behind:
+    if done:
         db.session.commit()
-    return behind
+    return done >= limit and bool(pending_candidates(campaign_id, None, 1))
 
 
 def load_results(campaign_id):
-    """The campaign (readable by every team member), the parsed query, its errors and the results."""
+    """The campaign (readable by every team member), the parsed query, its errors and the results; responses
+    still waiting after this page's slice are counted by the ``results_refresh`` job, queued after the read."""
     campaign = require_campaign(campaign_id)
     values, errors = load_form(results_query_schema, {k: v for k, v in request.args.items() if v})
     behind = catch_up_totals(campaign.id)
     results = campaign_results(campaign, (values or {}).get("breakdown"), label_language(campaign))
+    if behind:
+        enqueue("results_refresh", campaign_id=campaign.id)
+        db.session.commit()
     return campaign, results, errors, behind
 
 
