@@ -18,6 +18,7 @@ from ipaddress import ip_address
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
+from .database import reading_only
 from .extensions import db
 from .metrics import exposition
 from .proxies import parse_networks
@@ -39,8 +40,10 @@ def healthz():
 
 
 def database_ready() -> bool:
+    """``SELECT 1`` as a read (on SQLite: without waiting for the writers' turn)."""
     try:
-        db.session.execute(text("SELECT 1"))
+        with reading_only():
+            db.session.execute(text("SELECT 1"))
         return True
     finally:
         db.session.rollback()
@@ -122,7 +125,8 @@ def metrics():
         reply.headers["WWW-Authenticate"] = "Bearer"
         return no_store(reply)
     try:
-        body = exposition()
+        with reading_only():  # the job counts are a read: on SQLite, no waiting for the writers' turn
+            body = exposition()
     finally:
         db.session.rollback()
     return no_store(Response(body, mimetype="text/plain; version=0.0.4; charset=utf-8"))
