@@ -41,7 +41,7 @@ from .operations import (
     tags_by_response,
     version_definition,
 )
-from .playback import ask_for_playback_copy, file_extension, playable_file
+from .playback import ask_for_playback_copy, file_extension, needs_playback_copy, playable_file
 from .schemas import (
     FILTER_NAMES,
     Cursor,
@@ -190,11 +190,12 @@ def response(campaign_id, response_id):
     notes = response_voice_notes(answer)
     note_jobs = pending_or_failed("voice_note", [note.id for note in notes])
     # a note stored before jobs made the copies, or whose job was lost: ask for its copy now
-    wanting = [note for note in notes if ("playback_copy", str(note.id)) not in note_jobs]
-    asked = [ask_for_playback_copy(note, campaign.id) for note in wanting]
+    wanting = [note for note in notes
+               if ("playback_copy", str(note.id)) not in note_jobs and needs_playback_copy(note)]
     if wanting:
-        db.session.commit()  # also when another request asked first: the statement began a write
-    if any(asked):
+        for note in wanting:
+            ask_for_playback_copy(note, campaign.id)
+        db.session.commit()
         note_jobs = pending_or_failed("voice_note", [note.id for note in notes])
     definition = version_definition(campaign, answer.campaign_version)
     items = answer_items(definition, response_answers(answer), notes, current_language(), answer.language)
