@@ -11,7 +11,15 @@ in the same batches of 100 with one commit each, written straight through the dr
 `executemany`, or psycopg 3 `COPY` on PostgreSQL) into copies of the same database, once by one writer and
 once by two writer processes side by side (as many as the server has workers); the faster is the limit.
 
+One response per request (`--one`): each client sends `--requests` requests of one response each, as a flyer
+visitor's phone does, to `wijkstem serve`; the raw limit, measured in the same run on a copy of the database, is
+the same requests against a bare WSGI app behind the same gunicorn (`bare_wsgi.py`: the same single-row
+inserts through the driver, one transaction per request). Reported: responses a second, CPU per request and
+the ratio (target >= 0.5). On PostgreSQL the database is ANALYZEd after its setup: this machine's server runs
+with autovacuum off, so its planner statistics would otherwise be stale.
+
     python bench/end_to_end.py [--postgres] [--batches 50] [--clients 8] [--workers 2] [--smoke]
+    python bench/end_to_end.py --one [--postgres] [--requests 300] [--clients 8] [--workers 2]
 """
 
 import argparse
@@ -47,6 +55,8 @@ from workload import (
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150
 DEADLINE_SECONDS = 300
+#: One response per request: our rate against the bare app's.
+TARGET_ONE_RATIO = 0.5
 
 
 class Client(threading.Thread):
@@ -55,6 +65,7 @@ class Client(threading.Thread):
     def __init__(self, port: int, token: str, bodies: list[bytes], barrier: threading.Barrier):
         super().__init__(daemon=True)
         self.port, self.bodies, self.barrier = port, bodies, barrier
+        self.path = "/api/v1/sync"
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self.latencies, self.connections, self.failures = [], 0, []
 
@@ -75,7 +86,7 @@ class Client(threading.Thread):
         if connection.sock is None:
             self.connections += 1
         start = time.perf_counter()
-        connection.request("POST", "/api/v1/sync", body=body, headers=self.headers)
+        connection.request("POST", self.path, body=body, headers=self.headers)
         reply = connection.getresponse()
         payload = reply.read()
         self.latencies.append(time.perf_counter() - start)
@@ -104,15 +115,34 @@ def start_server(url: str, port: int, workers: int, folder: Path) -> subprocess.
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def wait_until_ready(server: subprocess.Popen, port: int, timeout: float = 60) -> None:
+def start_bare_server(url: str, port: int, workers: int, folder: Path) -> subprocess.Popen:
+    """`bare_wsgi:app` behind gunicorn with `wijkstem serve`'s settings (`server.commands.run_gunicorn`)."""
+    from server.commands import gunicorn_settings
+
+    settings = gunicorn_settings(f"127.0.0.1:{port}", workers, 1)
+    env = {**os.environ, "BARE_DATABASE_URL": url}
+    log = open(folder / "bare.log", "wb")  # noqa: SIM115  (closed when the server stops)
+    options = [f"--{key.replace('_', '-')}={value}" for key, value in settings.items()
+               if key in {"bind", "workers", "worker_class", "threads", "worker_connections", "worker_tmp_dir",
+                          "timeout", "graceful_timeout"}]
+    options += [f"--keep-alive={settings['keepalive']}", f"--access-logformat={settings['access_log_format']}",
+                "--no-control-socket"]
+    if settings.get("accesslog"):
+        options += [f"--access-logfile={settings['accesslog']}"]
+    return subprocess.Popen([sys.executable, "-m", "gunicorn", *options, "bare_wsgi:app"],
+                            cwd=Path(__file__).resolve().parent, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def wait_until_ready(server: subprocess.Popen, port: int, timeout: float = 60, path: str = "/api/openapi.json") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"the server exited with {server.returncode}")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/api/openapi.json")
-            if connection.getresponse().status == 200:
+            connection.request("GET", path)
+            if connection.getresponse().status < 500:
                 connection.close()
                 return
         except OSError:
@@ -169,10 +199,20 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--log", type=Path, help="keep a copy of the server's log here")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds: does it still run?")
+    parser.add_argument("--one", action="store_true", help="one response per request, against a bare WSGI app")
+    parser.add_argument("--requests", type=int, default=300, help="timed one-response requests per client")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds: does it still run? "
+                        "(both modes)")
     args = parser.parse_args()
     if args.smoke:
-        args.batches, args.clients = 2, 2
+        args.batches, args.clients, args.requests = 2, 2, 5
+    if args.one:
+        return main_one(args)
+    code = main_batches(args)
+    return code or (main_one(args) if args.smoke else 0)
+
+
+def main_batches(args) -> int:
     with scratch_folder() as folder, private_database(args.postgres, folder, "e2e") as url:
         setup = prepare(url, folder, devices=args.clients)
         work = client_work(setup, args)
@@ -205,11 +245,23 @@ def measure_raw(args, folder: Path, url: str, work: list) -> dict:
 def serve_and_send(args, folder: Path, url: str, setup, work: list):
     port = free_port()
     server = start_server(url, port, args.workers, folder)
+    reply = send_to(server, port, args, setup, [[body for body, _, _ in batches] for batches in work])
+    if args.log:
+        args.log.write_bytes((folder / "server.log").read_bytes())
+    return reply
+
+
+def send_to(server: subprocess.Popen, port: int, args, setup, bodies: list[list[bytes]], path: str = "/api/v1/sync",
+            ready_path: str = "/api/openapi.json"):
+    """Each client sends its bodies (the first to warm up) to the started `server`: the clients, the timed
+    seconds and the CPU used meanwhile."""
     try:
-        wait_until_ready(server, port)
+        wait_until_ready(server, port, path=ready_path)
         barrier = threading.Barrier(args.clients + 1, timeout=120)
-        clients = [Client(port, token, [body for body, _, _ in batches], barrier)
-                   for (_, token), batches in zip(setup.devices, work, strict=True)]
+        clients = [Client(port, token, client_bodies, barrier)
+                   for (_, token), client_bodies in zip(setup.devices, bodies, strict=True)]
+        for client in clients:
+            client.path = path
         for client in clients:
             client.start()
         gc.collect()
@@ -223,8 +275,6 @@ def serve_and_send(args, folder: Path, url: str, setup, work: list):
         cpu = {name: used - cpu_before[name] for name, used in cpu_seconds(server.pid).items()}
     finally:
         stop_server(server)
-        if args.log:
-            args.log.write_bytes((folder / "server.log").read_bytes())
     return clients, seconds, cpu
 
 
@@ -278,6 +328,66 @@ def report(args, clients, seconds, cpu, raw: dict, stored: int, expected: int) -
     if failures or stored != expected:
         return 2
     return 0 if (ratio_met and latency_met) or args.smoke else 1
+
+
+# --- one response per request ------------------------------------------------------------------------------
+
+def analyze(postgres: bool, url: str) -> None:
+    """Planner statistics for the fresh tables: this machine's PostgreSQL runs with autovacuum off."""
+    if postgres:
+        import psycopg  # reason: the PostgreSQL run only
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ANALYZE")
+
+
+def main_one(args) -> int:
+    """One response per request: the bare app on a copy of the database, then `wijkstem serve`."""
+    with scratch_folder() as folder, private_database(args.postgres, folder, "one") as url:
+        setup = prepare(url, folder, devices=args.clients)
+        analyze(args.postgres, url)
+        work = [prepared_batches(setup, realistic_responses(setup, args.requests + 1, seed=client), args.postgres,
+                                 device_id=setup.devices[client][0], size=1)
+                for client in range(args.clients)]
+        with private_database(args.postgres, folder, "bare", template=url) as bare_url:
+            analyze(args.postgres, bare_url)
+            bare_bodies = [[orjson.dumps({"responses": responses, "answers": answers})
+                            for _, responses, answers in batches] for batches in work]
+            port = free_port()
+            bare = send_to(start_bare_server(bare_url, port, args.workers, folder), port, args, setup, bare_bodies,
+                           path="/", ready_path="/ready")
+            bare_stored = table_digest(bare_url)[0]
+        port = free_port()
+        ours = send_to(start_server(url, port, args.workers, folder), port, args, setup,
+                       [[body for body, _, _ in batches] for batches in work])
+        stored = table_digest(url)[0]
+    expected = (args.requests + 1) * args.clients
+    return report_one(args, ours, bare, stored, bare_stored, expected)
+
+
+def report_one(args, ours, bare, stored: int, bare_stored: int, expected: int) -> int:
+    backend = "postgresql" if args.postgres else "sqlite"
+    print(f"one response per request on {backend}: {args.workers} gunicorn workers, {args.clients} clients, "
+          f"{args.requests} timed requests each")
+    rates = {}
+    for name, (clients, seconds, cpu) in (("bare WSGI app (raw limit)", bare), ("wijkstem serve", ours)):
+        latencies = [latency for client in clients for latency in client.latencies]
+        rates[name] = len(latencies) / seconds
+        per_request = {key: used / len(latencies) * 1000 for key, used in cpu.items()}
+        p50, p99 = (percentile(latencies, f) * 1000 for f in (0.5, 0.99))
+        print(f"  {name:26} {rates[name]:7.0f} responses/s; CPU per request: workers {per_request['workers']:.2f} ms"
+              + (f", PostgreSQL {per_request['database']:.2f} ms" if args.postgres else "")
+              + f", clients {per_request['clients']:.2f} ms; p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    failures = [failure for clients, _, _ in (ours, bare) for client in clients for failure in client.failures]
+    ratio = rates["wijkstem serve"] / rates["bare WSGI app (raw limit)"]
+    met = ratio >= TARGET_ONE_RATIO
+    print(f"  stored {stored} (bare: {bare_stored}) of {expected} responses; {len(failures)} failed requests")
+    print(f"  ratio {ratio:.2f} (target >= {TARGET_ONE_RATIO}): {'met' if met else 'MISSED'}")
+    for failure in failures[:5]:
+        print(f"  failure: {failure}")
+    if failures or stored != expected or bare_stored != expected:
+        return 2
+    return 0 if met or args.smoke else 1
 
 
 if __name__ == "__main__":

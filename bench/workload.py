@@ -306,11 +306,11 @@ def copy_rows(cursor, table: str, columns: tuple, rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def prepared_batches(setup, bodies: list[dict], postgres: bool, device_id=None) -> list[tuple]:
-    """Per batch: (request body for our path, response rows, answer rows for the raw path)."""
+def prepared_batches(setup, bodies: list[dict], postgres: bool, device_id=None, size: int = BATCH) -> list[tuple]:
+    """Per batch of `size`: (request body for our path, response rows, answer rows for the raw path)."""
     received = utcnow()
     work = []
-    for batch in batches(bodies):
+    for batch in batches(bodies, size):
         responses, answers = raw_rows(setup, batch, received, device_id)
         if not postgres:
             responses, answers = sqlite_values(responses), sqlite_values(answers)

@@ -20,8 +20,14 @@ from .database import tune_engine
 from .errors import register_error_handlers
 from .exports.views import exports_blueprint
 from .extensions import babel, db, limiter, migrate
+from .health import health_blueprint
 from .i18n import compile_stale_catalogs, select_locale
+from .jobs import tasks  # noqa: F401  (every job registered, as `models` does for tables)
+from .jobs.queue import listen_for_commits
+from .jobs.views import jobs_blueprint
 from .jsonio import OrjsonProvider
+from .logs import configure_logging
+from .metrics import instrument
 from .paths import MIGRATIONS_DIR, TRANSLATIONS_DIR
 from .privacy.views import privacy_blueprint
 from .proxies import trust_proxies
@@ -51,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_security_headers(app)
+    register_observability(app)
     trust_proxies(app)
     return app
 
@@ -120,14 +127,15 @@ def register_database_events(app: Flask) -> None:
         tune_engine(db.engine)
         add_sql_functions(db.engine)
     take_deletes_off_totals(db.session)
+    listen_for_commits(db.session)
 
 
 #: Every blueprint, each with the domain's url prefix: the device API (with its parts, `api.py`), the PWA, the
 #: coordinators' workspace (with its parts, `workspace/views.py`), review, exports, privacy, results, reach,
-#: reporting and the public results page.
+#: reporting, the public results page, the background jobs' failures, and health and metrics.
 BLUEPRINTS = (api_blueprint, pwa_blueprint, accounts_blueprint, workspace_blueprint, review_blueprint,
               exports_blueprint, privacy_blueprint, results_blueprint, reach_blueprint, reporting_blueprint,
-              public_blueprint, themes_blueprint)
+              public_blueprint, themes_blueprint, jobs_blueprint, health_blueprint)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -152,6 +160,12 @@ def register_commands(app: Flask) -> None:
     """The `wijkstem` commands (`commands.py`), also reachable as `flask ...`."""
     for command in COMMANDS:
         app.cli.add_command(command)
+
+
+def register_observability(app: Flask) -> None:
+    """Metrics for every request (`metrics.py`) and, when configured, JSON log lines (`logs.py`)."""
+    instrument(app)
+    configure_logging(app)
 
 
 def register_security_headers(app: Flask) -> None:

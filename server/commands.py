@@ -8,6 +8,7 @@ import gc
 import os
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from gunicorn.app.base import BaseApplication
@@ -22,8 +23,10 @@ from .devices.operations import make_enrolment_code
 from .extensions import db
 from .i18n_status import STATUS_FILE, all_statuses, stats_lines, status_markdown
 from .i18n_tools import compile_all, extract, update
+from .jobs.periodic import start_periodic_jobs, stop_periodic_jobs
+from .jobs.queue import runner_name, stop_runner
+from .jobs.worker import worker_command
 from .privacy.cli import audit_log_command
-from .privacy.schedule import start_retention_schedule, stop_retention_schedule
 from .privacy.views import retention_command
 from .qr import public_url
 from .rescue import RescueError, import_rescue_file
@@ -71,7 +74,8 @@ def serve(bind, workers, threads, demo):
         print_demo_urls(public_url(base=f"http://{bind}"))
     db.session.remove()
     db.engine.dispose()  # the workers open their own connections; hold no lock here
-    run_gunicorn(bind, workers, threads)
+    # with JSON logs the app writes one line per request itself (without the path, which may hold a code)
+    run_gunicorn(bind, workers, threads, access_log=(current_app.config.get("LOG_FORMAT") or "") != "json")
 
 
 def freeze_loaded_objects(_worker) -> None:
@@ -85,41 +89,53 @@ def freeze_loaded_objects(_worker) -> None:
 
 
 def start_worker(worker) -> None:
-    """gunicorn's `post_worker_init`: freeze the loaded app's objects, start the worker's retention sweeps."""
+    """gunicorn's `post_worker_init`: freeze the loaded app's objects; without Redis, start the worker's clock
+    of periodic jobs (its job thread starts with the first job). With Redis, `wijkstem worker` does both."""
     freeze_loaded_objects(worker)
-    start_retention_schedule(worker.wsgi)
+    if runner_name(worker.wsgi) != "rq":
+        start_periodic_jobs(worker.wsgi)
 
 
 def stop_worker(_arbiter, worker) -> None:
-    """gunicorn's `worker_exit`: let a retention sweep under way finish."""
+    """gunicorn's `worker_exit`: stop the clock, let a job under way finish (queued ones stay pending in the
+    database and are queued again by the next clock's tick, `server.jobs.queue.recover_stale`)."""
     if getattr(worker, "wsgi", None) is not None:
-        stop_retention_schedule(worker.wsgi)
+        stop_periodic_jobs(worker.wsgi)
+        stop_runner(worker.wsgi)
 
 
 #: Where gunicorn's workers keep their heartbeat files, if the system has it.
 SHARED_MEMORY = "/dev/shm"  # noqa: S108  (gunicorn makes its files there with mkstemp and unlinks them)
 
 
-def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
+def gunicorn_settings(bind: str, workers: int, threads: int = 1, access_log: bool = True) -> dict:
+    """`wijkstem serve`'s gunicorn settings (also read by `bench/end_to_end.py --one` for its bare app).
+
+    gthread: the worker's main loop keeps reporting alive while a thread streams a long export (a sync worker
+    busy for more than `timeout` seconds is killed, and a million-row CSV takes longer). One thread by default:
+    with four, the threads of a worker fought over the GIL, and eight syncing phones cost 50% more CPU per batch
+    and waited several times longer (docs/performance.md). No keep-alive, and a worker takes a connection only
+    when a thread is free: requests then queue once, in the listening socket, for whichever worker frees first.
+    With keep-alive each connection stayed with the worker that accepted it, and one worker served most phones
+    while the other idled. gunicorn touches a heartbeat file at every turn of a worker's loop: in memory, not
+    on a journaled disk.
+    """
+    settings = {"bind": bind, "workers": workers, "worker_class": "gthread", "threads": threads,
+                "timeout": 60, "graceful_timeout": 20, "keepalive": 0, "worker_connections": threads,
+                "accesslog": "-" if access_log else None,
+                "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms', "limit_request_line": 8190}
+    if os.path.isdir(SHARED_MEMORY):
+        settings["worker_tmp_dir"] = SHARED_MEMORY
+    return settings
+
+
+def run_gunicorn(bind: str, workers: int, threads: int = 1, access_log: bool = True) -> None:
     class Server(BaseApplication):
         def load_config(self):
-            # gthread: the worker's main loop keeps reporting alive while a thread streams a long export
-            # (a sync worker busy for more than `timeout` seconds is killed, and a million-row CSV takes longer).
-            # One thread by default: with four, the threads of a worker fought over the GIL, and eight syncing
-            # phones cost 50% more CPU per batch and waited several times longer (docs/performance.md).
-            # No keep-alive, and a worker takes a connection only when a thread is free: requests then queue
-            # once, in the listening socket, for whichever worker frees first. With keep-alive each connection
-            # stayed with the worker that accepted it, and one worker served most phones while the other idled.
-            for key, value in {"bind": bind, "workers": workers, "worker_class": "gthread", "threads": threads,
-                               "timeout": 60, "graceful_timeout": 20, "keepalive": 0, "worker_connections": threads,
-                               "accesslog": "-", "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
-                               "limit_request_line": 8190}.items():
+            for key, value in gunicorn_settings(bind, workers, threads, access_log).items():
                 self.cfg.set(key, value)
             self.cfg.set("post_worker_init", start_worker)
             self.cfg.set("worker_exit", stop_worker)
-            # gunicorn touches a heartbeat file at every turn of a worker's loop; in memory, not on a journaled disk
-            if os.path.isdir(SHARED_MEMORY):
-                self.cfg.set("worker_tmp_dir", SHARED_MEMORY)
             if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: one socket per user, not ours
                 self.cfg.set("control_socket_disable", True)
 
@@ -189,4 +205,4 @@ def import_rescue(path, allow_revoked):
 #: Every command of `wijkstem` (and of `flask --app server`).
 COMMANDS = [create_team, create_admin, grant_server_admin, revoke_server_admin, enrol_code, revoke_device_command,
             demo_command, serve, import_rescue, retention_command, audit_log_command, results_group, i18n_group,
-            backup_command, restore_command]
+            backup_command, restore_command, worker_command]

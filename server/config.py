@@ -74,9 +74,9 @@ class Config:
     TRANSCRIPTION_OPTIONS = {}
     #: ffmpeg makes voice notes playable in every browser; ``None`` or a missing binary serves them as recorded.
     FFMPEG_BINARY = "/usr/bin/ffmpeg"
-    #: Each `wijkstem serve` worker runs the voice-note retention sweep in the background this often (seconds),
-    #: the first time this long after it started; interval 0 leaves it to `wijkstem retention` (cron). Never in
-    #: a request (`server.privacy.schedule`).
+    #: The ``retention`` job is queued this often (seconds), the first time this long after the process started
+    #: (by each `wijkstem serve` worker without Redis, by `wijkstem worker` with it); interval 0 leaves it to
+    #: `wijkstem retention` (cron). Never in a request (`server.privacy.schedule`, `server.jobs.periodic`).
     RETENTION_INTERVAL_SECONDS = 3600
     RETENTION_FIRST_RUN_SECONDS = 60
     #: A voice note whose response has not arrived this many days after it was declared is deleted, files and
@@ -92,11 +92,37 @@ class Config:
     #: Responses a results page counts into the running totals before it answers; more wait for the next view
     #: (or for `wijkstem results refresh`), so a large import cannot make a page time out.
     RESULTS_CATCH_UP_PER_REQUEST = 20_000
+    #: Every campaign's running totals are brought up to date by the ``results_refresh`` job this often (seconds;
+    #: 0: only when a page finds more than `RESULTS_CATCH_UP_PER_REQUEST` waiting, or `wijkstem results refresh`).
+    RESULTS_REFRESH_SECONDS = 300
     #: Visits to a public results page (``/r/<code>``) per address.
     RATELIMIT_PUBLIC_RESULTS = "60/minute;600/hour"
     #: Clip downloads per address: a flyer visitor fetches one language's clips at once (about 40), and several
     #: residents may share one address at a community centre.
     RATELIMIT_CLIPS = "600/minute;6000/hour"
+
+    #: Background jobs (`server.jobs`). Redis for several machines: jobs go to RQ there and `wijkstem worker`
+    #: runs them. ``None``: a thread of each server process runs them (the embedded default).
+    REDIS_URL = None
+    #: ``None`` (RQ with `REDIS_URL`, else a thread), ``"thread"``, ``"rq"`` or ``"inline"`` (at once: tests).
+    JOBS_RUNNER = None
+    #: RQ's queue name: set it when several Wijkstem instances share one Redis.
+    JOBS_QUEUE = "wijkstem"
+    #: Seconds to wait before each retry of a failed job (as many retries as intervals).
+    JOBS_RETRY_INTERVALS = (10, 60, 300)
+    #: A pending job nobody ran for this long (its process died, Redis was away) is queued again.
+    JOBS_STALE_SECONDS = 900
+    #: Longest a job may run under RQ.
+    JOBS_TIMEOUT_SECONDS = 600
+    #: How often the periodic jobs' clock looks at what is due (seconds).
+    JOBS_CLOCK_SECONDS = 60
+
+    #: What an operator watches (`server.health`, `server.metrics`, `server.logs`). `/metrics` answers a request
+    #: bearing this token, or from these addresses or networks (``"10.0.0.0/8,127.0.0.1"``); neither set: 404.
+    METRICS_TOKEN = None
+    METRICS_ALLOW = ""
+    #: ``"json"``: every log record (and one line per request) as a JSON object on stderr; ``None``: plain text.
+    LOG_FORMAT = None
 
 
 ENV_OVERRIDES = {
@@ -111,9 +137,17 @@ ENV_OVERRIDES = {
     "WIJKSTEM_RETENTION_INTERVAL_SECONDS": "RETENTION_INTERVAL_SECONDS",
     "WIJKSTEM_VOICE_BYTES_PER_ADDRESS_HOUR": "VOICE_BYTES_PER_ADDRESS_HOUR",
     "WIJKSTEM_VOICE_BYTES_PER_FLYER_HOUR": "VOICE_BYTES_PER_FLYER_HOUR",
+    "WIJKSTEM_REDIS_URL": "REDIS_URL",
+    "WIJKSTEM_JOBS_RUNNER": "JOBS_RUNNER",
+    "WIJKSTEM_JOBS_QUEUE": "JOBS_QUEUE",
+    "WIJKSTEM_RESULTS_REFRESH_SECONDS": "RESULTS_REFRESH_SECONDS",
+    "WIJKSTEM_METRICS_TOKEN": "METRICS_TOKEN",
+    "WIJKSTEM_METRICS_ALLOW": "METRICS_ALLOW",
+    "WIJKSTEM_LOG_FORMAT": "LOG_FORMAT",
 }
 #: Settings read from the environment as whole numbers.
-INTEGER_SETTINGS = {"RETENTION_INTERVAL_SECONDS", "VOICE_BYTES_PER_ADDRESS_HOUR", "VOICE_BYTES_PER_FLYER_HOUR"}
+INTEGER_SETTINGS = {"RETENTION_INTERVAL_SECONDS", "VOICE_BYTES_PER_ADDRESS_HOUR", "VOICE_BYTES_PER_FLYER_HOUR",
+                    "RESULTS_REFRESH_SECONDS"}
 
 
 def environment_overrides() -> dict:

@@ -3,6 +3,7 @@
 from .accounts.models import TeamMembership, User, UserSession
 from .campaigns.models import Campaign, CampaignVersion, Source
 from .devices.models import Device, EnrolmentCode
+from .jobs.models import Job
 from .privacy.models import AuditEvent
 from .reach.models import NeighbourhoodGroup, NeighbourhoodProfile
 from .reporting.models import PublicReport
@@ -24,6 +25,7 @@ __all__ = [
            "Device",
            "EnrolmentCode",
            "ErasedResponse",
+           "Job",
            "NeighbourhoodGroup",
            "NeighbourhoodProfile",
            "PublicReport",

@@ -207,6 +207,9 @@ def app_config(database_url, tmp_path):
         "RATELIMIT_ANONYMOUS": "10000/minute",
         "RATELIMIT_ENROL": "1000/minute",
         "RATELIMIT_STORAGE_URI": storage_uri(tmp_path / "ratelimits.db"),  # the default storage, one per test
+        # jobs run at once when their transaction commits (in a session of their own), so a test sees their
+        # result; tests/server/test_jobs.py runs the thread and RQ runners themselves
+        "JOBS_RUNNER": "inline",
     }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import and_, exists, func, or_, select, tuple_
 from ..campaigns.models import Campaign, Source
 from ..devices.models import Device
 from ..extensions import db
+from ..jobs.queue import forget as forget_jobs
 from ..responses.models import Response
 from ..responses.operations import erase_by_receipt
 from ..storage import delete_file
@@ -88,6 +89,7 @@ def delete_audio(note: VoiceNote) -> None:
     note.playback_name = note.playback_type = None
     delete_timed_copy(note)
     note.audio_deleted_at = note.audio_deleted_at or utcnow()
+    forget_jobs("voice_note", [note.id])
     db.session.flush()
 
 

@@ -1,6 +1,7 @@
 """The sync endpoint: a batch in, a per-item acknowledgement out, only after the commit."""
 
 import re
+from collections import Counter
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +11,7 @@ from ..devices.auth import not_enrolled, optional_device_ref
 from ..devices.operations import DeviceRef, record_device_status
 from ..errors import ApiError, N_plural
 from ..extensions import db
+from ..metrics import SYNC_ITEMS
 from ..ratelimits import anonymous_rate_limit, erasure_rate_limit
 from ..util import utcnow
 from ..validation import load_json
@@ -32,7 +34,15 @@ def sync():
         batch = parse_batch()
         checked = check_items(batch["parsed"], batch["failed"], device=device) if device else None
     results = store_with_retry(batch, checked, device)
+    count_sync_items(results)
     return jsonify({"results": [r.to_dict() for r in results], "server_time": utcnow().isoformat()})
+
+
+def count_sync_items(results: list) -> None:
+    """The metrics' count of responses per outcome (created, duplicate, conflict, invalid)."""
+    counts = Counter(result.status for result in results)
+    for status, count in counts.items():
+        SYNC_ITEMS.labels(status).inc(count)
 
 
 def parse_batch() -> dict:

@@ -11,6 +11,7 @@ from ..errors import N_, ApiError, error_response
 from ..extensions import db
 from ..forms import load_form
 from ..i18n import current_language
+from ..jobs.queue import enqueue
 from ..pages import install_page_handlers, render_page
 from ..themes.results import theme_chart
 from . import charts
@@ -53,11 +54,15 @@ def catch_up_totals(campaign_id) -> bool:
 
 
 def load_results(campaign_id):
-    """The campaign (readable by every team member), the parsed query, its errors and the results."""
+    """The campaign (readable by every team member), the parsed query, its errors and the results; responses
+    still waiting after this page's slice are counted by the ``results_refresh`` job, queued after the read."""
     campaign = require_campaign(campaign_id)
     values, errors = load_form(results_query_schema, {k: v for k, v in request.args.items() if v})
     behind = catch_up_totals(campaign.id)
     results = campaign_results(campaign, (values or {}).get("breakdown"), label_language(campaign))
+    if behind:
+        enqueue("results_refresh", campaign_id=campaign.id)
+        db.session.commit()
     return campaign, results, errors, behind
 
 

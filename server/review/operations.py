@@ -14,11 +14,11 @@ from sqlalchemy.orm import aliased
 from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..errors import N_, ApiError
 from ..extensions import db
+from ..jobs.queue import enqueue
 from ..responses.models import Answer, Response
-from ..storage import media_path
 from ..voice.models import VoiceNote
 from .models import ResponseTag, ReviewComment, Tag
-from .transcription import TranscriptionFailed, configured_backend
+from .transcription import configured_backend
 
 # --- filters and keyset pages ------------------------------------------------------------------------
 
@@ -301,21 +301,15 @@ def save_answer_translation(answer: Answer, translation: str | None) -> None:
     db.session.flush()
 
 
-def transcribe_automatically(note: VoiceNote, language: str) -> None:
-    """Ask the configured backend for a transcript.
+def ask_for_transcription(campaign: Campaign, note: VoiceNote, language: str) -> None:
+    """Queue the ``transcription`` job for `note` (once the transaction commits; again if it failed before).
 
-    :raise ApiError 409: no backend is configured, or the recording is no longer stored.
-    :raise ApiError 502: the backend failed.
+    :raise ApiError 409: no backend is configured.
+    :raise ApiError 410: the recording is no longer stored.
     """
-    backend = configured_backend()
-    if backend is None:
+    if configured_backend() is None:
         raise ApiError(409, "no_transcription_backend", N_("Automatic transcription is not set up on this server."))
     if note.audio_deleted_at is not None:
         raise ApiError(410, "audio_deleted", N_("This recording has been deleted."))
-    try:
-        result = backend.transcribe(media_path(note.storage_name), note.content_type, language)
-    except TranscriptionFailed as err:
-        current_app.logger.warning("transcription of %s failed: %s", note.id, err)
-        raise ApiError(502, "transcription_failed", N_("The transcription service could not transcribe this."))
-    note.transcript, note.transcript_source = result.text, backend.name
-    db.session.flush()
+    enqueue("transcription", again=True, note_id=note.id, language=language, campaign_id=campaign.id,
+            response_id=note.response_id)

@@ -14,6 +14,7 @@ from ..errors import N_, ApiError
 from ..extensions import db
 from ..forms import form_data, load_form
 from ..i18n import LANGUAGES, current_language
+from ..jobs.queue import pending_or_failed
 from ..pages import install_page_handlers, render_page, safe_next
 from ..privacy.operations import delete_audio, record_event, record_event_once_a_day
 from ..responses.models import AGE_BRACKETS, CHANNELS, REVIEW_STATES, Answer, Response
@@ -23,6 +24,7 @@ from .operations import (
     add_comment,
     add_tag,
     answer_items,
+    ask_for_transcription,
     campaign_labels,
     campaign_response,
     campaign_sources,
@@ -39,10 +41,9 @@ from .operations import (
     set_review_state,
     tag_names,
     tags_by_response,
-    transcribe_automatically,
     version_definition,
 )
-from .playback import file_extension, playable_file
+from .playback import ask_for_playback_copy, file_extension, needs_playback_copy, playable_file
 from .schemas import (
     FILTER_NAMES,
     Cursor,
@@ -189,6 +190,15 @@ def response(campaign_id, response_id):
     filters, _errors = read_filters(request.args)
     newer, older = neighbours(campaign.id, answer, filters)
     notes = response_voice_notes(answer)
+    note_jobs = pending_or_failed("voice_note", [note.id for note in notes])
+    # a note stored before jobs made the copies, or whose job was lost: ask for its copy now
+    wanting = [note for note in notes
+               if ("playback_copy", str(note.id)) not in note_jobs and needs_playback_copy(note)]
+    if wanting:
+        for note in wanting:
+            ask_for_playback_copy(note, campaign.id)
+        db.session.commit()
+        note_jobs = pending_or_failed("voice_note", [note.id for note in notes])
     definition = version_definition(campaign, answer.campaign_version)
     items = answer_items(definition, response_answers(answer), notes, current_language(), answer.language)
     links = response_links(answer.id)
@@ -199,6 +209,7 @@ def response(campaign_id, response_id):
         all_tags=campaign_tags(campaign.id), comments=response_comments(answer),
         themes=campaign_themes(campaign.id), links=links, quoted=quoted_links([link.id for link in links]),
         sources=campaign_sources(campaign.id), can_transcribe=configured_backend() is not None,
+        note_jobs=note_jobs,
         here=url_for("review.response", campaign_id=campaign.id, response_id=answer.id, **args),
         next_url=url_for("review.response", campaign_id=campaign.id, response_id=older, **args) if older
         else url_for("review.inbox", campaign_id=campaign.id, **args), values={}, errors={})
@@ -306,8 +317,7 @@ def transcribe(campaign_id, note_id):
     note = campaign_voice_note(campaign, note_id)
     values, _errors = load_form(return_schema, form_data())
     answer = campaign_response(campaign, note.response_id)
-    transcribe_automatically(note, answer.language)
-    relocate_fragments("transcript", note.transcript, voice_note_id=note.id)
+    ask_for_transcription(campaign, note, answer.language)  # a job: never inside this request
     record_event("transcribe", campaign, "voice_note", note.id, current_user())
     db.session.commit()
     return back_to(campaign, note.response_id, (values or {}).get("return_to"))
@@ -335,7 +345,8 @@ def audio(campaign_id, note_id):
     note = campaign_voice_note(campaign, note_id)
     if note.audio_deleted_at is not None:
         raise ApiError(410, "audio_deleted", N_("This recording has been deleted."))
-    path, content_type = playable_file(note)
+    path, content_type = playable_file(note)  # as recorded until its playable copy is made
+    ask_for_playback_copy(note, campaign.id)
     download = request.args.get("download") == "1"
     # every fetch counts, whatever its Range; one event per person, note and day is enough
     record_event_once_a_day("download" if download else "listen", campaign, "voice_note", note.id, current_user())

@@ -10,6 +10,7 @@ from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..database import insert_or_add
 from ..errors import N_, ApiError
 from ..extensions import db
+from ..jobs.queue import forget as forget_jobs
 from ..responses.models import ErasedResponse, Response
 from ..responses.rules import tombstone_hash
 from ..storage import delete_file, media_path, new_storage_name, write_at
@@ -248,13 +249,15 @@ def served_content_type(note: VoiceNote) -> str:
 
 
 def delete_voice_notes(notes) -> None:
-    """Delete notes and their files (erasure, retention, refused consent)."""
+    """Delete notes and their files (erasure, retention, refused consent), and their jobs."""
+    notes = list(notes)
     for note in notes:
         delete_file(note.storage_name)
         if note.playback_name:
             delete_file(note.playback_name)
         delete_timed_copy(note)
         db.session.delete(note)
+    forget_jobs("voice_note", [note.id for note in notes])
     db.session.flush()
 
 

@@ -11,7 +11,10 @@ from ..campaigns.models import Source
 from ..devices.auth import optional_device
 from ..errors import N_, ApiError, error_response
 from ..extensions import db
+from ..metrics import UPLOAD_BYTES
 from ..ratelimits import anonymous_rate_limit
+from ..responses.models import Response
+from ..review.playback import ask_for_playback_copy
 from ..util import normalise_code, sha256_hex
 from ..validation import load_json
 from .operations import (
@@ -115,9 +118,17 @@ def upload_chunk(note_id):
     if g.device is None and note.state != "complete":
         check_flyer_open(note)
         spend_upload_allowance(note, address_key(), len(chunk))
+    was_complete = note.state == "complete"
     failure = append_chunk(note, int(declared), chunk)
+    if not failure and not was_complete and note.state == "complete":
+        # made by a job once this commits; a note that came before its response waits for it (its response may
+        # refuse audio consent), and gets its copy when a coordinator first opens the response
+        campaign_id = db.session.scalar(select(Response.campaign_id).where(Response.id == note.response_id))
+        if campaign_id is not None:
+            ask_for_playback_copy(note, campaign_id)
     reply = None if failure else state_reply(note)
     db.session.commit()
+    UPLOAD_BYTES.inc(len(chunk))
     if failure:
         failure.headers["Upload-Offset"] = "0"
         raise failure

@@ -10,6 +10,7 @@ from ..campaigns.operations import close_campaign, publish_campaign
 from ..errors import ApiError
 from ..extensions import db
 from ..forms import error_paths, form_data, form_error, load_form
+from ..jobs.views import campaign_failures
 from ..pages import render_page
 from ..privacy.operations import record_event
 from ..voicepacks.operations import language_statuses
@@ -75,7 +76,8 @@ def overview_page(campaign: Campaign, status: int = 200, errors: dict | None = N
         languages=completeness(definition), version=latest_version(campaign), errors=errors or {},
         unpublished=has_unpublished_changes(campaign), incomplete=incomplete or [], source_count=sources,
         heard={status.language: status for status in language_statuses(campaign, definition)},
-        can_write=current_user().can_write and campaign.state != "closed")
+        can_write=current_user().can_write and campaign.state != "closed",
+        failed_jobs=campaign_failures(campaign.id) if current_user().can_write else [])
 
 
 @campaigns_blueprint.get("/<uuid:campaign_id>")

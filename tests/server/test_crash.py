@@ -70,7 +70,7 @@ class ProductionServer:
             try:
                 if requests.get(f"{self.url}/api/openapi.json", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a loaded machine
                 time.sleep(0.1)
         self.stop()  # a server that exited, or never answered, leaves no process behind
         raise AssertionError(f"the server did not start:\n{self.log.read_text()[-3000:]}")

@@ -42,14 +42,14 @@ def test_receipt_erases_responses_answers_and_voice_files(app, client, auth, cam
     sync(client, auth, mine, other)
     upload_note(client, auth, mine["id"], wav_bytes())
     kept_note = upload_note(client, auth, other["id"], wav_bytes(0.3))
-    assert len(media_files(app)) == 2
+    assert len(media_files(app)) == 4  # each recording and its playable copy (a job made it)
     reply = client.post(ERASURE, json={"receipt": RECEIPT.lower()})  # as typed: case does not matter
     assert reply.status_code == 200 and reply.json == {"erased": 1}
     db.session.expire_all()
     assert db.session.get(Response, uuid.UUID(mine["id"])) is None
     assert db.session.scalar(select(func.count()).where(Answer.response_id == uuid.UUID(mine["id"]))) == 0
     assert [str(n.id) for n in db.session.scalars(select(VoiceNote))] == [kept_note]
-    assert len(media_files(app)) == 1
+    assert len(media_files(app)) == 2
     assert count(Response) == 1 and count(Answer) == 7
 
 

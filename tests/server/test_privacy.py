@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select, update
 
 from server.extensions import db
+from server.jobs.periodic import PeriodicJobs, start_periodic_jobs, stop_periodic_jobs
 from server.privacy.models import AuditEvent
 from server.privacy.operations import apply_retention
-from server.privacy.schedule import RetentionSchedule, start_retention_schedule, stop_retention_schedule
 from server.responses.models import Answer, Response
 from server.review.models import ResponseTag, ReviewComment
 from server.storage import media_path
@@ -119,24 +119,24 @@ def retention_events() -> list:
 
 
 def test_the_background_schedule_sweeps_every_interval_until_stopped(app, campaign, voiced_response, backend):
+    """The clock queues the ``retention`` job (run at once here: `JOBS_RUNNER = "inline"`)."""
     note_id = expired_note(campaign, voiced_response)
-    schedule = RetentionSchedule(app, interval=0.02, first_delay=0)
-    schedule.start()
+    clock = PeriodicJobs(app, {"retention": 0.02}, first_delay=0, tick=0.02)
+    clock.start()
     try:
-        wait_until(lambda: schedule.runs >= 3)
+        wait_until(lambda: clock.runs >= 3)
     finally:
-        assert schedule.stop(timeout=10)
-    assert not schedule.thread.is_alive() and schedule.thread.name == "wijkstem-retention"
+        assert clock.stop(timeout=10)
+    assert not clock.thread.is_alive() and clock.thread.name == "wijkstem-clock"
     note, path = stored_file(note_id)
     assert not path.exists() and note.audio_deleted_at is not None
     assert [event.details for event in retention_events()] == [{"count": 1, "days": 1}]  # later sweeps: nothing
-    runs = schedule.runs
+    runs = clock.runs
     time.sleep(0.1)
-    assert schedule.runs == runs
+    assert clock.runs == runs
 
 
-def test_a_failed_sweep_is_logged_and_the_next_one_tries_again(app, campaign, voiced_response, monkeypatch,
-                                                                  caplog, backend):
+def test_a_failed_sweep_is_logged_and_tried_again(app, campaign, voiced_response, monkeypatch, caplog, backend):
     import server.privacy.schedule
 
     note_id = expired_note(campaign, voiced_response)
@@ -149,31 +149,31 @@ def test_a_failed_sweep_is_logged_and_the_next_one_tries_again(app, campaign, vo
         return apply_retention()
 
     monkeypatch.setattr(server.privacy.schedule, "apply_retention", fail_once)
-    schedule = RetentionSchedule(app, interval=0.02, first_delay=0)
-    schedule.start()
+    clock = PeriodicJobs(app, {"retention": 0.02}, first_delay=0, tick=0.02)
+    clock.start()
     try:
-        wait_until(lambda: schedule.runs >= 2)
+        wait_until(lambda: clock.runs >= 2)
     finally:
-        assert schedule.stop(timeout=10)
-    assert "voice-note retention failed" in caplog.text and "the disk is gone" in caplog.text
+        assert clock.stop(timeout=10)
+    assert "job retention" in caplog.text and "the disk is gone" in caplog.text
     assert stored_file(note_id)[0].audio_deleted_at is not None
 
 
 def test_the_schedule_starts_once_per_process_unless_turned_off(app):
-    app.config["RETENTION_INTERVAL_SECONDS"] = 0
-    assert start_retention_schedule(app) is None
+    app.config.update(RETENTION_INTERVAL_SECONDS=0, RESULTS_REFRESH_SECONDS=0)
+    assert start_periodic_jobs(app) is None
     app.config.update(RETENTION_INTERVAL_SECONDS=3600, RETENTION_FIRST_RUN_SECONDS=60)
-    schedule = start_retention_schedule(app)
+    clock = start_periodic_jobs(app)
     try:
-        assert start_retention_schedule(app) is schedule and schedule.thread.is_alive()
-        assert (schedule.interval, schedule.first_delay) == (3600, 60)
+        assert start_periodic_jobs(app) is clock and clock.thread.is_alive()
+        assert (clock.intervals, clock.first_delay) == ({"retention": 3600}, 60)
     finally:
-        stop_retention_schedule(app)
-    assert not schedule.thread.is_alive() and schedule.runs == 0
+        stop_periodic_jobs(app)
+    assert not clock.thread.is_alive() and clock.runs == 0
     app.config["RETENTION_INTERVAL_SECONDS"] = 5
-    schedule = start_retention_schedule(app)
-    stop_retention_schedule(app)
-    assert schedule.first_delay == 5 and "wijkstem.retention_schedule" not in app.extensions
+    clock = start_periodic_jobs(app)
+    stop_periodic_jobs(app)
+    assert clock.first_delay == 5 and "wijkstem.periodic_jobs" not in app.extensions
 
 
 @pytest.mark.slow
@@ -197,7 +197,7 @@ def test_each_server_worker_sweeps_in_the_background_and_one_sweep_counts(app, c
         server.stop()
     note, path = stored_file(note_id)
     assert not path.exists() and note.audio_deleted_at is not None
-    assert "voice-note retention failed" not in (tmp_path / "server.log").read_text()
+    assert "job retention" not in (tmp_path / "server.log").read_text()
 
 
 def test_retention_form(reviewer, campaign, voiced_response, backend):

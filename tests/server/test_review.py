@@ -315,8 +315,14 @@ def test_every_fetch_of_a_recording_is_audited_whatever_its_range(app, reviewer,
     assert len(audit_actions()) == 4
 
 
-def test_playback_without_ffmpeg_serves_the_recording(app, reviewer, campaign, voiced_response, backend):
+@pytest.fixture
+def without_ffmpeg(app):
+    """No ffmpeg from the start: no playback copy is made when the note arrives (`voiced_response`)."""
     app.config["FFMPEG_BINARY"] = "/nonexistent/ffmpeg"
+
+
+def test_playback_without_ffmpeg_serves_the_recording(app, without_ffmpeg, reviewer, campaign, voiced_response,
+                                                       backend):
     _response_id, note_id = voiced_response
     reply = fetch(reviewer, f"/workspace/campaigns/{campaign.id}/voice-notes/{note_id}/audio")
     assert reply.status_code == 200

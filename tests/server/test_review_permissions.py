@@ -1,4 +1,4 @@
-"""Every review, export and privacy route against every kind of visitor; refusals change nothing.
+"""Every review, export, privacy and job route against every kind of visitor; refusals change nothing.
 
 Reviewing is for a team's coordinators and admins: field workers get 403, another team's members 404 (its
 campaigns are not even confirmed to exist), anonymous visitors the sign-in page. Only `/erase` is public.
@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from server.extensions import db
+from server.jobs.models import Job
 from server.teams.models import Team
+from server.util import utcnow
 from tests.permissions import fingerprint, outcome
 
 #: (method, rule, access, form data); access is ``public``, ``signed_in`` or ``writer``.
@@ -33,6 +35,7 @@ ROUTES = [
     ("GET", "/workspace/campaigns/<campaign_id>/privacy", "writer", {}),
     ("POST", "/workspace/campaigns/<campaign_id>/privacy", "writer", {"days": "30"}),
     ("GET", "/workspace/teams/<team_id>/audit", "writer", {}),
+    ("POST", "/workspace/campaigns/<campaign_id>/jobs/<job_id>/retry", "writer", {}),
     ("GET", "/erase", "public", {}),
     ("POST", "/erase", "public", {"receipt": "AAAA333333"}),
 ]
@@ -60,11 +63,16 @@ def world(app, make_user, team, campaign, voiced_response, reviewer):
         "server_admin": make_user("admin", []),
     }
     users["server_admin"].server_admin = True
+    failed = Job(name="playback_copy", object_type="voice_note", object_id=str(note_id), campaign_id=campaign.id,
+                 arguments={"note_id": str(note_id), "campaign_id": str(campaign.id), "response_id": str(response_id)},
+                 status="failed", attempts=4, error="ffmpeg stopped", failed_at=utcnow())
+    db.session.add(failed)
     db.session.commit()
     answer_id = db.session.scalar(select(Answer.id).where(Answer.response_id == response_id,
                                                           Answer.text.is_not(None)))
     values = {"campaign_id": campaign.id, "response_id": response_id, "note_id": note_id, "team_id": team.id,
-              "tag_id": db.session.scalar(select(Tag.id)), "answer_id": answer_id, "format": "csv"}
+              "tag_id": db.session.scalar(select(Tag.id)), "answer_id": answer_id, "format": "csv",
+              "job_id": failed.id}
     return users, values
 
 
@@ -109,7 +117,7 @@ def test_every_route_is_in_the_matrix(app):
     covered = {(method, rule) for method, rule, _access, _data in ROUTES}
     registered = {
         (method, re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", rule.rule))
-        for rule in app.url_map.iter_rules() if rule.endpoint.startswith(("review.", "exports.", "privacy."))
+        for rule in app.url_map.iter_rules() if rule.endpoint.startswith(("review.", "exports.", "privacy.", "jobs."))
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert registered == covered

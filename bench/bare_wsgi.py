@@ -1,0 +1,69 @@
+"""The raw limit of one response per request: a bare WSGI app behind the same gunicorn as `wijkstem serve`.
+
+Each request carries the rows the server would store for its response (computed by the harness in advance),
+and the app inserts them through the driver (`sqlite3` with the server's pragmas, or psycopg 3) in one
+transaction, then answers as the sync endpoint does. No validation, no token, no rate limit, no framework:
+what HTTP, gunicorn, the driver and the database cost for one response. `bench/end_to_end.py --one` serves it
+(`gunicorn bare_wsgi:app`) with `BARE_DATABASE_URL` set.
+"""
+
+import os
+import sqlite3
+
+import orjson
+
+URL = os.environ.get("BARE_DATABASE_URL", "")
+POSTGRES = URL.startswith("postgresql")
+RESPONSE_COLUMNS = ("id", "campaign_id", "campaign_version", "language", "channel", "source_id", "device_id",
+                    "collected_at", "received_at", "consent_answers", "consent_audio", "buurt", "age_bracket",
+                    "receipt_hash", "content_hash", "review_state")
+ANSWER_COLUMNS = ("response_id", "question_key", "choice_key", "number", "text")
+MARK = "%s" if POSTGRES else "?"
+
+
+def insert_sql(table: str, columns: tuple) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(MARK for _ in columns)})"
+
+
+RESPONSES_SQL, ANSWERS_SQL = insert_sql("responses", RESPONSE_COLUMNS), insert_sql("answers", ANSWER_COLUMNS)
+#: This worker's connection (one request thread per worker, as `wijkstem serve` runs).
+CONNECTION = []
+
+
+def connection():
+    if not CONNECTION:
+        if POSTGRES:
+            import psycopg  # reason: only the PostgreSQL run needs the driver
+
+            CONNECTION.append(psycopg.connect(URL))
+        else:
+            conn = sqlite3.connect(URL.removeprefix("sqlite:///"), isolation_level=None)
+            for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON", "synchronous=FULL"):
+                conn.execute(f"PRAGMA {pragma}")
+            CONNECTION.append(conn)
+    return CONNECTION[0]
+
+
+def store(responses: list, answers: list) -> None:
+    conn = connection()
+    if POSTGRES:
+        with conn.cursor() as cursor:
+            cursor.executemany(RESPONSES_SQL, responses)
+            cursor.executemany(ANSWERS_SQL, answers)
+        conn.commit()
+    else:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(RESPONSES_SQL, responses)
+        conn.executemany(ANSWERS_SQL, answers)
+        conn.execute("COMMIT")
+
+
+def app(environ, start_response):
+    if environ["REQUEST_METHOD"] != "POST":  # the harness asks whether it is up
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+    body = orjson.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+    store(body["responses"], body["answers"])
+    reply = orjson.dumps({"results": [{"id": row[0], "status": "created"} for row in body["responses"]]})
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(reply)))])
+    return [reply]
