@@ -14,8 +14,6 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from flask import current_app
-
 from ..database import reading_only
 from ..extensions import db
 from ..jobs.queue import enqueue, job
