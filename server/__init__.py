@@ -22,6 +22,7 @@ from .exports.views import exports_blueprint
 from .extensions import babel, db, limiter, migrate
 from .i18n import compile_stale_catalogs, select_locale
 from .jsonio import OrjsonProvider
+from .partners.views import partners_blueprint
 from .paths import MIGRATIONS_DIR, TRANSLATIONS_DIR
 from .privacy.views import privacy_blueprint
 from .proxies import trust_proxies
@@ -126,7 +127,7 @@ def register_database_events(app: Flask) -> None:
 #: reporting and the public results page.
 BLUEPRINTS = (api_blueprint, pwa_blueprint, accounts_blueprint, workspace_blueprint, review_blueprint,
               exports_blueprint, privacy_blueprint, results_blueprint, reach_blueprint, reporting_blueprint,
-              public_blueprint)
+              public_blueprint, partners_blueprint)
 
 
 def register_blueprints(app: Flask) -> None:

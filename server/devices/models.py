@@ -27,8 +27,13 @@ class Device(db.Model):
     pending_responses = db.Column(db.Integer, nullable=False, default=0)
     pending_voice_notes = db.Column(db.Integer, nullable=False, default=0)
     pending_bytes = db.Column(db.BigInteger, nullable=False, default=0)
+    #: The one campaign a phone lent by a partner collects for (``None``: every campaign of the team).
+    campaign_id = db.Column(db.Uuid, db.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=True)
+    #: The partner team that lent the phone; what it collects belongs to `team_id`.
+    lent_by_team_id = db.Column(db.Integer, db.ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
 
-    team = db.relationship("Team")
+    team = db.relationship("Team", foreign_keys=[team_id])
+    lender = db.relationship("Team", foreign_keys=[lent_by_team_id])
 
 
 class EnrolmentCode(db.Model):
@@ -46,6 +51,9 @@ class EnrolmentCode(db.Model):
     label = db.Column(db.String(200), nullable=False, default="")
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     expires_at = db.Column(UTCDateTime, nullable=False)
+    #: The campaign and lending partner team the enrolled device gets (see `Device`).
+    campaign_id = db.Column(db.Uuid, db.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=True)
+    lent_by_team_id = db.Column(db.Integer, db.ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
     #: When the code was used, and by which device; a used code never works again.
     used_at = db.Column(UTCDateTime, nullable=True)
     device_id = db.Column(db.Uuid, db.ForeignKey("devices.id"), nullable=True)

@@ -82,6 +82,8 @@ ROUTES = [
     Route("GET", "/workspace/campaigns/<campaign_id>/studio/<lang>", "member"),
     Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>", "writer", {"key": "title"}),
     Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>/clips/<clip_id>/delete", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>/clips/<proposal_id>/approve", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>/clips/<proposal_id>/reject", "writer"),
     Route("GET", "/workspace/campaigns/<campaign_id>/preview", "member"),
     Route("GET", "/workspace/campaigns/<campaign_id>/preview.json", "member"),
     # sources and flyers
@@ -118,8 +120,11 @@ def world(app, make_user, team, campaign, flyer, enrolled):
     db.session.commit()
     outsider = make_user("field_worker", [], email="outsider@example.org")
     clip = store_clip(campaign, "title", "en", "Our neighbourhood, your voice", b"OggS recorded", 900, "audio/ogg")
+    proposal = store_clip(campaign, "title", "en", "Our neighbourhood, your voice", b"OggS proposed", 900,
+                          "audio/ogg", proposed_by_team_id=other.id)
     db.session.commit()
-    values = {"clip_id": clip.id, "team_id": team.id, "campaign_id": campaign.id, "user_id": users["field_worker"].id,
+    values = {"clip_id": clip.id, "proposal_id": proposal.id,
+              "team_id": team.id, "campaign_id": campaign.id, "user_id": users["field_worker"].id,
               "outsider_email": outsider.email, "key": "missen", "lang": "en", "source_id": flyer.id,
               "device_id": enrolled[0]}
     return users, values
