@@ -180,9 +180,7 @@ def partnership(partnership_id):
 def owner_admin_partnership(partnership_id: int) -> Partnership:
     """A partnership in force that the signed-in user decides on as an admin of the owning team."""
     partnership, side = require_partnership(partnership_id)
-    if side != "owner":
-        abort(404 if partnership.owner_team_id not in current_user().team_ids else 403)
-    if current_user().role != "admin":
+    if side != "owner" or current_user().role != "admin":
         abort(403)
     if not partnership.active:
         abort(409)
