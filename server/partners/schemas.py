@@ -13,7 +13,7 @@ class InviteFormSchema(Schema):
 
 
 class AcceptFormSchema(Schema):
-    team = fields.Integer(required=True, error_messages=REQUIRED)
+    partner_team = fields.Integer(required=True, error_messages=REQUIRED)
     code = fields.String(required=True, validate=TextLength(6, 40), error_messages=REQUIRED)
 
 

@@ -144,7 +144,7 @@ def accept():
     values, errors = load_form(accept_form_schema, data)
     if errors:
         return index_page(422, errors, data)
-    team = require_team_admin(values["team"])
+    team = require_team_admin(values["partner_team"])
     try:
         partnership = accept_invitation(values["code"], team, current_user())
     except ApiError as err:

@@ -55,7 +55,7 @@ def invite(web, team, campaign=None) -> str:
 
 
 def accept(web, team, code):
-    return web.post("/workspace/partnerships/accept", {"team": team.id, "code": code})
+    return web.post("/workspace/partnerships/accept", {"partner_team": team.id, "code": code})
 
 
 @pytest.fixture
@@ -280,3 +280,15 @@ def test_only_the_owners_admin_decides_grants(web_as, people, partnership):
     assert outcome(web_as(people["partner_admin"]).post(url, {"grants": "read"})) == "forbidden"
     db.session.expire_all()
     assert db.session.get(Partnership, partnership.id).current_grants() == set()
+
+
+def test_the_demo_has_an_initiative_and_its_municipal_partner(app, runner, client):
+    from server.demo import DEMO_PARTNER
+
+    output = runner.invoke(args=["demo"]).output
+    assert DEMO_PARTNER in output and "/workspace/partnerships/" in output
+    partnership = db.session.scalars(select(Partnership)).one()
+    assert (partnership.owner.kind, partnership.partner.kind) == ("initiative", "municipal")
+    assert partnership.current_grants() == {"results", "voice", "flyers"}
+    runner.invoke(args=["demo"])  # once: a second start adds nothing
+    assert len(db.session.scalars(select(Partnership)).all()) == 1
