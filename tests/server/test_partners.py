@@ -292,3 +292,19 @@ def test_the_demo_has_an_initiative_and_its_municipal_partner(app, runner, clien
     assert partnership.current_grants() == {"results", "voice", "flyers"}
     runner.invoke(args=["demo"])  # once: a second start adds nothing
     assert len(db.session.scalars(select(Partnership)).all()) == 1
+
+
+def test_a_server_administrator_cannot_join_a_team_to_read_it(web_as, people, team, campaign):
+    root = people["server_admin"]
+    root.server_admin = True
+    db.session.commit()
+    web = web_as(root)
+    before = fingerprint()
+    assert web.post(f"/workspace/admin/teams/{team.id}/members", {"email": root.email}).status_code == 422
+    assert web.post(f"/workspace/admin/users/{root.id}", {"role": "admin", "active": "1",
+                                                         "teams": str(team.id)}).status_code == 422
+    assert fingerprint() == before
+    assert outcome(web.get(f"/workspace/campaigns/{campaign.id}/responses")) == "hidden"
+    # managing other accounts of the team is still theirs to do, and the team sees it in its log
+    other = people["owner_coordinator"]
+    assert web.post(f"/workspace/admin/users/{other.id}/sign-out-everywhere").status_code == 303
