@@ -3,7 +3,7 @@
 from .accounts.models import TeamMembership, User, UserSession
 from .campaigns.models import Campaign, CampaignVersion, Source
 from .devices.models import Device, EnrolmentCode
-from .partners.models import Partnership, PartnershipGrant, PartnershipInvitation, SupportRequest
+from .partners.models import Partnership, PartnershipGrant, PartnershipInvitation, SupportRequest, TextProposal
 from .privacy.models import AuditEvent
 from .reach.models import NeighbourhoodGroup, NeighbourhoodProfile
 from .reporting.models import PublicReport
@@ -14,8 +14,35 @@ from .teams.models import Team
 from .voice.models import UploadAllowance, VoiceNote
 from .voicepacks.models import Clip
 
-__all__ = ["Answer", "AnswerRollup", "AuditEvent", "Campaign", "CampaignVersion", "Clip", "Device", "EnrolmentCode",
-           "ErasedResponse", "NeighbourhoodGroup", "NeighbourhoodProfile", "Partnership",
-           "PartnershipGrant", "PartnershipInvitation", "PublicReport", "Response",
-           "ResponseRollup", "ResponseTag", "ReviewComment", "Source", "SupportRequest", "SyncConflict", "Tag", "Team",
-           "TeamMembership", "UploadAllowance", "User", "UserSession", "VoiceNote"]
+__all__ = [
+           "Answer",
+           "AnswerRollup",
+           "AuditEvent",
+           "Campaign",
+           "CampaignVersion",
+           "Clip",
+           "Device",
+           "EnrolmentCode",
+           "ErasedResponse",
+           "NeighbourhoodGroup",
+           "NeighbourhoodProfile",
+           "Partnership",
+           "PartnershipGrant",
+           "PartnershipInvitation",
+           "PublicReport",
+           "Response",
+           "ResponseRollup",
+           "ResponseTag",
+           "ReviewComment",
+           "Source",
+           "SupportRequest",
+           "SyncConflict",
+           "Tag",
+           "Team",
+           "TeamMembership",
+           "TextProposal",
+           "UploadAllowance",
+           "User",
+           "UserSession",
+           "VoiceNote",
+]

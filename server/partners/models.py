@@ -120,3 +120,25 @@ class SupportRequest(db.Model):
     answered_by = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
     partnership = db.relationship("Partnership")
+
+
+class TextProposal(db.Model):
+    """A partner's translation of one campaign text, waiting until the owning team approves it into its draft."""
+
+    __tablename__ = "text_proposals"
+
+    #: Database id.
+    id = db.Column(db.Integer, primary_key=True)
+    #: The campaign, the language and the text (a field name of `workspace.editing.text_slots`, e.g.
+    #: ``questions.wonen.text``).
+    campaign_id = db.Column(db.Uuid, db.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False, index=True)
+    language = db.Column(db.String(16), nullable=False)
+    slot = db.Column(db.String(200), nullable=False)
+    #: The proposed translation.
+    text = db.Column(db.Text, nullable=False)
+    #: The partner team and the person who proposed it, and when.
+    proposed_by_team_id = db.Column(db.Integer, db.ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
+    proposed_by = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    proposer = db.relationship("Team")

@@ -11,11 +11,12 @@ from ..extensions import db
 from ..privacy.models import AuditEvent
 from ..privacy.operations import record_team_event
 from ..util import human_code, normalise_code, sha256_hex, utcnow
-from .models import GRANTS, Partnership, PartnershipGrant, PartnershipInvitation, SupportRequest
+from .models import GRANTS, Partnership, PartnershipGrant, PartnershipInvitation, SupportRequest, TextProposal
 
 INVITATION_CODE_LENGTH = 12  # about 60 bits, valid for days, single use, rate-limited
 #: The owner's audit events that show what a partner did with its grants.
-PARTNER_EVENTS = ("partner_read", "listen", "clip_proposed", "enrol_code_made", "device_enrolled", "flyer_printed")
+PARTNER_EVENTS = ("partner_read", "listen", "clip_proposed", "text_proposed", "enrol_code_made", "device_enrolled",
+                  "flyer_printed")
 #: Support request states each side may set.
 PARTNER_ANSWERS = ("accepted", "done", "declined")
 OWNER_ANSWERS = ("withdrawn", "done")
@@ -184,3 +185,28 @@ def answer_support(request: SupportRequest, state: str, user) -> None:
 def support_requests(partnership: Partnership) -> list[SupportRequest]:
     return list(db.session.scalars(select(SupportRequest).where(SupportRequest.partnership_id == partnership.id)
                                    .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc())))
+
+
+# --- translations a partner proposes --------------------------------------------------------------------
+
+def propose_text(campaign: Campaign, language: str, slot: str, text: str, team_id: int, user) -> TextProposal:
+    """Keep a partner's translation of one text until the owner decides; it replaces that team's earlier one."""
+    for old in db.session.scalars(select(TextProposal).where(
+            TextProposal.campaign_id == campaign.id, TextProposal.language == language, TextProposal.slot == slot,
+            TextProposal.proposed_by_team_id == team_id)):
+        db.session.delete(old)
+    proposal = TextProposal(campaign_id=campaign.id, language=language, slot=slot, text=text.strip(),
+                            proposed_by_team_id=team_id, proposed_by=user.id)
+    db.session.add(proposal)
+    db.session.flush()
+    return proposal
+
+
+def text_proposals(campaign: Campaign, language: str) -> dict[str, list[TextProposal]]:
+    """The translations partners proposed for `campaign` in `language`, by text (slot name), oldest first."""
+    waiting: dict[str, list[TextProposal]] = {}
+    for proposal in db.session.scalars(select(TextProposal).where(
+            TextProposal.campaign_id == campaign.id, TextProposal.language == language)
+            .order_by(TextProposal.created_at, TextProposal.id)):
+        waiting.setdefault(proposal.slot, []).append(proposal)
+    return waiting

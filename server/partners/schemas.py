@@ -34,6 +34,11 @@ class AnswerFormSchema(Schema):
     state = fields.String(required=True, validate=validate.OneOf(REQUEST_STATES), error_messages=REQUIRED)
 
 
+class TextFormSchema(Schema):
+    key = fields.String(required=True, validate=TextLength(1, 200), error_messages=REQUIRED)
+    text = fields.String(required=True, validate=TextLength(1, 1000), error_messages=REQUIRED)
+
+
 class LendFormSchema(Schema):
     label = fields.String(load_default="", validate=TextLength(max=200))
 
@@ -45,3 +50,4 @@ credit_form_schema = CreditFormSchema()
 support_form_schema = SupportFormSchema()
 answer_form_schema = AnswerFormSchema()
 lend_form_schema = LendFormSchema()
+text_form_schema = TextFormSchema()

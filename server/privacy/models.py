@@ -13,7 +13,8 @@ AUDIT_ACTIONS = ("listen", "download", "export", "transcribe", "delete_voice", "
                  # partnerships (server/partners/): what partners did, and what the owning team decided
                  "partner_read", "flyer_printed", "clip_proposed", "clip_approved", "clip_rejected",
                  "partner_invited", "partnership_started", "partnership_ended", "grant_given", "grant_revoked",
-                 "support_requested", "support_answered", "credit_changed")
+                 "support_requested", "support_answered", "credit_changed", "text_proposed", "text_approved",
+                 "text_rejected")
 
 
 class AuditEvent(db.Model):

@@ -14,13 +14,17 @@ from ..accounts.auth import acting_partnership, current_user, login_required, re
 from ..campaigns.models import Campaign
 from ..errors import ApiError
 from ..extensions import db
-from ..forms import form_error, load_form
+from ..forms import form_data, form_error, load_form
 from ..pages import render_page
+from ..partners.models import TextProposal
+from ..partners.operations import propose_text, text_proposals
+from ..partners.schemas import text_form_schema
 from ..privacy.operations import record_event
 from ..voicepacks.operations import (
     MAX_CLIP_BYTES,
     approve_clip,
     campaign_clip,
+    campaign_texts,
     delete_clip,
     language_statuses,
     proposed_clips,
@@ -29,9 +33,11 @@ from ..voicepacks.operations import (
 )
 from ..voicepacks.schemas import record_form_schema
 from .common import editable_campaign
-from .editing import language_name
+from .editing import apply_texts, language_name, text_slots
 
 studio_blueprint = Blueprint("studio", __name__, url_prefix="/campaigns")
+#: The campaign texts a partner may translate here (a buurt's name is not translated).
+CAMPAIGN_TEXT_KEY = re.compile(r"^(?:title|intro|thanks|q:[a-z0-9][a-z0-9_-]{0,63}(?::[a-z0-9][a-z0-9_-]{0,63})?)$")
 
 
 def anchor(key: str) -> str:
@@ -85,7 +91,8 @@ def studio_page(campaign: Campaign, lang: str, status: int = 200, errors: dict |
         can_write=current_user().can_write and open_campaign, errors=errors or {},
         max_mb=MAX_CLIP_BYTES // (1024 * 1024), saved=request.args.get("saved"), partner=partnership,
         proposals=proposed_clips(campaign, lang), may_approve=partnership is None and current_user().can_write
-        and open_campaign)
+        and open_campaign, text_proposals=text_proposals(campaign, lang), slot_for=slot_for,
+        main_texts=campaign_texts(definition, definition["default_language"]))
 
 
 def back_to_item(campaign: Campaign, lang: str, key: str, saved: str):
@@ -183,3 +190,90 @@ def reject(campaign_id, proposal_id, lang):
     delete_clip(clip)
     db.session.commit()
     return back_to_item(campaign, lang, key, "rejected")
+
+
+# --- translations ---------------------------------------------------------------------------------------
+
+def slot_for(key: str) -> str | None:
+    """The translation field of a campaign text's clip key (``q:missen:groen`` -> ``questions.missen.choices.groen
+    .label``); ``None`` for a buurt's name (said as written)."""
+    parts = key.split(":")
+    if key in ("title", "intro", "thanks"):
+        return key
+    if parts[0] == "q":
+        return f"questions.{parts[1]}.text" if len(parts) == 2 else f"questions.{parts[1]}.choices.{parts[2]}.label"
+    return None
+
+
+def slot_limit(campaign: Campaign, slot: str) -> int | None:
+    return next((found["limit"] for found in text_slots(campaign.definition) if found["name"] == slot), None)
+
+
+@studio_blueprint.post("/<uuid:campaign_id>/studio/<lang>/translations")
+@login_required
+def translate(campaign_id, lang):
+    """A partner with voice help proposes a translation of one text (the team approves it into its draft); a team
+    member's is saved into the draft at once, as on the translations page."""
+    campaign = require_campaign(campaign_id, action="propose_voice")
+    partnership = acting_partnership()
+    if partnership is None:
+        campaign = editable_campaign(campaign_id)
+    elif campaign.state == "closed":
+        abort(409)
+    studio_language(campaign, lang)
+    values, errors = load_form(text_form_schema, form_data())
+    key = (values or {}).get("key") or request.form.get("key", "")
+    slot = slot_for(key) if CAMPAIGN_TEXT_KEY.match(key) else None
+    limit = slot_limit(campaign, slot) if slot else None
+    if limit is None:
+        abort(404)
+    if errors or len(values["text"]) > limit:
+        return studio_page(campaign, lang, 422, form_error(f"text.{key}", _("Type the translation (at most {limit} "
+                                                                           "characters).").format(limit=limit)))
+    text = values["text"]
+    if partnership is None:
+        apply_texts(campaign, {f"{slot}.{lang}": text}, [lang])
+    else:
+        proposal = propose_text(campaign, lang, slot, text, partnership.partner_team_id, current_user())
+        record_event("text_proposed", campaign, "text", proposal.id, current_user(), key=key, language=lang,
+                     partner=partnership.partner.slug)
+    db.session.commit()
+    return back_to_item(campaign, lang, key, "text_proposed" if partnership else "text_saved")
+
+
+def waiting_text(campaign: Campaign, lang: str, proposal_id: int) -> TextProposal:
+    proposal = db.session.get(TextProposal, proposal_id)
+    if proposal is None or proposal.campaign_id != campaign.id or proposal.language != lang:
+        abort(404)
+    return proposal
+
+
+def key_of(slot: str) -> str:
+    parts = slot.split(".")
+    return slot if len(parts) == 1 else ":".join(["q", parts[1], *parts[3:4]])
+
+
+@studio_blueprint.post("/<uuid:campaign_id>/studio/<lang>/translations/<int:text_id>/approve")
+@login_required
+def approve_text(campaign_id, lang, text_id):
+    """The team takes a partner's translation into its draft; residents see it once the team publishes."""
+    campaign = editable_campaign(campaign_id)
+    proposal = waiting_text(campaign, studio_language(campaign, lang), text_id)
+    apply_texts(campaign, {f"{proposal.slot}.{lang}": proposal.text}, [lang])
+    record_event("text_approved", campaign, "text", proposal.id, current_user(), key=key_of(proposal.slot),
+                 language=lang, partner=proposal.proposer.slug)
+    db.session.delete(proposal)
+    db.session.commit()
+    return back_to_item(campaign, lang, key_of(proposal.slot), "text_approved")
+
+
+@studio_blueprint.post("/<uuid:campaign_id>/studio/<lang>/translations/<int:text_id>/reject")
+@login_required
+def reject_text(campaign_id, lang, text_id):
+    campaign = editable_campaign(campaign_id)
+    proposal = waiting_text(campaign, studio_language(campaign, lang), text_id)
+    record_event("text_rejected", campaign, "text", proposal.id, current_user(), key=key_of(proposal.slot),
+                 language=lang, partner=proposal.proposer.slug)
+    db.session.delete(proposal)
+    db.session.commit()
+    return back_to_item(campaign, lang, key_of(proposal.slot), "rejected")

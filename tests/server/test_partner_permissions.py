@@ -17,7 +17,7 @@ from server.accounts.models import User
 from server.campaigns.models import Campaign
 from server.extensions import db
 from server.partners.access import ACTIONS, campaign_access
-from server.partners.models import GRANTS, Partnership
+from server.partners.models import GRANTS, Partnership, TextProposal
 from server.partners.operations import end_partnership, set_grants
 from server.teams.models import Team
 from server.voicepacks.operations import store_clip
@@ -62,6 +62,10 @@ ROUTES = [
     Route("POST", f"{C}/studio/<lang>/clips/<clip_id>/delete", None),
     Route("POST", f"{C}/studio/<lang>/clips/<proposal_id>/approve", None),
     Route("POST", f"{C}/studio/<lang>/clips/<proposal_id>/reject", None),
+    Route("POST", f"{C}/studio/<lang>/translations", "voice", writer=True,
+          data={"key": "title", "text": "Our street, your voice"}),
+    Route("POST", f"{C}/studio/<lang>/translations/<text_id>/approve", None),
+    Route("POST", f"{C}/studio/<lang>/translations/<text_id>/reject", None),
     Route("GET", f"{C}/preview", None),
     Route("GET", f"{C}/preview.json", None),
     Route("GET", f"{C}/sources", "flyers"),
@@ -132,12 +136,16 @@ def world(app, make_user, team, campaign, flyer, voiced_response, reviewer):
     clip = store_clip(campaign, "title", "en", "Our neighbourhood, your voice", b"OggS recorded", 900, "audio/ogg")
     proposal = store_clip(campaign, "title", "en", "Our neighbourhood, your voice", b"OggS proposed", 900,
                           "audio/ogg", proposed_by_team_id=municipal.id)
+    text = TextProposal(campaign_id=campaign.id, language="en", slot="title", text="Our street",
+                        proposed_by_team_id=municipal.id)
+    db.session.add(text)
     db.session.commit()
     answer_id = db.session.scalar(select(Answer.id).where(Answer.response_id == response_id,
                                                           Answer.text.is_not(None)))
     values = {"campaign_id": campaign.id, "response_id": response_id, "note_id": note_id,
               "tag_id": db.session.scalar(select(Tag.id)), "answer_id": answer_id, "format": "csv", "lang": "en",
-              "key": "missen", "source_id": flyer.id, "clip_id": clip.id, "proposal_id": proposal.id}
+              "key": "missen", "source_id": flyer.id, "clip_id": clip.id, "proposal_id": proposal.id,
+              "text_id": text.id}
     return users, values, partnership, owner_admin
 
 

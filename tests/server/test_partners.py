@@ -308,3 +308,28 @@ def test_a_server_administrator_cannot_join_a_team_to_read_it(web_as, people, te
     # managing other accounts of the team is still theirs to do, and the team sees it in its log
     other = people["owner_coordinator"]
     assert web.post(f"/workspace/admin/users/{other.id}/sign-out-everywhere").status_code == 303
+
+
+def test_a_partners_translation_waits_for_the_owner_and_goes_into_the_draft(web_as, people, partnership, campaign):
+    from server.partners.models import TextProposal
+
+    grant(web_as, people, partnership, "voice")
+    partner = web_as(people["partner_coordinator"])
+    url = f"/workspace/campaigns/{campaign.id}/studio/tr"
+    reply = partner.post(f"{url}/translations", {"key": "q:missen:groen", "text": "Yeşil alanlar ve ağaçlar"})
+    assert reply.status_code == 303, reply.get_data(as_text=True)[:300]
+    assert partner.post(f"{url}/translations", {"key": "buurt:Noord", "text": "Kuzey"}).status_code == 404
+    assert partner.post(f"{url}/translations", {"key": "title", "text": "x" * 201}).status_code == 422
+    proposal = db.session.scalars(select(TextProposal)).one()
+    assert proposal.slot == "questions.missen.choices.groen.label"
+    choice = lambda: next(c for q in db.session.get(Campaign, campaign.id).definition["questions"]  # noqa: E731
+                          for c in q.get("choices", []) if c["key"] == "groen")["label"]["tr"]
+    assert choice() == "Yeşillik ve ağaçlar"  # the draft is unchanged until the owner decides
+    owner = web_as(people["owner_coordinator"])
+    assert f"text-proposal-{proposal.id}" in owner.get(url).get_data(as_text=True)
+    assert owner.post(f"{url}/translations/{proposal.id}/approve").status_code == 303
+    db.session.expire_all()
+    assert choice() == "Yeşil alanlar ve ağaçlar"
+    assert db.session.scalars(select(TextProposal)).all() == []
+    page = owner.get(f"/workspace/partnerships/{partnership.id}").get_data(as_text=True)
+    assert "proposed a translation" in page

@@ -5,8 +5,8 @@ Revises: 0007
 Create Date: 2026-12-04 17:40:00
 
 A partner team helps an owner team with one campaign or all of its campaigns, with only the grants the owner
-gave (`partnership_grants`, each with when and by whom). A partner's recording is a `proposed` clip until the
-owner approves it (existing clips are `live`). A phone a partner lends collects for one campaign of the owner.
+gave (`partnership_grants`, each with when and by whom). A partner's recording is a `proposed` clip, and its
+translation a `text_proposals` row, until the owner approves it (existing clips are `live`). A phone a partner lends collects for one campaign of the owner.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -89,6 +89,21 @@ def upgrade():
     )
     op.create_index(op.f('ix_support_requests_partnership_id'), 'support_requests', ['partnership_id'],
                     unique=False)
+    op.create_table('text_proposals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Uuid(), nullable=False),
+    sa.Column('language', sa.String(length=16), nullable=False),
+    sa.Column('slot', sa.String(length=200), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('proposed_by_team_id', sa.Integer(), nullable=False),
+    sa.Column('proposed_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['proposed_by'], ['users.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['proposed_by_team_id'], ['teams.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_text_proposals_campaign_id'), 'text_proposals', ['campaign_id'], unique=False)
     with op.batch_alter_table('clips', schema=None) as batch_op:
         batch_op.add_column(sa.Column('state', sa.String(length=16), server_default='live', nullable=False))
         batch_op.add_column(sa.Column('proposed_by_team_id', sa.Integer(), nullable=True))
@@ -123,6 +138,8 @@ def downgrade():
         batch_op.drop_column('approved_at')
         batch_op.drop_column('proposed_by_team_id')
         batch_op.drop_column('state')
+    op.drop_index(op.f('ix_text_proposals_campaign_id'), table_name='text_proposals')
+    op.drop_table('text_proposals')
     op.drop_index(op.f('ix_support_requests_partnership_id'), table_name='support_requests')
     op.drop_table('support_requests')
     op.drop_table('partnership_invitations')
