@@ -254,6 +254,8 @@ def answer(partnership_id, request_id):
         abort(404)
     if not current_user().can_write:
         abort(403)
+    if not partnership.active:
+        abort(409)
     values, errors = load_form(answer_form_schema, form_data())
     allowed = PARTNER_ANSWERS if side == "partner" else OWNER_ANSWERS
     if errors or values["state"] not in allowed:
