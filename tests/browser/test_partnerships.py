@@ -91,7 +91,7 @@ def test_an_initiative_accepts_the_municipalitys_help_on_its_own_terms(pages, pe
     # the initiative grants results and recordings help
     initiative.goto(partnership_url)
     initiative.get_by_label(re.compile("^De resultaten en het bereikrapport")).check()
-    initiative.get_by_label(re.compile("^Helpen met opnames")).check()
+    initiative.get_by_label(re.compile("^Helpen met vertalingen en opnames")).check()
     initiative.get_by_role("button", name="Rechten opslaan").click()
     initiative.wait_for_url("**saved=grants")
     assert serious_accessibility_problems(initiative) == []
