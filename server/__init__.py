@@ -28,6 +28,7 @@ from .jobs.views import jobs_blueprint
 from .jsonio import OrjsonProvider
 from .logs import configure_logging
 from .metrics import instrument
+from .partners.views import partners_blueprint
 from .paths import MIGRATIONS_DIR, TRANSLATIONS_DIR
 from .privacy.views import privacy_blueprint
 from .proxies import trust_proxies
@@ -135,7 +136,7 @@ def register_database_events(app: Flask) -> None:
 #: reporting, the public results page, the background jobs' failures, and health and metrics.
 BLUEPRINTS = (api_blueprint, pwa_blueprint, accounts_blueprint, workspace_blueprint, review_blueprint,
               exports_blueprint, privacy_blueprint, results_blueprint, reach_blueprint, reporting_blueprint,
-              public_blueprint, themes_blueprint, jobs_blueprint, health_blueprint)
+              public_blueprint, themes_blueprint, jobs_blueprint, health_blueprint, partners_blueprint)
 
 
 def register_blueprints(app: Flask) -> None:

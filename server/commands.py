@@ -17,7 +17,14 @@ from sqlalchemy import select
 from .accounts.cli import create_admin, grant_server_admin, revoke_server_admin
 from .backups.cli import backup_command, restore_command
 from .campaigns.models import Source
-from .demo import DEMO_COORDINATOR, demo_coordinator_password, ensure_demo
+from .demo import (
+    DEMO_COORDINATOR,
+    DEMO_PARTNER,
+    demo_coordinator_password,
+    demo_partner_password,
+    ensure_demo,
+    ensure_demo_partner,
+)
 from .devices.cli import enrol_code, revoke_device_command
 from .devices.operations import make_enrolment_code
 from .extensions import db
@@ -45,6 +52,8 @@ def print_demo_urls(root: str) -> None:
     team, campaign = ensure_demo()
     code = make_enrolment_code(team, "Demo phone")
     password = demo_coordinator_password(team)
+    partnership = ensure_demo_partner(team, campaign)
+    partner_password = demo_partner_password(partnership)
     db.session.commit()
     click.echo(f"\nWijkstem is running at {root}/\n")
     click.echo(f"  Field app:          {root}/app/")
@@ -57,6 +66,8 @@ def print_demo_urls(root: str) -> None:
     click.echo(f"  Workspace:          {root}/workspace/")
     click.echo(f"    sign in as {DEMO_COORDINATOR} with password {password}   (new at every demo start)")
     click.echo(f"    recording studio: {root}/workspace/campaigns/{campaign.id}/studio/nl   (synthetic demo voice)")
+    click.echo(f"    the municipality, partner of the initiative: {DEMO_PARTNER} with password {partner_password}")
+    click.echo(f"    the partnership (what it may do, and did): {root}/workspace/partnerships/{partnership.id}")
     click.echo("    an admin account of your own: wijkstem create-admin EMAIL\n")
 
 

@@ -34,6 +34,8 @@ class Config:
     #: Where voice notes and audio prompts are stored (outside every web-served folder).
     MEDIA_DIR = None
     ENROL_CODE_MINUTES = 15
+    #: How long a partnership invitation code works (server/partners/).
+    PARTNER_INVITATION_HOURS = 72
 
     #: Flask-Limiter's counters. ``None``: a file shared by the workers of this machine, `ratelimits.db` in the
     #: instance folder (`server.ratelimit_storage`); several machines share redis://host:6379.
@@ -43,6 +45,8 @@ class Config:
     RATELIMIT_KEY_PREFIX = "wijkstem"
     RATELIMIT_ANONYMOUS = "120/minute;2000/hour"
     RATELIMIT_ENROL = "10/minute"
+    #: Tries at a partnership invitation code, per signed-in account (and per address).
+    RATELIMIT_PARTNER_CODE = "10/hour"
     #: Public base URL printed in QR codes; defaults to the request's host. Its scheme also decides whether
     #: cookies are Secure and HSTS is sent (`https://`), whatever Host header a proxy forwards.
     PUBLIC_URL = None

@@ -1,4 +1,5 @@
-"""A demo team and campaign in four languages with every question type (for `wijkstem demo`)."""
+"""A demo team and campaign in four languages with every question type, and a municipal partner (for `wijkstem
+demo`)."""
 
 import json
 
@@ -8,6 +9,7 @@ from .accounts.operations import add_member, create_user, set_password, user_by_
 from .campaigns.models import Campaign
 from .campaigns.operations import create_campaign, create_source, publish_campaign
 from .extensions import db
+from .partners.models import Partnership, PartnershipGrant
 from .paths import PACKAGE_DIR
 from .storage import media_path, new_storage_name
 from .teams.models import Team
@@ -146,6 +148,43 @@ def store_demo_clip(campaign: Campaign, key: str, language: str, made_for: str) 
 
 
 DEMO_COORDINATOR = "coordinator@demo.wijkstem.nl"
+DEMO_PARTNER_TEAM = "gemeente-demo"
+DEMO_PARTNER = "gemeente@demo.wijkstem.nl"
+#: What the initiative lets the municipality do in the demo: see the totals, help with recordings, print flyers.
+DEMO_GRANTS = ("results", "voice", "flyers")
+
+
+def ensure_demo_partner(team: Team, campaign: Campaign) -> Partnership:
+    """The municipality as the demo initiative's partner for its campaign (once): it sees the totals, proposes
+    recordings for the initiative to approve and prints flyers; the public results page thanks it."""
+    partner = db.session.scalars(select(Team).where(Team.slug == DEMO_PARTNER_TEAM)).first()
+    if partner is None:
+        partner = Team(slug=DEMO_PARTNER_TEAM, name="Gemeente, team Wijkaanpak", kind="municipal")
+        db.session.add(partner)
+        db.session.flush()
+    partnership = db.session.scalars(select(Partnership).where(
+        Partnership.owner_team_id == team.id, Partnership.partner_team_id == partner.id,
+        Partnership.ended_at.is_(None))).first()
+    if partnership is None:
+        partnership = Partnership(owner_team_id=team.id, partner_team_id=partner.id, campaign_id=campaign.id,
+                                  credited=True)
+        db.session.add(partnership)
+        db.session.flush()
+        partnership.grants.extend(PartnershipGrant(grant=grant) for grant in DEMO_GRANTS)
+        db.session.flush()
+    return partnership
+
+
+def demo_partner_password(partnership: Partnership) -> str:
+    """(Re)set the demo municipal coordinator's password (demo installs only)."""
+    password = new_token(12)
+    user = user_by_email(DEMO_PARTNER)
+    if user is None:
+        user = create_user(DEMO_PARTNER, password, role="coordinator", name="Gemeente")
+    else:
+        set_password(user, password)
+    add_member(partnership.partner, user)
+    return password
 
 
 def demo_coordinator_password(team: Team) -> str:

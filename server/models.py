@@ -4,6 +4,7 @@ from .accounts.models import TeamMembership, User, UserSession
 from .campaigns.models import Campaign, CampaignVersion, Source
 from .devices.models import Device, EnrolmentCode
 from .jobs.models import Job
+from .partners.models import Partnership, PartnershipGrant, PartnershipInvitation, SupportRequest, TextProposal
 from .privacy.models import AuditEvent
 from .reach.models import NeighbourhoodGroup, NeighbourhoodProfile
 from .reporting.models import PublicReport
@@ -28,6 +29,9 @@ __all__ = [
            "Job",
            "NeighbourhoodGroup",
            "NeighbourhoodProfile",
+           "Partnership",
+           "PartnershipGrant",
+           "PartnershipInvitation",
            "PublicReport",
            "Quote",
            "Response",
@@ -35,10 +39,12 @@ __all__ = [
            "ResponseTag",
            "ReviewComment",
            "Source",
+           "SupportRequest",
            "SyncConflict",
            "Tag",
            "Team",
            "TeamMembership",
+           "TextProposal",
            "Theme",
            "ThemeBatch",
            "ThemeLink",

@@ -7,7 +7,7 @@ so sessions can expire and be revoked) and the CSRF token of the browser (`serve
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 
@@ -15,6 +15,7 @@ from ..campaigns.models import Campaign
 from ..errors import N_
 from ..extensions import db
 from ..pages import wants_json
+from ..partners.access import campaign_access
 from ..teams.models import Team
 from .models import User
 from .operations import session_for_token, touch_session
@@ -192,21 +193,34 @@ def require_team(team_id: int, write: bool = False) -> Team:
     return team
 
 
-def require_campaign(campaign_id, write: bool = False) -> Campaign:
-    """The campaign `campaign_id` if it belongs to one of the signed-in user's teams.
+def require_campaign(campaign_id, write: bool = False, action: str | None = None) -> Campaign:
+    """The campaign `campaign_id` if the signed-in user may do `action` to it (one of
+    `server.partners.access.ACTIONS`; default ``write`` when `write`, else ``view``): as a member of its team,
+    or through a grant of a partnership in force (`acting_partnership()` then names it).
 
-    :raise 404: no such campaign, or another team's campaign.
-    :raise 403: `write` is asked and the user's role only reads (field workers).
+    :raise 404: no such campaign, or neither a member nor a partner holding the grant `action` needs
+        (a partner without it is answered as a stranger).
+    :raise 403: the action needs a writing role and the user's only reads (field workers).
     """
     user = current_user()
     if user is None:
         abort(401)
     campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or campaign.team_id not in user.team_ids:
+    if campaign is None:
         abort(404)
-    if write and not user.can_write:
+    decision, partnership = campaign_access(user, campaign, action or ("write" if write else "view"))
+    if decision == "hidden":
+        abort(404)
+    if decision == "forbidden":
         abort(403)
+    g.partnership = partnership
     return campaign
+
+
+def acting_partnership():
+    """The partnership through which the last `require_campaign` of this request was allowed; ``None`` for a
+    member of the campaign's team."""
+    return g.get("partnership")
 
 
 # --- labels ------------------------------------------------------------------------------------------

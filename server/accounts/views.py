@@ -277,6 +277,8 @@ def add_team_member(team_id):
     user = None if errors else user_by_email(values["email"])
     if user is None and not errors:
         errors = form_error("email", _("There is no account with this email address."))
+    if not errors and joins_unasked(user, {team.id}):
+        errors = form_error("email", _(SELF_JOIN))
     if errors:
         return team_page(team, 422, errors=errors)
     if team.id not in user.team_ids:
@@ -297,6 +299,18 @@ def remove_team_member(team_id, user_id):
     record_account_event("membership_changed", user, current_user(), team_ids={team.id}, removed=[team.slug])
     db.session.commit()
     return redirect(url_for("accounts.team", team_id=team_id), code=303)
+
+
+#: A server administrator reads no team's data (issue 16): they do not make themselves a member of a team.
+SELF_JOIN = N_("A server administrator cannot join a team this way. To help a team with its data, be invited "
+               "as a partner.")
+
+
+def joins_unasked(user: User, team_ids: set[int]) -> bool:
+    """A server administrator adding their own account to a team they are not in (the workspace refuses it;
+    `wijkstem create-admin --team` on the server's command line can, and the team's audit log shows it)."""
+    admin = current_user()
+    return admin.server_admin and user.id == admin.id and not team_ids <= admin.team_ids
 
 
 # --- admin: users ------------------------------------------------------------------------------------
@@ -370,6 +384,8 @@ def edit_user(user_id):
     values, errors = load_form(user_edit_schema, data, ("teams",))
     if not errors and user.id == current_user().id and (values["role"] != "admin" or not values["active"]):
         errors = form_error("role", _("You cannot take away your own administrator rights."))
+    if not errors and joins_unasked(user, {team.id for team in chosen_teams(values["teams"])}):
+        errors = form_error("teams", _(SELF_JOIN))
     if errors:
         return user_form_page(user, 422, data, errors)
     apply_user_changes(user, values)

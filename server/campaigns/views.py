@@ -45,11 +45,12 @@ def current_304(etag: str):
 @campaigns_blueprint.get("/campaigns")
 @device_required
 def list_campaigns():
-    """The published campaigns of the device's team, each as its newest frozen version."""
-    campaigns = db.session.scalars(
-        select(Campaign).where(Campaign.team_id == g.device.team_id, Campaign.state == "published")
-        .order_by(Campaign.created_at)
-    ).all()
+    """The published campaigns of the device's team (of a lent phone: its one campaign), each as its newest
+    frozen version."""
+    query = select(Campaign).where(Campaign.team_id == g.device.team_id, Campaign.state == "published")
+    if g.device.campaign_id is not None:  # a phone a partner lent for one campaign
+        query = query.where(Campaign.id == g.device.campaign_id)
+    campaigns = db.session.scalars(query.order_by(Campaign.created_at)).all()
     documents = [device_campaign_document(published_version(c), g.device.default_source_id) for c in campaigns]
     db.session.commit()
     return with_etag({"campaigns": documents}, sha256_hex("|".join(d["etag"] for d in documents))[:32])
@@ -60,7 +61,8 @@ def list_campaigns():
 def get_campaign(campaign_id):
     """One campaign of the device's team; an id that is no UUID is as unknown as any other (issue 11)."""
     campaign = db.session.get(Campaign, campaign_uuid) if (campaign_uuid := parse_uuid(campaign_id)) else None
-    if campaign is None or campaign.team_id != g.device.team_id or not campaign.current_version:
+    if campaign is None or campaign.team_id != g.device.team_id or not campaign.current_version \
+            or g.device.campaign_id not in (None, campaign.id):
         raise ApiError(404, "campaign_not_found", N_("This campaign or version is not known here."))
     document = device_campaign_document(published_version(campaign), g.device.default_source_id)
     db.session.commit()

@@ -32,8 +32,13 @@ class Device(db.Model):
     #: The source (a route, a street, a team) the phone attributes its door-to-door responses to unless the
     #: field worker picks another for the day; one of its team's campaigns' door-to-door sources.
     default_source_id = db.Column(db.Integer, db.ForeignKey("sources.id"), nullable=True)
+    #: The one campaign a phone lent by a partner collects for (``None``: every campaign of the team).
+    campaign_id = db.Column(db.Uuid, db.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=True)
+    #: The partner team that lent the phone; what it collects belongs to `team_id`.
+    lent_by_team_id = db.Column(db.Integer, db.ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
 
-    team = db.relationship("Team")
+    team = db.relationship("Team", foreign_keys=[team_id])
+    lender = db.relationship("Team", foreign_keys=[lent_by_team_id])
     default_source = db.relationship("Source")
 
 
@@ -54,6 +59,9 @@ class EnrolmentCode(db.Model):
     source_id = db.Column(db.Integer, db.ForeignKey("sources.id"), nullable=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     expires_at = db.Column(UTCDateTime, nullable=False)
+    #: The campaign and lending partner team the enrolled device gets (see `Device`).
+    campaign_id = db.Column(db.Uuid, db.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=True)
+    lent_by_team_id = db.Column(db.Integer, db.ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
     #: When the code was used, and by which device; a used code never works again.
     used_at = db.Column(UTCDateTime, nullable=True)
     device_id = db.Column(db.Uuid, db.ForeignKey("devices.id"), nullable=True)

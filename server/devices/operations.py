@@ -16,14 +16,17 @@ from .models import Device, EnrolmentCode
 ENROL_CODE_LENGTH = 10  # about 49 bits, valid for minutes, single use, rate-limited
 
 
-def make_enrolment_code(team, label: str = "", source: Source | None = None) -> str:
+def make_enrolment_code(team, label: str = "", source: Source | None = None, campaign_id=None,
+                        lent_by_team_id: int | None = None) -> str:
     """A one-time code for one device of `team`, whose door-to-door responses go to `source` by default (one of
-    `team_sources(team)`); the code itself is returned once, only its hash kept."""
+    `team_sources(team)`), lent by a partner team for one campaign (`campaign_id`, `lent_by_team_id`); the code
+    itself is returned once, only its hash kept."""
     code = human_code(ENROL_CODE_LENGTH)
     minutes = current_app.config["ENROL_CODE_MINUTES"]
     db.session.add(EnrolmentCode(team_id=team.id, code_hash=sha256_hex(code), label=label,
                                  source_id=source.id if source else None,
-                                 expires_at=utcnow() + timedelta(minutes=minutes)))
+                                 expires_at=utcnow() + timedelta(minutes=minutes), campaign_id=campaign_id,
+                                 lent_by_team_id=lent_by_team_id))
     db.session.flush()
     return code
 
@@ -48,7 +51,8 @@ def enrol_device(code: str, label: str | None = None) -> tuple[Device, str]:
     enrolment = db.session.get(EnrolmentCode, claimed)
     token = new_token()
     device = Device(team_id=enrolment.team_id, label=label or enrolment.label, token_hash=sha256_hex(token),
-                    default_source_id=enrolment.source_id)
+                    default_source_id=enrolment.source_id, campaign_id=enrolment.campaign_id,
+                    lent_by_team_id=enrolment.lent_by_team_id)
     db.session.add(device)
     db.session.flush()
     enrolment.device_id = device.id
@@ -83,13 +87,16 @@ class DeviceRef(NamedTuple):
 
     id: object
     team_id: int
+    #: The one campaign of a phone lent by a partner, else ``None``.
+    campaign_id: object = None
 
 
 def device_ref_for_token(token: str) -> DeviceRef | None:
     """`device_for_token` without loading the device (one statement through the driver)."""
-    found = rows_with_keys(Device.__table__, "token_hash", ("id", "team_id", "revoked_at"), [sha256_hex(token)])
-    return next((DeviceRef(device_id, team_id) for device_id, team_id, revoked_at in found if revoked_at is None),
-                None)
+    found = rows_with_keys(Device.__table__, "token_hash", ("id", "team_id", "revoked_at", "campaign_id"),
+                           [sha256_hex(token)])
+    return next((DeviceRef(device_id, team_id, campaign_id) for device_id, team_id, revoked_at, campaign_id in found
+                 if revoked_at is None), None)
 
 
 def record_device_status(device_id, status: dict | None) -> bool:

@@ -33,7 +33,7 @@ def export(campaign_id, format):
     """Stream the filtered responses (or their voice notes) as a download."""
     if format not in FORMATS:
         abort(404)
-    campaign = require_campaign(campaign_id, write=True)
+    campaign = require_campaign(campaign_id, action="export")
     form = request.form.copy()
     form.pop("csrf_token", None)
     filters, errors = read_filters(form)

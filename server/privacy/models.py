@@ -9,7 +9,12 @@ AUDIT_ACTIONS = ("listen", "download", "export", "transcribe", "delete_voice", "
                  "account_created", "account_disabled", "account_enabled", "password_set", "role_changed",
                  "membership_changed", "sessions_ended", "server_admin_granted", "server_admin_revoked",
                  "team_created", "team_changed", "device_enrolled", "device_revoked", "flyer_made",
-                 "flyer_revoked", "campaign_published", "campaign_closed", "rescue_import", "enrol_code_made")
+                 "flyer_revoked", "campaign_published", "campaign_closed", "rescue_import", "enrol_code_made",
+                 # partnerships (server/partners/): what partners did, and what the owning team decided
+                 "partner_read", "flyer_printed", "clip_proposed", "clip_approved", "clip_rejected",
+                 "partner_invited", "partnership_started", "partnership_ended", "grant_given", "grant_revoked",
+                 "support_requested", "support_answered", "credit_changed", "text_proposed", "text_approved",
+                 "text_rejected")
 
 
 class AuditEvent(db.Model):
@@ -36,8 +41,8 @@ class AuditEvent(db.Model):
     actor_teams = db.Column(db.String(300), nullable=False, default="")
     #: One of `AUDIT_ACTIONS`.
     action = db.Column(db.String(32), nullable=False)
-    #: What it concerned: ``voice_note``, ``response``, ``campaign``, ``user``, ``team``, ``device`` or
-    #: ``source``, and its id.
+    #: What it concerned: ``voice_note``, ``response``, ``campaign``, ``user``, ``team``, ``device``,
+    #: ``source``, ``clip``, ``partnership`` or ``support_request``, and its id.
     object_type = db.Column(db.String(32), nullable=False)
     object_id = db.Column(db.String(64), nullable=False, default="")
     #: Details such as the export format, its filters and its row count.

@@ -24,7 +24,7 @@ install_page_handlers(reach_blueprint)
 @reach_blueprint.get("")
 @login_required
 def report(campaign_id):
-    campaign = require_campaign(campaign_id)
+    campaign = require_campaign(campaign_id, action="results")
     behind = catch_up_totals(campaign.id)
     return render_page("workspace/reach/report.html", campaign=campaign, charts=charts, behind=behind,
                        report=reach_report(campaign, label_language(campaign)),

@@ -11,6 +11,7 @@ from ..extensions import db, limiter
 from ..forms import form_data, form_error, load_form
 from ..i18n import LANGUAGES, babel_locale
 from ..pages import install_page_handlers, render_page
+from ..partners.operations import credited_partners
 from ..qr import public_url, qr_png, qr_svg
 from ..results import charts
 from ..results.views import catch_up_totals
@@ -150,7 +151,7 @@ def public_context(campaign, report, language: str) -> dict:
             "results": results, "min_size": min_size, "charts": charts,
             "title": campaign.title(language), "next_language": next_language,
             "next_steps": paragraphs(report.next_steps.get(next_language, "")), "url": url,
-            "qr": qr_svg(url), "language_names": LANGUAGES}
+            "qr": qr_svg(url), "language_names": LANGUAGES, "supporters": credited_partners(campaign)}
 
 
 def public_page(campaign, report, preview: bool = False) -> Response:

@@ -155,7 +155,8 @@ def checked_answer_rows(data: dict, version: VersionIndex | None, source: Source
 
     :raise ItemInvalid: the response breaks a rule (the first one found).
     """
-    if version is None or (device is not None and version.team_id != device.team_id):
+    if version is None or (device is not None and (version.team_id != device.team_id or
+                                                   device.campaign_id not in (None, version.campaign_id))):
         raise ItemInvalid("campaign_not_found", N_("This campaign or version is not known here."),
                           "campaign_version")
     if not data["consent"]["answers"]:

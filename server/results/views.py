@@ -5,14 +5,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from ..accounts.auth import current_user, login_required, require_campaign
+from ..accounts.auth import acting_partnership, current_user, login_required, require_campaign
 from ..campaigns.models import Campaign
 from ..errors import N_, ApiError, error_response
 from ..extensions import db
 from ..forms import load_form
-from ..i18n import current_language
+from ..i18n import LANGUAGES, current_language
 from ..jobs.queue import enqueue
 from ..pages import install_page_handlers, render_page
+from ..reporting.public import public_results
 from ..themes.results import theme_chart
 from . import charts
 from .report import BREAKDOWNS, campaign_results
@@ -53,10 +54,10 @@ def catch_up_totals(campaign_id) -> bool:
     return done >= limit and bool(pending_candidates(campaign_id, None, 1))
 
 
-def load_results(campaign_id):
+def load_results(campaign_id, action: str = "view"):
     """The campaign (readable by every team member), the parsed query, its errors and the results; responses
     still waiting after this page's slice are counted by the ``results_refresh`` job, queued after the read."""
-    campaign = require_campaign(campaign_id)
+    campaign = require_campaign(campaign_id, action=action)
     values, errors = load_form(results_query_schema, {k: v for k, v in request.args.items() if v})
     behind = catch_up_totals(campaign.id)
     results = campaign_results(campaign, (values or {}).get("breakdown"), label_language(campaign))
@@ -86,7 +87,18 @@ def index():
 @results_blueprint.get("/campaigns/<uuid:campaign_id>/results")
 @login_required
 def results(campaign_id):
-    return results_page("workspace/results/page.html", campaign_id)
+    """The totals: a team member sees them whole; a partner granted results sees them as residents do, small
+    groups hidden (`server.reporting.public`)."""
+    campaign = require_campaign(campaign_id, action="results")
+    if acting_partnership() is None:
+        return results_page("workspace/results/page.html", campaign_id)
+    catch_up_totals(campaign.id)
+    language = label_language(campaign)
+    min_size = int(current_app.config.get("RESULTS_MIN_GROUP_SIZE", 10))
+    return render_page("partners/results.html", campaign=campaign, charts=charts, min_size=min_size,
+                       partner=acting_partnership(),
+                       results=public_results(campaign, language, min_size),
+                       direction=LANGUAGES[language].direction if language in LANGUAGES else "ltr")
 
 
 @results_blueprint.get("/campaigns/<uuid:campaign_id>/results/print")

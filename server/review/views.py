@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from ..accounts.auth import current_user, login_required, require_campaign
+from ..accounts.auth import acting_partnership, current_user, login_required, require_campaign
 from ..campaigns.models import Campaign
 from ..errors import N_, ApiError
 from ..extensions import db
@@ -157,7 +157,8 @@ def overview():
 @login_required
 def inbox(campaign_id):
     """A page of the campaign's responses, newest first, filtered; paged by (received_at, id)."""
-    campaign = require_campaign(campaign_id, write=True)
+    campaign = require_campaign(campaign_id, action="read")
+    audit_partner_read(campaign, "campaign", campaign.id)
     filters, errors = read_filters(request.args)
     size = current_app.config["INBOX_PAGE_SIZE"]
     rows, newer, older = keyset_page(campaign.id, filters, size)
@@ -170,7 +171,14 @@ def inbox(campaign_id):
         newer=cursor_text(newer), older=cursor_text(older), names=row_names(campaign),
         row_link=url_for("review.inbox", campaign_id=campaign.id) + "/",
         row_query=("?" + urlencode(args)) if args else "",
-        values={key: value for key, value in request.args.items()})
+        values={key: value for key, value in request.args.items()}, partner=acting_partnership())
+
+
+def audit_partner_read(campaign, object_type: str, object_id) -> None:
+    """A partner's reading of answers goes into the owner's audit log (once a day per page and person)."""
+    if acting_partnership() is not None:
+        record_event_once_a_day("partner_read", campaign, object_type, object_id, current_user())
+        db.session.commit()
 
 
 def row_names(campaign) -> dict:
@@ -185,8 +193,10 @@ def row_names(campaign) -> dict:
 @review_blueprint.get("/campaigns/<uuid:campaign_id>/responses/<uuid:response_id>")
 @login_required
 def response(campaign_id, response_id):
-    campaign = require_campaign(campaign_id, write=True)
+    campaign = require_campaign(campaign_id, action="read")
     answer = campaign_response(campaign, response_id)
+    partnership = acting_partnership()
+    audit_partner_read(campaign, "response", answer.id)
     filters, _errors = read_filters(request.args)
     newer, older = neighbours(campaign.id, answer, filters)
     notes = response_voice_notes(answer)
@@ -212,7 +222,8 @@ def response(campaign_id, response_id):
         note_jobs=note_jobs,
         here=url_for("review.response", campaign_id=campaign.id, response_id=answer.id, **args),
         next_url=url_for("review.response", campaign_id=campaign.id, response_id=older, **args) if older
-        else url_for("review.inbox", campaign_id=campaign.id, **args), values={}, errors={})
+        else url_for("review.inbox", campaign_id=campaign.id, **args), values={}, errors={},
+        partner=partnership, may_listen=partnership is None or "listen" in partnership.current_grants())
 
 
 def back_to(campaign, response_id, return_to: str | None):
@@ -341,13 +352,15 @@ def delete_recording(campaign_id, note_id):
 @login_required
 def audio(campaign_id, note_id):
     """The recording, made playable in every browser; each listen (or download) goes into the audit log."""
-    campaign = require_campaign(campaign_id, write=True)
+    campaign = require_campaign(campaign_id, action="listen")
     note = campaign_voice_note(campaign, note_id)
+    download = request.args.get("download") == "1"
+    if download and acting_partnership() is not None:  # a partner listens, and never takes a copy away
+        raise ApiError(404, "not_found", N_("This was not found."))
     if note.audio_deleted_at is not None:
         raise ApiError(410, "audio_deleted", N_("This recording has been deleted."))
     path, content_type = playable_file(note)  # as recorded until its playable copy is made
     ask_for_playback_copy(note, campaign.id)
-    download = request.args.get("download") == "1"
     # every fetch counts, whatever its Range; one event per person, note and day is enough
     record_event_once_a_day("download" if download else "listen", campaign, "voice_note", note.id, current_user())
     db.session.commit()

@@ -80,6 +80,8 @@ def check_voice_question(key: str, response: Response | None, device, source) ->
     elif device is not None:
         query = query.join(Campaign, Campaign.id == CampaignVersion.campaign_id).where(
             Campaign.team_id == device.team_id)
+        if getattr(device, "campaign_id", None) is not None:  # a phone lent for one campaign
+            query = query.where(Campaign.id == device.campaign_id)
     else:
         query = None
     definitions = db.session.scalars(query) if query is not None else []

@@ -38,5 +38,14 @@ class Clip(db.Model):
     recorded_by = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     #: When it was recorded.
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: ``live`` (residents hear it) or ``proposed`` (a partner team recorded it; residents hear it only once the
+    #: owning team approved it).
+    state = db.Column(db.String(16), nullable=False, default="live", server_default="live")
+    #: The partner team that proposed it (``None``: recorded by the owning team itself).
+    proposed_by_team_id = db.Column(db.Integer, db.ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
+    #: When and by whom the owning team approved a partner's clip.
+    approved_at = db.Column(UTCDateTime, nullable=True)
+    approved_by = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
-    recorder = db.relationship("User")
+    recorder = db.relationship("User", foreign_keys=[recorded_by])
+    proposer = db.relationship("Team", foreign_keys=[proposed_by_team_id])

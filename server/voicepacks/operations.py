@@ -16,7 +16,7 @@ from ..campaigns.schemas import missing_translations
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..storage import delete_file, new_storage_name, write_at
-from ..util import sha256_hex
+from ..util import sha256_hex, utcnow
 from .models import Clip
 from .normalise import normalise
 from .phrases import phrase_text, phrases
@@ -70,8 +70,9 @@ def is_known_key(definition: dict, key: str) -> bool:
 
 
 def team_clips(campaign: Campaign, language: str | None = None) -> list[Clip]:
-    """The clips of `campaign` and of its team's voice pack (in `language`, or all), oldest first."""
-    query = select(Clip).where(Clip.team_id == campaign.team_id,
+    """The live clips of `campaign` and of its team's voice pack (in `language`, or all), oldest first; a
+    partner's proposal is not among them until the team approved it."""
+    query = select(Clip).where(Clip.team_id == campaign.team_id, Clip.state == "live",
                                or_(Clip.campaign_id == campaign.id, Clip.campaign_id.is_(None)))
     if language is not None:
         query = query.where(Clip.language == language)
@@ -167,10 +168,12 @@ def clip_reference(clip: Clip) -> dict:
 
 # --- recording and deleting ----------------------------------------------------------------------------
 
-def record_clip(campaign: Campaign, key: str, language: str, data: bytes, user=None) -> Clip:
+def record_clip(campaign: Campaign, key: str, language: str, data: bytes, user=None,
+                proposed_by_team_id: int | None = None) -> Clip:
     """Normalise `data` and keep it as the clip of `key` in `language`, replacing an older one.
 
-    A campaign text is stored for the campaign; a phrase for the team's voice pack (all its campaigns).
+    A campaign text is stored for the campaign; a phrase for the team's voice pack (all its campaigns). A
+    partner team's recording (`proposed_by_team_id`) is a proposal: it replaces nothing until approved.
 
     :raise ApiError 404: ``text_not_found``; 422: the language is not the campaign's, or not audio;
         409: ``text_not_translated``; 413: ``audio_too_large``; 503: ffmpeg is missing.
@@ -180,7 +183,7 @@ def record_clip(campaign: Campaign, key: str, language: str, data: bytes, user=N
         raise ApiError(413, "audio_too_large", N_("The recording is too large."), field="file")
     sound = normalise(data)
     return store_clip(campaign, key, language, text, sound.data, sound.duration_ms, sound.content_type,
-                      recorded_by=user.id if user else None)
+                      recorded_by=user.id if user else None, proposed_by_team_id=proposed_by_team_id)
 
 
 def text_to_record(campaign: Campaign, key: str, language: str) -> str:
@@ -198,25 +201,51 @@ def text_to_record(campaign: Campaign, key: str, language: str) -> str:
 
 
 def store_clip(campaign: Campaign, key: str, language: str, text: str, data: bytes, length: int | None,
-               content_type: str, synthetic: bool = False, recorded_by: int | None = None) -> Clip:
-    """Keep `data` (already normalised) as the clip of `key`, replacing the clip there was."""
+               content_type: str, synthetic: bool = False, recorded_by: int | None = None,
+               proposed_by_team_id: int | None = None) -> Clip:
+    """Keep `data` (already normalised) as the clip of `key`, replacing the clip there was (a proposal replaces
+    only the same partner's earlier proposal for this text)."""
     campaign_id = campaign.id if CAMPAIGN_KEY.match(key) else None
-    for old in same_slot(campaign.team_id, campaign_id, key, language):
+    for old in same_slot(campaign.team_id, campaign_id, key, language, proposed_by_team_id):
         delete_clip(old)
     clip = Clip(team_id=campaign.team_id, campaign_id=campaign_id, key=key, language=language,
                 text_sha256=text_hash(text), content_type=content_type, sha256=sha256_hex(data), size=len(data),
                 duration_ms=length, storage_name=new_storage_name("clips"), synthetic=synthetic,
-                recorded_by=recorded_by)
+                recorded_by=recorded_by, proposed_by_team_id=proposed_by_team_id,
+                state="proposed" if proposed_by_team_id else "live")
     write_at(clip.storage_name, 0, data)
     db.session.add(clip)
     db.session.flush()
     return clip
 
 
-def same_slot(team_id: int, campaign_id, key: str, language: str) -> list[Clip]:
+def same_slot(team_id: int, campaign_id, key: str, language: str, proposed_by_team_id: int | None = None) -> list[Clip]:
+    """The live clip of a text, or (`proposed_by_team_id`) that partner's waiting proposals for it."""
     query = select(Clip).where(Clip.team_id == team_id, Clip.key == key, Clip.language == language,
                                Clip.campaign_id == campaign_id if campaign_id else Clip.campaign_id.is_(None))
+    if proposed_by_team_id is None:
+        query = query.where(Clip.state == "live")
+    else:
+        query = query.where(Clip.state == "proposed", Clip.proposed_by_team_id == proposed_by_team_id)
     return list(db.session.scalars(query))
+
+
+def proposed_clips(campaign: Campaign, language: str) -> dict[str, list[Clip]]:
+    """Partners' recordings of `campaign`'s texts and its team's voice pack waiting for approval, by text key."""
+    query = select(Clip).where(Clip.team_id == campaign.team_id, Clip.state == "proposed", Clip.language == language,
+                               or_(Clip.campaign_id == campaign.id, Clip.campaign_id.is_(None)))
+    waiting: dict[str, list[Clip]] = {}
+    for clip in db.session.scalars(query.order_by(Clip.created_at, Clip.id)):
+        waiting.setdefault(clip.key, []).append(clip)
+    return waiting
+
+
+def approve_clip(clip: Clip, user) -> None:
+    """The owning team accepts a partner's recording: it replaces the live one, and residents hear it."""
+    for old in same_slot(clip.team_id, clip.campaign_id, clip.key, clip.language):
+        delete_clip(old)
+    clip.state, clip.approved_at, clip.approved_by = "live", utcnow(), user.id
+    db.session.flush()
 
 
 def campaign_clip(campaign: Campaign, clip_id) -> Clip | None:

@@ -5,13 +5,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from ..accounts.auth import current_user, login_required, require_campaign
+from ..accounts.auth import acting_partnership, current_user, login_required, require_campaign
 from ..campaigns.models import Campaign, Source
 from ..campaigns.operations import create_source, revoke_source
 from ..extensions import db
 from ..forms import form_data, load_form
 from ..pages import render_page
-from ..privacy.operations import record_event
+from ..privacy.operations import record_event, record_event_once_a_day
 from ..qr import module_count, public_url, qr_png, qr_svg
 from ..util import normalise_code
 from ..voicepacks.operations import unready_languages
@@ -47,15 +47,17 @@ def campaign_source(campaign: Campaign, source_id: int) -> Source:
 
 def sources_page(campaign: Campaign, status: int = 200, values: dict | None = None,
                  errors: dict | None = None):
+    partner = acting_partnership()
     return render_page("workspace/sources.html", status=status, campaign=campaign,
-                       sources=campaign_sources(campaign), values=values or {"kind": "flyer"},
-                       errors=errors or {}, can_write=current_user().can_write and campaign.state != "closed")
+                       sources=campaign_sources(campaign), values=values or {"kind": "flyer"}, partner=partner,
+                       errors=errors or {}, can_write=partner is None and current_user().can_write
+                       and campaign.state != "closed")
 
 
 @sources_blueprint.get("/<uuid:campaign_id>/sources")
 @login_required
 def sources(campaign_id):
-    return sources_page(require_campaign(campaign_id))
+    return sources_page(require_campaign(campaign_id, action="flyers"))
 
 
 @sources_blueprint.post("/<uuid:campaign_id>/sources")
@@ -118,8 +120,11 @@ def flyer(campaign_id, source_id):
     A language residents cannot hear yet (not translated and recorded) is printed only once the coordinator
     confirmed it (``unready=1``): until then the page asks instead of showing the flyer.
     """
-    campaign = require_campaign(campaign_id)
+    campaign = require_campaign(campaign_id, action="flyers")
     source = campaign_source(campaign, source_id)
+    if acting_partnership() is not None:  # the owning team sees which flyers its partner printed
+        record_event_once_a_day("flyer_printed", campaign, "source", source.id, current_user())
+        db.session.commit()
     options, note = chosen_flyer_options(campaign)
     url = flyer_url(source.code)
     size = SIZES[options["size"]]
@@ -178,7 +183,7 @@ def qr_download(body, mimetype: str, source: Source, extension: str, suffix: str
 @sources_blueprint.get("/<uuid:campaign_id>/sources/<int:source_id>/qr.svg")
 @login_required
 def qr_code_svg(campaign_id, source_id):
-    source = campaign_source(require_campaign(campaign_id), source_id)
+    source = campaign_source(require_campaign(campaign_id, action="flyers"), source_id)
     svg = f'<?xml version="1.0" encoding="UTF-8"?>\n{qr_svg(flyer_url(source.code))}'
     return qr_download(svg, "image/svg+xml", source, "svg")
 
@@ -186,5 +191,5 @@ def qr_code_svg(campaign_id, source_id):
 @sources_blueprint.get("/<uuid:campaign_id>/sources/<int:source_id>/qr.png")
 @login_required
 def qr_code_png(campaign_id, source_id):
-    source = campaign_source(require_campaign(campaign_id), source_id)
+    source = campaign_source(require_campaign(campaign_id, action="flyers"), source_id)
     return qr_download(qr_png(flyer_url(source.code)), "image/png", source, "png")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from server.extensions import db
+from server.partners.models import TextProposal
 from server.teams.models import Team
 from server.voicepacks.operations import store_clip
 from tests.permissions import fingerprint, outcome
@@ -82,6 +83,12 @@ ROUTES = [
     Route("GET", "/workspace/campaigns/<campaign_id>/studio/<lang>", "member"),
     Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>", "writer", {"key": "title"}),
     Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>/clips/<clip_id>/delete", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>/clips/<proposal_id>/approve", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>/clips/<proposal_id>/reject", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>/translations", "writer",
+          {"key": "title", "text": "Our street, your voice"}),
+    Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>/translations/<text_id>/approve", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>/translations/<text_id>/reject", "writer"),
     Route("GET", "/workspace/campaigns/<campaign_id>/preview", "member"),
     Route("GET", "/workspace/campaigns/<campaign_id>/preview.json", "member"),
     # sources and flyers
@@ -120,8 +127,14 @@ def world(app, make_user, team, campaign, flyer, enrolled):
     db.session.commit()
     outsider = make_user("field_worker", [], email="outsider@example.org")
     clip = store_clip(campaign, "title", "en", "Our neighbourhood, your voice", b"OggS recorded", 900, "audio/ogg")
+    proposal = store_clip(campaign, "title", "en", "Our neighbourhood, your voice", b"OggS proposed", 900,
+                          "audio/ogg", proposed_by_team_id=other.id)
+    text = TextProposal(campaign_id=campaign.id, language="en", slot="title", text="Our street",
+                        proposed_by_team_id=other.id)
+    db.session.add(text)
     db.session.commit()
-    values = {"clip_id": clip.id, "team_id": team.id, "campaign_id": campaign.id, "user_id": users["field_worker"].id,
+    values = {"clip_id": clip.id, "proposal_id": proposal.id, "text_id": text.id,
+              "team_id": team.id, "campaign_id": campaign.id, "user_id": users["field_worker"].id,
               "outsider_email": outsider.email, "key": "missen", "lang": "en", "source_id": flyer.id,
               "device_id": enrolled[0]}
     return users, values
