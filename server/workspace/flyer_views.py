@@ -122,9 +122,7 @@ def flyer(campaign_id, source_id):
     """
     campaign = require_campaign(campaign_id, action="flyers")
     source = campaign_source(campaign, source_id)
-    if acting_partnership() is not None:  # the owning team sees which flyers its partner printed
-        record_event_once_a_day("flyer_printed", campaign, "source", source.id, current_user())
-        db.session.commit()
+    note_partner_printing(campaign, source)
     options, note = chosen_flyer_options(campaign)
     url = flyer_url(source.code)
     size = SIZES[options["size"]]
@@ -138,14 +136,22 @@ def flyer(campaign_id, source_id):
         spaced_code=spaced(source.code), sheets=SHEETS)
 
 
+def note_partner_printing(campaign, source: Source) -> None:
+    """A partner's flyer (page or PDF) goes into the owning team's audit log, once a day per person."""
+    if acting_partnership() is not None:
+        record_event_once_a_day("flyer_printed", campaign, "source", source.id, current_user())
+        db.session.commit()
+
+
 def spaced(code: str) -> str:
     return " ".join([code[:3], code[3:]])
 
 
 def flyer_pdf_reply(campaign_id, source_id, make, suffix: str, sizes=SIZES, default: str = "a5"):
     """A flyer PDF of the page's size and languages; until unready languages are confirmed, the page asks."""
-    campaign = require_campaign(campaign_id)
+    campaign = require_campaign(campaign_id, action="flyers")
     source = campaign_source(campaign, source_id)
+    note_partner_printing(campaign, source)
     options, _note = chosen_flyer_options(campaign, sizes, default)
     unready = [status for status in unready_languages(campaign) if status.language in options["langs"]]
     if unready and request.args.get("unready") != "1":

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from server.accounts.models import User
 from server.campaigns.models import Campaign
 from server.extensions import db
+from server.jobs.models import Job
 from server.partners.access import ACTIONS, campaign_access
 from server.partners.models import GRANTS, Partnership, TextProposal
 from server.partners.operations import end_partnership, set_grants
@@ -74,6 +75,8 @@ ROUTES = [
     Route("GET", f"{C}/sources/<source_id>/flyer", "flyers"),
     Route("GET", f"{C}/sources/<source_id>/qr.svg", "flyers"),
     Route("GET", f"{C}/sources/<source_id>/qr.png", "flyers"),
+    Route("GET", f"{C}/sources/<source_id>/flyer.pdf", "flyers"),
+    Route("GET", f"{C}/sources/<source_id>/sheet.pdf", "flyers"),
     # review, exports, privacy
     Route("GET", f"{C}/responses", "read", writer=True),
     Route("GET", f"{C}/responses/<response_id>", "read", writer=True),
@@ -90,6 +93,24 @@ ROUTES = [
     Route("POST", f"{C}/export.<format>", None),
     Route("GET", f"{C}/privacy", None),
     Route("POST", f"{C}/privacy", None, data={"days": "30"}),
+    Route("POST", f"{C}/jobs/<job_id>/retry", None),
+    # themes and quotes: the owning team's own work (a partner reads answers, it does not code them)
+    Route("GET", f"{C}/themes", None),
+    Route("POST", f"{C}/themes", None, data={"name.nl": "Straatverlichting", "colour": "#1f6feb"}),
+    Route("GET", f"{C}/themes/<theme_id>", None),
+    Route("POST", f"{C}/themes/<theme_id>", None, data={"name.nl": "Licht", "colour": "#1f6feb"}),
+    Route("POST", f"{C}/themes/<theme_id>/delete", None),
+    Route("POST", f"{C}/responses/<response_id>/themes", None, data={"theme": "1"}),
+    Route("POST", f"{C}/responses/<response_id>/themes/<link_id>/remove", None),
+    Route("POST", f"{C}/responses/<response_id>/themes/<link_id>/quote", None),
+    Route("GET", f"{C}/themes/bulk", None),
+    Route("POST", f"{C}/themes/bulk", None),
+    Route("GET", f"{C}/themes/batches/<batch_id>", None),
+    Route("POST", f"{C}/themes/batches/<batch_id>/undo", None),
+    Route("GET", f"{C}/quotes", None),
+    Route("POST", f"{C}/quotes/<quote_id>", None),
+    Route("POST", f"{C}/quotes/<quote_id>/approve", None),
+    Route("POST", f"{C}/quotes/<quote_id>/withdraw", None),
     # results, reach, reporting back
     Route("GET", f"{C}/results", "results"),
     Route("GET", f"{C}/results/print", None),
@@ -118,6 +139,7 @@ def world(app, make_user, team, campaign, flyer, voiced_response, reviewer):
     second campaign of the initiative; a server administrator in no team."""
     from server.responses.models import Answer
     from server.review.models import Tag
+    from server.themes.models import Quote, Theme, ThemeBatch, ThemeLink
 
     municipal = Team(slug="gemeente", name="Gemeente", kind="municipal")
     db.session.add(municipal)
@@ -142,10 +164,23 @@ def world(app, make_user, team, campaign, flyer, voiced_response, reviewer):
     db.session.commit()
     answer_id = db.session.scalar(select(Answer.id).where(Answer.response_id == response_id,
                                                           Answer.text.is_not(None)))
+    theme = Theme(campaign_id=campaign.id, name={"nl": "Groen"})
+    db.session.add(theme)
+    db.session.flush()
+    link = ThemeLink(theme_id=theme.id, response_id=response_id)
+    batch = ThemeBatch(theme_id=theme.id)
+    job = Job(name="playback_copy", object_type="voice_note", object_id=str(note_id), campaign_id=campaign.id,
+              status="failed")
+    db.session.add_all([link, batch, job])
+    db.session.flush()
+    quote = Quote(link_id=link.id, campaign_id=campaign.id, texts={"nl": "Meer groen"})
+    db.session.add(quote)
+    db.session.commit()
     values = {"campaign_id": campaign.id, "response_id": response_id, "note_id": note_id,
               "tag_id": db.session.scalar(select(Tag.id)), "answer_id": answer_id, "format": "csv", "lang": "en",
               "key": "missen", "source_id": flyer.id, "clip_id": clip.id, "proposal_id": proposal.id,
-              "text_id": text.id}
+              "text_id": text.id, "theme_id": theme.id, "link_id": link.id, "batch_id": batch.id,
+              "quote_id": quote.id, "job_id": job.id}
     return users, values, partnership, owner_admin
 
 
