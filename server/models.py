@@ -9,11 +9,12 @@ from .reporting.models import PublicReport
 from .responses.models import Answer, ErasedResponse, Response, SyncConflict
 from .results.models import AnswerRollup, ResponseRollup
 from .review.models import ResponseTag, ReviewComment, Tag
+from .search.models import SearchDocument
 from .teams.models import Team
 from .voice.models import UploadAllowance, VoiceNote
 from .voicepacks.models import Clip
 
 __all__ = ["Answer", "AnswerRollup", "AuditEvent", "Campaign", "CampaignVersion", "Clip", "Device", "EnrolmentCode",
            "ErasedResponse", "NeighbourhoodGroup", "NeighbourhoodProfile", "PublicReport", "Response",
-           "ResponseRollup", "ResponseTag", "ReviewComment", "Source", "SyncConflict", "Tag", "Team",
+           "ResponseRollup", "ResponseTag", "ReviewComment", "SearchDocument", "Source", "SyncConflict", "Tag", "Team",
            "TeamMembership", "UploadAllowance", "User", "UserSession", "VoiceNote"]

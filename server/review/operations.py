@@ -15,6 +15,7 @@ from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..responses.models import Answer, Response
+from ..search.operations import search_condition
 from ..storage import media_path
 from ..voice.models import VoiceNote
 from .models import ResponseTag, ReviewComment, Tag
@@ -29,7 +30,7 @@ def day_start(day) -> datetime:
 
 
 def filter_conditions(campaign_id, filters: dict) -> list:
-    """SQL conditions for the inbox's and the exports' filters."""
+    """SQL conditions for the inbox's and the exports' filters (`q`: the search, `server.search`)."""
     conditions = [Response.campaign_id == campaign_id]
     for name in ("language", "channel", "buurt", "age_bracket"):
         if filters.get(name):
@@ -48,6 +49,8 @@ def filter_conditions(campaign_id, filters: dict) -> list:
     if filters.get("tag"):
         tagged = aliased(ResponseTag)  # its own name: the tags of an export's batch are read beside it
         conditions.append(exists().where(tagged.response_id == Response.id, tagged.tag_id == filters["tag"]))
+    if filters.get("q"):
+        conditions.append(search_condition(Response.id, filters["q"]))
     return conditions
 
 

@@ -17,6 +17,7 @@ from ..i18n import LANGUAGES, current_language
 from ..pages import install_page_handlers, render_page, safe_next
 from ..privacy.operations import delete_audio, record_event, record_event_once_a_day
 from ..responses.models import AGE_BRACKETS, CHANNELS, REVIEW_STATES, Answer, Response
+from ..search.operations import snippets
 from .operations import (
     add_comment,
     add_tag,
@@ -59,6 +60,9 @@ install_page_handlers(review_blueprint)
 
 STATE_NAMES = {"new": N_("New"), "reviewed": N_("Reviewed"), "flagged": N_("Flagged"), "hidden": N_("Hidden")}
 CHANNEL_NAMES = {"door_to_door": N_("Door to door"), "flyer": N_("Flyer")}
+#: What a search result's text is (`server.search.models.TEXT_KINDS`).
+TEXT_KIND_NAMES = {"answer": N_("Answer"), "answer_translation": N_("Translation"), "transcript": N_("Transcript"),
+                   "note_translation": N_("Translation of the transcript"), "comment": N_("Comment")}
 _CURSOR = Cursor()
 
 
@@ -153,17 +157,19 @@ def overview():
 @review_blueprint.get("/campaigns/<uuid:campaign_id>/responses")
 @login_required
 def inbox(campaign_id):
-    """A page of the campaign's responses, newest first, filtered; paged by (received_at, id)."""
+    """A page of the campaign's responses, newest first, filtered (and searched: `q`, with the matching words
+    in context); paged by (received_at, id). Searching is not audited per query, as the inbox is not."""
     campaign = require_campaign(campaign_id, write=True)
     filters, errors = read_filters(request.args)
     size = current_app.config["INBOX_PAGE_SIZE"]
     rows, newer, older = keyset_page(campaign.id, filters, size)
     sources, all_tags = campaign_labels(campaign.id)
     args = filter_args(filters)
+    found = snippets([row.id for row in rows], filters["q"]) if filters.get("q") else {}
     return render_page(
         "review/inbox.html", status=422 if errors else 200, campaign=campaign, rows=rows, errors=errors,
         filters=filters, args=args, options=filter_options(campaign, sources, all_tags), sources=sources,
-        tag_names=tag_names,
+        tag_names=tag_names, found=found, kind_names={kind: _(name) for kind, name in TEXT_KIND_NAMES.items()},
         newer=cursor_text(newer), older=cursor_text(older), names=row_names(campaign),
         row_link=url_for("review.inbox", campaign_id=campaign.id) + "/",
         row_query=("?" + urlencode(args)) if args else "",
