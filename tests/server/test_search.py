@@ -108,7 +108,7 @@ def said(reviewer, campaign, sync, voiced_response):
     ('"het plein"', {"lamp"}), ('"kapot plein"', set()),  # a phrase keeps its order
     ("straatlant*", {"lamp"}), ("straatlant", set()),   # a prefix only with its star
     ("kapot gemeente", set()),                      # every word in one response's text
-    ("alert", {"dog"}),                             # markup is text like any other
+    ("stoep", {"dog"}),                             # beside markup (shown escaped)
 ])
 def test_search_finds_each_kind_of_text(reviewer, campaign, said, query, expected, backend):
     assert found(reviewer, campaign, query) == {said[name] for name in expected}
