@@ -12,7 +12,7 @@ import uuid
 from typing import NamedTuple
 
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, column, func, literal_column, select, table, text
+from sqlalchemy import bindparam, column, false, func, literal_column, select, table, text
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from ..extensions import db
@@ -31,6 +31,8 @@ PG_CONFIGS = {
 #: At most this many words and phrases of a query are searched for (the rest are left out).
 MAX_TERMS = 12
 MAX_WORD_LENGTH = 64
+#: Up to this many matching texts, a search names their responses to the database (`search_condition`).
+FEW_MATCHES = 2_000
 #: Where the database marks a match in a snippet (control characters: no one types them).
 START, STOP = "\x01", "\x02"
 SNIPPET_WORDS = 16
@@ -117,13 +119,13 @@ def matching_response_ids(query: str):
     """A SELECT of the ids of the responses one of whose texts (answers, transcripts, their translations, the
     team's comments) matches `query` (as `parse_query` reads it); a query without a word matches nothing.
 
-    Used as ``Response.id IN (...)``; on SQLite through the FTS5 table ``search_fts``, on PostgreSQL through
-    the GIN index on ``search_documents.vector``.
+    On SQLite through the FTS5 table ``search_fts``, on PostgreSQL through the GIN index on
+    ``search_documents.vector``.
     """
     terms = parse_query(query)
     documents = select(SearchDocument.response_id)
     if not terms:
-        return documents.where(literal_column("1") == 0)
+        return documents.where(false())
     if db.session.get_bind().dialect.name == "postgresql":
         return documents.where(column("vector").op("@@")(pg_tsquery(terms)))
     return documents.where(SearchDocument.id.in_(fts5_rowids(terms)))
@@ -135,8 +137,22 @@ def fts5_rowids(terms: list[Term]):
 
 
 def search_condition(response_id_column, query: str):
-    """The inbox filter: `response_id_column` is the id of a response that `matching_response_ids` finds."""
-    return response_id_column.in_(matching_response_ids(query))
+    """The inbox filter: `response_id_column` is the id of a response that `matching_response_ids` finds.
+
+    The database cannot tell how many texts a word is in before it looks, and the best plan depends on it:
+    for a rare word, fetch the few responses by id and sort them; for a common one, walk the newest responses
+    and keep those among the matches. So on SQLite the index is asked first for up to `FEW_MATCHES` + 1
+    matching texts (a millisecond at most): when that is all of them, their responses' ids are the condition
+    (the database then looks them up by id); otherwise the condition is the subquery, probed along the
+    inbox's own order. PostgreSQL's planner estimates a word's frequency from the GIN index's statistics,
+    and chooses on its own.
+    """
+    subquery = matching_response_ids(query)
+    if db.session.get_bind().dialect.name != "postgresql":
+        few = db.session.scalars(subquery.limit(FEW_MATCHES + 1)).all()
+        if len(few) <= FEW_MATCHES:
+            return response_id_column.in_(set(few)) if few else false()
+    return response_id_column.in_(subquery)
 
 
 # --- words in context --------------------------------------------------------------------------------
