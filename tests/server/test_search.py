@@ -151,6 +151,15 @@ def test_search_pages_cover_every_match_once(app, reviewer, campaign, sync, back
     assert len(seen) == 5 and set(seen) == matching
 
 
+def test_exports_hold_what_the_search_found(reviewer, campaign, said, backend):
+    from tests.server.test_exports import csv_rows, export  # reason: the exports' own helpers
+
+    reply, data = export(reviewer, campaign, "csv", q="kapot OR gemeente")
+    assert reply.status_code == 200 and [row["response_id"] for row in csv_rows(data)] == []
+    _reply, data = export(reviewer, campaign, "csv", q="stoep")
+    assert [row["response_id"] for row in csv_rows(data)] == [said["dog"]]
+
+
 @pytest.mark.parametrize("query", ODD_QUERIES)
 def test_odd_queries_never_fail(reviewer, campaign, said, query, backend):
     reply = search(reviewer, campaign, query)
