@@ -7,13 +7,16 @@ handed to the engine as query syntax: `parse_query` takes words, "quoted phrases
 prefix, and `fts5_query` / `tsquery_text` write them as quoted strings, so no input can make a syntax error.
 """
 
+import re
 import unicodedata
 import uuid
 from typing import NamedTuple
 
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, column, false, func, literal_column, select, table, text
+from sqlalchemy import bindparam, column, exists, false, func, literal_column, select, table
 from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from ..extensions import db
 from ..i18n import LANGUAGES
@@ -52,18 +55,16 @@ def is_word_character(character: str) -> bool:
     return category[0] in "LNM" or category == "Co"
 
 
+#: A run of word characters (`is_word_character`): letters and numbers (``[^\W_]``), the combining marks of the
+#: scripts Wijkstem's languages use, and the private-use area.
+WORD = re.compile("(?:[^\\W_]|[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
+                  "\u06d6-\u06ed\u0711\u0730-\u074a\u0900-\u0903\u093a-\u094f\u0951-\u0957\u135d-\u135f"
+                  "\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20f0\ufe20-\ufe2f\ue000-\uf8ff])+")
+
+
 def words(text: str) -> list[str]:
     """The words of `text`, split as the SQLite index splits them."""
-    found, current = [], []
-    for character in text:
-        if is_word_character(character):
-            current.append(character)
-        elif current:
-            found.append("".join(current))
-            current = []
-    if current:
-        found.append("".join(current))
-    return [word[:MAX_WORD_LENGTH] for word in found]
+    return [match.group()[:MAX_WORD_LENGTH] for match in WORD.finditer(text)]
 
 
 def parse_query(query: str) -> list[Term]:
@@ -115,6 +116,22 @@ def pg_tsquery(terms: list[Term]):
     return combined
 
 
+def matching_documents(terms: list[Term]):
+    """The condition on `SearchDocument` that its text matches `terms` (not empty)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column("vector").op("@@")(pg_tsquery(terms))
+    return SearchDocument.id.in_(select(table("search_fts", column("rowid")).c.rowid).where(fts5_match(terms)))
+
+
+def fts5_match(terms: list[Term]):
+    return literal_column("search_fts").op("MATCH")(bindparam(None, fts5_query(terms)))
+
+
+def unindexed(expression):
+    """`expression` as no index serves it (``+expression``, SQLite's way to steer its planner)."""
+    return UnaryExpression(expression, operator=custom_op("+"), type_=expression.type)
+
+
 def matching_response_ids(query: str):
     """A SELECT of the ids of the responses one of whose texts (answers, transcripts, their translations, the
     team's comments) matches `query` (as `parse_query` reads it); a query without a word matches nothing.
@@ -124,35 +141,48 @@ def matching_response_ids(query: str):
     """
     terms = parse_query(query)
     documents = select(SearchDocument.response_id)
+    return documents.where(matching_documents(terms)) if terms else documents.where(false())
+
+
+class SearchFilter(NamedTuple):
+    """The inbox's search as a SQL condition on a response id column (`search_filter`)."""
+
+    condition: object
+    #: The condition names the few matching responses: the page should fetch them by id, not walk the
+    #: campaign's index (`server.review.operations.filter_conditions` keeps SQLite from doing so).
+    by_id: bool = False
+
+
+def search_filter(response_id_column, query: str) -> SearchFilter:
+    """The inbox's `q` filter: `response_id_column` is the id of a response one of whose texts matches `query`.
+
+    The best plan depends on how many texts a word is in, which the database cannot know before it looks:
+    for a rare word, fetch its few responses by id and sort them; for a common one, walk the newest responses
+    and keep those with a matching text. So on SQLite the index is asked first for up to `FEW_MATCHES` + 1
+    matching texts (a millisecond or two): when that is all of them, the condition names their responses
+    (`by_id`); otherwise it is a correlated EXISTS over the texts of each response walked, against the
+    engine's list of matching texts (read once per query). PostgreSQL's planner estimates a word's frequency
+    from the GIN index's statistics and chooses on its own.
+    """
+    terms = parse_query(query)
     if not terms:
-        return documents.where(false())
+        return SearchFilter(false())
     if db.session.get_bind().dialect.name == "postgresql":
-        return documents.where(column("vector").op("@@")(pg_tsquery(terms)))
-    return documents.where(SearchDocument.id.in_(fts5_rowids(terms)))
-
-
-def fts5_rowids(terms: list[Term]):
-    fts = table("search_fts", column("rowid"))
-    return select(fts.c.rowid).where(literal_column("search_fts").op("MATCH")(bindparam(None, fts5_query(terms))))
+        return SearchFilter(response_id_column.in_(matching_response_ids(query)))
+    first = db.session.scalars(select(table("search_fts", column("rowid")).c.rowid).where(fts5_match(terms))
+                               .limit(FEW_MATCHES + 1)).all()  # FTS5 stops after these: no list is built
+    if len(first) <= FEW_MATCHES:
+        few = set(db.session.scalars(select(SearchDocument.response_id).where(SearchDocument.id.in_(first))))
+        return SearchFilter(response_id_column.in_(few), by_id=True) if few else SearchFilter(false())
+    # `+id`: test each text of the response against the list, rather than look every listed text up
+    listed = unindexed(SearchDocument.id).in_(select(table("search_fts", column("rowid")).c.rowid)
+                                              .where(fts5_match(terms)))
+    return SearchFilter(exists().where(SearchDocument.response_id == response_id_column, listed))
 
 
 def search_condition(response_id_column, query: str):
-    """The inbox filter: `response_id_column` is the id of a response that `matching_response_ids` finds.
-
-    The database cannot tell how many texts a word is in before it looks, and the best plan depends on it:
-    for a rare word, fetch the few responses by id and sort them; for a common one, walk the newest responses
-    and keep those among the matches. So on SQLite the index is asked first for up to `FEW_MATCHES` + 1
-    matching texts (a millisecond at most): when that is all of them, their responses' ids are the condition
-    (the database then looks them up by id); otherwise the condition is the subquery, probed along the
-    inbox's own order. PostgreSQL's planner estimates a word's frequency from the GIN index's statistics,
-    and chooses on its own.
-    """
-    subquery = matching_response_ids(query)
-    if db.session.get_bind().dialect.name != "postgresql":
-        few = db.session.scalars(subquery.limit(FEW_MATCHES + 1)).all()
-        if len(few) <= FEW_MATCHES:
-            return response_id_column.in_(set(few)) if few else false()
-    return response_id_column.in_(subquery)
+    """`search_filter`'s condition alone."""
+    return search_filter(response_id_column, query).condition
 
 
 # --- words in context --------------------------------------------------------------------------------
@@ -187,18 +217,63 @@ def snippets(response_ids: list, query: str, per_response: int = 3) -> dict:
 
 
 def sqlite_snippet_rows(response_ids: list, terms: list[Term]) -> list:
-    # the only value written into the statement is a constant; the query and the ids travel as parameters
-    statement = text(
-        "SELECT d.response_id, d.kind, d.ref, d.id, "  # noqa: S608
-        f"snippet(search_fts, 0, char(1), char(2), '…', {SNIPPET_WORDS}) "
-        "FROM search_fts JOIN search_documents AS d ON d.id = search_fts.rowid "
-        "WHERE search_fts MATCH :query AND search_fts.rowid IN "
-        "(SELECT id FROM search_documents WHERE response_id IN :ids)"
-    ).bindparams(bindparam("ids", expanding=True, type_=SearchDocument.response_id.type),
-                 bindparam("query", fts5_query(terms)))
-    statement = statement.columns(column("response_id", SearchDocument.response_id.type), column("kind"),
-                                  column("ref"), column("id"), column("fragment"))
-    return db.session.execute(statement, {"ids": list(response_ids)}).all()
+    """The page's matching texts with their matches marked, found in Python (`marked_fragment`): asking
+    FTS5 for `snippet()` seeks every text in the index, a millisecond each for a common word."""
+    rows = db.session.execute(select(SearchDocument.response_id, SearchDocument.kind, SearchDocument.ref,
+                                     SearchDocument.id, SearchDocument.body)
+                              .where(SearchDocument.response_id.in_(response_ids))).all()
+    found = []
+    for response_id, kind, ref, document_id, body in rows:
+        fragment = marked_fragment(body, terms)
+        if fragment is not None:
+            found.append((response_id, kind, ref, document_id, fragment))
+    return found
+
+
+def folded(word: str) -> str:
+    """A word as the FTS5 table compares it: lower case, without diacritics (``remove_diacritics 2``)."""
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))
+
+
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, folded word)`` of each word of `text`, split as `words` splits."""
+    return [(match.start(), match.end(), folded(match.group())) for match in WORD.finditer(text)]
+
+
+def occurrences(spans: list, term: Term) -> list[int]:
+    """Where `term` starts among `spans` (word indexes)."""
+    wanted = [folded(word) for word in term.words]
+    last = len(wanted) - 1
+    return [index for index in range(len(spans) - last)
+            if all(spans[index + n][2] == word or (term.prefix and n == last and spans[index + n][2].startswith(word))
+                   for n, word in enumerate(wanted))]
+
+
+def marked_fragment(text: str, terms: list[Term]) -> str | None:
+    """`SNIPPET_WORDS` words of `text` around its first match, matches between `START` and `STOP`; ``None``
+    when not every term occurs (the text is not one the search found)."""
+    spans = word_spans(text)
+    marked_words: set[int] = set()
+    first = len(spans)
+    for term in terms:
+        starts = occurrences(spans, term)
+        if not starts:
+            return None
+        first = min(first, starts[0])
+        marked_words.update(index + n for index in starts for n in range(len(term.words)))
+    begin = max(0, min(first - SNIPPET_WORDS // 4, len(spans) - SNIPPET_WORDS))
+    shown = range(begin, min(len(spans), begin + SNIPPET_WORDS))
+    pieces, position = ["…" if begin > 0 else ""], spans[begin][0] if begin > 0 else 0
+    for index in shown:
+        start, end, _word = spans[index]
+        pieces.append(text[position:start])
+        pieces.append(f"{START}{text[start:end]}{STOP}" if index in marked_words else text[start:end])
+        position = end
+    pieces.append(text[position:] if shown.stop == len(spans) else "…")
+    return "".join(pieces)
 
 
 def pg_snippet_rows(response_ids: list, terms: list[Term]) -> list:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text, update
 
 from server.extensions import db
 from server.privacy.models import AuditEvent
+from server.search import operations as search_operations
 from server.search.models import SearchDocument
 from server.search.operations import (
     PG_CONFIGS,
@@ -138,7 +139,30 @@ def test_search_combines_with_the_other_filters(reviewer, campaign, said, sync, 
     assert found(reviewer, campaign, "kapot", state="all") == {said["lamp"], str(other)}
 
 
-def test_search_pages_cover_every_match_once(app, reviewer, campaign, sync, backend):
+def test_a_common_word_walks_the_inbox_and_finds_the_same(monkeypatch, reviewer, campaign, said, sync, backend):
+    """Above `FEW_MATCHES` texts, SQLite walks the newest responses and tests each against the index's list
+    (rather than naming the responses): the same responses, the same words in context."""
+    queries = ["kapot", "straatlant*", '"het plein"', "gemeente", "مقاعد", "Wilhelminapark", "kapot gemeente", "😀"]
+    named = {query: (found(reviewer, campaign, query), search(reviewer, campaign, query).get_data(as_text=True))
+             for query in queries}
+    monkeypatch.setattr(search_operations, "FEW_MATCHES", 0)
+    for query in queries:
+        assert found(reviewer, campaign, query) == named[query][0], query
+        assert marks(search(reviewer, campaign, query)) == marks_in(named[query][1]), query
+    assert found(reviewer, campaign, "kapot", language="tr") == set()
+
+
+def marks(reply) -> list[str]:
+    return marks_in(reply.get_data(as_text=True))
+
+
+def marks_in(page: str) -> list[str]:
+    return re.findall(r"<mark>([^<]*)</mark>", page)
+
+
+@pytest.mark.parametrize("few", [2_000, 0])
+def test_search_pages_cover_every_match_once(monkeypatch, app, reviewer, campaign, sync, few, backend):
+    monkeypatch.setattr(search_operations, "FEW_MATCHES", few)
     app.config["INBOX_PAGE_SIZE"] = 2
     matching = {str(i) for i in sync(*[answer_text(campaign, f"lantaarn nummer {n}") for n in range(5)])}
     sync(*[answer_text(campaign, "iets anders") for _ in range(3)])
