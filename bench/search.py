@@ -16,9 +16,11 @@ For each word it times, `--repeat` times, alternating:
   bare  the bare full-text query: every matching text's response id, straight from the engine
         (SQLite: the FTS5 table's MATCH joined to its content rows; PostgreSQL: the GIN index's @@),
         on the driver, no filters, no order, no page.
-It prints median, p95 and best of each and the ratio of the medians; the verdict: page ≤ 2 × bare for both
-words, and (SQLite) the rare word's page within 10 ms (best run: the machine is shared; the load average is
-printed).
+It prints median, p95 and best of each and the ratio of the medians, and the inbox's first page without a
+search (the fixed cost of any page: its row queries and the ORM); the verdict: page ≤ 2 × bare for both words,
+and (SQLite) the rare word's page within 10 ms (best run: the machine is shared; the load average is printed).
+A rare word's bare query answers in a tenth of a millisecond, less than any page's fixed cost: its ratio is
+printed as measured, and is not met (docs/performance.md).
 """
 
 import argparse
@@ -244,6 +246,14 @@ def run(url: str, repeat: int, smoke: bool) -> bool:
         print(f"{dialect}: {texts:,} texts; load average {os.getloadavg()[0]:.2f}; {repeat} runs each, alternating")
         print(f"{'word':<16} {'matches':>8} {'page median':>12} {'p95':>7} {'best':>7} {'bare median':>12} "
               f"{'p95':>7} {'best':>7} {'ratio':>6}")
+        plain = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            keyset_page(campaign_id, {"state": "visible"}, PAGE)
+            db.session.rollback()
+            plain.append((time.perf_counter() - started) * 1000)
+        print(f"{'(no search)':<16} {'':>8} {statistics.median(plain):>9.2f} ms {p95(plain):>7.2f} {min(plain):>7.2f}"
+              "   the inbox's first page without a search: the fixed cost of a page")
         for word in (COMMON, RARE):
             terms = parse_query(word)
 

@@ -15,8 +15,9 @@ from typing import NamedTuple
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, column, exists, false, func, literal_column, select, table
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.sql.elements import UnaryExpression
-from sqlalchemy.sql.operators import custom_op
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from ..extensions import db
 from ..i18n import LANGUAGES
@@ -127,9 +128,31 @@ def fts5_match(terms: list[Term]):
     return literal_column("search_fts").op("MATCH")(bindparam(None, fts5_query(terms)))
 
 
-def unindexed(expression):
-    """`expression` as no index serves it (``+expression``, SQLite's way to steer its planner)."""
-    return UnaryExpression(expression, operator=custom_op("+"), type_=expression.type)
+class Unindexed(ColumnElement):
+    """An expression that SQLite serves from no index (``+expression``, its way to steer the planner);
+    the expression itself elsewhere."""
+
+    inherit_cache = True
+    #: What the statement cache keys it by: the expression inside.
+    _traverse_internals = [("inner", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, expression):
+        self.inner = expression
+        self.type = expression.type
+
+
+@compiles(Unindexed)
+def _unindexed(element, compiler, **kw):
+    return compiler.process(element.inner, **kw)
+
+
+@compiles(Unindexed, "sqlite")
+def _unindexed_sqlite(element, compiler, **kw):
+    return f"+{compiler.process(element.inner, **kw)}"
+
+
+def unindexed(expression) -> Unindexed:
+    return Unindexed(expression)
 
 
 def matching_response_ids(query: str):
@@ -161,14 +184,13 @@ def search_filter(response_id_column, query: str) -> SearchFilter:
     and keep those with a matching text. So on SQLite the index is asked first for up to `FEW_MATCHES` + 1
     matching texts (a millisecond or two): when that is all of them, the condition names their responses
     (`by_id`); otherwise it is a correlated EXISTS over the texts of each response walked, against the
-    engine's list of matching texts (read once per query). PostgreSQL's planner estimates a word's frequency
-    from the GIN index's statistics and chooses on its own.
+    engine's list of matching texts (read once per query). PostgreSQL likewise (`pg_search_filter`).
     """
     terms = parse_query(query)
     if not terms:
         return SearchFilter(false())
     if db.session.get_bind().dialect.name == "postgresql":
-        return SearchFilter(response_id_column.in_(matching_response_ids(query)))
+        return pg_search_filter(response_id_column, terms)
     first = db.session.scalars(select(table("search_fts", column("rowid")).c.rowid).where(fts5_match(terms))
                                .limit(FEW_MATCHES + 1)).all()  # FTS5 stops after these: no list is built
     if len(first) <= FEW_MATCHES:
@@ -178,6 +200,18 @@ def search_filter(response_id_column, query: str) -> SearchFilter:
     listed = unindexed(SearchDocument.id).in_(select(table("search_fts", column("rowid")).c.rowid)
                                               .where(fts5_match(terms)))
     return SearchFilter(exists().where(SearchDocument.response_id == response_id_column, listed))
+
+
+def pg_search_filter(response_id_column, terms: list[Term]) -> SearchFilter:
+    """PostgreSQL: the same choice. Its planner cannot estimate a tsquery or-ed over several configurations,
+    and walked a million responses for a word in twelve texts."""
+    # OFFSET 0 keeps the LIMIT out of the inner plan: with it, PostgreSQL would rather read the table in order
+    # until enough rows match (every row, for a rare word) than ask the GIN index
+    matching = select(SearchDocument.response_id).where(matching_documents(terms)).offset(0).subquery()
+    first = db.session.scalars(select(matching.c.response_id).limit(FEW_MATCHES + 1)).all()
+    if len(first) <= FEW_MATCHES:
+        return SearchFilter(response_id_column.in_(set(first)), by_id=True) if first else SearchFilter(false())
+    return SearchFilter(exists().where(SearchDocument.response_id == response_id_column, matching_documents(terms)))
 
 
 def search_condition(response_id_column, query: str):
