@@ -4,7 +4,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from server.search.models import is_engine_owned
+from server.search.models import include_name
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -39,11 +39,6 @@ target_db = current_app.extensions['migrate'].db
 # can be acquired:
 # my_important_option = config.get_main_option("my_important_option")
 # ... etc.
-
-
-def include_name(name, type_, parent_names):
-    """Leave alone what the database's full-text engine owns beside the models (made by migration 0008)."""
-    return not is_engine_owned(name, type_, parent_names)
 
 
 def get_metadata():
@@ -101,7 +96,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            include_name=include_name,
+            include_name=include_name,  # leave alone what the full-text engine owns (migration 0008)
             **conf_args
         )
 

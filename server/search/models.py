@@ -30,6 +30,11 @@ def is_engine_owned(name: str | None, type_: str, parent_names: dict) -> bool:
     return name in ENGINE_OWNED.get(type_, ())
 
 
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's `include_name` hook: compare (and autogenerate) everything but what the engine owns."""
+    return not is_engine_owned(name, type_, parent_names)
+
+
 class SearchDocument(db.Model):
     """One text a resident or the team wrote about a response, as the search finds it."""
 

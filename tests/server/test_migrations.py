@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 
 from server import create_app
 from server.extensions import db
-from server.search.models import ENGINE_OWNED, is_engine_owned
+from server.search.models import ENGINE_OWNED, include_name
 from tests.conftest import scratch_database
 
 
@@ -38,8 +38,7 @@ def differences() -> list:
     """What tells the models from the migrated database, leaving out what the full-text engine owns beside the
     models (the FTS5 table and its shadow tables, PostgreSQL's tsvector column and its index), as the
     migrations' `env.py` does."""
-    opts = {"compare_type": True,
-            "include_name": lambda name, type_, parents: not is_engine_owned(name, type_, parents)}
+    opts = {"compare_type": True, "include_name": include_name}
     with db.engine.connect() as conn:
         return compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
 
