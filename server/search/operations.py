@@ -1,7 +1,7 @@
 """Searching what residents said, with the database's own full-text engine (read only).
 
 A search is one more filter of the review inbox (`server.review.operations.filter_conditions`): the typed
-words become a condition on the response id (`search_condition`), so that every page that narrows responses
+words become a condition on the response id (`search_filter`), so that every page that narrows responses
 by the inbox's filters (the inbox, its pages and neighbours, the exports) searches too. The words are never
 handed to the engine as query syntax: `parse_query` takes words, "quoted phrases" and a trailing ``*`` for a
 prefix, and `fts5_query` / `tsquery_text` write them as quoted strings, so no input can make a syntax error.
@@ -157,7 +157,9 @@ def unindexed(expression) -> Unindexed:
 
 def matching_response_ids(query: str):
     """A SELECT of the ids of the responses one of whose texts (answers, transcripts, their translations, the
-    team's comments) matches `query` (as `parse_query` reads it); a query without a word matches nothing.
+    team's comments) matches `query` (as `parse_query` reads it), in every campaign; a query without a word
+    matches nothing. For a page of responses use the inbox's filters (`q`: `search_filter`), which choose the
+    plan; this is the plain list, e.g. for a count.
 
     On SQLite through the FTS5 table ``search_fts``, on PostgreSQL through the GIN index on
     ``search_documents.vector``.
@@ -212,11 +214,6 @@ def pg_search_filter(response_id_column, terms: list[Term]) -> SearchFilter:
     if len(first) <= FEW_MATCHES:
         return SearchFilter(response_id_column.in_(set(first)), by_id=True) if first else SearchFilter(false())
     return SearchFilter(exists().where(SearchDocument.response_id == response_id_column, matching_documents(terms)))
-
-
-def search_condition(response_id_column, query: str):
-    """`search_filter`'s condition alone."""
-    return search_filter(response_id_column, query).condition
 
 
 # --- words in context --------------------------------------------------------------------------------

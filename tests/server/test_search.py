@@ -115,6 +115,12 @@ def test_search_finds_each_kind_of_text(reviewer, campaign, said, query, expecte
     assert found(reviewer, campaign, query) == {said[name] for name in expected}
 
 
+def test_matching_response_ids_lists_every_campaigns_matches(said, backend):
+    assert {str(i) for i in db.session.scalars(search_operations.matching_response_ids("kapot OR stoep"))} == set()
+    assert {str(i) for i in db.session.scalars(search_operations.matching_response_ids("kapot"))} == {said["lamp"]}
+    assert list(db.session.scalars(search_operations.matching_response_ids("  ?! "))) == []
+
+
 def test_results_show_the_words_in_context_marked_and_link_to_the_answer(reviewer, campaign, said, backend):
     page = search(reviewer, campaign, "hondenpoep").get_data(as_text=True)
     assert "<mark>Hondenpoep</mark>" in page
