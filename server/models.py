@@ -11,6 +11,7 @@ from .reporting.models import PublicReport
 from .responses.models import Answer, ErasedResponse, Response, SyncConflict
 from .results.models import AnswerRollup, ResponseRollup
 from .review.models import ResponseTag, ReviewComment, Tag
+from .search.models import SearchDocument
 from .teams.models import Team
 from .themes.models import Quote, Theme, ThemeBatch, ThemeLink
 from .voice.models import UploadAllowance, VoiceNote
@@ -38,6 +39,7 @@ __all__ = [
            "ResponseRollup",
            "ResponseTag",
            "ReviewComment",
+           "SearchDocument",
            "Source",
            "SupportRequest",
            "SyncConflict",

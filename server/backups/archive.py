@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
+from ..search.models import ENGINE_OWNED
 
 FORMAT = "wijkstem-backup"
 VERSION = 1
@@ -264,8 +265,10 @@ def safe_member_name(name: str) -> bool:
 
 
 def tables_with_rows() -> list[str]:
-    """The instance's tables that hold at least one row (Alembic's own bookkeeping aside)."""
-    names = [n for n in inspect(db.engine).get_table_names() if n != "alembic_version"]
+    """The instance's tables that hold at least one row (Alembic's own bookkeeping, and the full-text engine's
+    tables, which hold their settings even when empty, aside)."""
+    names = [n for n in inspect(db.engine).get_table_names()
+             if n != "alembic_version" and n not in ENGINE_OWNED["table"]]
     with db.engine.connect() as conn:
         return [n for n in names if conn.execute(select(text("1")).select_from(table(n)).limit(1)).first()]
 

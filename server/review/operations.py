@@ -16,6 +16,7 @@ from ..errors import N_, ApiError
 from ..extensions import db
 from ..jobs.queue import enqueue
 from ..responses.models import Answer, Response
+from ..search.operations import search_filter, unindexed
 from ..voice.models import VoiceNote
 from .models import ResponseTag, ReviewComment, Tag
 from .transcription import configured_backend
@@ -29,8 +30,12 @@ def day_start(day) -> datetime:
 
 
 def filter_conditions(campaign_id, filters: dict) -> list:
-    """SQL conditions for the inbox's and the exports' filters."""
-    conditions = [Response.campaign_id == campaign_id]
+    """SQL conditions for the inbox's and the exports' filters (`q`: the search, `server.search`)."""
+    search = search_filter(Response.id, filters["q"]) if filters.get("q") else None
+    # a search that names its few responses: fetch them by id, rather than walk the campaign's whole index in
+    # page order, as SQLite (without statistics) otherwise would
+    campaign = unindexed(Response.campaign_id) if search and search.by_id else Response.campaign_id
+    conditions = [campaign == campaign_id]
     for name in ("language", "channel", "buurt", "age_bracket"):
         if filters.get(name):
             conditions.append(getattr(Response, name) == filters[name])
@@ -48,6 +53,8 @@ def filter_conditions(campaign_id, filters: dict) -> list:
     if filters.get("tag"):
         tagged = aliased(ResponseTag)  # its own name: the tags of an export's batch are read beside it
         conditions.append(exists().where(tagged.response_id == Response.id, tagged.tag_id == filters["tag"]))
+    if search is not None:
+        conditions.append(search.condition)
     return conditions
 
 

@@ -16,6 +16,7 @@ from .models import COMMENT_MAX_LENGTH, TAG_MAX_LENGTH
 #: The state filter: every state but hidden (the default), every state, or one state.
 STATE_FILTERS = ("visible", "all", *REVIEW_STATES)
 TEXT_MAX_LENGTH = 10_000
+SEARCH_MAX_LENGTH = 200
 
 
 class Cursor(fields.Field):
@@ -60,6 +61,8 @@ class InboxFilterSchema(Schema):
     received_to = Date(load_default=None)
     state = fields.String(load_default="visible", validate=validate.OneOf(STATE_FILTERS))
     tag = fields.Integer(load_default=None, validate=validate.Range(1, 2**31 - 1))
+    #: Words to search for in what residents and the team wrote (`server.search.operations.parse_query`).
+    q = fields.String(load_default=None, validate=validate.Length(1, SEARCH_MAX_LENGTH))
     #: Keyset positions: older than `after`, or newer than `before`.
     after = Cursor(load_default=None)
     before = Cursor(load_default=None)
@@ -72,7 +75,7 @@ class InboxFilterSchema(Schema):
 
 
 FILTER_NAMES = ("language", "source", "channel", "buurt", "age_bracket", "received_from", "received_to",
-                "state", "tag")
+                "state", "tag", "q")
 
 
 class StateFormSchema(Schema):

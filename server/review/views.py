@@ -18,6 +18,7 @@ from ..jobs.queue import pending_or_failed
 from ..pages import install_page_handlers, render_page, safe_next
 from ..privacy.operations import delete_audio, record_event, record_event_once_a_day
 from ..responses.models import AGE_BRACKETS, CHANNELS, REVIEW_STATES, Answer, Response
+from ..search.operations import snippets
 from ..themes.operations import campaign_themes, relocate_fragments, response_links
 from ..themes.quotes import quoted_links
 from .operations import (
@@ -62,6 +63,9 @@ install_page_handlers(review_blueprint)
 
 STATE_NAMES = {"new": N_("New"), "reviewed": N_("Reviewed"), "flagged": N_("Flagged"), "hidden": N_("Hidden")}
 CHANNEL_NAMES = {"door_to_door": N_("Door to door"), "flyer": N_("Flyer")}
+#: What a search result's text is (`server.search.models.TEXT_KINDS`).
+TEXT_KIND_NAMES = {"answer": N_("Answer"), "answer_translation": N_("Translation"), "transcript": N_("Transcript"),
+                   "note_translation": N_("Translation of the transcript"), "comment": N_("Comment")}
 _CURSOR = Cursor()
 
 
@@ -156,7 +160,8 @@ def overview():
 @review_blueprint.get("/campaigns/<uuid:campaign_id>/responses")
 @login_required
 def inbox(campaign_id):
-    """A page of the campaign's responses, newest first, filtered; paged by (received_at, id)."""
+    """A page of the campaign's responses, newest first, filtered (and searched: `q`, with the matching words
+    in context); paged by (received_at, id). Searching is not audited per query, as the inbox is not."""
     campaign = require_campaign(campaign_id, action="read")
     audit_partner_read(campaign, "campaign", campaign.id)
     filters, errors = read_filters(request.args)
@@ -164,10 +169,12 @@ def inbox(campaign_id):
     rows, newer, older = keyset_page(campaign.id, filters, size)
     sources, all_tags = campaign_labels(campaign.id)
     args = filter_args(filters)
+    found = snippets([row.id for row in rows], filters["q"]) if filters.get("q") else {}
     return render_page(
         "review/inbox.html", status=422 if errors else 200, campaign=campaign, rows=rows, errors=errors,
         filters=filters, args=args, options=filter_options(campaign, sources, all_tags), sources=sources,
-        tag_names=tag_names, themes=campaign_themes(campaign.id),
+        tag_names=tag_names, themes=campaign_themes(campaign.id), found=found,
+        kind_names={kind: _(name) for kind, name in TEXT_KIND_NAMES.items()},
         newer=cursor_text(newer), older=cursor_text(older), names=row_names(campaign),
         row_link=url_for("review.inbox", campaign_id=campaign.id) + "/",
         row_query=("?" + urlencode(args)) if args else "",

@@ -113,6 +113,21 @@ def test_access(method, rule, access, data, actor, world, web, backend):
         assert fingerprint() == before
 
 
+@pytest.mark.matrix
+@pytest.mark.parametrize("actor", ACTORS)
+def test_searching_follows_the_inbox(actor, world, web, backend):
+    """A search is the inbox with `q` (no route of its own): the same people may search, and a refused search
+    tells nothing of what residents said."""
+    users, values = world
+    if actor != "anonymous":
+        web.sign_in_as(users[actor])
+    reply = web.get(fill("/workspace/campaigns/<campaign_id>/responses?q=bankjes", values))
+    page = reply.get_data(as_text=True)
+    assert outcome(reply) == expected("writer", actor), f"search as {actor}: {reply.status_code}"
+    assert (str(values["response_id"]) in page) == (expected("writer", actor) == "allowed")
+    assert ("<mark>bankjes</mark>" in page) == (expected("writer", actor) == "allowed")
+
+
 def test_every_route_is_in_the_matrix(app):
     covered = {(method, rule) for method, rule, _access, _data in ROUTES}
     registered = {
