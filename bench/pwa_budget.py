@@ -28,6 +28,7 @@ and Debian's Chromium:
 import argparse
 import gzip
 import json
+import statistics
 import sys
 import tempfile
 import threading
@@ -40,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 KB = 1024
 SLOW = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
-TARGETS = {"total_kb": 100, "js_kb": 60, "first_load_s": 5.0, "repeat_visit_s": 2.0, "voice_minute_kb": 200,
+TARGETS = {"total_kb": 100, "js_kb": 60, "first_load_s": 5.0, "first_load_ratio": 1.3, "repeat_visit_s": 0.5,
+           "voice_minute_kb": 200,
            "clips_language_kb": 300}
 #: Audio the app caches for listen mode and recorded prompts: media, not the app shell.
 CLIP_PATHS = ("/api/v1/clips/", "/api/v1/prompts/")
@@ -68,15 +70,22 @@ class Recorder:
         def capture(status, headers, exc_info=None):
             captured["status"] = int(status.split()[0])
             captured["type"] = dict(headers).get("Content-Type", "")
+            captured["encoding"] = dict(headers).get("Content-Encoding", "")
             return start_response(status, headers, exc_info)
 
         body = b"".join(self.app(environ, capture))
         with self.lock:
             self.sent += len(body)
             if captured["status"] == 200 and path not in self.bodies:
-                plain = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
-                self.bodies[path] = (captured["type"], plain)
+                self.bodies[path] = (captured["type"], decoded(body, captured["encoding"]))
         return [body]
+
+
+def decoded(body: bytes, encoding: str) -> bytes:
+    """The body as the app made it, before the server compressed it for the wire."""
+    if encoding == "br":
+        return brotli.decompress(body)
+    return gzip.decompress(body) if encoding == "gzip" else body
 
 
 def start_server(folder: Path):
@@ -87,6 +96,7 @@ def start_server(folder: Path):
     from server.campaigns.models import Source
     from server.demo import ensure_demo
     from server.extensions import db
+    from server.pwa_views import warm_app_files
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}", "MEDIA_DIR": str(folder),
                       "SECRET_KEY": "bench", "RATELIMIT_ANONYMOUS": "100000/minute"})
@@ -96,6 +106,7 @@ def start_server(folder: Path):
         db.session.commit()
         code = db.session.query(Source).filter_by(kind="flyer").first().code
     clips = clip_bytes_by_language(app, code)
+    warm_app_files(app)  # as `wijkstem serve` does before the first phone asks
     recorder = Recorder(app.wsgi_app)
     app.wsgi_app = recorder
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -116,6 +127,21 @@ def usable_after(page, url: str) -> float:
     page.goto(url, wait_until="commit")
     page.wait_for_selector("body[data-ready='true'] main button.primary", timeout=60000)
     return time.perf_counter() - start
+
+
+#: The bytes of every answer the page had received (bodies as they crossed the link, compressed or not).
+RECEIVED = """() => performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
+    .filter((entry) => entry.responseEnd > 0 && entry.responseEnd <= performance.now())
+    .reduce((sum, entry) => sum + entry.encodedBodySize, 0)"""
+
+
+def first_load(browser, base: str, code: str) -> tuple:
+    """(context, page, cdp, seconds to the usable start screen, bytes received by then) of a new phone."""
+    context = browser.new_context(locale="nl-NL")
+    page = context.new_page()
+    cdp = throttled(context, page)
+    seconds = usable_after(page, f"{base}/f/{code}")
+    return context, page, cdp, seconds, page.evaluate(RECEIVED)
 
 
 def queue_one_response_offline(context, page) -> int:
@@ -188,21 +214,25 @@ def main() -> None:
     parser.add_argument("--voice-seconds", type=float, default=60)
     parser.add_argument("--clips-language", default="nl", help="the language whose clips are counted")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "pwa_budget.json")
+    parser.add_argument("--runs", type=int, default=5, help="first loads, each by a new phone (median reported)")
     parser.add_argument("--smoke", action="store_true",
                         help="a two-second voice note, no JSON kept, only the byte budgets checked")
     options = parser.parse_args()
     if options.smoke:
-        options.voice_seconds = 2
+        options.voice_seconds, options.runs = 2, 1
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         server, base, code, recorder, clips = start_server(Path(folder))
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        context = browser.new_context(locale="nl-NL")
-        page = context.new_page()
-        cdp = throttled(context, page)
-        first_load = usable_after(page, f"{base}/f/{code}")
-        sent_before_usable = recorder.sent
+        raw_download_seconds(browser, base, 1000)  # the browser's own start is not the link's cost
+        loads = []
+        for _run in range(options.runs - 1):  # new phones: nothing cached, no service worker
+            other, *_parts, seconds, received = first_load(browser, base, code)
+            other.close()
+            loads.append((seconds, received, raw_download_seconds(browser, base, received)))
+        context, page, cdp, seconds, received = first_load(browser, base, code)
+        loads.append((seconds, received, None))
         page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=120000)
         page.wait_for_timeout(1500)  # the prompts and pictograms of the campaign reach the media cache
         repeat_visit = usable_after(page, f"{base}/app/")
@@ -211,19 +241,24 @@ def main() -> None:
         queued = queue_one_response_offline(context, page)
         context.close()
         sizes = compressed_bytes(recorder.bodies)
-        raw_first = raw_download_seconds(browser, base, sent_before_usable)
+        loads[-1] = (seconds, received, raw_download_seconds(browser, base, received))
         raw_repeat = SLOW["latency"] / 1000
         voice_size, voice_type = voice_note_bytes(browser, base, options.voice_seconds)
         browser.close()
         server.shutdown()
 
+    ratios = [seconds / raw for seconds, _received, raw in loads]
+    first, raw_first = statistics.median(s for s, _b, _r in loads), statistics.median(r for _s, _b, r in loads)
+    received = round(statistics.median(b for _s, b, _r in loads))
     voice_floor = 24000 / 8 * options.voice_seconds
     voice_minute_kb = voice_size / KB * 60 / options.voice_seconds
     results = {
         "queued_offline": queued,
         "total_kb": round(sizes["total"] / KB, 1), "js_kb": round(sizes["js"] / KB, 1),
-        "first_load_s": round(first_load, 2), "first_load_raw_s": round(raw_first, 2),
-        "first_load_bytes_sent": sent_before_usable,
+        "first_load_s": round(first, 2), "first_load_raw_s": round(raw_first, 2),
+        "first_load_ratio": round(statistics.median(ratios), 2),
+        "first_load_runs": [{"s": round(s, 2), "bytes": b, "raw_s": round(r, 2)} for s, b, r in loads],
+        "first_load_bytes_received": received,
         "repeat_visit_s": round(repeat_visit, 2), "repeat_visit_raw_s": raw_repeat,
         "voice_seconds": options.voice_seconds, "voice_bytes": voice_size, "voice_type": voice_type,
         "voice_minute_kb": round(voice_minute_kb, 1), "voice_raw_bytes": round(voice_floor),
@@ -239,8 +274,10 @@ def main() -> None:
     print(f"\nqueued offline: {queued} response(s)")
     print(f"total (brotli)     {results['total_kb']:>7} KB   target <= {TARGETS['total_kb']} KB")
     print(f"JavaScript (brotli){results['js_kb']:>7} KB   target <= {TARGETS['js_kb']} KB")
-    print(f"first load         {first_load:>7.2f} s    raw {raw_first:.2f} s for {sent_before_usable} bytes"
-          f"   ratio raw/ours {raw_first / first_load:.2f}   target <= {TARGETS['first_load_s']} s")
+    print(f"first load         {first:>7.2f} s    raw {raw_first:.2f} s for {received} bytes received"
+          f"   ratio ours/raw {results['first_load_ratio']:.2f} (median of {len(loads)} new phones,"
+          f" {min(ratios):.2f}-{max(ratios):.2f})   targets <= {TARGETS['first_load_s']} s,"
+          f" <= {TARGETS['first_load_ratio']} x raw")
     print(f"repeat visit       {repeat_visit:>7.2f} s    raw {raw_repeat:.2f} s (one round trip)"
           f"   ratio raw/ours {raw_repeat / repeat_visit:.2f}   target <= {TARGETS['repeat_visit_s']} s")
     print(f"voice note         {voice_size / KB:>7.1f} KB for {options.voice_seconds:g} s ({voice_type}),"

@@ -8,6 +8,7 @@ import gc
 import os
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from gunicorn.app.base import BaseApplication
@@ -25,6 +26,7 @@ from .i18n_tools import compile_all, extract, update
 from .privacy.cli import audit_log_command
 from .privacy.schedule import start_retention_schedule, stop_retention_schedule
 from .privacy.views import retention_command
+from .pwa_views import warm_app_files
 from .qr import public_url
 from .rescue import RescueError, import_rescue_file
 from .results.cli import results_group
@@ -69,6 +71,7 @@ def serve(bind, workers, threads, demo):
     if demo:
         upgrade()
         print_demo_urls(public_url(base=f"http://{bind}"))
+    warm_app_files(current_app)  # the field app's compressed files are made once, before the first phone asks
     db.session.remove()
     db.engine.dispose()  # the workers open their own connections; hold no lock here
     run_gunicorn(bind, workers, threads)

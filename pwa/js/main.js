@@ -1,6 +1,8 @@
 // Starting the app: language, the route in the URL's fragment, the service worker and the sync loop.
 
-import { cacheMedia, flyerCampaign, flyerLanguages, previewCampaign, storedCampaign } from "./campaigns.js";
+import {
+  cacheMedia, flyerCampaign, flyerLanguages, keepFlyer, previewCampaign, storedCampaign,
+} from "./campaigns.js";
 import { saveSetting, setting } from "./db.js";
 import { activeSession, changeLanguage, newSession, render, savedDraft } from "./flow.js";
 import {
@@ -20,9 +22,25 @@ async function renderStatusStrip() {
   statusModule.renderStatusStrip();
 }
 
-/** `#flyer=K7M2QX`, `#enrol=...`, `#preview=<id>&lang=ar` */
+/** `#flyer=K7M2QX`, `#enrol=...`, `#preview=<id>&lang=ar`; a flyer's own page `/f/K7M2QX` (its campaign
+ * handed over in the page, see `handedOver`) is a `flyer` route too. */
 function route() {
-  return Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
+  const found = Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
+  const flyerPath = location.pathname.match(/^\/f\/([^/]+)$/);
+  if (flyerPath && !found.flyer) found.flyer = decodeURIComponent(flyerPath[1]);
+  return found;
+}
+
+/** What the server put in the page of `/f/<code>`: {code, lang, document}; read once. */
+function handedOver() {
+  const element = document.getElementById("flyer-data");
+  if (!element) return null;
+  element.remove();
+  try {
+    return JSON.parse(element.textContent);
+  } catch {
+    return null;
+  }
 }
 
 /** The resident's stored choice: this phone's setting, else the `lang` cookie of the server's pages. */
@@ -39,13 +57,13 @@ async function startFlyer(code, download = null, wanted = null) {
       : found.error || _("This flyer code is not known.");
     return open("message", found.status === 410 ? _("This poll has closed") : _("Poll not found"), text);
   }
-  const device = await setting("device");
-  await saveSetting("lastFlyer", code);
+  const [device, stored] = await Promise.all([setting("device"), wanted || storedLanguage(),
+    saveSetting("lastFlyer", code)]); // together: each is a round to IndexedDB before the first screen
   const session = newSession(found.record, { channel: "flyer", auth: device ? "device" : "anonymous" });
-  await chooseCampaignLanguage(found.record.campaign, wanted || await storedLanguage());
+  await chooseCampaignLanguage(found.record.campaign, stored);
   session.draft.language = document.documentElement.lang;
-  cacheMedia(found.record.campaign, flyerLanguages(found.record.campaign, session.draft.language));
   render(session);
+  cacheMedia(found.record.campaign, flyerLanguages(found.record.campaign, session.draft.language));
 }
 
 /** The resident's language: asked for, else the browser's, else the campaign's default. */
@@ -86,13 +104,16 @@ register("resume", resume);
 register("flyer", startFlyer);
 
 async function start() {
-  const { enrol, flyer, preview, lang } = route();
-  if (enrol || flyer) history.replaceState(null, "", location.pathname); // the code leaves the address bar
+  const given = handedOver();
+  const remembered = storedLanguage(); // IndexedDB opens while the languages load
+  const { enrol, flyer, preview, lang } = { ...route(), ...(given ? { flyer: given.code, lang: given.lang } : {}) };
+  if (enrol || flyer) history.replaceState(null, "", "/app/"); // the code leaves the address bar
   await loadLanguages(); // preloaded by index.html, so usually here already
   const explicit = languageCodes().includes(lang) ? lang : null;
   const guess = explicit || preferredLanguage(languageCodes(), "nl");
-  const download = flyer ? flyerCampaign(flyer.toUpperCase(), guess) : null; // in parallel with the catalog
-  const chosen = explicit || (await storedLanguage()) || guess;
+  const download = !flyer ? null : given?.document?.campaign ? keepFlyer(given.code, given.document, false)
+    : flyerCampaign(flyer.toUpperCase(), guess); // in parallel with the catalog
+  const chosen = explicit || (await remembered) || guess;
   document.addEventListener("sessionchange", renderLanguagePicker);
   document.addEventListener("languagechange", () => {
     document.getElementById("live").textContent = ""; // said in the old language already
