@@ -1,7 +1,9 @@
 """Serving the field app (`pwa/`), its language catalogs and the short flyer links."""
 
 import hashlib
+import io
 import mimetypes
+from functools import lru_cache
 from pathlib import Path
 
 from flask import (
@@ -15,6 +17,7 @@ from flask import (
     request,
 )
 from jinja2.utils import htmlsafe_json_dumps
+from PIL import Image
 from sqlalchemy import select
 from werkzeug.utils import safe_join
 
@@ -50,6 +53,23 @@ def compress(response):
     """Brotli or gzip for the answers made per request (catalogs, the service worker, a flyer's page); the
     app's files come compressed already (`static_file`)."""
     return compress_response(response)
+
+
+@lru_cache(maxsize=1)
+def favicon_ico() -> bytes:
+    """The app's icon as `favicon.ico` (16, 32 and 48 pixels), for browsers that ask for it whatever the page
+    links."""
+    with Image.open(PWA_DIR / "icons" / "icon-192.png") as icon:
+        out = io.BytesIO()
+        icon.save(out, format="ICO", sizes=[(16, 16), (32, 32), (48, 48)])
+    return out.getvalue()
+
+
+@pwa_blueprint.get("/favicon.ico")
+def favicon():
+    response = Response(favicon_ico(), mimetype="image/vnd.microsoft.icon")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @pwa_blueprint.get("/")

@@ -201,3 +201,20 @@ def test_the_apps_own_page_links_its_files_instead():
     html, _scripts, styles = shell_html(PWA)
     assert re.search(r'<script type="module" src="/app/js/first-screen.js\?v=\w{12}"></script>', html)
     assert re.search(r'<link rel="stylesheet" href="/app/css/app.css\?v=\w{12}">', html) and styles == ""
+
+
+def test_a_favicon_is_served_and_every_kind_of_page_links_the_apps_icon(client):
+    """Issue 12: every page of the workspace and the app cost a 404 for /favicon.ico."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    with client.get("/favicon.ico") as reply:
+        assert reply.status_code == 200 and reply.mimetype == "image/vnd.microsoft.icon"
+        with Image.open(BytesIO(reply.data)) as icon:
+            assert icon.format == "ICO" and (32, 32) in icon.info["sizes"]
+    for url in ("/workspace/sign-in", "/erase", "/f/K7M2QX", "/r/NOTKNOWN", "/app/"):
+        html = client.get(url).get_data(as_text=True)
+        icon = re.search(r'<link rel="icon" href="([^"]+)"', html)
+        assert icon, url
+        assert client.get(icon.group(1)).status_code == 200, url
