@@ -78,9 +78,8 @@ export const N_ = (msgid) => msgid;
 export const language = () => current;
 export const direction = (code) => (table[code]?.dir === "rtl" ? "rtl" : "ltr");
 export const nativeName = (code) => table[code]?.name || code;
-/** Whether a native speaker has checked the language's translation (pickers mark the others). */
+/** Whether a native speaker has checked the language's translation (the start screen names the others once). */
 export const isReviewed = (code) => Boolean(table[code]?.reviewed);
-export const REVIEW_NOTE = N_("not yet checked by a native speaker");
 
 /**
  * The locale whose formats numbers and dates take: the language's formatting locale from the table, where the

@@ -6,8 +6,8 @@ import {
 import { saveSetting, setting } from "./db.js";
 import { activeSession, changeLanguage, newSession, render, savedDraft } from "./flow.js";
 import {
-  _, isReviewed, language, languageCodes, loadLanguages, nativeName, preferredLanguage, rememberedLanguage,
-  rememberLanguage, REVIEW_NOTE, setLanguage, setOwnLanguage, useOwnLanguage,
+  _, language, languageCodes, loadLanguages, nativeName, preferredLanguage, rememberedLanguage,
+  rememberLanguage, setLanguage, setOwnLanguage, useOwnLanguage,
 } from "./i18n.js";
 import { onSync, startSyncLoop } from "./sync-loop.js";
 import { icon } from "./icons.js";
@@ -148,16 +148,13 @@ function languageOption(code) {
   return h("option", { value: code, lang: code, selected: code === language() }, nativeName(code));
 }
 
-/** The header's language picker: the campaign's languages during an interview, else all; the languages no
- * native speaker has checked yet are grouped under that note. */
+/** The header's language picker: the campaign's languages during an interview, else all (which of them no native
+ * speaker has checked yet is said once, under the start screen's language buttons). */
 function renderLanguagePicker() {
   const session = activeSession();
   const codes = session ? session.campaign.languages : languageCodes();
-  const unreviewed = codes.filter((code) => !isReviewed(code));
   const select = h("select", { id: "language-picker", "aria-label": _("Language"),
-    onchange: (event) => pickLanguage(event.target.value) },
-  codes.filter(isReviewed).map(languageOption),
-  unreviewed.length ? h("optgroup", { label: _(REVIEW_NOTE) }, unreviewed.map(languageOption)) : null);
+    onchange: (event) => pickLanguage(event.target.value) }, codes.map(languageOption));
   document.getElementById("language-slot").replaceChildren(icon("language", "icon globe"), select);
 }
 
