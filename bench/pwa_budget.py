@@ -8,11 +8,15 @@ and Debian's Chromium:
   recorder around the app) is brotli-compressed (quality 11) and summed; JavaScript separately.
   Targets: total <= 100 KB, JavaScript <= 60 KB. Headers are not counted.
 * First load: the page on an emulated 400 kb/s link with 400 ms round trips (CDP
-  Network.emulateNetworkConditions), from navigation to the campaign's start screen with its button.
-  The raw limit in the same run: a fresh page on the same throttled link downloading one file of as many
-  bytes as the server sent (uncompressed, as served) before the screen was usable. Target: 5 s.
-* Repeat visit: the same phone reloads on the same slow link (the service worker serves the shell, the
-  campaign comes from IndexedDB). Target: 2 s. Raw limit: one round trip (a 304 on the same link).
+  Network.emulateNetworkConditions), from navigation to `/f/<code>` to the campaign's start screen with its
+  button, by `--runs` new phones (fresh browser contexts; median reported, with the spread). The raw limit of
+  each run: a fresh page on the same throttled link downloading one file of as many bytes as that page had
+  received when its screen was usable (the Resource Timing `encodedBodySize` of every answer finished by then:
+  the bytes as they crossed the link). Targets: 5 s, and at most 1.3 x the raw limit (issue 12). The server has
+  made its compressed files before (`warm_app_files`, as `wijkstem serve` does), and the browser has opened one
+  page before, so neither start counts as the link's cost.
+* Repeat visit: the same phone reloads on the same slow link, three times, median (the service worker serves
+  the shell, the campaign comes from IndexedDB). Target: 0.5 s. Raw limit: one round trip (a 304 on the same link).
 * Voice: a recording of `--voice-seconds` (default 60) from Chromium's fake microphone through the app's
   recorder (24 kb/s Opus). Target: <= 200 KB for a minute. Raw limit: 24 kb/s times the duration.
 * Listen mode's clips (docs/listen-mode.md) are not part of the app shell: the bodies under /api/v1/clips/ and
@@ -21,8 +25,8 @@ and Debian's Chromium:
   team's voice pack) are summed from the demo campaign's `audio` map. Target: <= 300 KB per language. While
   the demo has no clips the line says so and there is no target to meet.
 
-    python bench/pwa_budget.py [--voice-seconds 60] [--clips-language nl] [--json bench/results/pwa_budget.json]
-                               [--smoke]
+    python bench/pwa_budget.py [--voice-seconds 60] [--runs 5] [--clips-language nl]
+                               [--json bench/results/pwa_budget.json] [--smoke]
 """
 
 import argparse
@@ -44,6 +48,8 @@ SLOW = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "up
 TARGETS = {"total_kb": 100, "js_kb": 60, "first_load_s": 5.0, "first_load_ratio": 1.3, "repeat_visit_s": 0.5,
            "voice_minute_kb": 200,
            "clips_language_kb": 300}
+#: Asked for by the raw limit's pages (the app's own pages link their SVG icon).
+NOT_THE_APPS = {"/favicon.ico"}
 #: Audio the app caches for listen mode and recorded prompts: media, not the app shell.
 CLIP_PATHS = ("/api/v1/clips/", "/api/v1/prompts/")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -76,7 +82,7 @@ class Recorder:
         body = b"".join(self.app(environ, capture))
         with self.lock:
             self.sent += len(body)
-            if captured["status"] == 200 and path not in self.bodies:
+            if captured["status"] == 200 and path not in self.bodies and path not in NOT_THE_APPS:
                 self.bodies[path] = (captured["type"], decoded(body, captured["encoding"]))
         return [body]
 
@@ -235,7 +241,7 @@ def main() -> None:
         loads.append((seconds, received, None))
         page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=120000)
         page.wait_for_timeout(1500)  # the prompts and pictograms of the campaign reach the media cache
-        repeat_visit = usable_after(page, f"{base}/app/")
+        repeat_visit = statistics.median(usable_after(page, f"{base}/app/") for _visit in range(3))
         cdp.send("Network.emulateNetworkConditions", {**SLOW, "latency": 0, "downloadThroughput": -1,
                                                       "uploadThroughput": -1})
         queued = queue_one_response_offline(context, page)

@@ -57,11 +57,11 @@ def compress(response):
 
 @lru_cache(maxsize=1)
 def favicon_ico() -> bytes:
-    """The app's icon as `favicon.ico` (16, 32 and 48 pixels), for browsers that ask for it whatever the page
-    links."""
+    """The app's icon as `favicon.ico` (16 and 32 pixels: 2 KB), for browsers and pages that ask for it (the
+    app's own pages link its SVG icon)."""
     with Image.open(PWA_DIR / "icons" / "icon-192.png") as icon:
         out = io.BytesIO()
-        icon.save(out, format="ICO", sizes=[(16, 16), (32, 32), (48, 48)])
+        icon.save(out, format="ICO", sizes=[(16, 16), (32, 32)])
     return out.getvalue()
 
 

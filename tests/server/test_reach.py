@@ -225,7 +225,7 @@ def test_the_report_lists_the_campaigns_languages_not_all_twelve(coordinator, ca
 
 
 def test_a_language_with_an_entered_share_is_listed_with_the_advice_to_add_it(coordinator, campaign, heard):
-    body = "dimensie;groep;aandeel\ntaal;so;25\ntaal;nl;75\n".encode()
+    body = b"dimensie;groep;aandeel\ntaal;so;25\ntaal;nl;75\n"
     reply = coordinator.client.post(url(campaign, "/upload"), data={
         "csrf_token": coordinator.csrf_token(), "unit": "percent", "file": (io.BytesIO(body), "cbs.csv")},
         content_type="multipart/form-data")
