@@ -118,8 +118,8 @@ async function start() {
   document.addEventListener("languagechange", () => {
     document.getElementById("live").textContent = ""; // said in the old language already
     renderHeader();
-    if (route().preview) return;
-    statusModule?.translateStatusStrip(); // at once: never the old language's strip on the new language's page
+    if (route().preview || !statusModule) return; // the strip is drawn after the first screen (boot)
+    statusModule.translateStatusStrip(); // at once: never the old language's strip on the new language's page
     renderStatusStrip();
   });
   await setLanguage(chosen);

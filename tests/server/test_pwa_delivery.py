@@ -218,3 +218,21 @@ def test_a_favicon_is_served_and_every_kind_of_page_links_the_apps_icon(client):
         icon = re.search(r'<link rel="icon" href="([^"]+)"', html)
         assert icon, url
         assert client.get(icon.group(1)).status_code == 200, url
+
+
+def test_a_large_answer_goes_out_quickly_compressed_at_once_and_best_compressed_after(app):
+    import time
+
+    from server import compression
+
+    data = json.dumps([{"text": f"Hoe fijn woon je in de buurt {n}?", "n": n} for n in range(4000)]).encode()
+    assert len(data) > compression.QUICK_ABOVE
+    with app.test_request_context(headers={"Accept-Encoding": "br"}):
+        first = compression.encoded_once(data, "br", on_disk=False)
+        best = brotli.compress(data, quality=11)
+        for _ in range(200):  # the thread replaces the quick copy
+            if compression.encoded_once(data, "br", on_disk=False) == best:
+                break
+            time.sleep(0.05)
+        assert brotli.decompress(first) == data
+        assert compression.encoded_once(data, "br", on_disk=False) == best
