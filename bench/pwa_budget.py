@@ -8,11 +8,17 @@ and Debian's Chromium:
   recorder around the app) is brotli-compressed (quality 11) and summed; JavaScript separately.
   Targets: total <= 100 KB, JavaScript <= 60 KB. Headers are not counted.
 * First load: the page on an emulated 400 kb/s link with 400 ms round trips (CDP
-  Network.emulateNetworkConditions), from navigation to the campaign's start screen with its button.
-  The raw limit in the same run: a fresh page on the same throttled link downloading one file of as many
-  bytes as the server sent (uncompressed, as served) before the screen was usable. Target: 5 s.
-* Repeat visit: the same phone reloads on the same slow link (the service worker serves the shell, the
-  campaign comes from IndexedDB). Target: 2 s. Raw limit: one round trip (a 304 on the same link).
+  Network.emulateNetworkConditions), from navigation to `/f/<code>` to the campaign's start screen with its
+  button, by `--runs` new phones (fresh browser contexts; median reported, with the spread). The raw limit of
+  each run: a fresh page on the same throttled link downloading one file of as many bytes as that page had
+  received when its screen was usable (the Resource Timing `encodedBodySize` of every answer finished by then:
+  the bytes as they crossed the link). Targets: 5 s, and at most 1.3 x the raw limit (issue 12). The server has
+  made its compressed files before (`warm_app_files`, as `wijkstem serve` does), and the browser has opened one
+  page before, so neither start counts as the link's cost. Both times are read in the page's own clock (ours:
+  the frame in which the start screen was first drawn; raw: the navigation's `responseEnd`), so Playwright's
+  delay in noticing either is not counted.
+* Repeat visit: the same phone reloads on the same slow link, three times, median (the service worker serves
+  the shell, the campaign comes from IndexedDB). Target: 0.5 s. Raw limit: one round trip (a 304 on the same link).
 * Voice: a recording of `--voice-seconds` (default 60) from Chromium's fake microphone through the app's
   recorder (24 kb/s Opus). Target: <= 200 KB for a minute. Raw limit: 24 kb/s times the duration.
 * Listen mode's clips (docs/listen-mode.md) are not part of the app shell: the bodies under /api/v1/clips/ and
@@ -21,17 +27,17 @@ and Debian's Chromium:
   team's voice pack) are summed from the demo campaign's `audio` map. Target: <= 300 KB per language. While
   the demo has no clips the line says so and there is no target to meet.
 
-    python bench/pwa_budget.py [--voice-seconds 60] [--clips-language nl] [--json bench/results/pwa_budget.json]
-                               [--smoke]
+    python bench/pwa_budget.py [--voice-seconds 60] [--runs 5] [--clips-language nl]
+                               [--json bench/results/pwa_budget.json] [--smoke]
 """
 
 import argparse
 import gzip
 import json
+import statistics
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import brotli
@@ -40,8 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 KB = 1024
 SLOW = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
-TARGETS = {"total_kb": 100, "js_kb": 60, "first_load_s": 5.0, "repeat_visit_s": 2.0, "voice_minute_kb": 200,
+TARGETS = {"total_kb": 100, "js_kb": 60, "first_load_s": 5.0, "first_load_ratio": 1.3, "repeat_visit_s": 0.5,
+           "voice_minute_kb": 200,
            "clips_language_kb": 300}
+#: Asked for by the raw limit's pages (the app's own pages link their SVG icon).
+NOT_THE_APPS = {"/favicon.ico"}
 #: Audio the app caches for listen mode and recorded prompts: media, not the app shell.
 CLIP_PATHS = ("/api/v1/clips/", "/api/v1/prompts/")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -68,15 +77,22 @@ class Recorder:
         def capture(status, headers, exc_info=None):
             captured["status"] = int(status.split()[0])
             captured["type"] = dict(headers).get("Content-Type", "")
+            captured["encoding"] = dict(headers).get("Content-Encoding", "")
             return start_response(status, headers, exc_info)
 
         body = b"".join(self.app(environ, capture))
         with self.lock:
             self.sent += len(body)
-            if captured["status"] == 200 and path not in self.bodies:
-                plain = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
-                self.bodies[path] = (captured["type"], plain)
+            if captured["status"] == 200 and path not in self.bodies and path not in NOT_THE_APPS:
+                self.bodies[path] = (captured["type"], decoded(body, captured["encoding"]))
         return [body]
+
+
+def decoded(body: bytes, encoding: str) -> bytes:
+    """The body as the app made it, before the server compressed it for the wire."""
+    if encoding == "br":
+        return brotli.decompress(body)
+    return gzip.decompress(body) if encoding == "gzip" else body
 
 
 def start_server(folder: Path):
@@ -87,6 +103,7 @@ def start_server(folder: Path):
     from server.campaigns.models import Source
     from server.demo import ensure_demo
     from server.extensions import db
+    from server.pwa_views import warm_app_files
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}", "MEDIA_DIR": str(folder),
                       "SECRET_KEY": "bench", "RATELIMIT_ANONYMOUS": "100000/minute"})
@@ -96,6 +113,7 @@ def start_server(folder: Path):
         db.session.commit()
         code = db.session.query(Source).filter_by(kind="flyer").first().code
     clips = clip_bytes_by_language(app, code)
+    warm_app_files(app)  # as `wijkstem serve` does before the first phone asks
     recorder = Recorder(app.wsgi_app)
     app.wsgi_app = recorder
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -110,12 +128,41 @@ def throttled(context, page):
     return cdp
 
 
+#: Set in the page: when the start screen with its button was first drawn (the frame after it appeared), in the
+#: page's own clock (milliseconds since the navigation started). Read from the page, so that the harness's own
+#: delay in noticing it (Playwright polls, and answers late on a loaded machine) is not counted.
+USABLE = "body[data-ready='true'] main button.primary"
+WATCH_USABLE = """(() => {
+  const check = () => {
+    if (self.__usableAt !== undefined || !document.querySelector("USABLE")) return;
+    self.__usableAt = null;
+    requestAnimationFrame(() => { self.__usableAt = performance.now(); });
+  };
+  new MutationObserver(check).observe(document, { childList: true, subtree: true, attributes: true });
+})();""".replace("USABLE", USABLE)
+
+
 def usable_after(page, url: str) -> float:
-    """Seconds from navigation to the campaign's start screen with its button."""
-    start = time.perf_counter()
+    """Seconds from navigation to the campaign's start screen with its button, drawn (the page's own clock)."""
     page.goto(url, wait_until="commit")
-    page.wait_for_selector("body[data-ready='true'] main button.primary", timeout=60000)
-    return time.perf_counter() - start
+    page.wait_for_function("() => typeof self.__usableAt === 'number'", timeout=60000)
+    return page.evaluate("() => self.__usableAt") / 1000
+
+
+#: The bytes of every answer the page had received (bodies as they crossed the link, compressed or not).
+RECEIVED = """() => performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
+    .filter((entry) => entry.responseEnd > 0 && entry.responseEnd <= performance.now())
+    .reduce((sum, entry) => sum + entry.encodedBodySize, 0)"""
+
+
+def first_load(browser, base: str, code: str) -> tuple:
+    """(context, page, cdp, seconds to the usable start screen, bytes received by then) of a new phone."""
+    context = browser.new_context(locale="nl-NL")
+    context.add_init_script(WATCH_USABLE)
+    page = context.new_page()
+    cdp = throttled(context, page)
+    seconds = usable_after(page, f"{base}/f/{code}")
+    return context, page, cdp, seconds, page.evaluate(RECEIVED)
 
 
 def queue_one_response_offline(context, page) -> int:
@@ -160,11 +207,10 @@ def raw_download_seconds(browser, base: str, size: int) -> float:
     context = browser.new_context()
     page = context.new_page()
     throttled(context, page)
-    start = time.perf_counter()
     page.goto(f"{base}/__bench/blob?n={size}", wait_until="load")
-    seconds = time.perf_counter() - start
+    seconds = page.evaluate("() => performance.getEntriesByType('navigation')[0].responseEnd") / 1000
     context.close()
-    return seconds
+    return seconds  # the page's own clock, as for the app: from the navigation's start to the last byte
 
 
 def voice_note_bytes(browser, base: str, seconds: float) -> int:
@@ -188,42 +234,51 @@ def main() -> None:
     parser.add_argument("--voice-seconds", type=float, default=60)
     parser.add_argument("--clips-language", default="nl", help="the language whose clips are counted")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "pwa_budget.json")
+    parser.add_argument("--runs", type=int, default=5, help="first loads, each by a new phone (median reported)")
     parser.add_argument("--smoke", action="store_true",
                         help="a two-second voice note, no JSON kept, only the byte budgets checked")
     options = parser.parse_args()
     if options.smoke:
-        options.voice_seconds = 2
+        options.voice_seconds, options.runs = 2, 1
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         server, base, code, recorder, clips = start_server(Path(folder))
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        context = browser.new_context(locale="nl-NL")
-        page = context.new_page()
-        cdp = throttled(context, page)
-        first_load = usable_after(page, f"{base}/f/{code}")
-        sent_before_usable = recorder.sent
+        raw_download_seconds(browser, base, 1000)  # the browser's own start is not the link's cost
+        loads = []
+        for _run in range(options.runs - 1):  # new phones: nothing cached, no service worker
+            other, *_parts, seconds, received = first_load(browser, base, code)
+            other.close()
+            loads.append((seconds, received, raw_download_seconds(browser, base, received)))
+        context, page, cdp, seconds, received = first_load(browser, base, code)
+        loads.append((seconds, received, None))
         page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=120000)
         page.wait_for_timeout(1500)  # the prompts and pictograms of the campaign reach the media cache
-        repeat_visit = usable_after(page, f"{base}/app/")
+        repeat_visit = statistics.median(usable_after(page, f"{base}/app/") for _visit in range(3))
         cdp.send("Network.emulateNetworkConditions", {**SLOW, "latency": 0, "downloadThroughput": -1,
                                                       "uploadThroughput": -1})
         queued = queue_one_response_offline(context, page)
         context.close()
         sizes = compressed_bytes(recorder.bodies)
-        raw_first = raw_download_seconds(browser, base, sent_before_usable)
+        loads[-1] = (seconds, received, raw_download_seconds(browser, base, received))
         raw_repeat = SLOW["latency"] / 1000
         voice_size, voice_type = voice_note_bytes(browser, base, options.voice_seconds)
         browser.close()
         server.shutdown()
 
+    ratios = [seconds / raw for seconds, _received, raw in loads]
+    first, raw_first = statistics.median(s for s, _b, _r in loads), statistics.median(r for _s, _b, r in loads)
+    received = round(statistics.median(b for _s, b, _r in loads))
     voice_floor = 24000 / 8 * options.voice_seconds
     voice_minute_kb = voice_size / KB * 60 / options.voice_seconds
     results = {
         "queued_offline": queued,
         "total_kb": round(sizes["total"] / KB, 1), "js_kb": round(sizes["js"] / KB, 1),
-        "first_load_s": round(first_load, 2), "first_load_raw_s": round(raw_first, 2),
-        "first_load_bytes_sent": sent_before_usable,
+        "first_load_s": round(first, 2), "first_load_raw_s": round(raw_first, 2),
+        "first_load_ratio": round(statistics.median(ratios), 2),
+        "first_load_runs": [{"s": round(s, 2), "bytes": b, "raw_s": round(r, 2)} for s, b, r in loads],
+        "first_load_bytes_received": received,
         "repeat_visit_s": round(repeat_visit, 2), "repeat_visit_raw_s": raw_repeat,
         "voice_seconds": options.voice_seconds, "voice_bytes": voice_size, "voice_type": voice_type,
         "voice_minute_kb": round(voice_minute_kb, 1), "voice_raw_bytes": round(voice_floor),
@@ -239,8 +294,10 @@ def main() -> None:
     print(f"\nqueued offline: {queued} response(s)")
     print(f"total (brotli)     {results['total_kb']:>7} KB   target <= {TARGETS['total_kb']} KB")
     print(f"JavaScript (brotli){results['js_kb']:>7} KB   target <= {TARGETS['js_kb']} KB")
-    print(f"first load         {first_load:>7.2f} s    raw {raw_first:.2f} s for {sent_before_usable} bytes"
-          f"   ratio raw/ours {raw_first / first_load:.2f}   target <= {TARGETS['first_load_s']} s")
+    print(f"first load         {first:>7.2f} s    raw {raw_first:.2f} s for {received} bytes received"
+          f"   ratio ours/raw {results['first_load_ratio']:.2f} (median of {len(loads)} new phones,"
+          f" {min(ratios):.2f}-{max(ratios):.2f})   targets <= {TARGETS['first_load_s']} s,"
+          f" <= {TARGETS['first_load_ratio']} x raw")
     print(f"repeat visit       {repeat_visit:>7.2f} s    raw {raw_repeat:.2f} s (one round trip)"
           f"   ratio raw/ours {raw_repeat / repeat_visit:.2f}   target <= {TARGETS['repeat_visit_s']} s")
     print(f"voice note         {voice_size / KB:>7.1f} KB for {options.voice_seconds:g} s ({voice_type}),"

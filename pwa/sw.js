@@ -1,4 +1,5 @@
-// The service worker: a versioned precache of the app shell, catalogs and pictograms; the media cache for
+// The service worker (scope `/`, so that a flyer's page `/f/<code>` is the app too; it answers only for `/app/`
+// and `/f/` and leaves every other address to the network): a versioned precache of the app shell, catalogs and pictograms; the media cache for
 // campaign prompts and listen mode's clips; cleanup of old caches; a new version waits for the page's "skip-waiting" message;
 // Background Sync drains the outbox when the page is closed (Chromium).
 
@@ -22,7 +23,13 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL_CACHE);
     const urls = [...new Set([...PRECACHE.files, ...phoneCatalogs()])];
-    await cache.addAll(urls.map((url) => new Request(url, { cache: "no-cache" })));
+    const missing = [];
+    for (const url of urls) { // a versioned file never changes: the copy a page handed over or an old version kept
+      const kept = url.includes("?v=") ? await caches.match(url) : null;
+      if (kept) await cache.put(url, kept);
+      else missing.push(url);
+    }
+    await cache.addAll(missing.map((url) => new Request(url, { cache: "no-cache" })));
     if (!self.registration.active) await self.skipWaiting(); // the first version: nothing to interrupt
   })());
 });
@@ -67,12 +74,20 @@ async function appShell(request) {
   return fetch(request);
 }
 
+/** A flyer's link `/f/<code>` on a phone that has the app: its shell at once, which finds the code in the address
+ * and the campaign stored on the phone (refreshed in the background); else the page with the campaign in it. */
+async function flyerPage(request) {
+  return (await caches.match("/app/", { cacheName: SHELL_CACHE })) || fetch(request);
+}
+
 self.addEventListener("fetch", (event) => {
   const { request } = event;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (request.mode === "navigate" && url.pathname.startsWith("/app/")) {
     event.respondWith(appShell(request));
+  } else if (request.mode === "navigate" && url.pathname.startsWith("/f/")) {
+    event.respondWith(flyerPage(request));
   } else if (url.pathname.startsWith("/app/i18n/")) {
     event.respondWith(staleWhileRevalidate(request));
   } else if (url.pathname.startsWith("/api/v1/prompts/") || url.pathname.startsWith("/api/v1/clips/")

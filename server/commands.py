@@ -35,6 +35,7 @@ from .jobs.queue import runner_name, stop_runner
 from .jobs.worker import worker_command
 from .privacy.cli import audit_log_command
 from .privacy.views import retention_command
+from .pwa_views import warm_app_files
 from .qr import public_url
 from .rescue import RescueError, import_rescue_file
 from .results.cli import results_group
@@ -83,6 +84,7 @@ def serve(bind, workers, threads, demo):
     if demo:
         upgrade()
         print_demo_urls(public_url(base=f"http://{bind}"))
+    warm_app_files(current_app)  # the field app's compressed files are made once, before the first phone asks
     db.session.remove()
     db.engine.dispose()  # the workers open their own connections; hold no lock here
     # with JSON logs the app writes one line per request itself (without the path, which may hold a code)

@@ -36,10 +36,11 @@ DEMO_DEFINITION = {
                "A few short questions about living here. Tap or say it.",
                "Mahallede yaşamak hakkında birkaç kısa soru. Dokunun ya da söyleyin.",
                "بعض الأسئلة القصيرة عن الحياة في الحي. اضغطوا أو قولوها بصوتكم."),
-    "thanks": t("Dank je wel! In maart laten we zien wat de buurt heeft gezegd.",
-                "Thank you! In March we will show what the neighbourhood said.",
-                "Teşekkürler! Mart ayında mahallenin ne dediğini göstereceğiz.",
-                "شكرًا لكم! في شهر مارس سنعرض ما قاله الحي."),
+    # after the screen's own "Thank you!" heading: what happens next, not the thanks again
+    "thanks": t("In maart laten we zien wat de buurt heeft gezegd.",
+                "In March we will show what the neighbourhood said.",
+                "Mart ayında mahallenin ne dediğini göstereceğiz.",
+                "في شهر مارس سنعرض ما قاله الحي."),
     "buurten": ["Noord", "Zuid", "Centrum"],
     "ask_age_bracket": True,
     "questions": [

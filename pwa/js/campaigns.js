@@ -122,13 +122,22 @@ export async function flyerCampaign(code, lang, onRefresh) {
   return download;
 }
 
+/** A flyer's campaign handed over in the page of `/f/<code>` (as `GET /api/v1/sources/<code>` answers): kept
+ * on the phone like a downloaded one; its clips are cached by the caller once the first screen shows. */
+export async function keepFlyer(code, data, waitForIt = true) {
+  const record = { id: `flyer:${code}`, kind: "flyer", campaign: data.campaign, source: data.source };
+  const stored = db.put(CAMPAIGNS, record);
+  if (waitForIt) await stored;
+  else stored.catch(() => null); // the first screen does not wait; the next visit finds it, or downloads it
+  return { record };
+}
+
 async function downloadFlyer(code, key, lang, stored) {
   const result = await request("GET", `/api/v1/sources/${encodeURIComponent(code)}`, { lang });
   if (result.ok && result.data?.campaign) {
-    const record = { id: key, kind: "flyer", campaign: result.data.campaign, source: result.data.source };
-    await db.put(CAMPAIGNS, record);
-    cacheMedia(record.campaign, flyerLanguages(record.campaign, lang));
-    return { record };
+    const kept = await keepFlyer(code, result.data);
+    cacheMedia(kept.record.campaign, flyerLanguages(kept.record.campaign, lang));
+    return kept;
   }
   if (stored && (result.network || result.status >= 500)) return { record: stored };
   return { error: errorMessage(result), status: result.status, network: result.network };

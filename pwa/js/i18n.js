@@ -11,11 +11,21 @@ let table = { nl: { name: "Nederlands", dir: "ltr", format: "nl", reviewed: fals
   en: { name: "English", dir: "ltr", format: "en-GB", reviewed: false } };
 let codes = Object.keys(table);
 
+/** The language table and catalogs a flyer's page `/f/<code>` carries (no request before the first screen). */
+function handedOver() {
+  try {
+    return JSON.parse(document.getElementById("i18n-data")?.textContent || "null") || {};
+  } catch {
+    return {};
+  }
+}
+const given = typeof document === "undefined" ? {} : handedOver();
+
 /** Load the language table: code, own name, direction, formatting locale, reviewed, resident completeness. */
 export async function loadLanguages() {
   try {
-    const response = await fetch("/app/i18n/languages.json");
-    const data = response.ok ? await response.json() : null;
+    const response = given.languages ? null : await fetch("/app/i18n/languages.json");
+    const data = given.languages || (response.ok ? await response.json() : null);
     if (Array.isArray(data?.languages) && data.languages.length) {
       table = Object.fromEntries(data.languages.map((entry) => [entry.code, entry]));
       codes = data.languages.map((entry) => entry.code);
@@ -68,9 +78,8 @@ export const N_ = (msgid) => msgid;
 export const language = () => current;
 export const direction = (code) => (table[code]?.dir === "rtl" ? "rtl" : "ltr");
 export const nativeName = (code) => table[code]?.name || code;
-/** Whether a native speaker has checked the language's translation (pickers mark the others). */
+/** Whether a native speaker has checked the language's translation (the start screen names the others once). */
 export const isReviewed = (code) => Boolean(table[code]?.reviewed);
-export const REVIEW_NOTE = N_("not yet checked by a native speaker");
 
 /**
  * The locale whose formats numbers and dates take: the language's formatting locale from the table, where the
@@ -135,6 +144,7 @@ export async function setLanguage(code) {
 }
 
 async function loadCatalog(code) {
+  if (given.catalogs?.[code]) return given.catalogs[code];
   try {
     const response = await fetch(`/app/i18n/${code}.json`);
     const catalog = response.ok ? await response.json() : null;

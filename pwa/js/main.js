@@ -1,11 +1,13 @@
 // Starting the app: language, the route in the URL's fragment, the service worker and the sync loop.
 
-import { cacheMedia, flyerCampaign, flyerLanguages, previewCampaign, storedCampaign } from "./campaigns.js";
+import {
+  cacheMedia, flyerCampaign, flyerLanguages, keepFlyer, previewCampaign, storedCampaign,
+} from "./campaigns.js";
 import { saveSetting, setting } from "./db.js";
 import { activeSession, changeLanguage, newSession, render, savedDraft } from "./flow.js";
 import {
-  _, isReviewed, language, languageCodes, loadLanguages, nativeName, preferredLanguage, rememberedLanguage,
-  rememberLanguage, REVIEW_NOTE, setLanguage, setOwnLanguage, useOwnLanguage,
+  _, language, languageCodes, loadLanguages, nativeName, preferredLanguage, rememberedLanguage,
+  rememberLanguage, setLanguage, setOwnLanguage, useOwnLanguage,
 } from "./i18n.js";
 import { onOutboxChange } from "./outbox.js";
 import { onSync, startSyncLoop } from "./sync-loop.js";
@@ -21,9 +23,25 @@ async function renderStatusStrip() {
   statusModule.renderStatusStrip();
 }
 
-/** `#flyer=K7M2QX`, `#enrol=...`, `#preview=<id>&lang=ar` */
+/** `#flyer=K7M2QX`, `#enrol=...`, `#preview=<id>&lang=ar`; a flyer's own page `/f/K7M2QX` (its campaign
+ * handed over in the page, see `handedOver`) is a `flyer` route too. */
 function route() {
-  return Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
+  const found = Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
+  const flyerPath = location.pathname.match(/^\/f\/([^/]+)$/);
+  if (flyerPath && !found.flyer) found.flyer = decodeURIComponent(flyerPath[1]);
+  return found;
+}
+
+/** What the server put in the page of `/f/<code>`: {code, lang, document}; read once. */
+function handedOver() {
+  const element = document.getElementById("flyer-data");
+  if (!element) return null;
+  element.remove();
+  try {
+    return JSON.parse(element.textContent);
+  } catch {
+    return null;
+  }
 }
 
 /** The resident's stored choice: this phone's setting, else the `lang` cookie of the server's pages. */
@@ -40,13 +58,13 @@ async function startFlyer(code, download = null, wanted = null) {
       : found.error || _("This flyer code is not known.");
     return open("message", found.status === 410 ? _("This poll has closed") : _("Poll not found"), text);
   }
-  const device = await setting("device");
-  await saveSetting("lastFlyer", code);
+  const [device, stored] = await Promise.all([setting("device"), wanted || storedLanguage(),
+    saveSetting("lastFlyer", code)]); // together: each is a round to IndexedDB before the first screen
   const session = newSession(found.record, { channel: "flyer", auth: device ? "device" : "anonymous" });
-  await chooseCampaignLanguage(found.record.campaign, wanted || await storedLanguage());
+  await chooseCampaignLanguage(found.record.campaign, stored);
   session.draft.language = document.documentElement.lang;
-  cacheMedia(found.record.campaign, flyerLanguages(found.record.campaign, session.draft.language));
   render(session);
+  cacheMedia(found.record.campaign, flyerLanguages(found.record.campaign, session.draft.language));
 }
 
 /** The resident's language: asked for, else the browser's, else the campaign's default. */
@@ -87,19 +105,22 @@ register("resume", resume);
 register("flyer", startFlyer);
 
 async function start() {
-  const { enrol, flyer, preview, lang } = route();
-  if (enrol || flyer) history.replaceState(null, "", location.pathname); // the code leaves the address bar
+  const given = handedOver();
+  const remembered = storedLanguage(); // IndexedDB opens while the languages load
+  const { enrol, flyer, preview, lang } = { ...route(), ...(given ? { flyer: given.code, lang: given.lang } : {}) };
+  if (enrol || flyer) history.replaceState(null, "", "/app/"); // the code leaves the address bar
   await loadLanguages(); // preloaded by index.html, so usually here already
   const explicit = languageCodes().includes(lang) ? lang : null;
   const guess = explicit || preferredLanguage(languageCodes(), "nl");
-  const download = flyer ? flyerCampaign(flyer.toUpperCase(), guess) : null; // in parallel with the catalog
-  const chosen = explicit || (await storedLanguage()) || guess;
+  const download = !flyer ? null : given?.document?.campaign ? keepFlyer(given.code, given.document, false)
+    : flyerCampaign(flyer.toUpperCase(), guess); // in parallel with the catalog
+  const chosen = explicit || (await remembered) || guess;
   document.addEventListener("sessionchange", renderLanguagePicker);
   document.addEventListener("languagechange", () => {
     document.getElementById("live").textContent = ""; // said in the old language already
     renderHeader();
-    if (route().preview) return;
-    statusModule?.translateStatusStrip(); // at once: never the old language's strip on the new language's page
+    if (route().preview || !statusModule) return; // the strip is drawn after the first screen (boot)
+    statusModule.translateStatusStrip(); // at once: never the old language's strip on the new language's page
     renderStatusStrip();
   });
   await setLanguage(chosen);
@@ -128,16 +149,13 @@ function languageOption(code) {
   return h("option", { value: code, lang: code, selected: code === language() }, nativeName(code));
 }
 
-/** The header's language picker: the campaign's languages during an interview, else all; the languages no
- * native speaker has checked yet are grouped under that note. */
+/** The header's language picker: the campaign's languages during an interview, else all (which of them no native
+ * speaker has checked yet is said once, under the start screen's language buttons). */
 function renderLanguagePicker() {
   const session = activeSession();
   const codes = session ? session.campaign.languages : languageCodes();
-  const unreviewed = codes.filter((code) => !isReviewed(code));
   const select = h("select", { id: "language-picker", "aria-label": _("Language"),
-    onchange: (event) => pickLanguage(event.target.value) },
-  codes.filter(isReviewed).map(languageOption),
-  unreviewed.length ? h("optgroup", { label: _(REVIEW_NOTE) }, unreviewed.map(languageOption)) : null);
+    onchange: (event) => pickLanguage(event.target.value) }, codes.map(languageOption));
   document.getElementById("language-slot").replaceChildren(icon("language", "icon globe"), select);
 }
 

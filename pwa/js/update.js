@@ -7,6 +7,8 @@ import { _ } from "./i18n.js";
 import { announce, h } from "./ui.js";
 
 const HOUR = 60 * 60 * 1000;
+/** Read once by the service worker's install, removed when it activates (`sw.js`). */
+const HANDOVER_CACHE = "wijkstem-handover";
 /** Set when the user tapped "update": the new worker's taking over then reloads the page. */
 let updating = false;
 
@@ -56,15 +58,40 @@ async function sayReadyOnce() {
   setTimeout(hide, 6000);
 }
 
+/** Phones that installed the app before flyer pages were the app kept a worker for `/app/` only: the one for
+ * `/` does its work now. */
+async function forgetOldScope() {
+  const registrations = await navigator.serviceWorker.getRegistrations();
+  const old = registrations.filter((r) => new URL(r.scope).pathname === "/app/");
+  await Promise.all(old.map((r) => r.unregister().catch(() => false)));
+}
+
+/** A flyer's page carries the first screen's code and style in the page: they go to a cache, where the service
+ * worker's install finds them by their versioned address instead of downloading them again. */
+async function handOverInlineFiles() {
+  const inline = [...document.querySelectorAll("script[data-src], style[data-href]")];
+  if (!inline.length || !("caches" in self)) return;
+  try {
+    const cache = await caches.open(HANDOVER_CACHE);
+    await Promise.all(inline.map((element) => cache.put(element.dataset.src || element.dataset.href,
+      new Response(element.textContent, { headers: { "Content-Type":
+        element.dataset.src ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8" } }))));
+  } catch {
+    // no room: the service worker downloads them
+  }
+}
+
 export async function watchForUpdates() {
   if (!("serviceWorker" in navigator)) return;
+  await handOverInlineFiles();
   let registration;
   try {
-    registration = await navigator.serviceWorker.register("/app/sw.js", { scope: "/app/", type: "module",
+    registration = await navigator.serviceWorker.register("/app/sw.js", { scope: "/", type: "module",
       updateViaCache: "none" });
   } catch {
     return; // no service worker here (an old browser): the app still works while online
   }
+  forgetOldScope();
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (updating) {
       updating = false;

@@ -136,6 +136,14 @@ def question_document(question: dict, audio: dict) -> dict:
     return document
 
 
+def flyer_document(source: Source) -> tuple[dict, str]:
+    """What a flyer visitor's phone gets (the source and its campaign), with its ETag: by `GET
+    /api/v1/sources/<code>`, or handed over in the page of `/f/<code>` itself."""
+    document = campaign_document(published_version(source.campaign))
+    payload = {"source": {"code": source.code, "name": source.name, "kind": source.kind}, "campaign": document}
+    return payload, sha256_hex(source.code + document["etag"])[:32]
+
+
 def published_version(campaign: Campaign) -> CampaignVersion | None:
     if not campaign.current_version:
         return None

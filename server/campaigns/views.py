@@ -5,13 +5,14 @@ import uuid
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
+from ..compression import compress_response
 from ..devices.auth import device_required
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..ratelimits import public_rate_limit
 from ..util import normalise_code, sha256_hex
 from .models import Campaign, Source
-from .operations import campaign_document, device_campaign_document, published_version
+from .operations import device_campaign_document, flyer_document, published_version
 
 campaigns_blueprint = Blueprint("campaigns", __name__, url_prefix="/v1")
 
@@ -79,7 +80,6 @@ def get_source(code):
     campaign = source.campaign
     if source.revoked_at is not None or campaign.state != "published":
         raise ApiError(410, "source_closed", N_("This poll has closed."), field="code")
-    document = campaign_document(published_version(campaign))
-    payload = {"source": {"code": source.code, "name": source.name, "kind": source.kind}, "campaign": document}
-    return with_etag(payload, sha256_hex(source.code + document["etag"])[:32])
+    payload, etag = flyer_document(source)
+    return compress_response(with_etag(payload, etag))
 

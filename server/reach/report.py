@@ -59,21 +59,32 @@ def respondents_by_group(campaign_id, dimension: Dimension, total: int) -> tuple
     return counts, by_channel
 
 
+def languages_of_note(dimension: Dimension, campaign_languages: list[str], counts: dict,
+                      amounts: dict) -> Dimension:
+    """The campaign's languages, any a response was given in, and any whose share of residents was entered (its
+    advice may be to add it); not all twelve the app speaks."""
+    kept = [(key, name) for key, name in dimension.groups
+            if key in campaign_languages or counts.get(key) or amounts.get(key)]
+    return Dimension(dimension.key, dimension.title, kept)
+
+
 def reach_report(campaign, language: str) -> ReachReport:
     """Every dimension of the campaign against its entered make-up, and where to go next."""
     min_size = min_group_size()
     total = sum(count for *_group, count in response_totals(campaign.id))
     make_up = stored_make_up(campaign.id)
     sections, by_channel = [], {}
+    languages = campaign_definition(campaign).get("languages", [])
     for dimension in campaign_dimensions(campaign, language):
         counts, by_channel[dimension.key] = respondents_by_group(campaign.id, dimension, total)
         unit, amounts = make_up.get(dimension.key, ("percent", {}))
+        if dimension.key == "language":
+            dimension = languages_of_note(dimension, languages, counts, amounts)
         reach = dimension_reach(dimension.key, counts, amounts, unit, min_size)
         shown = [(name, counts.get(key, 0) if counts.get(key, 0) >= min_size else None)
                  for key, name in dimension.groups]
         sections.append(ReachSection(dimension, reach, unit, bool(amounts), shown))
     entered = [section.reach for section in sections if section.entered]
-    languages = campaign_definition(campaign).get("languages", [])
     found = suggestions(entered, by_channel, languages, min_size)
     names = {section.dimension.key: section for section in sections}
     return ReachReport(total, min_size, sections, [advice_text(s, names[s.dimension], min_size) for s in found])

@@ -34,6 +34,9 @@ NOT_SPOKEN = {
     "No connection. Connect to the internet once to open this poll.", "This flyer code is not known.",
     "Poll not found", "This poll has closed", "Something went wrong",
     "Nothing that was saved is lost. Reload the page to try again.",
+    # About the written translations, before the language names a clip cannot say; what listen mode plays was
+    # recorded by the team's own speakers.
+    "Not checked by a native speaker yet:",
     # The coordinator's preview only.
     "Preview", "This campaign could not be loaded.", "Preview: nothing was stored or sent.",
     "Preview: this is how residents see the campaign. Nothing is stored.",

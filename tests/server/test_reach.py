@@ -209,3 +209,26 @@ def test_the_template_runs_no_formula_a_coordinator_typed(coordinator, campaign,
              for cell in row]
     assert "'" + payload + " buurt" in cells
     assert [cell for cell in cells if cell.startswith(FORMULA_STARTS)] == []
+
+
+def language_section(coordinator, campaign) -> str:
+    html = coordinator.get(url(campaign), query_string=ENGLISH).get_data(as_text=True)
+    section = html[html.index('id="reach-language"'):]
+    return section[:section.index("</section>")]
+
+
+def test_the_report_lists_the_campaigns_languages_not_all_twelve(coordinator, campaign, heard):
+    """Issue 12: a four-language campaign listed every language the app speaks."""
+    section = language_section(coordinator, campaign)
+    assert all(name in section for name in ("Dutch", "English", "Turkish", "Arabic"))
+    assert not [name for name in ("Somali", "Tigrinya", "Polish", "Frisian", "Papiamento") if name in section]
+
+
+def test_a_language_with_an_entered_share_is_listed_with_the_advice_to_add_it(coordinator, campaign, heard):
+    body = b"dimensie;groep;aandeel\ntaal;so;25\ntaal;nl;75\n"
+    reply = coordinator.client.post(url(campaign, "/upload"), data={
+        "csrf_token": coordinator.csrf_token(), "unit": "percent", "file": (io.BytesIO(body), "cbs.csv")},
+        content_type="multipart/form-data")
+    assert reply.status_code == 303, reply.get_data(as_text=True)[:1500]
+    section = language_section(coordinator, campaign)
+    assert "Somali" in section and "Tigrinya" not in section

@@ -1,22 +1,25 @@
 // The campaign's first screen: what it is about, the language choice, listen mode, and "start".
 
 import { changeLanguage, go, persist } from "../flow.js";
-import { _, isReviewed, language, nativeName, pick, REVIEW_NOTE } from "../i18n.js";
+import { _, isReviewed, language, nativeName, pick } from "../i18n.js";
 import { icon } from "../icons.js";
 import { campaignText, opened, phrase, speakerButton } from "../speaker.js";
 import { actions, h, open, register, show } from "../ui.js";
 
-/** Big buttons, one per campaign language, each named in itself; a mark on those no native speaker has
- * checked yet, explained below the buttons. */
+/** Big buttons, one per campaign language, each named in itself; below them, once and quietly, which of these
+ * languages no native speaker has checked yet (not a mark on every button). */
 export function languageButtons(codes, onPick) {
-  const unreviewed = codes.some((code) => !isReviewed(code));
+  const unreviewed = codes.filter((code) => !isReviewed(code));
+  const names = unreviewed.flatMap((code, index) => [index ? ", " : "",
+    h("span", { lang: code, dir: "auto" }, nativeName(code))]);
   return h("fieldset", { class: "languages" },
     h("legend", { class: "readable" }, icon("language"), " ", _("Choose your language")),
     codes.map((code) => h("button", {
       type: "button", class: "choice language", lang: code, "aria-pressed": String(code === language()),
-      "aria-describedby": isReviewed(code) ? null : "review-note", onclick: () => onPick(code),
-    }, nativeName(code), isReviewed(code) ? null : h("span", { class: "review-mark", "aria-hidden": "true" }, "*"))),
-    unreviewed ? h("p", { id: "review-note", class: "hint review-note readable" }, "* ", _(REVIEW_NOTE)) : null);
+      onclick: () => onPick(code),
+    }, nativeName(code))),
+    unreviewed.length ? h("p", { id: "review-note", class: "hint review-note" },
+      _("Not checked by a native speaker yet:"), " ", ...names) : null);
 }
 
 /** Listen mode: this interview's screens say themselves, and long texts are heard instead of shown. */
