@@ -13,11 +13,7 @@ let codes = Object.keys(table);
 
 /** The language table and catalogs a flyer's page `/f/<code>` carries (no request before the first screen). */
 function handedOver() {
-  try {
-    return JSON.parse(document.getElementById("i18n-data")?.textContent || "null") || {};
-  } catch {
-    return {};
-  }
+  try { return JSON.parse(document.getElementById("i18n-data")?.textContent || "null") || {}; } catch { return {}; }
 }
 const given = typeof document === "undefined" ? {} : handedOver();
 
@@ -108,8 +104,7 @@ export function formatNumber(value, options) {
   return new Intl.NumberFormat(formattingLocale(), { numberingSystem: "latn", ...options }).format(value);
 }
 
-/** A size as people read it: "0,6 kB", "18 kB", "1,2 MB" (kilobytes below one megabyte, so a short voice note
- * never reads "0.0 MB"), in the language's own number format and unit (the browser's CLDR data). */
+/** A size as people read it, in the language's own format and unit: "0,6 kB", "18 kB", "1,2 MB" (never "0.0 MB"). */
 export function formatSize(bytes) {
   const mega = bytes >= 1e6;
   const value = Math.max(bytes, 0) / (mega ? 1e6 : 1e3);
