@@ -6,9 +6,11 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..results.charts import number, percent
-from ..results.labels import channel_name
+from ..results.labels import channel_name, group_name
 from ..results.queries import answer_totals, response_totals
+from ..results.report import source_names
 from ..results.rollup import ANSWERED
+from ..results.suppression import hidden_cells
 from .computation import NOT_GIVEN, OTHER, DimensionReach, Suggestion, dimension_reach, suggestions
 from .dimensions import Dimension, campaign_definition, campaign_dimensions
 from .operations import stored_make_up
@@ -35,6 +37,9 @@ class ReachReport:
     min_size: int
     sections: list[ReachSection]
     advice: list[str]
+    #: ``(source name, respondents, hidden)``: where the respondents were reached (each flyer, each door-to-door
+    #: route or team; those with neither last); `hidden`: ``"small"``, ``"complement"`` or ``None``.
+    sources: list[tuple[str, int, str | None]]
 
 
 def min_group_size() -> int:
@@ -57,6 +62,20 @@ def respondents_by_group(campaign_id, dimension: Dimension, total: int) -> tuple
         if value != ANSWERED:
             by_channel.setdefault(channel, {})[value] = count
     return counts, by_channel
+
+
+def respondents_by_source(campaign_id, language: str, min_size: int) -> list[tuple[str, int, str | None]]:
+    """``(source name, respondents, hidden)`` per source; `hidden` as `hidden_cells` says (the sources add up to
+    the respondents, so a small one is not left to be worked out). The shown ones come first, most first; the
+    hidden ones after them in a fixed order, so that their order tells nothing either."""
+    names = source_names(campaign_id)
+    rows = [(source_id, count) for source_id, count in response_totals(campaign_id, ("source",)) if count]
+    hidden = hidden_cells([count for _source_id, count in rows], min_size)
+    ordered = sorted(zip(rows, hidden, strict=True),
+                     key=lambda item: (item[1] is not None, not item[0][0],
+                                       -item[0][1] if item[1] is None else 0, item[0][0]))
+    return [(group_name("source", source_id, language, names), count, why)
+            for (source_id, count), why in ordered]
 
 
 def languages_of_note(dimension: Dimension, campaign_languages: list[str], counts: dict,
@@ -87,7 +106,8 @@ def reach_report(campaign, language: str) -> ReachReport:
     entered = [section.reach for section in sections if section.entered]
     found = suggestions(entered, by_channel, languages, min_size)
     names = {section.dimension.key: section for section in sections}
-    return ReachReport(total, min_size, sections, [advice_text(s, names[s.dimension], min_size) for s in found])
+    return ReachReport(total, min_size, sections, [advice_text(s, names[s.dimension], min_size) for s in found],
+                       respondents_by_source(campaign.id, language, min_size))
 
 
 def shortfall(suggestion: Suggestion, min_size: int) -> str:

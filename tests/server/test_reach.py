@@ -1,12 +1,15 @@
 """The make-up form, the CSV upload and the reach report pages."""
 
 import io
+import re
 
 import pytest
 from sqlalchemy import select
 
+from server.campaigns.models import Source
 from server.extensions import db
 from server.reach.models import NeighbourhoodGroup, NeighbourhoodProfile
+from server.util import uuid7
 from tests.results_data import crowd, forget_locale_between_requests, sync
 
 ENGLISH = {"lang": "en"}
@@ -232,3 +235,30 @@ def test_a_language_with_an_entered_share_is_listed_with_the_advice_to_add_it(co
     assert reply.status_code == 303, reply.get_data(as_text=True)[:1500]
     section = language_section(coordinator, campaign)
     assert "Somali" in section and "Tigrinya" not in section
+
+
+def test_the_report_breaks_respondents_down_by_source(coordinator, client, auth, campaign, flyer):
+    """Door-to-door answers count for the route a phone answered for, flyer answers for their flyer; a source
+    with fewer than the minimum is shown only as such (issue 12, section 4)."""
+    route = db.session.scalars(select(Source).where(Source.campaign_id == campaign.id,
+                                                    Source.kind == "door_to_door")).one()
+    bodies = crowd(campaign, [(34, {"buurt": "Noord"})])
+    for body in bodies[:20]:
+        body["source"] = route.code
+    for body in bodies[20:32]:
+        body["source"] = flyer.code
+    sync(client, auth, bodies)
+
+    def rows():
+        html = coordinator.get(url(campaign), query_string=ENGLISH).get_data(as_text=True)
+        table = html[html.index('id="reach-sources-table"'):]
+        return re.findall(r'<th scope="row" dir="auto">([^<]+)</th><td>([^<]+)</td>', table[:table.index("</table>")])
+
+    # 2 without a source: "fewer than 10", and the flyer's 12 hidden too, or 34 - 20 would tell the 2
+    assert rows() == [("Deur-aan-deur team 1", "20"), (flyer.name, "not shown, so that smaller numbers cannot be "
+                                                                   "worked out"), ("No flyer or team", "fewer than 10")]
+    sync(client, auth, [dict(body, id=str(uuid7()), source=flyer.code)
+                        for body in crowd(campaign, [(10, {"buurt": "Zuid"})])])
+    # now the flyer is the bigger one (shown first), and the smaller route is the one hidden with the 2
+    assert rows() == [(flyer.name, "22"), ("Deur-aan-deur team 1", "not shown, so that smaller numbers cannot be "
+                                                                    "worked out"), ("No flyer or team", "fewer than 10")]
