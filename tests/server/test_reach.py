@@ -13,6 +13,7 @@ from server.util import uuid7
 from tests.results_data import crowd, forget_locale_between_requests, sync
 
 ENGLISH = {"lang": "en"}
+NOT_SHOWN = "not shown, so that smaller numbers cannot be worked out"
 
 
 @pytest.fixture(autouse=True)
@@ -255,10 +256,8 @@ def test_the_report_breaks_respondents_down_by_source(coordinator, client, auth,
         return re.findall(r'<th scope="row" dir="auto">([^<]+)</th><td>([^<]+)</td>', table[:table.index("</table>")])
 
     # 2 without a source: "fewer than 10", and the flyer's 12 hidden too, or 34 - 20 would tell the 2
-    assert rows() == [("Deur-aan-deur team 1", "20"), (flyer.name, "not shown, so that smaller numbers cannot be "
-                                                                   "worked out"), ("No flyer or team", "fewer than 10")]
+    assert rows() == [("Deur-aan-deur team 1", "20"), (flyer.name, NOT_SHOWN), ("No flyer or team", "fewer than 10")]
     sync(client, auth, [dict(body, id=str(uuid7()), source=flyer.code)
                         for body in crowd(campaign, [(10, {"buurt": "Zuid"})])])
     # now the flyer is the bigger one (shown first), and the smaller route is the one hidden with the 2
-    assert rows() == [(flyer.name, "22"), ("Deur-aan-deur team 1", "not shown, so that smaller numbers cannot be "
-                                                                    "worked out"), ("No flyer or team", "fewer than 10")]
+    assert rows() == [(flyer.name, "22"), ("Deur-aan-deur team 1", NOT_SHOWN), ("No flyer or team", "fewer than 10")]
