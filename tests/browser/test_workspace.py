@@ -207,7 +207,8 @@ def test_print_a_flyer_and_follow_its_qr_code(page, coordinator, ids, live_serve
     assert printed_mm == pytest.approx(qr_mm * (modules - 8) / modules, rel=0.05)
 
     opened = requests.get(links[0], allow_redirects=False, timeout=10)
-    assert opened.status_code == 302 and opened.headers["Location"] == f"/app/#flyer={source.code}"
+    # the app itself, with the flyer's code in the page: no redirect, no second round trip (issue 12, section 7)
+    assert opened.status_code == 200 and 'id="flyer-data"' in opened.text and source.code in opened.text
     poll = requests.get(f"{live_server}/api/v1/sources/{source.code}", timeout=10)
     assert poll.status_code == 200 and poll.json()["source"]["name"] == "Bibliotheek Noord"
 

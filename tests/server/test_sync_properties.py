@@ -280,7 +280,8 @@ def snapshot(app) -> dict:
                     (media / n.storage_name).read_bytes())
              for n in db.session.scalars(select(VoiceNote))}
     stored_files = {p.relative_to(media).as_posix() for p in media.rglob("*") if p.is_file()}
-    note_files = {n.storage_name for n in db.session.scalars(select(VoiceNote))}
+    note_files = {name for n in db.session.scalars(select(VoiceNote))
+                  for name in (n.storage_name, n.playback_name, n.timed_name) if name}  # and the copies made of it
     assert stored_files == note_files, "a file without its note, or a note without its file"
     return {"responses": responses, "answers": answers, "notes": notes}
 
@@ -289,7 +290,8 @@ def forget_everything_collected(app) -> None:
     for model in (Answer, SyncConflict, VoiceNote, Response):
         db.session.execute(delete(model))
     db.session.commit()
-    shutil.rmtree(Path(app.config["MEDIA_DIR"]) / "voice", ignore_errors=True)
+    for folder in ("voice", "playback"):  # the recordings (and their timed copies), and the playback copies
+        shutil.rmtree(Path(app.config["MEDIA_DIR"]) / folder, ignore_errors=True)
 
 
 @pytest.mark.slow

@@ -7,7 +7,8 @@ import { campaignText, opened, phrase, speakerButton } from "../speaker.js";
 import { actions, h, open, register, show } from "../ui.js";
 
 /** Big buttons, one per campaign language, each named in itself; below them, once and quietly, which of these
- * languages no native speaker has checked yet (not a mark on every button). */
+ * languages no native speaker has checked yet (not a mark on every button; hidden in listen mode, as every
+ * long text is). */
 export function languageButtons(codes, onPick) {
   const unreviewed = codes.filter((code) => !isReviewed(code));
   const names = unreviewed.flatMap((code, index) => [index ? ", " : "",
@@ -18,7 +19,7 @@ export function languageButtons(codes, onPick) {
       type: "button", class: "choice language", lang: code, "aria-pressed": String(code === language()),
       onclick: () => onPick(code),
     }, nativeName(code))),
-    unreviewed.length ? h("p", { id: "review-note", class: "hint review-note" },
+    unreviewed.length ? h("p", { id: "review-note", class: "hint review-note readable" },
       _("Not checked by a native speaker yet:"), " ", ...names) : null);
 }
 
