@@ -1,9 +1,9 @@
 """Bulk work straight through the database driver, for the sync path's hot spots.
 
-Inserts: `COPY` on PostgreSQL (an INSERT for a few rows), one executemany on SQLite. For the hundreds of answer
-rows of a sync batch, SQLAlchemy's executemany spent more time building a parameter dict per row than the
-database spent storing it, and on PostgreSQL it sent one INSERT per row. Lookups by a list of keys: one
-statement whose compiling and binding cost SQLAlchemy ten times what the database spent answering it.
+Inserts: `COPY` on PostgreSQL, one executemany on SQLite. For the hundreds of answer rows of a sync batch,
+SQLAlchemy's executemany spent more time building a parameter dict per row than the database spent storing
+it, and on PostgreSQL it sent one INSERT per row. Lookups by a list of keys: one statement whose compiling
+and binding cost SQLAlchemy ten times what the database spent answering it.
 Values still pass through the columns' own types, so they are stored and read exactly as SQLAlchemy does.
 """
 
@@ -18,9 +18,6 @@ from .extensions import db
 _NOTHING = object()
 #: Keys per `IN (...)` on SQLite, well under its limit on bound parameters.
 SQLITE_KEYS_PER_STATEMENT = 500
-#: Rows from which PostgreSQL gets them by `COPY`; fewer go as an INSERT (psycopg pipelines the executemany):
-#: for the few rows of one response, COPY's own exchange with the server cost more than the rows.
-POSTGRESQL_COPY_FROM_ROWS = 32
 
 
 def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple], *, bound: bool = False) -> None:
@@ -44,12 +41,8 @@ def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple], *, bo
     # Table and column names come from the models, never from a request; the values travel as parameters.
     quote = dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(column) for column in columns)})"
-    if dialect.name == "postgresql" and len(rows) >= POSTGRESQL_COPY_FROM_ROWS:
+    if dialect.name == "postgresql":
         copy_rows(connection, f"COPY {target} FROM STDIN", rows)
-    elif dialect.name == "postgresql":
-        statement = f"INSERT INTO {target} VALUES ({', '.join('%s' for _ in columns)})"  # noqa: S608
-        with driver_errors(connection, statement) as driver, driver.cursor() as cursor:
-            cursor.executemany(statement, rows)
     else:
         marks = ", ".join("?" for _ in columns)
         statement = f"INSERT INTO {target} VALUES ({marks})"  # noqa: S608

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server import bulk
 from server.bulk import SQLITE_KEYS_PER_STATEMENT, insert_rows, rows_with_keys
 from server.extensions import db
 from server.responses.models import Answer, Response
@@ -15,12 +14,6 @@ from server.util import uuid7
 
 #: Characters that COPY's text format escapes, and some that are not ASCII.
 TRICKY_TEXT = "Meer groen 🌳\tbij de \\N school,\nen \\. een bankje"
-
-
-@pytest.fixture(autouse=True, params=["copy", "insert"])
-def postgresql_insert_way(request, monkeypatch):
-    """On PostgreSQL a few rows go as an INSERT, more by COPY: every test here runs both ways."""
-    monkeypatch.setattr(bulk, "POSTGRESQL_COPY_FROM_ROWS", 1 if request.param == "copy" else 10_000)
 
 
 def response_values(campaign, **changes) -> dict:

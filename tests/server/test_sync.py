@@ -481,3 +481,23 @@ def test_a_revoked_device_is_refused_on_either_path(client, enrolled, campaign, 
     reply = sync(client, headers, response_body(campaign))
     assert reply.status_code == 401 and reply.json["error"]["code"] == "invalid_token"
     assert count(Response) == 1
+
+
+@pytest.mark.parametrize("limit", [8192, 0], ids=["small-body", "large-body"])
+def test_an_unknown_token_is_refused_before_the_body_is_judged(client, campaign, limit):
+    """A small body is parsed before the token is looked up (outside the writing transaction); its errors still
+    come only after the token's 401."""
+    client.application.config["SYNC_ONE_TRANSACTION_BYTES"] = limit
+    unknown = {"Authorization": "Bearer not-a-device-token", "Content-Type": "application/json"}
+    for body in (b"{not json", b'{"responses": [{"id": "x"}]}'):
+        reply = client.post("/api/v1/sync", data=body, headers=unknown)
+        assert reply.status_code == 401 and reply.json["error"]["code"] == "invalid_token"
+    assert count(Response) == 0
+
+
+@pytest.mark.parametrize("limit", [8192, 0], ids=["small-body", "large-body"])
+def test_a_malformed_small_body_with_a_good_token_gets_its_own_error(client, auth, limit):
+    client.application.config["SYNC_ONE_TRANSACTION_BYTES"] = limit
+    reply = client.post("/api/v1/sync", data=b"{not json", headers={**auth, "Content-Type": "application/json"})
+    assert reply.status_code == 400
+    assert count(Response) == 0
