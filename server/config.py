@@ -19,9 +19,6 @@ class Config:
 
     #: Responses in one sync batch.
     SYNC_MAX_BATCH = 100
-    #: A sync body up to this size (a few responses) is checked and stored in one transaction; a larger one is
-    #: checked first in a read-only transaction of its own (on SQLite beside the writer). 0: always the latter.
-    SYNC_ONE_TRANSACTION_BYTES = 8 * 1024
     #: Caps on one voice note.
     VOICE_MAX_BYTES = 8 * 1024 * 1024
     VOICE_MAX_SECONDS = 300

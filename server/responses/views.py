@@ -29,49 +29,13 @@ SYNC_ATTEMPTS = 3
 @anonymous_rate_limit
 def sync():
     """Store a batch of responses; each item is created, duplicate, conflict or invalid."""
-    if small_body():  # one to a few responses: the checks cost less than a transaction of their own
-        device, batch, checked = check_batch(parsed=parse_before_the_token())
-    else:
-        with reading_only():  # a device's batch is checked without holding up other devices' writes
-            device, batch, checked = check_batch()
+    with reading_only():  # a device's batch is checked without holding up other devices' writes
+        device = optional_device_ref()  # an unknown token is answered with 401 before the body is read
+        batch = parse_batch()
+        checked = check_items(batch["parsed"], batch["failed"], device=device) if device else None
     results = store_with_retry(batch, checked, device)
     count_sync_items(results)
     return jsonify({"results": [r.to_dict() for r in results], "server_time": utcnow().isoformat()})
-
-
-def small_body() -> bool:
-    """Whether the request's body is at most `SYNC_ONE_TRANSACTION_BYTES`, and then read it already.
-
-    Such a body is checked in the transaction that stores it (on SQLite one BEGIN IMMEDIATE, one turn of the
-    writers, instead of a read-only transaction first; on PostgreSQL the same transaction either way). It is
-    read and parsed before that transaction starts (`parse_before_the_token`): a client trickling its body in
-    must not hold the writers' turn, and the other workers wait for no validation.
-    """
-    length = request.content_length
-    if length is None or length > current_app.config["SYNC_ONE_TRANSACTION_BYTES"]:
-        return False
-    request.get_data(cache=True)
-    return True
-
-
-def parse_before_the_token() -> dict | ApiError:
-    """`parse_batch` of a small body, or the error it raised: `check_batch` raises it only once the token is
-    known, so that an unknown token is still answered 401 whatever the body."""
-    try:
-        return parse_batch()
-    except ApiError as err:
-        return err
-
-
-def check_batch(parsed: dict | ApiError | None = None) -> tuple:
-    """The sender's device (or ``None``), the parsed batch (`parsed`, if done already), and a device's batch
-    checked (`CheckedBatch`)."""
-    device = optional_device_ref()  # an unknown token is answered with 401 before the body is parsed
-    if isinstance(parsed, ApiError):
-        raise parsed
-    batch = parsed or parse_batch()
-    checked = check_items(batch["parsed"], batch["failed"], device=device) if device else None
-    return device, batch, checked
 
 
 def count_sync_items(results: list) -> None:

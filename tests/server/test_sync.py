@@ -262,19 +262,13 @@ def test_collected_at_without_a_time_zone_is_read_as_utc(client, auth, campaign)
 
 
 @pytest.mark.commits  # another connection revokes the device
-@pytest.mark.parametrize("one_transaction", [False, True], ids=["checked-first", "one-transaction"])
 def test_a_device_revoked_while_its_batch_is_checked_stores_nothing(client, enrolled, campaign, monkeypatch,
-                                                                     database_url, one_transaction):
-    """The checks run before the statements that write (for a large body, before the transaction that writes);
-    the revocation must still win."""
+                                                                     database_url):
+    """The checks run before the transaction that writes; the revocation must still win."""
     from sqlalchemy import create_engine, text
 
     import server.responses.views as views
 
-    if one_transaction and "sqlite" in database_url:
-        pytest.skip("on SQLite the one transaction holds the write lock from the token's lookup: no one revokes "
-                    "meanwhile (test_a_small_body_is_checked_and_stored_in_one_transaction)")
-    client.application.config["SYNC_ONE_TRANSACTION_BYTES"] = 8192 if one_transaction else 0
     device_id, headers = enrolled
     check_items = views.check_items
 
@@ -443,51 +437,7 @@ def test_flyer_codes_are_matched_as_typed_in_any_case(client, campaign, flyer):
     assert again.json["results"][0]["status"] == "duplicate"
 
 
-@pytest.mark.sqlite_only
-@pytest.mark.commits  # counts the transactions the request begins on the app's own engine
-@pytest.mark.parametrize("limit", [8192, 0], ids=["small-body", "large-body"])
-def test_a_small_body_is_checked_and_stored_in_one_transaction(client, auth, campaign, limit):
-    """Up to `SYNC_ONE_TRANSACTION_BYTES` the checks run in the writing transaction; above it in a read-only one
-    first. Either way the response is stored once and acknowledged after the commit."""
-    from sqlalchemy import event
-
-    client.application.config["SYNC_ONE_TRANSACTION_BYTES"] = limit
-    begun = []
-
-    def count_begin(connection):
-        begun.append(connection)
-
-    body = response_body(campaign)
-    db.session.commit()  # as in production, the request starts without a transaction of this test's
-    event.listen(db.engine, "begin", count_begin)
-    try:
-        reply = sync(client, auth, body)
-        again = sync(client, auth, body)
-    finally:
-        event.remove(db.engine, "begin", count_begin)
-    assert reply.json["results"][0]["status"] == "created"
-    assert again.json["results"][0]["status"] == "duplicate"
-    assert len(begun) == (2 if limit else 4)  # per request one, or the read-only checks' own and the write
-    assert count(Response) == 1
-
-
-@pytest.mark.parametrize("limit", [8192, 0], ids=["small-body", "large-body"])
-def test_a_revoked_device_is_refused_on_either_path(client, enrolled, campaign, limit):
-    device_id, headers = enrolled
-    client.application.config["SYNC_ONE_TRANSACTION_BYTES"] = limit
-    assert sync(client, headers, response_body(campaign)).status_code == 200
-    db.session.get(Device, uuid.UUID(device_id)).revoked_at = datetime.now(UTC)
-    db.session.commit()
-    reply = sync(client, headers, response_body(campaign))
-    assert reply.status_code == 401 and reply.json["error"]["code"] == "invalid_token"
-    assert count(Response) == 1
-
-
-@pytest.mark.parametrize("limit", [8192, 0], ids=["small-body", "large-body"])
-def test_an_unknown_token_is_refused_before_the_body_is_judged(client, campaign, limit):
-    """A small body is parsed before the token is looked up (outside the writing transaction); its errors still
-    come only after the token's 401."""
-    client.application.config["SYNC_ONE_TRANSACTION_BYTES"] = limit
+def test_an_unknown_token_is_refused_before_the_body_is_judged(client, campaign):
     unknown = {"Authorization": "Bearer not-a-device-token", "Content-Type": "application/json"}
     for body in (b"{not json", b'{"responses": [{"id": "x"}]}'):
         reply = client.post("/api/v1/sync", data=body, headers=unknown)
@@ -495,9 +445,11 @@ def test_an_unknown_token_is_refused_before_the_body_is_judged(client, campaign,
     assert count(Response) == 0
 
 
-@pytest.mark.parametrize("limit", [8192, 0], ids=["small-body", "large-body"])
-def test_a_malformed_small_body_with_a_good_token_gets_its_own_error(client, auth, limit):
-    client.application.config["SYNC_ONE_TRANSACTION_BYTES"] = limit
-    reply = client.post("/api/v1/sync", data=b"{not json", headers={**auth, "Content-Type": "application/json"})
-    assert reply.status_code == 400
-    assert count(Response) == 0
+def test_a_device_revoked_between_two_syncs_is_refused_on_the_next(client, enrolled, campaign):
+    device_id, headers = enrolled
+    assert sync(client, headers, response_body(campaign)).status_code == 200
+    db.session.get(Device, uuid.UUID(device_id)).revoked_at = datetime.now(UTC)
+    db.session.commit()
+    reply = sync(client, headers, response_body(campaign))
+    assert reply.status_code == 401 and reply.json["error"]["code"] == "invalid_token"
+    assert count(Response) == 1
