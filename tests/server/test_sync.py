@@ -435,3 +435,21 @@ def test_flyer_codes_are_matched_as_typed_in_any_case(client, campaign, flyer):
     assert reply.json["results"][0]["status"] == "created"
     again = client.post("/api/v1/sync", json={"responses": [{**body, "source": flyer.code}]})
     assert again.json["results"][0]["status"] == "duplicate"
+
+
+def test_an_unknown_token_is_refused_before_the_body_is_judged(client, campaign):
+    unknown = {"Authorization": "Bearer not-a-device-token", "Content-Type": "application/json"}
+    for body in (b"{not json", b'{"responses": [{"id": "x"}]}'):
+        reply = client.post("/api/v1/sync", data=body, headers=unknown)
+        assert reply.status_code == 401 and reply.json["error"]["code"] == "invalid_token"
+    assert count(Response) == 0
+
+
+def test_a_device_revoked_between_two_syncs_is_refused_on_the_next(client, enrolled, campaign):
+    device_id, headers = enrolled
+    assert sync(client, headers, response_body(campaign)).status_code == 200
+    db.session.get(Device, uuid.UUID(device_id)).revoked_at = datetime.now(UTC)
+    db.session.commit()
+    reply = sync(client, headers, response_body(campaign))
+    assert reply.status_code == 401 and reply.json["error"]["code"] == "invalid_token"
+    assert count(Response) == 1
