@@ -15,7 +15,7 @@ from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..responses.models import Answer, Response
-from ..storage import media_path
+from ..storage import media_store
 from ..voice.models import VoiceNote
 from .models import ResponseTag, ReviewComment, Tag
 from .transcription import TranscriptionFailed, configured_backend
@@ -313,7 +313,10 @@ def transcribe_automatically(note: VoiceNote, language: str) -> None:
     if note.audio_deleted_at is not None:
         raise ApiError(410, "audio_deleted", N_("This recording has been deleted."))
     try:
-        result = backend.transcribe(media_path(note.storage_name), note.content_type, language)
+        with media_store().local_copy(note.storage_name) as path:
+            result = backend.transcribe(path, note.content_type, language)
+    except FileNotFoundError:
+        raise ApiError(410, "audio_deleted", N_("This recording has been deleted."))
     except TranscriptionFailed as err:
         current_app.logger.warning("transcription of %s failed: %s", note.id, err)
         raise ApiError(502, "transcription_failed", N_("The transcription service could not transcribe this."))

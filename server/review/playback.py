@@ -4,18 +4,18 @@ Chromium records WebM without a duration, and Safari does not play WebM or Ogg e
 copy is made with ffmpeg: AAC in an MP4 container (``audio/mp4``), with the index at the front so playback and
 seeking start at once; iPhone recordings (already AAC in MP4) are only remuxed, without the empty repeated
 fragment WebKit's recorder writes at the end. The copy is kept beside the
-recording and deleted with it. Without ffmpeg the recording is served as it came.
+recording (in the same store) and deleted with it. Without ffmpeg the recording is served as it came.
 """
 
 import logging
-import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from flask import current_app
 
-from ..storage import media_path, new_storage_name
+from ..storage import media_store, new_storage_name
 from ..voice.audio import duration_ms, without_orphan_fragments
 from ..voice.models import VoiceNote
 from ..voice.operations import served_content_type
@@ -40,40 +40,44 @@ def ffmpeg_command(binary: str, source: Path, target: Path, container: str | Non
 
 
 def make_playback_copy(note: VoiceNote) -> bool:
-    """Make (once) the playable copy of `note`; ``False`` when ffmpeg is missing or fails."""
+    """Make (once) the playable copy of `note` and store it; ``False`` when ffmpeg is missing or fails.
+
+    ffmpeg reads and writes local files: the recording is fetched from the store into a scratch folder first
+    (S3), the copy stored from there."""
     binary = ffmpeg_binary()
     if binary is None:
         return False
-    source = media_path(note.storage_name)
-    name = new_storage_name("playback")
-    target = media_path(name)
-    partial = target.with_suffix(".partial")
-    cleaned = target.with_suffix(".cleaned")
-    try:
+    store = media_store()
+    with tempfile.TemporaryDirectory(prefix="wijkstem-playback-") as scratch, \
+            store.local_copy(note.storage_name) as source:
+        target, cleaned = Path(scratch) / "copy.m4a", Path(scratch) / "cleaned.m4a"
         if note.container == "mp4" and without_orphan_fragments(source, cleaned):
             source = cleaned  # WebKit's recording without its repeated, empty last fragment
-        subprocess.run(ffmpeg_command(binary, source, partial, note.container), check=True,  # noqa: S603
-                       capture_output=True, timeout=FFMPEG_SECONDS)
-    except (subprocess.SubprocessError, OSError) as err:
-        log.warning("ffmpeg could not convert voice note %s: %s", note.id, err)
-        partial.unlink(missing_ok=True)
-        return False
-    finally:
-        cleaned.unlink(missing_ok=True)
-    os.replace(partial, target)
+        try:
+            subprocess.run(ffmpeg_command(binary, source, target, note.container), check=True,  # noqa: S603
+                           capture_output=True, timeout=FFMPEG_SECONDS)
+        except (subprocess.SubprocessError, OSError) as err:
+            log.warning("ffmpeg could not convert voice note %s: %s", note.id, err)
+            return False
+        length = duration_ms(target, "mp4") if note.duration_ms is None else note.duration_ms
+        name = new_storage_name("playback")
+        store.put_file(name, target)
     note.playback_name, note.playback_type = name, PLAYBACK_TYPE
-    if note.duration_ms is None:
-        note.duration_ms = duration_ms(target, "mp4")
+    note.duration_ms = length
     return True
 
 
-def playable_file(note: VoiceNote) -> tuple[Path, str]:
-    """The file to play and its content type: the copy when there is (or can be made) one, else the original."""
-    if note.playback_name and media_path(note.playback_name).exists():
-        return media_path(note.playback_name), note.playback_type
-    if make_playback_copy(note):
-        return media_path(note.playback_name), note.playback_type
-    return media_path(note.storage_name), served_content_type(note)
+def playable_file(note: VoiceNote) -> tuple[str, str]:
+    """The stored file to play and its content type: the copy when there is (or can be made) one, else the
+    recording as it came."""
+    if note.playback_name and media_store().size(note.playback_name) is not None:
+        return note.playback_name, note.playback_type
+    try:
+        if make_playback_copy(note):
+            return note.playback_name, note.playback_type
+    except FileNotFoundError:
+        pass  # the recording is not in the store: `send_stored` says so
+    return note.storage_name, served_content_type(note)
 
 
 EXTENSIONS = {"audio/mp4": "m4a", "audio/webm": "webm", "audio/ogg": "ogg", "audio/wav": "wav"}
