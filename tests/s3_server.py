@@ -39,7 +39,7 @@ def s3_endpoint():
     pytest.importorskip("boto3")
     port = free_port()
     env = {**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true", "PYTHONWARNINGS": "ignore"}
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],  # noqa: S603
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         wait_for_port(port, process)
