@@ -11,7 +11,7 @@ row lock keeps to one writer). The last chunk puts the parts together: they are 
 sizes (a part left by a request that rolled back is at an offset the chain skips, or written over by the retry),
 checked (sha256, container, length) and stored whole as ``<prefix><name>``; the parts are deleted after the
 commit that marks the note whole. S3 multipart uploads were not used: every part but the last must be at least
-5 MiB there, and a phone sends 256 KiB chunks.
+5 MiB there, and the app sends 32 KiB chunks (`pwa/js/sync.js`).
 """
 
 import contextlib
