@@ -10,6 +10,7 @@ Voice notes, their playback copies, clips (campaign texts and voice packs) and t
 """
 
 import os
+from pathlib import Path
 
 from flask import current_app
 
@@ -17,7 +18,8 @@ from ..util import utcnow, uuid7
 from .base import Storage, StoredFile
 from .local import LocalStorage
 
-__all__ = ["Storage", "StoredFile", "delete_file", "media_path", "media_store", "new_storage_name", "write_at"]
+__all__ = ["Storage", "StoredFile", "delete_file", "media_path", "media_root", "media_store", "new_storage_name",
+           "write_at"]
 
 #: Key of the app's storage in ``app.extensions``.
 EXTENSION = "wijkstem.storage"
@@ -43,6 +45,12 @@ def make_storage(config) -> Storage:
 
         return S3Storage.from_config(config)
     raise RuntimeError(f"STORAGE must be 'local' or 's3', not {kind!r}")
+
+
+def media_root():
+    """The local media folder (`MEDIA_DIR`); with S3 storage it holds nothing. Whether the store can be reached
+    is `media_store().ping()`."""
+    return Path(current_app.config["MEDIA_DIR"])
 
 
 def media_path(storage_name: str):
