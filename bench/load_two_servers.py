@@ -193,6 +193,8 @@ class Load:
             self.batches += 1
         for body in batch:
             for note in body["voice_notes"]:
+                if time.monotonic() >= self.deadline:
+                    return  # the rest stays in the phone's outbox: unfinished, not lost
                 self.upload(http, phone, body["id"], note["id"])
 
     def upload(self, http, phone: Phone, response_id: str, note_id: str) -> None:

@@ -62,6 +62,7 @@ class LocalStorage:
     def put_file(self, name: str, path: Path) -> None:
         target = self.path(name)
         try:
+            os.chmod(path, 0o600)  # made by another program (ffmpeg) with its umask
             os.replace(path, target)
         except OSError:  # another file system: copy, then drop the original
             self.put_bytes(name, Path(path).read_bytes())

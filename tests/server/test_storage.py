@@ -261,3 +261,15 @@ def test_a_response_erased_by_its_receipt_takes_its_recording_from_the_store(app
     erase_for_resident("K7M2QXH4PB")
     db.session.commit()
     assert list(store.files()) == []
+
+
+def test_local_files_are_the_owners_only_whoever_made_them(store, storage_kind, tmp_path):
+    if storage_kind != "local":
+        pytest.skip("file modes are the local folder's")
+    made = tmp_path / "by-ffmpeg.m4a"
+    made.write_bytes(b"copy")
+    made.chmod(0o644)
+    name = new_storage_name("playback")
+    store.put_file(name, made)
+    store.put_bytes(new_storage_name("clips"), b"clip")
+    assert {path.stat().st_mode & 0o777 for path in store.root.rglob("*") if path.is_file()} == {0o600}
