@@ -139,6 +139,7 @@ def test_a_damaged_upload_starts_again_and_leaves_nothing(app, client, auth, cam
     assert list(store.files()) == []
 
 
+@pytest.mark.commits  # the second app reads, on its own connections, what the first committed
 def test_an_upload_continues_on_another_server(app, client, auth, campaign, app_config, tmp_path, store,
                                                storage_kind, backend):
     """Chunks to one server, the rest to another (its own folder, the same database and store): one note, whole.
@@ -154,13 +155,15 @@ def test_an_upload_continues_on_another_server(app, client, auth, campaign, app_
     db.session.commit()
     second = create_app({**app_config, "MEDIA_DIR": str(tmp_path / "second-media")})
     with second.app_context():
-        other = second.test_client()
-        assert other.head(f"{NOTES}/{body['id']}", headers=auth).headers["Upload-Offset"] == str(half)
-        reply = other.patch(f"{NOTES}/{body['id']}", data=data[half:],
-                            headers={**auth, "Upload-Offset": str(half), "Content-Type": CHUNK_TYPE})
-        assert reply.status_code == 200 and reply.json["state"] == "complete", reply.json
-        db.session.remove()
-        db.engine.dispose()
+        try:
+            other = second.test_client()
+            assert other.head(f"{NOTES}/{body['id']}", headers=auth).headers["Upload-Offset"] == str(half)
+            reply = other.patch(f"{NOTES}/{body['id']}", data=data[half:],
+                                headers={**auth, "Upload-Offset": str(half), "Content-Type": CHUNK_TYPE})
+            assert reply.status_code == 200 and reply.json["state"] == "complete", reply.json
+        finally:
+            db.session.remove()
+            db.engine.dispose()
     note = db.session.get(VoiceNote, uuid.UUID(body["id"]))
     db.session.refresh(note)
     assert hashlib.sha256(store.read_bytes(note.storage_name)).hexdigest() == body["sha256"]
@@ -293,8 +296,10 @@ def test_a_backup_holds_the_stored_files_and_a_restore_puts_them_back(app, app_c
         fresh.update(s3_settings(request.getfixturevalue("s3_endpoint")))
     restored = create_app(fresh)
     with restored.app_context():
-        restore_backup(archive)
-        assert media_store().read_bytes(note.storage_name) == data
-        assert check_storage().clean
-        db.session.remove()
-        db.engine.dispose()
+        try:
+            restore_backup(archive)
+            assert media_store().read_bytes(note.storage_name) == data
+            assert check_storage().clean
+        finally:
+            db.session.remove()
+            db.engine.dispose()
