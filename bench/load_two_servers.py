@@ -240,24 +240,30 @@ class Load:
 
 
 def cpu_ticks(masters: set[int], store_pid: int | None) -> dict:
-    """CPU seconds so far of the servers' workers, PostgreSQL's processes, the S3 server and the clients."""
-    ticks = {"servers": 0, "database": 0, "store": 0}
+    """CPU seconds so far, per process: the servers' workers, PostgreSQL's processes, the S3 server; and this
+    process's clients. Kept per process so that one that ends meanwhile (another client's PostgreSQL backend)
+    takes nothing off the total."""
+    ticks = {"servers": {}, "database": {}, "store": {}}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             name, fields = stat.read_text().rsplit(")", 1)
         except OSError:
             continue
         fields, pid = fields.split(), int(stat.parent.name)
-        used = int(fields[11]) + int(fields[12])
+        used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         if int(fields[1]) in masters:
-            ticks["servers"] += used
+            ticks["servers"][pid] = used
         elif name.endswith("(postgres"):
-            ticks["database"] += used
+            ticks["database"][pid] = used
         elif pid == store_pid:
-            ticks["store"] += used
-    seconds = {name: value / os.sysconf("SC_CLK_TCK") for name, value in ticks.items()}
+            ticks["store"][pid] = used
     times = os.times()
-    return {**seconds, "clients": times.user + times.system}
+    return {**ticks, "clients": {0: times.user + times.system}}
+
+
+def cpu_used(before: dict, after: dict) -> dict:
+    """Seconds each group used between the two readings, counting the processes alive at the end."""
+    return {group: sum(used - before[group].get(pid, 0) for pid, used in after[group].items()) for group in after}
 
 
 def run_once(args, folder: Path, servers: int, recordings: list[bytes], store: Store | None) -> dict:
@@ -282,7 +288,7 @@ def run_once(args, folder: Path, servers: int, recordings: list[bytes], store: S
             before = cpu_ticks(masters, store.process.pid if store else None)
             load = Load([u for _, u in started], recordings, time.monotonic() + args.seconds)
             seconds = load.run(phones, args.concurrency)
-            cpu = {k: v - before[k] for k, v in cpu_ticks(masters, store.process.pid if store else None).items()}
+            cpu = cpu_used(before, cpu_ticks(masters, store.process.pid if store else None))
         finally:
             for process, _ in started:
                 stop_server(process)
@@ -315,11 +321,11 @@ def report(args, runs: list[dict]) -> int:
     backend = "PostgreSQL + Redis + S3 (moto)" if args.postgres else "SQLite + one media folder"
     print(f"load on {backend}: {args.phones} phones ({args.concurrency} at a time), {args.seconds} s bound, "
           f"batches of 20-100, notes of {'/'.join(map(str, args.note_seconds))} s, on {os.cpu_count()} cores")
-    rates, failed = {}, False
+    rates, failed = {}, False  # servers -> (responses/s, requests/s, upload bytes/s)
     for run in runs:
         load, seconds, cpu = run["load"], run["seconds"], run["cpu"]
         rate = run["responses"] / seconds
-        rates[run["servers"]] = rate
+        rates[run["servers"]] = (rate, len(load.latencies) / seconds, load.upload_bytes / seconds)
         per_batch = {k: v / max(load.batches, 1) * 1000 for k, v in cpu.items()}
         p50, p99 = (percentile(load.latencies, f) * 1000 for f in (0.5, 0.99)) if load.latencies else (0, 0)
         print(f"  {run['servers']} server{'s' if run['servers'] > 1 else ''}: {rate:7.0f} responses/s, "
@@ -337,7 +343,9 @@ def report(args, runs: list[dict]) -> int:
             print(f"      LOST: {item}")
         failed = failed or bool(load.errors or run["lost"])
     if 1 in rates and 2 in rates:
-        print(f"  ratio two servers : one server = {rates[2] / rates[1]:.2f}")
+        ratios = [two / max(one, 1e-9) for two, one in zip(rates[2], rates[1], strict=True)]
+        print(f"  ratio two servers : one server: requests/s {ratios[1]:.2f}, uploads {ratios[2]:.2f}, "
+              f"responses/s {ratios[0]:.2f}")
     return 2 if failed else 0
 
 
