@@ -52,8 +52,11 @@ class Config:
     S3_MAX_CONNECTIONS = 20
     ENROL_CODE_MINUTES = 15
 
-    #: Flask-Limiter's counters. ``None``: a file shared by the workers of this machine, `ratelimits.db` in the
-    #: instance folder (`server.ratelimit_storage`); several machines share redis://host:6379.
+    #: Flask-Limiter's counters. ``None``: on `REDIS_URL` when it is set (every machine counts together), else a
+    #: file shared by the workers of this machine, `ratelimits.db` in the instance folder
+    #: (`server.ratelimit_storage`). Redis is configured once, as `REDIS_URL`; this is only for another
+    #: `limits` storage, and `WIJKSTEM_RATELIMIT_STORAGE_URI=redis://...` (the name from before `REDIS_URL`)
+    #: still puts the rate limits alone on that Redis.
     RATELIMIT_STORAGE_URI = None
     RATELIMIT_HEADERS_ENABLED = True
     #: Prefix of every counter's key: set it when several instances share one Redis.
@@ -118,8 +121,10 @@ class Config:
     #: residents may share one address at a community centre.
     RATELIMIT_CLIPS = "600/minute;6000/hour"
 
-    #: Background jobs (`server.jobs`). Redis for several machines: jobs go to RQ there and `wijkstem worker`
-    #: runs them. ``None``: a thread of each server process runs them (the embedded default).
+    #: The one Redis of a deployment on several machines (``redis://host:6379/0``): background jobs go to RQ
+    #: there and `wijkstem worker` runs them (`server.jobs`), and the rate limits count there unless
+    #: `RATELIMIT_STORAGE_URI` says otherwise. ``None`` (the embedded default): a thread of each server process
+    #: runs the jobs, and the workers of one machine count in a local file.
     REDIS_URL = None
     #: ``None`` (RQ with `REDIS_URL`, else a thread), ``"thread"``, ``"rq"`` or ``"inline"`` (at once: tests).
     JOBS_RUNNER = None

@@ -1,8 +1,9 @@
 """Two `wijkstem serve` processes side by side (issue 14 §3): different ports and local folders, one PostgreSQL
-database, one Redis, one S3-compatible store (moto's, over real HTTP). Clients pick a server at random for every
-request, as a load balancer without sticky sessions would: every response arrives exactly once, a voice note
-sent across both is whole and byte-identical, the sign-in limit counts across both, a coordinator signed in on
-one is signed in on the other, and a playback copy made by one plays from either."""
+database, one Redis, one S3-compatible store (moto's, over real HTTP), plus a `wijkstem worker` that runs the
+jobs queued on that Redis. Clients pick a server at random for every request, as a load balancer without sticky
+sessions would: every response arrives exactly once, a voice note sent across both is whole and byte-identical,
+the sign-in limit counts across both, a coordinator signed in on one is signed in on the other, and the playback
+copy the worker makes plays from either."""
 
 import hashlib
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from redis import Redis
 from sqlalchemy import func, select
 
 from server import create_app
@@ -42,31 +44,69 @@ PHONES, RESPONSES_PER_PHONE, BATCH = 4, 30, 5
 CHUNK = 16 * 1024
 
 
+#: How long the worker may take to make a playback copy (ffmpeg on a loaded machine).
+COPY_SECONDS = 120
+
+
 def environment(settings: dict, database_url: str, media_dir: Path, prefix: str) -> dict:
-    """One server's environment: its own folder; the shared database, Redis, store and key."""
+    """One process's environment: its own folder; the shared database, Redis, store and key. Redis is set once
+    (`WIJKSTEM_REDIS_URL`): the jobs go to RQ there and the rate limits count there; the queue and the counters
+    are this test's own (other runs may share the Redis)."""
     env = {**os.environ, "DATABASE_URL": database_url, "WIJKSTEM_MEDIA_DIR": str(media_dir),
            "WIJKSTEM_SECRET_KEY": SECRET, "PYTHONPATH": str(ROOT), "WIJKSTEM_RETENTION_INTERVAL_SECONDS": "0",
-           "WIJKSTEM_RATELIMIT_STORAGE_URI": REDIS_URL, "WIJKSTEM_RATELIMIT_KEY_PREFIX": prefix}
+           "WIJKSTEM_RESULTS_REFRESH_SECONDS": "0", "WIJKSTEM_REDIS_URL": REDIS_URL,
+           "WIJKSTEM_RATELIMIT_KEY_PREFIX": prefix, "WIJKSTEM_JOBS_QUEUE": prefix}
+    for name in ("WIJKSTEM_RATELIMIT_STORAGE_URI", "WIJKSTEM_JOBS_RUNNER"):
+        env.pop(name, None)
     env.update({f"WIJKSTEM_{key}": str(value) for key, value in settings.items()})
     return env
 
 
-class Server:
-    """`wijkstem serve` (one gunicorn worker, four threads) in a process group of its own."""
+class Process:
+    """A `wijkstem` command in a process group of its own, its output in `log`."""
 
     def __init__(self, env: dict, log: Path):
-        self.port, self.env, self.log, self.process = free_port(), env, log, None
+        self.env, self.log, self.process = env, log, None
+
+    def arguments(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from server.cli import main; main()", *self.arguments()],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=30)
+
+
+class Worker(Process):
+    """`wijkstem worker`: the jobs both servers queue on Redis (the playback copies among them)."""
+
+    def arguments(self) -> list[str]:
+        return ["worker"]
+
+
+class Server(Process):
+    """`wijkstem serve` (one gunicorn worker, four threads)."""
+
+    def __init__(self, env: dict, log: Path):
+        super().__init__(env, log)
+        self.port = free_port()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", "from server.cli import main; main()", "serve", "--bind",
-                 f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "4"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    def arguments(self) -> list[str]:
+        return ["serve", "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "4"]
 
     def wait(self) -> None:
         deadline = time.monotonic() + 60
@@ -79,19 +119,11 @@ class Server:
         self.stop()
         raise AssertionError(f"the server did not start:\n{self.log.read_text()[-3000:]}")
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=30)
-
 
 @pytest.fixture
 def world(backend, database_url, s3_endpoint, tmp_path):
-    """The shared database (demo campaign with its clips, phones, a coordinator), the store, and two servers."""
+    """The shared database (demo campaign with its clips, phones, a coordinator), the store, two servers and a
+    worker."""
     if backend != "postgresql":
         pytest.skip("several servers share one PostgreSQL database (SQLite serves one machine)")
     settings = s3_settings(s3_endpoint)
@@ -107,18 +139,24 @@ def world(backend, database_url, s3_endpoint, tmp_path):
     prefix = f"wijkstem-{uuid.uuid4().hex[:8]}"
     servers = [Server(environment(settings, database_url, tmp_path / f"media-{n}", prefix),
                       tmp_path / f"server-{n}.log") for n in (1, 2)]
-    for server in servers:
-        server.start()
+    worker = Worker(environment(settings, database_url, tmp_path / "media-worker", prefix), tmp_path / "worker.log")
+    for process in (*servers, worker):
+        process.start()
     try:
         for server in servers:
             server.wait()
         with app.app_context():
-            yield servers, campaign_id, tokens
+            yield servers, worker, campaign_id, tokens
             db.session.remove()
             db.engine.dispose()
     finally:
-        for server in servers:
-            server.stop()
+        for process in (*servers, worker):
+            process.stop()
+        redis = Redis.from_url(REDIS_URL)
+        keys = list(redis.scan_iter(f"rq:*{prefix}*"))
+        if keys:
+            redis.delete(*keys)  # this run's queue (the counters expire by themselves)
+        redis.close()
 
 
 class Campaign:
@@ -147,8 +185,21 @@ def send_batches(servers, token, bodies, results, errors) -> None:
                     results.append((attempt, item["id"], item["status"]))
 
 
-def test_two_servers_share_everything_that_matters(world):
-    servers, campaign_id, tokens = world
+def playback_copy_made(note_id, worker: Worker) -> str:
+    """Wait (reading the shared database) until the worker has stored the note's playback copy: its name."""
+    deadline = time.monotonic() + COPY_SECONDS
+    while time.monotonic() < deadline:
+        db.session.rollback()  # a new snapshot each time
+        name = db.session.scalar(select(VoiceNote.playback_name).where(VoiceNote.id == note_id))
+        if name:
+            return name
+        assert worker.process.poll() is None, f"the worker stopped:\n{worker.log.read_text()[-3000:]}"
+        time.sleep(0.5)
+    raise AssertionError(f"no playback copy after {COPY_SECONDS} s:\n{worker.log.read_text()[-3000:]}")
+
+
+def test_two_servers_share_everything_that_matters(world, tmp_path):
+    servers, worker, campaign_id, tokens = world
     random.seed(14)
 
     # every response arrives exactly once, whichever server each batch reached
@@ -206,17 +257,22 @@ def test_two_servers_share_everything_that_matters(world):
         page = coordinator.get(f"{server.url}/workspace/", timeout=30, allow_redirects=False)
         assert page.status_code == 200, page.headers
 
-    # a playback copy made by one server plays, whole or in ranges, from the other
-    copy = coordinator.get(first.url + audio, timeout=120)
-    assert copy.status_code == 200 and copy.headers["Content-Type"] == "audio/mp4"
-    db.session.expire_all()
-    playback_name = db.session.get(VoiceNote, note.id).playback_name
-    assert media_store().read_bytes(playback_name) == copy.content
-    seek = coordinator.get(second.url + audio, headers={"Range": "bytes=100-"}, timeout=60)
-    assert seek.status_code == 206 and seek.content == copy.content[100:]
-    assert seek.headers["Content-Range"] == f"bytes 100-{len(copy.content) - 1}/{len(copy.content)}"
-    db.session.expire_all()
+    # the note's completion queued its playback copy on Redis; the worker made it (in a process and folder of its
+    # own) into the shared store, and it plays, whole or in ranges, from either server
+    playback_name = playback_copy_made(note.id, worker)
+    stored = media_store().read_bytes(playback_name)
+    for server in servers:
+        copy = coordinator.get(server.url + audio, timeout=60)
+        assert copy.status_code == 200 and copy.headers["Content-Type"] == "audio/mp4"
+        assert copy.content == stored
+        seek = coordinator.get(server.url + audio, headers={"Range": "bytes=100-"}, timeout=60)
+        assert seek.status_code == 206 and seek.headers["Content-Type"] == "audio/mp4"
+        assert seek.content == stored[100:]
+        assert seek.headers["Content-Range"] == f"bytes 100-{len(stored) - 1}/{len(stored)}"
+    db.session.rollback()
     assert db.session.get(VoiceNote, note.id).playback_name == playback_name, "made once, not on each server"
+    local = [path for path in tmp_path.glob("media-*/**/*") if path.is_file()]
+    assert local == [], "with S3 storage no process keeps a file in its own folder"
 
     # the clips a phone downloads come from the store through either server
     clip = db.session.scalars(select(Clip)).first()
