@@ -17,6 +17,7 @@ from flask import current_app
 from ..util import utcnow, uuid7
 from .base import Storage, StoredFile
 from .local import LocalStorage
+from .s3 import S3Storage
 
 __all__ = ["Storage", "StoredFile", "delete_file", "media_path", "media_root", "media_store", "new_storage_name",
            "write_at"]
@@ -41,8 +42,6 @@ def make_storage(config) -> Storage:
     if kind == "local":
         return LocalStorage(config["MEDIA_DIR"])
     if kind == "s3":
-        from .s3 import S3Storage  # reason: boto3 is an optional dependency (the `s3` extra)
-
         return S3Storage.from_config(config)
     raise RuntimeError(f"STORAGE must be 'local' or 's3', not {kind!r}")
 

@@ -20,11 +20,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import ClientError
-
 from .base import StoredFile
+
+try:  # the `s3` extra (boto3); a local-only install has no botocore, and never makes an S3Storage
+    from botocore.exceptions import ClientError
+except ImportError:  # pragma: no cover
+    class ClientError(Exception):
+        """Stands in for botocore's, which a local-only install lacks."""
 
 PARTS = "parts/"
 MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -48,6 +50,11 @@ class S3Storage:
     def from_config(cls, config) -> "S3Storage":
         if not config.get("S3_BUCKET"):
             raise RuntimeError("STORAGE is 's3' but S3_BUCKET (WIJKSTEM_S3_BUCKET) is not set")
+        try:  # reason: boto3 takes a quarter of a second to import; only an S3 deployment needs it
+            import boto3
+            from botocore.config import Config as BotoConfig
+        except ImportError as error:
+            raise RuntimeError("STORAGE is 's3' but boto3 is not installed: pip install 'wijkstem[s3]'") from error
         endpoint = config.get("S3_ENDPOINT_URL") or None
         style = config.get("S3_ADDRESSING_STYLE") or ("path" if endpoint else "auto")
         options = BotoConfig(
