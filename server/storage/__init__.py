@@ -10,7 +10,6 @@ Voice notes, their playback copies, clips (campaign texts and voice packs) and t
 """
 
 import os
-from pathlib import Path
 
 from flask import current_app
 
@@ -19,7 +18,7 @@ from .base import Storage, StoredFile
 from .local import LocalStorage
 from .s3 import S3Storage
 
-__all__ = ["Storage", "StoredFile", "delete_file", "media_path", "media_root", "media_store", "new_storage_name",
+__all__ = ["Storage", "StoredFile", "delete_file", "media_path", "media_store", "new_storage_name",
            "write_at"]
 
 #: Key of the app's storage in ``app.extensions``.
@@ -44,12 +43,6 @@ def make_storage(config) -> Storage:
     if kind == "s3":
         return S3Storage.from_config(config)
     raise RuntimeError(f"STORAGE must be 'local' or 's3', not {kind!r}")
-
-
-def media_root():
-    """The local media folder (`MEDIA_DIR`); with S3 storage it holds nothing. Whether the store can be reached
-    is `media_store().ping()`."""
-    return Path(current_app.config["MEDIA_DIR"])
 
 
 def media_path(storage_name: str):
