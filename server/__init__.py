@@ -76,7 +76,8 @@ def configure(app: Flask, overrides: dict) -> None:
     private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["MEDIA_DIR"] = str(app.config["MEDIA_DIR"] or instance / "media")
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or instance_secret(instance)
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"] or storage_uri(instance / "ratelimits.db")
+    app.config["RATELIMIT_STORAGE_URI"] = (app.config["RATELIMIT_STORAGE_URI"] or app.config["REDIS_URL"]
+                                           or storage_uri(instance / "ratelimits.db"))
 
 
 def instance_secret(instance: Path) -> str:

@@ -39,6 +39,7 @@ from .pwa_views import warm_app_files
 from .qr import public_url
 from .rescue import RescueError, import_rescue_file
 from .results.cli import results_group
+from .storage.cli import storage_group
 from .teams.cli import create_team
 
 
@@ -218,4 +219,4 @@ def import_rescue(path, allow_revoked):
 #: Every command of `wijkstem` (and of `flask --app server`).
 COMMANDS = [create_team, create_admin, grant_server_admin, revoke_server_admin, enrol_code, revoke_device_command,
             demo_command, serve, import_rescue, retention_command, audit_log_command, results_group, i18n_group,
-            backup_command, restore_command, worker_command]
+            backup_command, restore_command, worker_command, storage_group]

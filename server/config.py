@@ -31,14 +31,34 @@ class Config:
     #: `upload_quota_exceeded`); counted in the database, so they hold across all workers. Devices are not capped.
     VOICE_BYTES_PER_ADDRESS_HOUR = 64 * 1024 * 1024
     VOICE_BYTES_PER_FLYER_HOUR = 512 * 1024 * 1024
-    #: Where voice notes and audio prompts are stored (outside every web-served folder).
+    #: Where voice notes, playback copies and clips are stored (`server.storage`, docs/deployment.md):
+    #: ``"local"``, the folder `MEDIA_DIR` (outside every web-served folder), or ``"s3"``, a bucket of any
+    #: S3-compatible store, which every server of a scaled-out deployment shares.
+    STORAGE = "local"
     MEDIA_DIR = None
+    #: The bucket (made beforehand, private), the store's URL (empty: the cloud's own S3), its region, and the
+    #: keys (empty: boto3's own chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role).
+    S3_BUCKET = None
+    S3_ENDPOINT_URL = None
+    S3_REGION = None
+    S3_ACCESS_KEY_ID = None
+    S3_SECRET_ACCESS_KEY = None
+    #: Keys under this prefix (``wijkstem/``) when several instances share one bucket.
+    S3_PREFIX = ""
+    #: ``path`` (bucket in the path: MinIO, Garage, Ceph) or ``virtual`` (bucket in the host name); empty:
+    #: ``path`` when an endpoint URL is given, else boto3's choice.
+    S3_ADDRESSING_STYLE = None
+    #: Connections to the store each server process keeps open.
+    S3_MAX_CONNECTIONS = 20
     ENROL_CODE_MINUTES = 15
     #: How long a partnership invitation code works (server/partners/).
     PARTNER_INVITATION_HOURS = 72
 
-    #: Flask-Limiter's counters. ``None``: a file shared by the workers of this machine, `ratelimits.db` in the
-    #: instance folder (`server.ratelimit_storage`); several machines share redis://host:6379.
+    #: Flask-Limiter's counters. ``None``: on `REDIS_URL` when it is set (every machine counts together), else a
+    #: file shared by the workers of this machine, `ratelimits.db` in the instance folder
+    #: (`server.ratelimit_storage`). Redis is configured once, as `REDIS_URL`; this is only for another
+    #: `limits` storage, and `WIJKSTEM_RATELIMIT_STORAGE_URI=redis://...` (the name from before `REDIS_URL`)
+    #: still puts the rate limits alone on that Redis.
     RATELIMIT_STORAGE_URI = None
     RATELIMIT_HEADERS_ENABLED = True
     #: Prefix of every counter's key: set it when several instances share one Redis.
@@ -105,8 +125,10 @@ class Config:
     #: residents may share one address at a community centre.
     RATELIMIT_CLIPS = "600/minute;6000/hour"
 
-    #: Background jobs (`server.jobs`). Redis for several machines: jobs go to RQ there and `wijkstem worker`
-    #: runs them. ``None``: a thread of each server process runs them (the embedded default).
+    #: The one Redis of a deployment on several machines (``redis://host:6379/0``): background jobs go to RQ
+    #: there and `wijkstem worker` runs them (`server.jobs`), and the rate limits count there unless
+    #: `RATELIMIT_STORAGE_URI` says otherwise. ``None`` (the embedded default): a thread of each server process
+    #: runs the jobs, and the workers of one machine count in a local file.
     REDIS_URL = None
     #: ``None`` (RQ with `REDIS_URL`, else a thread), ``"thread"``, ``"rq"`` or ``"inline"`` (at once: tests).
     JOBS_RUNNER = None
@@ -133,6 +155,15 @@ ENV_OVERRIDES = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "WIJKSTEM_SECRET_KEY": "SECRET_KEY",
     "WIJKSTEM_MEDIA_DIR": "MEDIA_DIR",
+    "WIJKSTEM_STORAGE": "STORAGE",
+    "WIJKSTEM_S3_BUCKET": "S3_BUCKET",
+    "WIJKSTEM_S3_ENDPOINT_URL": "S3_ENDPOINT_URL",
+    "WIJKSTEM_S3_REGION": "S3_REGION",
+    "WIJKSTEM_S3_ACCESS_KEY_ID": "S3_ACCESS_KEY_ID",
+    "WIJKSTEM_S3_SECRET_ACCESS_KEY": "S3_SECRET_ACCESS_KEY",
+    "WIJKSTEM_S3_PREFIX": "S3_PREFIX",
+    "WIJKSTEM_S3_ADDRESSING_STYLE": "S3_ADDRESSING_STYLE",
+    "WIJKSTEM_S3_MAX_CONNECTIONS": "S3_MAX_CONNECTIONS",
     "WIJKSTEM_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "WIJKSTEM_RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",
     "WIJKSTEM_PUBLIC_URL": "PUBLIC_URL",
@@ -150,8 +181,8 @@ ENV_OVERRIDES = {
     "WIJKSTEM_LOG_FORMAT": "LOG_FORMAT",
 }
 #: Settings read from the environment as whole numbers.
-INTEGER_SETTINGS = {"RETENTION_INTERVAL_SECONDS", "VOICE_BYTES_PER_ADDRESS_HOUR", "VOICE_BYTES_PER_FLYER_HOUR",
-                    "RESULTS_REFRESH_SECONDS"}
+INTEGER_SETTINGS = {"RETENTION_INTERVAL_SECONDS", "S3_MAX_CONNECTIONS", "VOICE_BYTES_PER_ADDRESS_HOUR",
+                    "VOICE_BYTES_PER_FLYER_HOUR", "RESULTS_REFRESH_SECONDS"}
 
 
 def environment_overrides() -> dict:

@@ -11,7 +11,7 @@ from .campaigns.operations import create_campaign, create_source, publish_campai
 from .extensions import db
 from .partners.models import Partnership, PartnershipGrant
 from .paths import PACKAGE_DIR
-from .storage import media_path, new_storage_name
+from .storage import media_store, new_storage_name
 from .teams.models import Team
 from .util import new_token, sha256_hex
 from .voice.audio import duration_ms
@@ -143,7 +143,7 @@ def store_demo_clip(campaign: Campaign, key: str, language: str, made_for: str) 
     clip = Clip(team_id=campaign.team_id, campaign_id=campaign_id, key=key, language=language,
                 text_sha256=made_for, content_type="audio/ogg", sha256=sha256_hex(data), size=len(data),
                 duration_ms=duration_ms(path, "ogg"), storage_name=new_storage_name("clips"), synthetic=True)
-    media_path(clip.storage_name).write_bytes(data)  # reproducible files: no fsync needed
+    media_store().put_bytes(clip.storage_name, data)
     db.session.add(clip)
     return True
 

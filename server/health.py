@@ -2,8 +2,9 @@
 
 - ``/healthz``: the process answers (no database, nothing else): restart it if this fails.
 - ``/readyz``: the database answers, Redis answers (when the jobs or the rate limits use it), the media
-  store can be written: send it requests only if this says 200. Each check is cheap (``SELECT 1``, ``PING``,
-  a folder's status); the reply names the checks, never an error's text.
+  store can be written (the local folder) or answers (the S3 bucket): send it requests only if this says 200.
+  Each check is cheap (``SELECT 1``, ``PING``, a folder's status or ``HeadBucket``); the reply names the
+  checks, never an error's text.
 - ``/metrics``: Prometheus' text format (`server.metrics`), for a request that bears `METRICS_TOKEN` or comes
   from `METRICS_ALLOW`; 404 when neither is set, so it is off by default.
 
@@ -12,7 +13,6 @@ All three are unauthenticated (no session, no CSRF, no rate limit) and never cac
 
 import hmac
 import logging
-import os
 from ipaddress import ip_address
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -22,7 +22,7 @@ from .database import reading_only
 from .extensions import db
 from .metrics import exposition
 from .proxies import parse_networks
-from .storage import media_root, private_folder
+from .storage import media_store
 
 log = logging.getLogger(__name__)
 health_blueprint = Blueprint("health", __name__)
@@ -69,10 +69,10 @@ def redis_ready() -> bool:
 
 
 def storage_ready() -> bool:
-    """The media folder exists (made, owner-only, on a fresh server) and this process may write in it."""
-    root = media_root()
-    private_folder(root)
-    return root.is_dir() and os.access(root, os.W_OK | os.X_OK)
+    """The media store answers (`Storage.ping`): the local folder exists (made, owner-only, on a fresh server)
+    and this process may write in it; the S3 bucket answers (``HeadBucket``)."""
+    media_store().ping()
+    return True
 
 
 def readiness_checks() -> dict:

@@ -18,7 +18,7 @@ from server.extensions import db
 from server.ratelimit_storage import storage_uri
 
 #: Fixtures of the review, export and privacy tests (a coordinator's browser, responses synced for real).
-pytest_plugins = ["tests.review_world"]
+pytest_plugins = ["tests.review_world", "tests.s3_server"]
 
 PG_URL = os.environ.get("WIJKSTEM_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -1,12 +1,13 @@
 """One archive of a running server (`wijkstem backup`), and putting it back into an empty instance (`restore`).
 
 The archive is a gzipped tar: `manifest.json` (what it holds, each file's size and sha256), the database under
-`database/`, and every file of the media folder (voice notes, prompts, clips) under `media/`. The database is
-copied first, as one snapshot taken while the server keeps running: SQLite's online backup API reads a single
-consistent state (in WAL mode beside the writers, without stopping them), and `pg_dump` reads one
-repeatable-read snapshot. The media folder is copied afterwards, so every recording the snapshot knows as
-complete is already final on disk (a note is marked complete only after its last chunk was written and synced);
-an upload still under way is copied as far as it got, as the snapshot also records it.
+`database/`, and every file of the media store (voice notes, prompts, clips; the folder or the S3 bucket)
+under `media/`. The database is copied first, as one snapshot taken while the server keeps running: SQLite's
+online backup API reads a single consistent state (in WAL mode beside the writers, without stopping them), and
+`pg_dump` reads one repeatable-read snapshot. The media are copied afterwards, so every recording the snapshot
+knows as complete is already final on disk (a note is marked complete only after its last chunk was written and synced);
+an upload still under way is copied as far as it got, as the snapshot also records it (on S3 its parts are
+left out: the phone sends that note again from the start, as after a failed check).
 """
 
 import gzip
@@ -30,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..search.models import ENGINE_OWNED
+from ..storage import media_store
 
 FORMAT = "wijkstem-backup"
 VERSION = 1
@@ -65,6 +67,13 @@ def libpq_target() -> tuple[str, dict]:
 
 def media_dir() -> Path:
     return Path(current_app.config["MEDIA_DIR"])
+
+
+def media_description() -> str:
+    """Where the media are, for a message: the local folder, or the bucket of an S3-compatible store."""
+    if media_store().kind == "local":
+        return f"the media folder {media_dir()}"
+    return f"the media bucket {current_app.config['S3_BUCKET']}"
 
 
 def media_files(root: Path) -> list[Path]:
@@ -109,13 +118,12 @@ def make_backup(target: Path) -> dict:
 def write_archive(archive: tarfile.TarFile, database_file: Path, member: str) -> dict:
     """The database snapshot, then every media file, then the manifest that lists them all."""
     entries = [add_member(archive, member, database_file.read_bytes())]
-    root = media_dir()
-    for path in media_files(root):
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:  # deleted (retention, erasure) since the snapshot: not needed
+    store = media_store()
+    for item in store.files():
+        data = None if item.part else store.read_bytes(item.name)
+        if data is None:  # deleted (retention, erasure) since the snapshot: not needed; or part of an S3 upload
             continue
-        entries.append(add_member(archive, "media/" + path.relative_to(root).as_posix(), data))
+        entries.append(add_member(archive, "media/" + item.name, data))
     manifest = {"format": FORMAT, "version": VERSION, "created_at": datetime.now(UTC).isoformat(),
                 "database": database_kind(), "schema_revision": schema_revision(database_file),
                 "files": entries}
@@ -172,7 +180,7 @@ def pg_dump(path: Path) -> Path:
             "pg_dump is not on the PATH: install the PostgreSQL client tools of the server's version "
             "(Debian: apt install postgresql-client), or back up by hand with "
             f"`pg_dump {' '.join(PG_DUMP_ARGS)} --dbname=<database URL> > wijkstem.sql` "
-            f"and a copy of the media folder {media_dir()}")
+            f"and a copy of {media_description()}")
     with path.open("wb") as out:
         done = subprocess.run([binary, *PG_DUMP_ARGS, f"--dbname={url}"], stdout=out,  # noqa: S603  (our own argument list)
                               stderr=subprocess.PIPE, env=env, check=False)
@@ -278,8 +286,8 @@ def refuse_if_in_use() -> None:
     if used:
         raise BackupError(f"the database holds data (tables {', '.join(used[:5])}); restore into an empty "
                           "instance, or add --overwrite to replace it (its media folder is kept aside)")
-    if media_files(media_dir()):
-        raise BackupError(f"the media folder {media_dir()} holds files; restore into an empty instance, or add "
+    if next(media_store().files(), None) is not None:
+        raise BackupError(f"the media store ({media_store().kind}) holds files; restore into an empty instance, or add "
                           "--overwrite")
 
 
@@ -316,6 +324,11 @@ def psql(dump: Path) -> None:
 
 def restore_media(unpacked: Path, overwrite: bool) -> None:
     """The archive's media folder in place; with `overwrite`, the old one is moved aside first."""
+    store = media_store()
+    if store.kind != "local":  # an object store: the files are put there (with --overwrite, beside the old)
+        for path in media_files(unpacked):
+            store.put_bytes(path.relative_to(unpacked).as_posix(), path.read_bytes())
+        return
     root = media_dir()
     if overwrite and root.exists() and media_files(root):
         aside = root.with_name(f"{root.name}.before-restore-{timestamp()}")

@@ -12,7 +12,7 @@ import orjson
 import xlsxwriter
 
 from ..spreadsheet import safe_row
-from ..storage import media_path
+from ..storage import media_store
 from ..themes.exports import codebook_rows, quote_rows
 from ..themes.operations import campaign_themes
 from ..voice.operations import served_content_type
@@ -125,6 +125,13 @@ def entry_name(note, row, question_keys: set, extension: str) -> str:
     return f"{row[1]:%Y-%m-%d}_{note.response_id}_{question}_{note.id.hex[:8]}.{extension}"
 
 
+def zip_entry(name: str, size: int, when) -> zipfile.ZipInfo:
+    """A stored (uncompressed: Opus and AAC do not shrink) zip entry of `size` bytes dated `when`."""
+    info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
+    info.file_size, info.compress_type = size, zipfile.ZIP_STORED
+    return info
+
+
 def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
     """The recordings, plus `voice-notes.csv` that says which is which, and the codebook of themes
     and the quotes (`codebook.csv`, `quotes.csv`, first).
@@ -138,20 +145,25 @@ def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
     writer.writerow(["file", "response_id", "question", "received_at", "language", "duration_ms", "transcript",
                      "translation", "sha256", "remuxed"])
     question_keys = {column.question for column in question_columns(campaign) if column.kind != "theme"}
+    store = media_store()
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr("codebook.csv", csv_text(codebook_rows(campaign)))
         archive.writestr("quotes.csv", csv_text(quote_rows(campaign)))
         for batch in voice_files(campaign, filters, batch_size):
             for note, row in batch:
-                path = stored_file(note)
-                if not path.exists():
+                found = stored_file(note)
+                if found is None:
                     continue
+                stored, size = found
                 extension = EXTENSIONS.get(served_content_type(note), "bin")
                 name = entry_name(note, row, question_keys, extension)
-                archive.write(path, name)
+                with archive.open(zip_entry(name, size, note.created_at), "w") as entry:
+                    for block in store.stream(stored, 0, size):
+                        entry.write(block)
+                        yield output.take()
                 writer.writerow(safe_row([name, str(note.response_id), note.question_key, row[1].isoformat(),
                                           row[4], note.duration_ms, note.transcript or "", note.translation or "",
-                                          note.sha256, "yes" if path != media_path(note.storage_name) else "no"]))
+                                          note.sha256, "yes" if stored != note.storage_name else "no"]))
                 yield output.take()
         archive.writestr("voice-notes.csv", "\ufeff" + index.getvalue())
     yield output.take()

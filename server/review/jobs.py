@@ -2,11 +2,12 @@
 request: a backend may take minutes, or be down). The response page says it is under way, or that it failed."""
 
 import uuid
+from contextlib import ExitStack
 
 from ..database import reading_only
 from ..extensions import db
 from ..jobs.queue import job
-from ..storage import media_path
+from ..storage import media_store
 from ..themes.operations import relocate_fragments
 from ..voice.models import VoiceNote
 from .transcription import TranscriptionFailed, configured_backend
@@ -15,7 +16,8 @@ from .transcription import TranscriptionFailed, configured_backend
 @job("transcription", object_type="voice_note", key="note_id")
 def transcription_job(note_id: str, language: str | None = None, campaign_id: str | None = None,
                       response_id: str | None = None) -> None:
-    """Ask the backend for the note's transcript; nothing to do when the note or its recording is gone.
+    """Ask the backend for the note's transcript; nothing to do when the note or its recording is gone. The
+    backend reads a local file: the store hands one out (`local_copy`), whichever storage holds the recording.
 
     :raise TranscriptionFailed: no backend is set up any more, or it failed (the runner retries).
     """
@@ -28,7 +30,12 @@ def transcription_job(note_id: str, language: str | None = None, campaign_id: st
     backend = configured_backend()
     if backend is None:
         raise TranscriptionFailed("automatic transcription is no longer set up on this server")
-    result = backend.transcribe(media_path(source[0]), source[1], language)
+    with ExitStack() as stack:
+        try:  # on S3 a download to a private scratch file, deleted afterwards
+            path = stack.enter_context(media_store().local_copy(source[0]))
+        except FileNotFoundError:
+            return  # the recording left the store (erasure, retention) after it was read: nothing to write down
+        result = backend.transcribe(path, source[1], language)
     note = db.session.get(VoiceNote, uuid.UUID(note_id))
     if note is None or note.audio_deleted_at is not None:
         return

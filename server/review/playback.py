@@ -4,20 +4,21 @@ Chromium records WebM without a duration, and Safari does not play WebM or Ogg e
 (``playback_copy``, `server.jobs`) makes a copy with ffmpeg once the upload is complete (or, for a note that
 has none, when a coordinator first opens it; never inside a request): AAC in an MP4 container (``audio/mp4``),
 with the index at the front so playback and seeking start at once; iPhone recordings (already AAC in MP4) are
-only remuxed, without the empty repeated fragment WebKit's recorder writes at the end. The copy is kept beside
-the recording and deleted with it. Until the copy is made, and without ffmpeg, the recording is served as it
-came.
+only remuxed, without the empty repeated fragment WebKit's recorder writes at the end. ffmpeg works on local
+files: the job fetches the recording from the store (`server.storage`: the local folder or S3) into a scratch
+folder and stores the copy from there, beside the recording; it is deleted with it. Until the copy is made, and
+without ffmpeg, the recording is served as it came.
 """
 
-import os
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
 from ..database import reading_only
 from ..extensions import db
 from ..jobs.queue import enqueue, job
-from ..storage import delete_file, media_path, new_storage_name
+from ..storage import delete_file, media_store, new_storage_name
 from ..voice.audio import duration_ms, without_orphan_fragments
 from ..voice.models import VoiceNote
 from ..voice.operations import served_content_type
@@ -47,43 +48,46 @@ def ffmpeg_failure(err: Exception) -> str:
     return f"ffmpeg could not be run ({type(err).__name__})"
 
 
-def make_playback_copy(storage_name: str, container: str | None) -> str | None:
-    """Make a playable copy of the recording stored as `storage_name`; its storage name, or ``None`` when
-    ffmpeg is missing.
+def make_playback_copy(storage_name: str, container: str | None) -> tuple[str, int | None] | None:
+    """Make a playable copy of the recording stored as `storage_name` and store it: its storage name and its
+    length (ms), or ``None`` when ffmpeg is missing.
+
+    The recording is copied out of the store (`local_copy`: on S3 a download, on the local folder the file
+    itself), ffmpeg writes into a scratch folder, and the copy's length is read before it is stored.
 
     :raise PlaybackCopyFailed: ffmpeg failed or took too long.
+    :raise FileNotFoundError: the store has no such recording.
     """
     binary = ffmpeg_binary()
     if binary is None:
         return None
-    source = media_path(storage_name)
-    name = new_storage_name("playback")
-    target = media_path(name)
-    partial = target.with_suffix(".partial")
-    cleaned = target.with_suffix(".cleaned")
-    try:
-        if container == "mp4" and without_orphan_fragments(source, cleaned):
-            source = cleaned  # WebKit's recording without its repeated, empty last fragment
-        subprocess.run(ffmpeg_command(binary, source, partial, container), check=True,  # noqa: S603
-                       capture_output=True, timeout=FFMPEG_SECONDS)
-    except (subprocess.SubprocessError, OSError) as err:
-        partial.unlink(missing_ok=True)
-        raise PlaybackCopyFailed(ffmpeg_failure(err)) from err
-    finally:
-        cleaned.unlink(missing_ok=True)
-    os.replace(partial, target)
-    return name
+    store = media_store()
+    with tempfile.TemporaryDirectory(prefix="wijkstem-playback-") as scratch, \
+            store.local_copy(storage_name) as source:
+        target, cleaned = Path(scratch) / "copy.m4a", Path(scratch) / "cleaned.m4a"
+        try:
+            if container == "mp4" and without_orphan_fragments(source, cleaned):
+                source = cleaned  # WebKit's recording without its repeated, empty last fragment
+            subprocess.run(ffmpeg_command(binary, source, target, container), check=True,  # noqa: S603
+                           capture_output=True, timeout=FFMPEG_SECONDS)
+        except (subprocess.SubprocessError, OSError) as err:
+            raise PlaybackCopyFailed(ffmpeg_failure(err)) from err
+        length = duration_ms(target, "mp4")
+        name = new_storage_name("playback")
+        store.put_file(name, target)
+    return name, length
 
 
 def has_playback_copy(note: VoiceNote) -> bool:
-    return bool(note.playback_name) and media_path(note.playback_name).exists()
+    return bool(note.playback_name) and media_store().size(note.playback_name) is not None
 
 
-def playable_file(note: VoiceNote) -> tuple[Path, str]:
-    """The file to play and its content type: the copy when it has been made, else the original."""
+def playable_file(note: VoiceNote) -> tuple[str, str]:
+    """The stored file to play (its storage name, for `send_stored`) and its content type: the copy when it
+    has been made, else the original."""
     if has_playback_copy(note):
-        return media_path(note.playback_name), note.playback_type
-    return media_path(note.storage_name), served_content_type(note)
+        return note.playback_name, note.playback_type
+    return note.storage_name, served_content_type(note)
 
 
 def needs_playback_copy(note: VoiceNote) -> bool:
@@ -109,16 +113,20 @@ def playback_copy_job(note_id: str, campaign_id: str | None = None, response_id:
     db.session.rollback()
     if source is None:
         return
-    name = make_playback_copy(*source)
-    if name is None:
+    try:
+        made = make_playback_copy(*source)
+    except FileNotFoundError:
+        return  # the recording left the store (erasure, retention) after it was read: nothing to play
+    if made is None:
         return
+    name, length = made
     note = db.session.get(VoiceNote, uuid.UUID(note_id))
     if note is None or note.audio_deleted_at is not None or note.storage_name != source[0]:
         delete_file(name)  # deleted (or uploaded again) while ffmpeg ran
         return
     note.playback_name, note.playback_type = name, PLAYBACK_TYPE
     if note.duration_ms is None:
-        note.duration_ms = duration_ms(media_path(name), "mp4")
+        note.duration_ms = length
     db.session.flush()
 
 

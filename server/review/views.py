@@ -3,7 +3,7 @@
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, redirect, request, send_file, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
@@ -19,6 +19,7 @@ from ..pages import install_page_handlers, render_page, safe_next
 from ..privacy.operations import delete_audio, record_event, record_event_once_a_day
 from ..responses.models import AGE_BRACKETS, CHANNELS, REVIEW_STATES, Answer, Response
 from ..search.operations import snippets
+from ..storage.serving import send_stored
 from ..themes.operations import campaign_themes, relocate_fragments, response_links
 from ..themes.quotes import quoted_links
 from .operations import (
@@ -366,12 +367,12 @@ def audio(campaign_id, note_id):
         raise ApiError(404, "not_found", N_("This was not found."))
     if note.audio_deleted_at is not None:
         raise ApiError(410, "audio_deleted", N_("This recording has been deleted."))
-    path, content_type = playable_file(note)  # as recorded until its playable copy is made
+    name, content_type = playable_file(note)  # as recorded until its playable copy is made
     ask_for_playback_copy(note, campaign.id)
     # every fetch counts, whatever its Range; one event per person, note and day is enough
     record_event_once_a_day("download" if download else "listen", campaign, "voice_note", note.id, current_user())
     db.session.commit()
-    reply = send_file(path, mimetype=content_type, conditional=True, as_attachment=download,
-                      download_name=f"voice-note-{note.id}.{file_extension(content_type)}", max_age=0)
+    reply = send_stored(name, content_type, as_attachment=download,
+                        download_name=f"voice-note-{note.id}.{file_extension(content_type)}")
     reply.headers["Cache-Control"] = "private, no-store"
     return reply

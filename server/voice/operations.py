@@ -13,7 +13,8 @@ from ..extensions import db
 from ..jobs.queue import forget as forget_jobs
 from ..responses.models import ErasedResponse, Response
 from ..responses.rules import tombstone_hash
-from ..storage import delete_file, media_path, new_storage_name, write_at
+from ..storage import delete_file, media_store, new_storage_name, write_at
+from ..storage.after_commit import discard_parts_after_commit
 from ..util import sha256_hex, utcnow
 from .audio import ACCEPTED_CONTENT_TYPES, CONTAINER_TYPES, base_content_type, duration_ms, sniff_container
 from .models import UploadAllowance, VoiceNote
@@ -189,29 +190,50 @@ def append_chunk(note: VoiceNote, offset: int, chunk: bytes) -> ApiError | None:
 
 
 def finish_upload(note: VoiceNote) -> ApiError | None:
-    """Verify checksum, container and length; reset the upload if any of them fails."""
-    path = media_path(note.storage_name)
-    failure = None
-    if file_sha256(path) != note.sha256:
-        failure = ApiError(422, "checksum_mismatch", N_("The recording arrived damaged; it will be sent again."),
-                           field="sha256")
-    else:
-        with path.open("rb") as audio:
-            container = sniff_container(audio.read(4096))
-        if container is None or ACCEPTED_CONTENT_TYPES[note.content_type] != container:
-            failure = ApiError(415, "unsupported_audio", N_("This is not a supported audio recording."),
-                               field="content_type")
-        else:
-            length = duration_ms(path, container)
-            failure = check_length(length, note.size)
-            note.container, note.duration_ms = container, length
-    if failure:
+    """Verify checksum, container and length; reset the upload if any of them fails.
+
+    The store puts the chunks together (S3: the parts every server wrote, `server.storage.s3`) and keeps the
+    whole file only when the checks pass; the parts are cleared away after the commit. The timed copy
+    (`voice.timing`) is made from the same local file.
+    """
+    try:
+        with media_store().assembled(note.storage_name) as path:
+            failure = checked_upload(note, path)
+            if failure:
+                raise DiscardUpload(failure)
+            note.state, note.completed_at = "complete", utcnow()
+            make_timed_copy(note, path)  # from the file just checked: on S3 nothing is downloaded again
+    except DiscardUpload as discarded:
         delete_file(note.storage_name)
         note.received_bytes = 0
-        return failure
-    note.state, note.completed_at = "complete", utcnow()
-    make_timed_copy(note)
+        return discarded.failure
+    discard_parts_after_commit(db.session, note.storage_name)
     return None
+
+
+class DiscardUpload(Exception):
+    """Raised inside `assembled` so that the store keeps nothing of an upload that failed its checks."""
+
+    def __init__(self, failure: ApiError):
+        super().__init__(failure.code)
+        self.failure = failure
+
+
+def checked_upload(note: VoiceNote, path) -> ApiError | None:
+    """Sha256, container and length of the whole upload at `path`; sets the note's container and length."""
+    if file_sha256(path) != note.sha256:
+        return ApiError(422, "checksum_mismatch", N_("The recording arrived damaged; it will be sent again."),
+                        field="sha256")
+    with path.open("rb") as audio:
+        container = sniff_container(audio.read(4096))
+    if container is None or ACCEPTED_CONTENT_TYPES[note.content_type] != container:
+        return ApiError(415, "unsupported_audio", N_("This is not a supported audio recording."),
+                        field="content_type")
+    length = duration_ms(path, container)
+    failure = check_length(length, note.size)
+    if failure is None:
+        note.container, note.duration_ms = container, length
+    return failure
 
 
 #: Bytes a container may hold beyond its audio (headers, tags, an index) before its length must explain them.

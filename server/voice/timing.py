@@ -2,20 +2,24 @@
 plays (MediaRecorder's WebM has no ``Duration``; WebKit's fragmented MP4 a zero one), for every player a
 downloaded or exported file ends up in.
 
-The original stays as the phone sent it (its sha256 is the one declared); the copy is a derived file beside it,
-made where an upload completes, and deleted with the recording. Without ffmpeg, or when the copy would not play
-as long as the original, there is none and the original is used.
+The original stays as the phone sent it (its sha256 is the one declared); the copy is a derived file beside it
+in the same store (`server.storage`: the local folder or S3), made where an upload completes from the whole
+upload as it is checked (on S3 the file put together from the parts, so nothing is downloaded again), and
+deleted with the recording. ffmpeg writes into a private scratch folder; the copy is stored from there
+(`put_file`). Without ffmpeg, or when the copy would not play as long as the original, there is none and the
+original is used.
 """
 
 import logging
-import os
 import shutil
 import subprocess
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 from flask import current_app
 
-from ..storage import delete_file, media_path, new_storage_name
+from ..storage import delete_file, media_store, new_storage_name
 from .audio import duration_ms, states_duration, without_orphan_fragments
 from .models import VoiceNote
 
@@ -35,8 +39,14 @@ def ffmpeg_binary() -> str | None:
     return shutil.which(binary)
 
 
-def needs_timed_copy(note: VoiceNote) -> bool:
-    return note.container in FORMATS and not states_duration(media_path(note.storage_name), note.container)
+def needs_timed_copy(note: VoiceNote, source: Path) -> bool:
+    """The recording (a local file at `source`) is in a container whose header can state a duration, and does
+    not."""
+    return note.container in FORMATS and not states_duration(source, note.container)
+
+
+def has_timed_copy(note: VoiceNote) -> bool:
+    return bool(note.timed_name) and media_store().size(note.timed_name) is not None
 
 
 def remux_command(binary: str, source: Path, target: Path, container: str) -> list[str]:
@@ -44,37 +54,50 @@ def remux_command(binary: str, source: Path, target: Path, container: str) -> li
             "-map_metadata", "-1", "-c", "copy", *FORMATS[container], str(target)]
 
 
-def make_timed_copy(note: VoiceNote) -> bool:
+def make_timed_copy(note: VoiceNote, source: Path | None = None) -> bool:
     """Make `note`'s timed copy where its file states no duration (idempotent); whether it has one now.
 
-    Callable from anywhere with an app context (the upload's completion today); only the note's
-    ``timed_name`` changes (flush, never commit).
+    `source` is the recording as a local file when the caller has one (the upload being completed); without
+    it the recording is copied out of the store. Callable from anywhere with an app context (the upload's
+    completion today); only the note's ``timed_name`` changes (flush, never commit).
     """
-    if note.timed_name and media_path(note.timed_name).exists():
+    if has_timed_copy(note):
         return True
     binary = ffmpeg_binary()
-    if binary is None or note.state != "complete" or note.audio_deleted_at or not needs_timed_copy(note):
+    if binary is None or note.state != "complete" or note.audio_deleted_at or note.container not in FORMATS:
         return False
-    source = media_path(note.storage_name)
-    name = new_storage_name("voice")
-    target = media_path(name)
-    partial, cleaned = target.with_suffix(".partial"), target.with_suffix(".cleaned")
-    try:
-        if note.container == "mp4" and without_orphan_fragments(source, cleaned):
-            source = cleaned  # WebKit's recording without its repeated, empty last fragment
-        subprocess.run(remux_command(binary, source, partial, note.container), check=True,  # noqa: S603
-                       capture_output=True, timeout=FFMPEG_SECONDS)
-        if not plays_as_long(partial, note):
-            raise OSError("the remuxed copy does not play as long as the recording")
-    except (subprocess.SubprocessError, OSError) as err:
-        log.warning("ffmpeg could not remux voice note %s: %s", note.id, err)
-        partial.unlink(missing_ok=True)
+    with ExitStack() as stack:
+        if source is None:
+            try:
+                source = stack.enter_context(media_store().local_copy(note.storage_name))
+            except FileNotFoundError:
+                return False  # the recording is no longer stored
+        if not needs_timed_copy(note, source):
+            return False
+        name = remux_into_store(binary, note, source)
+    if name is None:
         return False
-    finally:
-        cleaned.unlink(missing_ok=True)
-    os.replace(partial, target)
     note.timed_name = name
     return True
+
+
+def remux_into_store(binary: str, note: VoiceNote, source: Path) -> str | None:
+    """Remux `source` in a scratch folder and store the copy if it plays as long as the note: its name."""
+    with tempfile.TemporaryDirectory(prefix="wijkstem-timed-") as scratch:
+        target, cleaned = Path(scratch) / "timed", Path(scratch) / "cleaned"
+        try:
+            if note.container == "mp4" and without_orphan_fragments(source, cleaned):
+                source = cleaned  # WebKit's recording without its repeated, empty last fragment
+            subprocess.run(remux_command(binary, source, target, note.container), check=True,  # noqa: S603
+                           capture_output=True, timeout=FFMPEG_SECONDS)
+            if not plays_as_long(target, note):
+                raise OSError("the remuxed copy does not play as long as the recording")
+        except (subprocess.SubprocessError, OSError) as err:
+            log.warning("ffmpeg could not remux voice note %s: %s", note.id, err)
+            return None
+        name = new_storage_name("voice")
+        media_store().put_file(name, target)
+    return name
 
 
 def plays_as_long(copy: Path, note: VoiceNote) -> bool:
@@ -90,8 +113,12 @@ def delete_timed_copy(note: VoiceNote) -> None:
     note.timed_name = None
 
 
-def stored_file(note: VoiceNote) -> Path:
-    """The file to hand out as the recording: the timed copy where there is one, else the original."""
-    if note.timed_name and media_path(note.timed_name).exists():
-        return media_path(note.timed_name)
-    return media_path(note.storage_name)
+def stored_file(note: VoiceNote) -> tuple[str, int] | None:
+    """The stored file to hand out as the recording and its size: the timed copy where there is one, else the
+    original; ``None`` when the store holds neither."""
+    store = media_store()
+    for name in (note.timed_name, note.storage_name):
+        size = store.size(name) if name else None
+        if size is not None:
+            return name, size
+    return None

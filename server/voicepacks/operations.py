@@ -1,21 +1,21 @@
 """Recording, replacing and deleting clips; which texts can be heard; which clips still fit their text.
 
 Operations flush, never commit. A replaced or deleted clip's file is removed only once the transaction
-commits (`discard_after_commit`), so a failed request never leaves a row without its sound.
+commits (`server.storage.after_commit`), so a failed request never leaves a row without its sound.
 """
 
 import re
 from dataclasses import dataclass
 
 from flask import url_for
-from sqlalchemy import event, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
 
 from ..campaigns.models import Campaign
 from ..campaigns.schemas import missing_translations
 from ..errors import N_, ApiError
 from ..extensions import db
-from ..storage import delete_file, new_storage_name, write_at
+from ..storage import media_store, new_storage_name
+from ..storage.after_commit import delete_after_commit
 from ..util import sha256_hex, utcnow
 from .models import Clip
 from .normalise import normalise
@@ -213,7 +213,7 @@ def store_clip(campaign: Campaign, key: str, language: str, text: str, data: byt
                 duration_ms=length, storage_name=new_storage_name("clips"), synthetic=synthetic,
                 recorded_by=recorded_by, proposed_by_team_id=proposed_by_team_id,
                 state="proposed" if proposed_by_team_id else "live")
-    write_at(clip.storage_name, 0, data)
+    media_store().put_bytes(clip.storage_name, data)
     db.session.add(clip)
     db.session.flush()
     return clip
@@ -257,21 +257,8 @@ def campaign_clip(campaign: Campaign, clip_id) -> Clip | None:
 
 
 def delete_clip(clip: Clip) -> None:
-    discard_after_commit(clip.storage_name)
+    delete_after_commit(db.session, clip.storage_name)
     db.session.delete(clip)
     db.session.flush()
 
 
-def discard_after_commit(storage_name: str) -> None:
-    db.session.info.setdefault("discard_files", []).append(storage_name)
-
-
-@event.listens_for(Session, "after_commit")
-def _discard_files(session) -> None:
-    for storage_name in session.info.pop("discard_files", []):
-        delete_file(storage_name)
-
-
-@event.listens_for(Session, "after_rollback")
-def _keep_files(session) -> None:
-    session.info.pop("discard_files", None)

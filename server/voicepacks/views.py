@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, send_file
 
 from ..errors import N_, ApiError
 from ..extensions import db, limiter
-from ..storage import media_path
+from ..storage import media_store
 from .models import Clip
 
 clips_blueprint = Blueprint("clips", __name__, url_prefix="/v1")
@@ -17,15 +17,16 @@ def clip_limit() -> str:
 
 
 def send_clip(clip_id):
-    """The clip's sound, cacheable for a year. Sent from memory (a clip is small): a phone that leaves while its
+    """The clip's sound, cacheable for a year. Read from the store whole and sent from memory (a clip is small):
+    a phone that leaves while its
     clips are being cached drops the connection, and werkzeug's server then never closes an open file.
 
     :raise ApiError 404: no such clip (or its file is gone).
     """
     clip = db.session.get(Clip, clip_id)
-    if clip is None or not media_path(clip.storage_name).is_file():
+    data = media_store().read_bytes(clip.storage_name) if clip is not None else None
+    if data is None:
         raise ApiError(404, "not_found", N_("This was not found."))
-    data = media_path(clip.storage_name).read_bytes()
     response = send_file(io.BytesIO(data), mimetype=clip.content_type, conditional=True,
                          etag=clip.sha256, max_age=31536000, last_modified=clip.created_at)
     response.headers["Content-Disposition"] = "inline"

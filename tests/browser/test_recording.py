@@ -108,7 +108,7 @@ def test_a_recording_shows_and_keeps_its_length(live_app, live_server, browser_c
     eventually(page, lambda: len(fetch_all(select(VoiceNote).where(VoiceNote.state == "complete"))) == 1)
     [note] = fetch_all(select(VoiceNote))
     with live_app.app_context():
-        original, handed_out = media_path(note.storage_name), stored_file(note)
+        original, handed_out = media_path(note.storage_name), media_path(stored_file(note)[0])
     assert original.read_bytes() == phone_file and note.sha256 == sha256(phone_file)
     assert probed_seconds(original) is None  # Chromium's own file
     assert handed_out != original and probed_seconds(handed_out) == pytest.approx(note.duration_ms / 1000, abs=0.1)

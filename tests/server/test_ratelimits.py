@@ -44,6 +44,18 @@ def test_the_default_storage_is_a_file_in_the_instance_folder(app_config):
     assert app.config["RATELIMIT_STORAGE_URI"] == storage_uri(Path(app.instance_path) / "ratelimits.db")
 
 
+def test_one_redis_setting_serves_the_rate_limits_too(app_config, monkeypatch):
+    """`REDIS_URL` (the jobs' Redis) is where the counters go too; the older `RATELIMIT_STORAGE_URI` still wins."""
+    redis = "redis://redis.internal:6379/0"
+    assert create_app({**app_config, "RATELIMIT_STORAGE_URI": None, "REDIS_URL": redis}) \
+        .config["RATELIMIT_STORAGE_URI"] == redis
+    monkeypatch.setenv("WIJKSTEM_REDIS_URL", redis)
+    monkeypatch.setenv("WIJKSTEM_RATELIMIT_STORAGE_URI", "redis://limits.internal:6379")
+    app = create_app({key: value for key, value in app_config.items() if key != "RATELIMIT_STORAGE_URI"})
+    assert app.config["REDIS_URL"] == redis
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://limits.internal:6379"
+
+
 def test_concurrent_hits_from_many_connections_are_all_counted(tmp_path):
     uri = storage_uri(tmp_path / "ratelimits.db")
     limit = parse("1000/hour")

@@ -595,7 +595,9 @@ def test_the_file_handed_out_states_its_duration_and_the_original_is_kept(app, c
     assert original.read_bytes() == data and hashlib.sha256(original.read_bytes()).hexdigest() == body["sha256"]
     assert states_duration(original, container) is not copied
     assert (stored.timed_name is not None) is copied
-    handed_out = stored_file(stored)
+    handed_out_name, size = stored_file(stored)
+    handed_out = media_path(handed_out_name)
+    assert size == handed_out.stat().st_size and (handed_out_name != stored.storage_name) is copied
     assert states_duration(handed_out, container)
     assert 1.9 <= probed_seconds(handed_out) <= 2.1
     if copied:
@@ -638,7 +640,6 @@ def test_deleting_a_note_deletes_its_timed_copy(app, client, auth, tmp_path):
 
 @pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
 def test_without_ffmpeg_the_original_is_handed_out(app, client, auth, tmp_path):
-    from server.storage import media_path
     from server.voice.timing import stored_file
 
     app.config["FFMPEG_BINARY"] = None
@@ -646,7 +647,7 @@ def test_without_ffmpeg_the_original_is_handed_out(app, client, auth, tmp_path):
     body = voice_declaration(uuid.uuid4(), data, content_type="audio/webm")
     assert upload(client, auth, body, data).json["state"] == "complete"
     stored = note(body["id"])
-    assert stored.timed_name is None and stored_file(stored) == media_path(stored.storage_name)
+    assert stored.timed_name is None and stored_file(stored) == (stored.storage_name, len(data))
 
 
 @pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
