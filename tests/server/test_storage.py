@@ -269,8 +269,12 @@ def test_readyz_asks_the_store(app, client, app_config, storage_kind, tmp_path):
     else:  # a media folder that is a file
         (tmp_path / "a-file").write_text("")
         broken = create_app({**app_config, "MEDIA_DIR": str(tmp_path / "a-file")})
-    reply = broken.test_client().get("/readyz")
-    assert reply.status_code == 503 and reply.json["checks"]["storage"] == "failed"
+    try:
+        reply = broken.test_client().get("/readyz")
+        assert reply.status_code == 503 and reply.json["checks"]["storage"] == "failed"
+    finally:  # its /readyz opened a connection of its own to the database
+        with broken.app_context():
+            db.engine.dispose()
 
 
 def test_a_clip_is_read_from_the_store(app, client, campaign, store):
