@@ -210,7 +210,8 @@ def test_print_enrol_collect_offline_answer_the_flyer_and_see_every_status_sourc
     assert media_path(note.storage_name).read_bytes() == recording  # the original stays as the phone sent it
     assert 2000 <= note.duration_ms <= 6000
     assert probed_seconds(media_path(note.storage_name)) is None  # MediaRecorder's WebM states no length...
-    assert probed_seconds(stored_file(note)) == pytest.approx(note.duration_ms / 1000, abs=0.1)  # its timed copy does
+    timed = media_path(stored_file(note)[0])  # its timed copy does
+    assert probed_seconds(timed) == pytest.approx(note.duration_ms / 1000, abs=0.1)
 
     laptop.goto(f"/workspace/campaigns/{ids['campaign']}/responses/{note.response_id}")
     shown = laptop.locator(f"#note-{note.id} .duration")
