@@ -26,6 +26,7 @@ from .validation import RequestSchema
 from .voice.models import VoiceNote
 from .voice.operations import append_chunk, declare_voice_note
 from .voice.schemas import VoiceNoteDeclarationSchema
+from .voice.timing import ask_for_timed_copy
 
 BATCH = 100
 RESCUE_FORMAT = "wijkstem-rescue-1"
@@ -187,6 +188,5 @@ def import_voice_note(index: int, entry: dict, device, written: list) -> int:
     if failure is not None:
         raise RescueError(f"voice note voice_notes.{index} ({entry['id']}) may not be stored: {failure.message}; "
                           "nothing was imported")
-    if note.timed_name:
-        written.append(note.timed_name)  # the timed copy made on completion goes too if the import fails
+    ask_for_timed_copy(note)  # queued for when the import commits; forgotten if it rolls back
     return 1

@@ -18,6 +18,7 @@ install_page_handlers(jobs_blueprint)
 
 #: What each job does, as the workspace names it.
 JOB_NAMES = {"playback_copy": N_("Making a playable copy of a voice note"),
+             "timed_copy": N_("Making a copy of a voice note that states its length"),
              "transcription": N_("Automatic transcription"),
              "retention": N_("Deleting recordings past their retention period"),
              "results_refresh": N_("Bringing the results up to date")}

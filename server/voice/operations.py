@@ -18,7 +18,7 @@ from ..storage.after_commit import discard_parts_after_commit
 from ..util import sha256_hex, utcnow
 from .audio import ACCEPTED_CONTENT_TYPES, CONTAINER_TYPES, base_content_type, duration_ms, sniff_container
 from .models import UploadAllowance, VoiceNote
-from .timing import delete_timed_copy, make_timed_copy
+from .timing import delete_timed_copy
 
 DECLARED_FIELDS = ("response_id", "question_key", "size", "content_type", "sha256")
 
@@ -193,8 +193,7 @@ def finish_upload(note: VoiceNote) -> ApiError | None:
     """Verify checksum, container and length; reset the upload if any of them fails.
 
     The store puts the chunks together (S3: the parts every server wrote, `server.storage.s3`) and keeps the
-    whole file only when the checks pass; the parts are cleared away after the commit. The timed copy
-    (`voice.timing`) is made from the same local file.
+    whole file only when the checks pass; the parts are cleared away after the commit.
     """
     try:
         with media_store().assembled(note.storage_name) as path:
@@ -202,7 +201,6 @@ def finish_upload(note: VoiceNote) -> ApiError | None:
             if failure:
                 raise DiscardUpload(failure)
             note.state, note.completed_at = "complete", utcnow()
-            make_timed_copy(note, path)  # from the file just checked: on S3 nothing is downloaded again
     except DiscardUpload as discarded:
         delete_file(note.storage_name)
         note.received_bytes = 0

@@ -3,22 +3,26 @@ plays (MediaRecorder's WebM has no ``Duration``; WebKit's fragmented MP4 a zero 
 downloaded or exported file ends up in.
 
 The original stays as the phone sent it (its sha256 is the one declared); the copy is a derived file beside it
-in the same store (`server.storage`: the local folder or S3), made where an upload completes from the whole
-upload as it is checked (on S3 the file put together from the parts, so nothing is downloaded again), and
-deleted with the recording. ffmpeg writes into a private scratch folder; the copy is stored from there
-(`put_file`). Without ffmpeg, or when the copy would not play as long as the original, there is none and the
-original is used.
+in the same store (`server.storage`: the local folder or S3), made by the ``timed_copy`` job once an upload has
+completed (never inside the upload's request: ffmpeg may take a second on a long note), and deleted with the
+recording. ffmpeg writes into a private scratch folder; the copy is stored from there (`put_file`). Until the
+copy exists, without ffmpeg, or when the copy would not play as long as the original, the original is used.
 """
 
 import logging
 import shutil
 import subprocess
 import tempfile
+import uuid
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NamedTuple
 
 from flask import current_app
 
+from ..database import reading_only
+from ..extensions import db
+from ..jobs.queue import enqueue, job
 from ..storage import delete_file, media_store, new_storage_name
 from .audio import duration_ms, states_duration, without_orphan_fragments
 from .models import VoiceNote
@@ -39,7 +43,16 @@ def ffmpeg_binary() -> str | None:
     return shutil.which(binary)
 
 
-def needs_timed_copy(note: VoiceNote, source: Path) -> bool:
+class Recording(NamedTuple):
+    """What remuxing needs to know of a note, read in a transaction that ends before ffmpeg starts."""
+
+    id: uuid.UUID
+    storage_name: str
+    container: str
+    duration_ms: int | None
+
+
+def needs_timed_copy(note: VoiceNote | Recording, source: Path) -> bool:
     """The recording (a local file at `source`) is in a container whose header can state a duration, and does
     not."""
     return note.container in FORMATS and not states_duration(source, note.container)
@@ -57,9 +70,9 @@ def remux_command(binary: str, source: Path, target: Path, container: str) -> li
 def make_timed_copy(note: VoiceNote, source: Path | None = None) -> bool:
     """Make `note`'s timed copy where its file states no duration (idempotent); whether it has one now.
 
-    `source` is the recording as a local file when the caller has one (the upload being completed); without
-    it the recording is copied out of the store. Callable from anywhere with an app context (the upload's
-    completion today); only the note's ``timed_name`` changes (flush, never commit).
+    `source` is the recording as a local file when the caller has one; without it the recording is copied out
+    of the store. Runs ffmpeg where it is called (the ``timed_copy`` job does the same outside a transaction);
+    only the note's ``timed_name`` changes (flush, never commit).
     """
     if has_timed_copy(note):
         return True
@@ -81,7 +94,51 @@ def make_timed_copy(note: VoiceNote, source: Path | None = None) -> bool:
     return True
 
 
-def remux_into_store(binary: str, note: VoiceNote, source: Path) -> str | None:
+def may_have_timed_copy(note: VoiceNote) -> bool:
+    """A whole, stored recording in a container a timed copy is made for, which has none yet."""
+    return (note.state == "complete" and note.audio_deleted_at is None and note.container in FORMATS
+            and not has_timed_copy(note))
+
+
+def ask_for_timed_copy(note: VoiceNote, campaign_id=None) -> bool:
+    """Queue the ``timed_copy`` job for a note whose upload has just completed (once the transaction commits);
+    filed under its campaign when its response has arrived."""
+    if ffmpeg_binary() is None or not may_have_timed_copy(note):
+        return False
+    if campaign_id is None:
+        return enqueue("timed_copy", note_id=note.id)
+    return enqueue("timed_copy", note_id=note.id, campaign_id=campaign_id, response_id=note.response_id)
+
+
+@job("timed_copy", object_type="voice_note", key="note_id")
+def timed_copy_job(note_id: str, campaign_id: str | None = None, response_id: str | None = None) -> None:
+    """Make a completed note's timed copy; nothing to do when it is gone, deleted, states its length or has a
+    copy. ffmpeg runs outside any transaction (on SQLite a transaction that may write holds the writers' turn)."""
+    binary = ffmpeg_binary()
+    with reading_only():
+        note = db.session.get(VoiceNote, uuid.UUID(note_id))
+        wanted = binary is not None and note is not None and may_have_timed_copy(note)
+        recording = Recording(note.id, note.storage_name, note.container, note.duration_ms) if wanted else None
+    db.session.rollback()
+    if recording is None:
+        return
+    try:
+        with media_store().local_copy(recording.storage_name) as source:
+            name = remux_into_store(binary, recording, source) if needs_timed_copy(recording, source) else None
+    except FileNotFoundError:
+        return  # the recording left the store (erasure, retention) after it was read
+    if name is None:
+        return
+    note = db.session.get(VoiceNote, recording.id)
+    if note is None or note.audio_deleted_at is not None or note.storage_name != recording.storage_name \
+            or note.timed_name:
+        delete_file(name)  # deleted, uploaded again or copied meanwhile
+        return
+    note.timed_name = name
+    db.session.flush()
+
+
+def remux_into_store(binary: str, note: VoiceNote | Recording, source: Path) -> str | None:
     """Remux `source` in a scratch folder and store the copy if it plays as long as the note: its name."""
     with tempfile.TemporaryDirectory(prefix="wijkstem-timed-") as scratch:
         target, cleaned = Path(scratch) / "timed", Path(scratch) / "cleaned"
@@ -100,7 +157,7 @@ def remux_into_store(binary: str, note: VoiceNote, source: Path) -> str | None:
     return name
 
 
-def plays_as_long(copy: Path, note: VoiceNote) -> bool:
+def plays_as_long(copy: Path, note: VoiceNote | Recording) -> bool:
     """The copy states its duration, and what its audio adds up to is the original's."""
     length = duration_ms(copy, note.container)
     return states_duration(copy, note.container) and length is not None \

@@ -26,6 +26,7 @@ from .operations import (
     voice_note_state,
 )
 from .schemas import declaration_schema
+from .timing import ask_for_timed_copy
 
 voice_blueprint = Blueprint("voice", __name__, url_prefix="/v1/voice-notes")
 CHUNK_TYPES = ("application/offset+octet-stream", "application/octet-stream")
@@ -121,9 +122,10 @@ def upload_chunk(note_id):
     was_complete = note.state == "complete"
     failure = append_chunk(note, int(declared), chunk)
     if not failure and not was_complete and note.state == "complete":
-        # made by a job once this commits; a note that came before its response waits for it (its response may
-        # refuse audio consent), and gets its copy when a coordinator first opens the response
+        # copies made by jobs once this commits; a note that came before its response waits for it (its response
+        # may refuse audio consent), and gets its playable copy when a coordinator first opens the response
         campaign_id = db.session.scalar(select(Response.campaign_id).where(Response.id == note.response_id))
+        ask_for_timed_copy(note, campaign_id)
         if campaign_id is not None:
             ask_for_playback_copy(note, campaign_id)
     reply = None if failure else state_reply(note)

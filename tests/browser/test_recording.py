@@ -105,8 +105,10 @@ def test_a_recording_shows_and_keeps_its_length(live_app, live_server, browser_c
     page.get_by_role("button", name=SKIP, exact=True).click()
     page.get_by_role("button", name="Versturen", exact=True).click()
 
-    eventually(page, lambda: len(fetch_all(select(VoiceNote).where(VoiceNote.state == "complete"))) == 1)
+    # complete, and its timed copy made by the job its completion queued
+    eventually(page, lambda: len(fetch_all(select(VoiceNote).where(VoiceNote.timed_name.is_not(None)))) == 1)
     [note] = fetch_all(select(VoiceNote))
+    assert note.state == "complete"
     with live_app.app_context():
         original, handed_out = media_path(note.storage_name), media_path(stored_file(note)[0])
     assert original.read_bytes() == phone_file and note.sha256 == sha256(phone_file)

@@ -205,7 +205,7 @@ def test_print_enrol_collect_offline_answer_the_flyer_and_see_every_status_sourc
     assert "Geen flyer of team" not in counted
 
     note = eventually(laptop, lambda: (found := settled(lambda: db.session.scalars(select(VoiceNote)).one()))
-                      .playback_name and found)  # made by its background job
+                      .playback_name and found.timed_name and found)  # made by their background jobs
     assert note.state == "complete" and note.sha256 == sha256(recording)
     assert media_path(note.storage_name).read_bytes() == recording  # the original stays as the phone sent it
     assert 2000 <= note.duration_ms <= 6000

@@ -145,3 +145,23 @@ def test_a_file_from_an_unknown_phone_is_refused(runner, campaign, enrolled, tmp
     result = run(runner, write(tmp_path, rescue_document(campaign, uuid7())))
     assert result.exit_code == 1 and "does not know" in result.output
     assert counts() == (0, 0)
+
+
+def test_an_imported_recording_gets_its_timed_copy_from_a_job(app, runner, campaign, enrolled, tmp_path, backend):
+    """A Chromium recording (WebM without a Duration) in the file gets a copy that states its length, as an
+    uploaded one does."""
+    from tests.server.test_voice import CONTAINERS, FFMPEG, encode
+
+    if FFMPEG is None:
+        pytest.skip("ffmpeg is not installed")
+    args, content_type, _container = CONTAINERS["webm (Chromium-like, no Duration)"]
+    audio = encode(tmp_path, 1, args)
+    document = rescue_document(campaign, enrolled[0])
+    document["voice_notes"] = [{**voice_declaration(document["responses"][0]["id"], audio, content_type=content_type),
+                                "data": base64.b64encode(audio).decode()}]
+    result = run(runner, write(tmp_path, document))
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    note = db.session.scalars(select(VoiceNote)).one()
+    assert note.state == "complete" and note.timed_name is not None
+    assert len(media_files(app)) == 2  # the recording as the phone made it, and its timed copy

@@ -607,6 +607,36 @@ def test_the_file_handed_out_states_its_duration_and_the_original_is_kept(app, c
             assert probed_seconds(original) is None  # what MediaRecorder's file tells players
 
 
+@pytest.mark.commits
+@pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
+def test_the_upload_completes_without_waiting_for_ffmpeg_and_a_job_makes_the_timed_copy(app, client, auth,
+                                                                                        tmp_path, backend):
+    """ffmpeg behind a gate that stays shut until the upload has answered: the request never ran it."""
+    from server.jobs.models import Job
+    from server.jobs.queue import drain
+
+    data = encode(tmp_path, 2, CONTAINERS["webm (Chromium-like, no Duration)"][0])
+    gate, ran = tmp_path / "gate", tmp_path / "ran"
+    gated = tmp_path / "gated-ffmpeg"
+    gated.write_text(f"#!/bin/sh\nwhile [ ! -e {gate} ]; do sleep 0.02; done\necho run >> {ran}\n"
+                     f'exec {FFMPEG} "$@"\n')
+    gated.chmod(0o755)
+    app.config.update(FFMPEG_BINARY=str(gated), JOBS_RUNNER="thread")
+    body = voice_declaration(uuid.uuid4(), data, content_type="audio/webm;codecs=opus")
+
+    assert upload(client, auth, body, data).json["state"] == "complete"
+    assert note(body["id"]).timed_name is None and not ran.exists()
+    (job,) = db.session.scalars(select(Job).where(Job.object_id == body["id"]))
+    assert (job.name, job.status) == ("timed_copy", "pending")
+    db.session.rollback()
+
+    gate.touch()
+    assert drain(app, timeout=60)
+    stored = note(body["id"])
+    assert stored.timed_name is not None and ran.read_text() == "run\n"
+    assert db.session.scalars(select(Job).where(Job.object_id == body["id"])).all() == []  # done and gone
+
+
 @pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
 def test_the_timed_copy_is_made_by_remuxing_not_reencoding(app, client, auth, tmp_path):
     from server.storage import media_path
