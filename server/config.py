@@ -108,6 +108,9 @@ class Config:
     VOICE_UNCLAIMED_DAYS = 30
     #: The same for a flyer visitor's note (anyone may upload one): deleted after this many days.
     VOICE_UNCLAIMED_ANONYMOUS_DAYS = 1
+    #: Days a recorded prompt's upload may wait unprocessed (its normalisation failed, or never ran) before the
+    #: retention sweep deletes it; the team records it again.
+    CLIP_UPLOAD_DAYS = 7
     #: Residents' erasure by receipt code: tries per address.
     RATELIMIT_ERASURE = "5/minute;30/hour"
 

@@ -18,6 +18,7 @@ from ..util import normalise_code, sha256_hex, utcnow
 from ..voice.models import VoiceNote
 from ..voice.operations import delete_voice_notes, forget_past_allowances
 from ..voice.timing import delete_timed_copy
+from ..voicepacks.operations import delete_stale_uploads
 from .models import AuditEvent
 
 
@@ -113,6 +114,8 @@ class RetentionRun:
     by_campaign: dict = field(default_factory=dict)
     #: Notes deleted whole because their response never arrived (`delete_unclaimed_voice_notes`).
     unclaimed: int = 0
+    #: Recorded prompts' uploads that waited too long unprocessed (`voicepacks.operations.delete_stale_uploads`).
+    stale_uploads: int = 0
 
 
 #: The PostgreSQL advisory lock a retention sweep holds until its transaction ends ("Wijkstem" in ASCII).
@@ -143,6 +146,7 @@ def apply_retention(now=None) -> RetentionRun:
     config = current_app.config
     run.unclaimed = delete_unclaimed_voice_notes(now, config["VOICE_UNCLAIMED_DAYS"],
                                                  config["VOICE_UNCLAIMED_ANONYMOUS_DAYS"])
+    run.stale_uploads = delete_stale_uploads(now, config["CLIP_UPLOAD_DAYS"])
     forget_past_allowances(now.timestamp())
     return run
 
