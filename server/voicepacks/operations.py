@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 
 from ..campaigns.models import Campaign
 from ..campaigns.schemas import missing_translations
+from ..database import reading_only
 from ..errors import N_, ApiError
 from ..extensions import db
 from ..jobs.queue import enqueue, forget, pending_or_failed, runner_name
@@ -269,13 +270,15 @@ class Upload:
         return self.job is not None and self.job.status == "failed"
 
 
-def upload_state(clip: Clip) -> str:
-    """``ready`` (live or proposed), ``processing`` or ``failed`` (its job failed for good)."""
-    db.session.refresh(clip)
-    if clip.state != PROCESSING:
-        return "ready"
-    found = pending_or_failed("clip", [clip.id]).get(("normalise_clip", str(clip.id)))
-    return "failed" if found is not None and found.status == "failed" else "processing"
+def upload_state(clip_id) -> str:
+    """``ready`` (live or proposed, or gone), ``processing`` or ``failed`` (its job failed for good): a read
+    after the upload's commit, which may have run the job already."""
+    with reading_only():
+        clip = db.session.get(Clip, clip_id)
+        if clip is None or clip.state != PROCESSING:
+            return "ready"
+        found = pending_or_failed("clip", [clip_id]).get(("normalise_clip", str(clip_id)))
+        return "failed" if found is not None and found.status == "failed" else "processing"
 
 
 def waiting_clips(campaign: Campaign, language: str, proposed_by_team_id: int | None = None) -> dict[str, Upload]:

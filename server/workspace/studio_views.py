@@ -143,8 +143,9 @@ def record(campaign_id, lang):
     if partnership is not None:
         record_event("clip_proposed", campaign, "clip", clip.id, current_user(), key=clip.key, language=lang,
                      partner=partnership.partner.slug)
+    clip_id = clip.id
     db.session.commit()
-    state = upload_state(clip)  # the job may have run at the commit already (tests), or not yet
+    state = upload_state(clip_id)  # the job may have run at the commit already (tests), or not yet
     saved = ("proposed" if partnership else "recorded") if state == "ready" else state
     return back_to_item(campaign, lang, values["key"], saved)
 
