@@ -242,8 +242,8 @@ def finish_clip(clip: Clip, storage_name: str, data: bytes, length: int, content
     for old in same_slot(clip.team_id, clip.campaign_id, clip.key, clip.language, clip.proposed_by_team_id):
         delete_clip(old)
     delete_after_commit(db.session, clip.storage_name)
-    clip.storage_name, clip.content_type, clip.sha256, clip.size = storage_name, content_type, sha256_hex(data), len(data)
-    clip.duration_ms, clip.created_at = length, utcnow()
+    clip.storage_name, clip.content_type, clip.sha256 = storage_name, content_type, sha256_hex(data)
+    clip.size, clip.duration_ms, clip.created_at = len(data), length, utcnow()
     clip.state = "proposed" if clip.proposed_by_team_id else "live"
     db.session.flush()
 

@@ -471,7 +471,8 @@ def test_a_failure_another_attempt_can_mend_is_retried_and_then_tried_again_by_h
     failed = normalise_job()
     assert (failed.status, failed.code, failed.attempts) == ("failed", "audio_tools_missing", 3)
     page = web_c.get(studio(campaign)).get_data(as_text=True)
-    assert "De nieuwe opname kon niet worden klaargemaakt: Opnames kunnen op deze server nu niet worden verwerkt." in page
+    reason = "Opnames kunnen op deze server nu niet worden verwerkt."
+    assert f"De nieuwe opname kon niet worden klaargemaakt: {reason}" in page
     app.config["FFMPEG_BINARY"] = "/usr/bin/ffmpeg"
     web_c.post(f"/workspace/campaigns/{campaign.id}/jobs/{failed.id}/retry")
     assert normalise_job() is None
