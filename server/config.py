@@ -92,6 +92,13 @@ class Config:
     #: Responses on one inbox page, and per batch of a streamed export.
     INBOX_PAGE_SIZE = 50
     EXPORT_BATCH = 2000
+    #: An export of at most this many responses (or, for the voice notes' zip, recordings) streams at once; a
+    #: larger one is prepared by the ``export_file`` job into the store and downloaded from the exports page
+    #: (`server.exports.files`), so no request holds a worker for minutes.
+    EXPORT_STREAM_RESPONSES = 5000
+    EXPORT_STREAM_RECORDINGS = 200
+    #: Hours a prepared export is kept (from when it was asked for, and again from when it was ready).
+    EXPORT_KEEP_HOURS = 24
     #: Automatic transcription: ``None``, a registered backend's name or ``"module:factory"``; see
     #: `server.review.transcription`. Its options are passed to the factory.
     TRANSCRIPTION_BACKEND = None

@@ -1,5 +1,6 @@
 """Every job, registered by importing the modules that define them (as `server.models` does for tables)."""
 
+from ..exports import files as export_files  # noqa: F401  (export_file)
 from ..privacy import schedule  # noqa: F401  (retention)
 from ..results import jobs as results_jobs  # noqa: F401  (results_refresh)
 from ..review import jobs as review_jobs  # noqa: F401  (transcription)

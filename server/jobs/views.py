@@ -22,7 +22,8 @@ JOB_NAMES = {"playback_copy": N_("Making a playable copy of a voice note"),
              "transcription": N_("Automatic transcription"),
              "retention": N_("Deleting recordings past their retention period"),
              "results_refresh": N_("Bringing the results up to date"),
-             "normalise_clip": N_("Preparing a recorded text")}
+             "normalise_clip": N_("Preparing a recorded text"),
+             "export_file": N_("Preparing an export")}
 
 
 @jobs_blueprint.app_template_global()
@@ -56,6 +57,8 @@ def job_target(row: Job) -> str | None:
     if row.campaign_id and response_id:
         return url_for("review.response", campaign_id=row.campaign_id, response_id=response_id,
                        _anchor=f"note-{row.object_id}")
+    if row.campaign_id and row.name == "export_file":
+        return url_for("exports.exports", campaign_id=row.campaign_id, _anchor=f"export-{row.object_id}")
     if row.campaign_id and row.name == "normalise_clip" and arguments.get("language"):
         return url_for("workspace.studio.studio", campaign_id=row.campaign_id, lang=arguments["language"],
                        _anchor=clip_anchor(arguments.get("key", "")))
