@@ -8,8 +8,8 @@ it; its view must decide with `server.accounts.auth.require_campaign(campaign_id
 
 import itertools
 import re
-from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
