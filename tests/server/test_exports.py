@@ -17,6 +17,7 @@ from sqlalchemy import select
 from server.exports.models import ExportFile
 from server.extensions import db
 from server.jobs.models import Job
+from server.jobs.queue import drain
 from server.privacy.models import AuditEvent
 from server.privacy.operations import apply_retention
 from server.review.models import Tag
@@ -335,6 +336,19 @@ def test_a_large_export_is_prepared_into_the_store_and_downloaded_through_the_ap
         {"format": "csv", "filters": {"state": "all"}, "prepared": str(row.id)},
         {"format": "csv", "filters": {"state": "all"}, "downloaded": str(row.id)}]
     assert {event.user_id for event in events} == {coordinator.id}
+
+
+@pytest.mark.commits
+def test_the_server_thread_prepares_a_large_export_as_the_embedded_default_does(app, reviewer, campaign, sync,
+                                                                              backend):
+    app.config.update(JOBS_RUNNER="thread", EXPORT_STREAM_RESPONSES=1, EXPORT_BATCH=1)
+    ids = sync(response_body(campaign), response_body(campaign))
+    assert reviewer.post(f"/workspace/campaigns/{campaign.id}/export.json", {}).status_code == 303
+    db.session.rollback()  # the request shared this test's session: let the job thread have its turn
+    assert drain(app, timeout=60)
+    row = prepared()
+    with reviewer.get(f"{exports_page(campaign)}/{row.id}") as got:
+        assert sorted(record["id"] for record in json.loads(got.get_data())) == sorted(str(i) for i in ids)
 
 
 def test_a_small_export_still_streams_at_once(app, reviewer, campaign, sync, backend):
