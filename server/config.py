@@ -92,6 +92,13 @@ class Config:
     #: Responses on one inbox page, and per batch of a streamed export.
     INBOX_PAGE_SIZE = 50
     EXPORT_BATCH = 2000
+    #: An export of at most this many responses (or, for the voice notes' zip, recordings) streams at once; a
+    #: larger one is prepared by the ``export_file`` job into the store and downloaded from the exports page
+    #: (`server.exports.files`), so no request holds a worker for minutes.
+    EXPORT_STREAM_RESPONSES = 5000
+    EXPORT_STREAM_RECORDINGS = 200
+    #: Hours a prepared export is kept (from when it was asked for, and again from when it was ready).
+    EXPORT_KEEP_HOURS = 24
     #: Automatic transcription: ``None``, a registered backend's name or ``"module:factory"``; see
     #: `server.review.transcription`. Its options are passed to the factory.
     TRANSCRIPTION_BACKEND = None
@@ -108,6 +115,9 @@ class Config:
     VOICE_UNCLAIMED_DAYS = 30
     #: The same for a flyer visitor's note (anyone may upload one): deleted after this many days.
     VOICE_UNCLAIMED_ANONYMOUS_DAYS = 1
+    #: Days a recorded prompt's upload may wait unprocessed (its normalisation failed, or never ran) before the
+    #: retention sweep deletes it; the team records it again.
+    CLIP_UPLOAD_DAYS = 7
     #: Residents' erasure by receipt code: tries per address.
     RATELIMIT_ERASURE = "5/minute;30/hour"
 
@@ -176,13 +186,18 @@ ENV_OVERRIDES = {
     "WIJKSTEM_JOBS_RUNNER": "JOBS_RUNNER",
     "WIJKSTEM_JOBS_QUEUE": "JOBS_QUEUE",
     "WIJKSTEM_RESULTS_REFRESH_SECONDS": "RESULTS_REFRESH_SECONDS",
+    "WIJKSTEM_JOBS_TIMEOUT_SECONDS": "JOBS_TIMEOUT_SECONDS",
+    "WIJKSTEM_EXPORT_STREAM_RESPONSES": "EXPORT_STREAM_RESPONSES",
+    "WIJKSTEM_EXPORT_STREAM_RECORDINGS": "EXPORT_STREAM_RECORDINGS",
+    "WIJKSTEM_EXPORT_KEEP_HOURS": "EXPORT_KEEP_HOURS",
     "WIJKSTEM_METRICS_TOKEN": "METRICS_TOKEN",
     "WIJKSTEM_METRICS_ALLOW": "METRICS_ALLOW",
     "WIJKSTEM_LOG_FORMAT": "LOG_FORMAT",
 }
 #: Settings read from the environment as whole numbers.
 INTEGER_SETTINGS = {"RETENTION_INTERVAL_SECONDS", "S3_MAX_CONNECTIONS", "VOICE_BYTES_PER_ADDRESS_HOUR",
-                    "VOICE_BYTES_PER_FLYER_HOUR", "RESULTS_REFRESH_SECONDS"}
+                    "VOICE_BYTES_PER_FLYER_HOUR", "RESULTS_REFRESH_SECONDS", "JOBS_TIMEOUT_SECONDS",
+                    "EXPORT_STREAM_RESPONSES", "EXPORT_STREAM_RECORDINGS", "EXPORT_KEEP_HOURS"}
 
 
 def environment_overrides() -> dict:

@@ -3,6 +3,7 @@
 from .accounts.models import TeamMembership, User, UserSession
 from .campaigns.models import Campaign, CampaignVersion, Source
 from .devices.models import Device, EnrolmentCode
+from .exports.models import ExportFile
 from .jobs.models import Job
 from .partners.models import Partnership, PartnershipGrant, PartnershipInvitation, SupportRequest, TextProposal
 from .privacy.models import AuditEvent
@@ -27,6 +28,7 @@ __all__ = [
            "Device",
            "EnrolmentCode",
            "ErasedResponse",
+           "ExportFile",
            "Job",
            "NeighbourhoodGroup",
            "NeighbourhoodProfile",

@@ -167,3 +167,13 @@ def zip_chunks(campaign, filters: dict, batch_size: int) -> Iterator[bytes]:
                 yield output.take()
         archive.writestr("voice-notes.csv", "\ufeff" + index.getvalue())
     yield output.take()
+
+
+#: Each format's generator, content type and file extension (streamed by `views.export`, or written into the
+#: store by the ``export_file`` job, `files.py`).
+FORMATS = {
+    "csv": (csv_chunks, "text/csv", "csv"),
+    "xlsx": (xlsx_chunks, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "json": (json_chunks, "application/json", "json"),
+    "zip": (zip_chunks, "application/zip", "zip"),
+}

@@ -32,6 +32,9 @@ class Job(db.Model):
     attempts = db.Column(db.Integer, nullable=False, default=0)
     #: The last attempt's error (its type and message, shortened), for the team and the operator.
     error = db.Column(db.String(500), nullable=True)
+    #: Why it failed, where the job could say (`JobFailed`): a stable code such as ``recording_silent``; then
+    #: `error` is its English message (a msgid), which the workspace shows translated.
+    code = db.Column(db.String(64), nullable=True)
     #: When it was (last) queued, and when it failed for good.
     enqueued_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     failed_at = db.Column(UTCDateTime, nullable=True)

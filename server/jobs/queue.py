@@ -7,6 +7,10 @@
   writes in line with the requests'.
 - ``inline``: at once, in the committing thread, on a session of its own (tests: `JOBS_RUNNER = "inline"`).
 
+A job that can say why it failed raises `JobFailed` with a code and an English message (a msgid): the row
+keeps both, and the workspace shows the message translated. A `permanent` one (the input is wrong: a
+recording that is no sound) fails for good at once, without the retries another attempt could not mend.
+
 A job is queued when the transaction that asked for it commits (never for a rolled-back one), so it always
 finds what that transaction wrote. Its row in `jobs` says it is pending; success deletes the row, the last
 failed attempt marks it ``failed`` with its error. A pending row older than `JOBS_STALE_SECONDS` (its process
@@ -53,6 +57,15 @@ class JobKind:
         return str(arguments.get(self.key, "")) if self.key else ""
 
 
+class JobFailed(Exception):
+    """A failure the job can name: a stable `code` and an English `message` (a msgid, marked with ``N_``);
+    `permanent` when another attempt would fail the same way (no retries then)."""
+
+    def __init__(self, code: str, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.code, self.message, self.permanent = code, message, permanent
+
+
 #: Every job by name; filled by `@job` in the domains (`server.jobs.tasks` imports them all).
 REGISTRY: dict[str, JobKind] = {}
 
@@ -90,7 +103,7 @@ def enqueue(job_name: str, *, again: bool = False, **kwargs) -> bool:
     statement = statement.on_conflict_do_update(
         index_elements=["name", "object_type", "object_id"],
         set_={"enqueued_at": now, "arguments": statement.excluded.arguments, "status": "pending", "attempts": 0,
-              "error": None, "failed_at": None},
+              "error": None, "code": None, "failed_at": None},
         where=((Job.status == "pending") & (Job.enqueued_at < stale)) | (Job.status == "failed" if again else false()),
     ).returning(Job.id)
     if db.session.execute(statement).scalar() is None:
@@ -101,7 +114,8 @@ def enqueue(job_name: str, *, again: bool = False, **kwargs) -> bool:
 
 def retry(row: Job) -> None:
     """Queue a failed job again (the workspace's retry button), with all its attempts."""
-    row.status, row.attempts, row.error, row.failed_at, row.enqueued_at = "pending", 0, None, None, utcnow()
+    row.status, row.attempts, row.error, row.code = "pending", 0, None, None
+    row.failed_at, row.enqueued_at = None, utcnow()
     db.session.flush()
     dispatch_after_commit(row.name, row.arguments)
 
@@ -167,7 +181,7 @@ def listen_for_commits(session) -> None:
 
 def perform(name: str, arguments: dict, attempt: int, last: bool) -> None:
     """Run one attempt of a job in the current app context and record its outcome; re-raises a failure (the
-    runner retries it unless `last`)."""
+    runner retries it unless `last`), except a permanent `JobFailed`, which is the last attempt at once."""
     kind = REGISTRY[name]
     object_id = kind.object_id(arguments)
     mine = (Job.name == name) & (Job.object_type == kind.object_type) & (Job.object_id == object_id)
@@ -178,8 +192,10 @@ def perform(name: str, arguments: dict, attempt: int, last: bool) -> None:
         JOB_RUNS.labels(job=name, outcome="done").inc()
     except Exception as err:
         db.session.rollback()
-        error = f"{type(err).__name__}: {err}"[:ERROR_LENGTH]
-        values = {"attempts": attempt, "error": error}
+        named = isinstance(err, JobFailed)
+        last = last or (named and err.permanent)
+        error = (err.message if named else f"{type(err).__name__}: {err}")[:ERROR_LENGTH]
+        values = {"attempts": attempt, "error": error, "code": err.code if named else None}
         if last:
             values.update(status="failed", failed_at=utcnow())
         db.session.execute(update(Job).where(mine, or_(Job.status == "pending", Job.status == "failed"))
@@ -190,7 +206,8 @@ def perform(name: str, arguments: dict, attempt: int, last: bool) -> None:
             JOB_FAILURES.labels(job=name).inc()
         log.warning("job %s %s failed (attempt %d%s): %s", name, object_id, attempt,
                     ", the last" if last else "", error)
-        raise
+        if not (named and err.permanent):
+            raise
     finally:
         db.session.remove()
 

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..forms import form_data, load_form
 from ..pages import install_page_handlers, safe_next
 from ..review.schemas import return_schema
+from ..voicepacks.operations import clip_anchor
 from .models import Job
 from .queue import retry
 
@@ -21,7 +22,9 @@ JOB_NAMES = {"playback_copy": N_("Making a playable copy of a voice note"),
              "timed_copy": N_("Making a copy of a voice note that states its length"),
              "transcription": N_("Automatic transcription"),
              "retention": N_("Deleting recordings past their retention period"),
-             "results_refresh": N_("Bringing the results up to date")}
+             "results_refresh": N_("Bringing the results up to date"),
+             "normalise_clip": N_("Preparing a recorded text"),
+             "export_file": N_("Preparing an export")}
 
 
 @jobs_blueprint.app_template_global()
@@ -42,12 +45,24 @@ def job_counts() -> dict[tuple[str, str], int]:
 
 
 @jobs_blueprint.app_template_global()
+def job_error(row: Job) -> str:
+    """Why the job failed: the message of a failure it could name (`JobFailed`), translated; else its error."""
+    return _(row.error) if row.code and row.error else (row.error or "")
+
+
+@jobs_blueprint.app_template_global()
 def job_target(row: Job) -> str | None:
-    """Where in the workspace the job's object is: a voice note's response."""
-    response_id = (row.arguments or {}).get("response_id")
+    """Where in the workspace the job's object is: a voice note's response, a recorded text's studio."""
+    arguments = row.arguments or {}
+    response_id = arguments.get("response_id")
     if row.campaign_id and response_id:
         return url_for("review.response", campaign_id=row.campaign_id, response_id=response_id,
                        _anchor=f"note-{row.object_id}")
+    if row.campaign_id and row.name == "export_file":
+        return url_for("exports.exports", campaign_id=row.campaign_id, _anchor=f"export-{row.object_id}")
+    if row.campaign_id and row.name == "normalise_clip" and arguments.get("language"):
+        return url_for("workspace.studio.studio", campaign_id=row.campaign_id, lang=arguments["language"],
+                       _anchor=clip_anchor(arguments.get("key", "")))
     return None
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import and_, exists, func, or_, select, tuple_
 
 from ..campaigns.models import Campaign, Source
 from ..devices.models import Device
+from ..exports.files import delete_expired_exports
 from ..extensions import db
 from ..jobs.queue import forget as forget_jobs
 from ..responses.models import Response
@@ -18,6 +19,7 @@ from ..util import normalise_code, sha256_hex, utcnow
 from ..voice.models import VoiceNote
 from ..voice.operations import delete_voice_notes, forget_past_allowances
 from ..voice.timing import delete_timed_copy
+from ..voicepacks.operations import delete_stale_uploads
 from .models import AuditEvent
 
 
@@ -113,6 +115,10 @@ class RetentionRun:
     by_campaign: dict = field(default_factory=dict)
     #: Notes deleted whole because their response never arrived (`delete_unclaimed_voice_notes`).
     unclaimed: int = 0
+    #: Recorded prompts' uploads that waited too long unprocessed (`voicepacks.operations.delete_stale_uploads`).
+    stale_uploads: int = 0
+    #: Prepared exports past their time (`exports.files.delete_expired_exports`).
+    expired_exports: int = 0
 
 
 #: The PostgreSQL advisory lock a retention sweep holds until its transaction ends ("Wijkstem" in ASCII).
@@ -143,6 +149,8 @@ def apply_retention(now=None) -> RetentionRun:
     config = current_app.config
     run.unclaimed = delete_unclaimed_voice_notes(now, config["VOICE_UNCLAIMED_DAYS"],
                                                  config["VOICE_UNCLAIMED_ANONYMOUS_DAYS"])
+    run.stale_uploads = delete_stale_uploads(now, config["CLIP_UPLOAD_DAYS"])
+    run.expired_exports = delete_expired_exports(now)
     forget_past_allowances(now.timestamp())
     return run
 

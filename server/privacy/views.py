@@ -34,7 +34,9 @@ def retention_command():
     run = apply_retention()
     db.session.commit()
     click.echo(f"voice notes deleted: {sum(run.by_campaign.values())} in {len(run.by_campaign)} campaign(s); "
-               f"unclaimed voice notes deleted: {run.unclaimed}")
+               f"unclaimed voice notes deleted: {run.unclaimed}; "
+               f"unprocessed recorded prompts deleted: {run.stale_uploads}; "
+               f"expired exports deleted: {run.expired_exports}")
 
 
 def stored_recordings(campaign) -> int:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from ..exports.models import ExportFile
 from ..extensions import db
 from ..util import utcnow
 from ..voice.models import VoiceNote
@@ -44,6 +45,9 @@ def expected_files() -> tuple[dict, set]:
                 whole[derived] = ("voice_notes", str(note_id))
     for clip_id, name in db.session.execute(select(Clip.id, Clip.storage_name)):
         whole[name] = ("clips", str(clip_id))
+    for export_id, name in db.session.execute(select(ExportFile.id, ExportFile.storage_name)
+                                              .where(ExportFile.storage_name.is_not(None))):
+        whole[name] = ("export_files", str(export_id))
     return whole, uploading
 
 

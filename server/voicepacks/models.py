@@ -24,13 +24,13 @@ class Clip(db.Model):
     language = db.Column(db.String(16), nullable=False)
     #: sha256 of the text it was recorded for; another hash today means the clip is out of date.
     text_sha256 = db.Column(db.String(64), nullable=False)
-    #: Content type, sha256 and size of the stored (normalised) file.
+    #: Content type, sha256 and size of the stored (normalised) file; while ``processing``, of the upload.
     content_type = db.Column(db.String(64), nullable=False)
     sha256 = db.Column(db.String(64), nullable=False)
     size = db.Column(db.Integer, nullable=False)
     #: Length of the sound; ``None`` only for prompts recorded before clips were normalised.
     duration_ms = db.Column(db.Integer, nullable=True)
-    #: Server-made file name under the media folder.
+    #: Server-made name in the store (`server.storage`); while ``processing``, the upload's.
     storage_name = db.Column(db.String(128), nullable=False)
     #: Made by a speech synthesiser (the demo's voice), not by a person.
     synthetic = db.Column(db.Boolean, nullable=False, default=False)
@@ -38,8 +38,9 @@ class Clip(db.Model):
     recorded_by = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     #: When it was recorded.
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
-    #: ``live`` (residents hear it) or ``proposed`` (a partner team recorded it; residents hear it only once the
-    #: owning team approved it).
+    #: ``live`` (residents hear it), ``proposed`` (a partner team recorded it; residents hear it only once the
+    #: owning team approved it) or ``processing`` (the upload as it came, waiting for the ``normalise_clip`` job,
+    #: or its job failed; never sent to anyone).
     state = db.Column(db.String(16), nullable=False, default="live", server_default="live")
     #: The partner team that proposed it (``None``: recorded by the owning team itself).
     proposed_by_team_id = db.Column(db.Integer, db.ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)

@@ -2,23 +2,31 @@
 
 Operations flush, never commit. A replaced or deleted clip's file is removed only once the transaction
 commits (`server.storage.after_commit`), so a failed request never leaves a row without its sound.
+
+A recording is normalised by a job, never inside the request (`record_clip`, `server.voicepacks.jobs`): the
+request checks what is cheap to check and keeps the upload as it came, in a clip that is ``processing``; the
+job makes it live (or a proposal), replacing the clip the text had only then, so residents keep hearing the old
+one meanwhile. A clip being processed is never sent to anyone; its failure is shown where it was recorded.
 """
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import or_, select
 
 from ..campaigns.models import Campaign
 from ..campaigns.schemas import missing_translations
+from ..database import reading_only
 from ..errors import N_, ApiError
 from ..extensions import db
+from ..jobs.queue import enqueue, forget, pending_or_failed, runner_name
 from ..storage import media_store, new_storage_name
 from ..storage.after_commit import delete_after_commit
 from ..util import sha256_hex, utcnow
 from .models import Clip
-from .normalise import normalise
+from .normalise import ffmpeg_binary, sniff
 from .phrases import phrase_text, phrases
 
 #: As large as any workspace request may be (`MAX_CONTENT_LENGTH`): 20 s of CD-quality WAV, minutes of Opus or MP3.
@@ -26,6 +34,12 @@ MAX_CLIP_BYTES = 2 * 1024 * 1024
 _NAME = r"[a-z0-9][a-z0-9_-]{0,63}"
 #: A buurt's name (``buurt:Noord``) is said as it is written, in each language's voice.
 CAMPAIGN_KEY = re.compile(rf"^(?:title|intro|thanks|q:{_NAME}(?::{_NAME})?|buurt:[^\n]{{1,100}})$")
+
+
+def clip_anchor(key: str) -> str:
+    """The element id of a text's row in the studio (``q:missen:groen`` -> ``clip-q--missen--groen``;
+    ``buurt:De Pijp`` -> ``clip-buurt--De_Pijp``: an id has no spaces)."""
+    return "clip-" + re.sub(r"\s", "_", key.replace(":", "--"))
 
 
 def text_hash(text: str) -> str:
@@ -168,22 +182,115 @@ def clip_reference(clip: Clip) -> dict:
 
 # --- recording and deleting ----------------------------------------------------------------------------
 
+#: A clip whose upload waits for the ``normalise_clip`` job (or whose job failed).
+PROCESSING = "processing"
+#: The upload's content type while it waits, by the container recognised in its first bytes.
+RAW_TYPES = {"webm": "audio/webm", "ogg": "audio/ogg", "mp4": "audio/mp4", "wav": "audio/wav", "mp3": "audio/mpeg",
+             "flac": "audio/flac"}
+
+
 def record_clip(campaign: Campaign, key: str, language: str, data: bytes, user=None,
                 proposed_by_team_id: int | None = None) -> Clip:
-    """Normalise `data` and keep it as the clip of `key` in `language`, replacing an older one.
+    """Keep `data` as it came, as the clip of `key` in `language` being processed, and ask for the
+    ``normalise_clip`` job (once the transaction commits), which makes it live and replaces the older clip.
 
     A campaign text is stored for the campaign; a phrase for the team's voice pack (all its campaigns). A
-    partner team's recording (`proposed_by_team_id`) is a proposal: it replaces nothing until approved.
+    partner team's recording (`proposed_by_team_id`) becomes a proposal: it replaces nothing until approved. An
+    earlier upload of the same text by the same team that is still waiting (or failed) is replaced at once.
+    Only cheap checks run here; whether it holds speech the job finds out (`server.voicepacks.jobs`).
 
-    :raise ApiError 404: ``text_not_found``; 422: the language is not the campaign's, or not audio;
-        409: ``text_not_translated``; 413: ``audio_too_large``; 503: ffmpeg is missing.
+    :raise ApiError 404: ``text_not_found``; 422: the language is not the campaign's, or no audio container
+        we accept; 409: ``text_not_translated``; 413: ``audio_too_large``; 503: ffmpeg is missing (where this
+        process runs the jobs itself).
     """
     text = text_to_record(campaign, key, language)
     if len(data) > MAX_CLIP_BYTES:
         raise ApiError(413, "audio_too_large", N_("The recording is too large."), field="file")
-    sound = normalise(data)
-    return store_clip(campaign, key, language, text, sound.data, sound.duration_ms, sound.content_type,
-                      recorded_by=user.id if user else None, proposed_by_team_id=proposed_by_team_id)
+    container = sniff(data[:4096])
+    if container is None:
+        raise ApiError(422, "unsupported_audio", N_("This is not a supported audio recording."), field="file")
+    if runner_name(current_app) != "rq":
+        ffmpeg_binary()  # this process normalises it: refuse now, not in a job that cannot succeed
+    campaign_id = campaign.id if CAMPAIGN_KEY.match(key) else None
+    for earlier in waiting_uploads(campaign.team_id, campaign_id, key, language, proposed_by_team_id):
+        delete_clip(earlier)
+    clip = Clip(team_id=campaign.team_id, campaign_id=campaign_id, key=key, language=language,
+                text_sha256=text_hash(text), content_type=RAW_TYPES[container], sha256=sha256_hex(data),
+                size=len(data), duration_ms=None, storage_name=new_storage_name("uploads"),
+                recorded_by=user.id if user else None, proposed_by_team_id=proposed_by_team_id, state=PROCESSING)
+    media_store().put_bytes(clip.storage_name, data)
+    db.session.add(clip)
+    db.session.flush()
+    enqueue("normalise_clip", clip_id=clip.id, campaign_id=campaign.id, language=language, key=key)
+    return clip
+
+
+def waiting_uploads(team_id: int, campaign_id, key: str, language: str,
+                    proposed_by_team_id: int | None = None) -> list[Clip]:
+    """The uploads of a text still being processed (or failed), by the team itself or by one partner."""
+    query = select(Clip).where(Clip.team_id == team_id, Clip.key == key, Clip.language == language,
+                               Clip.state == PROCESSING,
+                               Clip.campaign_id == campaign_id if campaign_id else Clip.campaign_id.is_(None),
+                               Clip.proposed_by_team_id == proposed_by_team_id if proposed_by_team_id
+                               else Clip.proposed_by_team_id.is_(None))
+    return list(db.session.scalars(query))
+
+
+def finish_clip(clip: Clip, storage_name: str, data: bytes, length: int, content_type: str) -> None:
+    """The job normalised `clip`'s upload into `storage_name`: it replaces the clip its text had (a partner's,
+    that partner's earlier proposal), residents hear it (or the team can approve it), the upload is deleted."""
+    for old in same_slot(clip.team_id, clip.campaign_id, clip.key, clip.language, clip.proposed_by_team_id):
+        delete_clip(old)
+    delete_after_commit(db.session, clip.storage_name)
+    clip.storage_name, clip.content_type, clip.sha256 = storage_name, content_type, sha256_hex(data)
+    clip.size, clip.duration_ms, clip.created_at = len(data), length, utcnow()
+    clip.state = "proposed" if clip.proposed_by_team_id else "live"
+    db.session.flush()
+
+
+def delete_stale_uploads(now, days: int) -> int:
+    """Delete the uploads (rows and files) still unprocessed `days` after they were recorded: their
+    normalisation failed for good and no one retried it or recorded the text again, or it never ran."""
+    stale = list(db.session.scalars(select(Clip).where(Clip.state == PROCESSING,
+                                                       Clip.created_at < now - timedelta(days=days))))
+    for clip in stale:
+        delete_clip(clip)
+    return len(stale)
+
+
+@dataclass
+class Upload:
+    """A recording of a text still being processed, with its job (``None`` while no job row is there)."""
+
+    clip: Clip
+    job: object | None
+
+    @property
+    def failed(self) -> bool:
+        return self.job is not None and self.job.status == "failed"
+
+
+def upload_state(clip_id) -> str:
+    """``ready`` (live or proposed, or gone), ``processing`` or ``failed`` (its job failed for good): a read
+    after the upload's commit, which may have run the job already."""
+    with reading_only():
+        clip = db.session.get(Clip, clip_id)
+        if clip is None or clip.state != PROCESSING:
+            return "ready"
+        found = pending_or_failed("clip", [clip_id]).get(("normalise_clip", str(clip_id)))
+        return "failed" if found is not None and found.status == "failed" else "processing"
+
+
+def waiting_clips(campaign: Campaign, language: str, proposed_by_team_id: int | None = None) -> dict[str, Upload]:
+    """The team's own (or one partner's) recordings of `campaign`'s texts and voice-pack phrases in `language`
+    that are being processed or failed, by text key, each with its ``normalise_clip`` job."""
+    query = select(Clip).where(Clip.team_id == campaign.team_id, Clip.state == PROCESSING, Clip.language == language,
+                               or_(Clip.campaign_id == campaign.id, Clip.campaign_id.is_(None)),
+                               Clip.proposed_by_team_id == proposed_by_team_id if proposed_by_team_id
+                               else Clip.proposed_by_team_id.is_(None))
+    clips = list(db.session.scalars(query.order_by(Clip.created_at, Clip.id)))
+    jobs = pending_or_failed("clip", [clip.id for clip in clips])
+    return {clip.key: Upload(clip, jobs.get(("normalise_clip", str(clip.id)))) for clip in clips}
 
 
 def text_to_record(campaign: Campaign, key: str, language: str) -> str:
@@ -258,6 +365,8 @@ def campaign_clip(campaign: Campaign, clip_id) -> Clip | None:
 
 def delete_clip(clip: Clip) -> None:
     delete_after_commit(db.session, clip.storage_name)
+    if clip.state == PROCESSING:
+        forget("clip", [clip.id])
     db.session.delete(clip)
     db.session.flush()
 

@@ -8,6 +8,7 @@ from ..errors import N_, ApiError
 from ..extensions import db, limiter
 from ..storage import media_store
 from .models import Clip
+from .operations import PROCESSING
 
 clips_blueprint = Blueprint("clips", __name__, url_prefix="/v1")
 
@@ -21,10 +22,12 @@ def send_clip(clip_id):
     a phone that leaves while its
     clips are being cached drops the connection, and werkzeug's server then never closes an open file.
 
-    :raise ApiError 404: no such clip (or its file is gone).
+    :raise ApiError 404: no such clip, its file is gone, or it is still being processed (what was uploaded
+        is never sent: the id serves only the normalised sound, once and for good).
     """
     clip = db.session.get(Clip, clip_id)
-    data = media_store().read_bytes(clip.storage_name) if clip is not None else None
+    ready = clip is not None and clip.state != PROCESSING
+    data = media_store().read_bytes(clip.storage_name) if ready else None
     if data is None:
         raise ApiError(404, "not_found", N_("This was not found."))
     response = send_file(io.BytesIO(data), mimetype=clip.content_type, conditional=True,

@@ -18,7 +18,7 @@ from ..errors import N_, ValidationCode
 from ..extensions import db
 from ..forms import error_paths
 from ..i18n import LANGUAGES
-from ..voicepacks.operations import delete_clip, same_slot
+from ..voicepacks.operations import delete_clip, same_slot, waiting_uploads
 from .schemas import LABEL_MAX, TEXT_MAX, TITLE_MAX
 
 
@@ -288,7 +288,8 @@ def move_question(campaign: Campaign, key: str, direction: str) -> None:
 
 def remove_prompt(campaign: Campaign, key: str, language: str) -> None:
     """Delete the question's recorded prompt (its clip ``q:<key>``) in `language`."""
-    for clip in same_slot(campaign.team_id, campaign.id, f"q:{key}", language):
+    for clip in [*same_slot(campaign.team_id, campaign.id, f"q:{key}", language),
+                 *waiting_uploads(campaign.team_id, campaign.id, f"q:{key}", language)]:
         delete_clip(clip)
 
 

@@ -11,7 +11,7 @@ from ..errors import N_, ApiError
 from ..extensions import db
 from ..forms import form_data, form_error, load_form
 from ..pages import render_page
-from ..voicepacks.operations import MAX_CLIP_BYTES, current_text, same_slot, text_hash
+from ..voicepacks.operations import MAX_CLIP_BYTES, current_text, same_slot, text_hash, waiting_clips
 from .common import changed_meanwhile, editable_campaign, question_type_name, revision
 from .editing import (
     build_question,
@@ -63,15 +63,19 @@ def question_page(campaign: Campaign, question: dict | None, status: int = 200, 
 
 
 def prompt_clips(campaign: Campaign, question: dict | None) -> dict:
-    """Per language, the question's recorded prompt (its clip ``q:<key>``) and whether it still fits the text."""
+    """Per language, the question's recorded prompt (its clip ``q:<key>``), whether it still fits the text, and
+    a new recording of it still being prepared (or failed) with its job."""
     if question is None:
         return {}
     prompts = {}
+    key = f"q:{question['key']}"
     for language in campaign.definition["languages"]:
-        clip = next(iter(same_slot(campaign.team_id, campaign.id, f"q:{question['key']}", language)), None)
-        if clip is not None:
-            text = current_text(campaign.definition, f"q:{question['key']}", language)
-            prompts[language] = {"clip": clip, "fresh": bool(text) and clip.text_sha256 == text_hash(text)}
+        clip = next(iter(same_slot(campaign.team_id, campaign.id, key, language)), None)
+        upload = waiting_clips(campaign, language).get(key)
+        if clip is not None or upload is not None:
+            text = current_text(campaign.definition, key, language)
+            fresh = clip is not None and bool(text) and clip.text_sha256 == text_hash(text)
+            prompts[language] = {"clip": clip, "fresh": fresh, "upload": upload}
     return prompts
 
 

@@ -25,11 +25,14 @@ from ..voicepacks.operations import (
     approve_clip,
     campaign_clip,
     campaign_texts,
+    clip_anchor,
     delete_clip,
     language_statuses,
     proposed_clips,
     record_clip,
     studio_items,
+    upload_state,
+    waiting_clips,
 )
 from ..voicepacks.schemas import record_form_schema
 from .common import editable_campaign
@@ -40,10 +43,8 @@ studio_blueprint = Blueprint("studio", __name__, url_prefix="/campaigns")
 CAMPAIGN_TEXT_KEY = re.compile(r"^(?:title|intro|thanks|q:[a-z0-9][a-z0-9_-]{0,63}(?::[a-z0-9][a-z0-9_-]{0,63})?)$")
 
 
-def anchor(key: str) -> str:
-    """The element id of a text's row (``q:missen:groen`` -> ``clip-q--missen--groen``; ``buurt:De Pijp`` ->
-    ``clip-buurt--De_Pijp``: an id has no spaces)."""
-    return "clip-" + re.sub(r"\s", "_", key.replace(":", "--"))
+#: The element id of a text's row.
+anchor = clip_anchor
 
 
 def progress_text(recorded: int, total: int) -> str:
@@ -92,6 +93,7 @@ def studio_page(campaign: Campaign, lang: str, status: int = 200, errors: dict |
         max_mb=MAX_CLIP_BYTES // (1024 * 1024), saved=request.args.get("saved"), partner=partnership,
         proposals=proposed_clips(campaign, lang), may_approve=partnership is None and current_user().can_write
         and open_campaign, text_proposals=text_proposals(campaign, lang), slot_for=slot_for,
+        waiting=waiting_clips(campaign, lang, partnership.partner_team_id if partnership else None),
         main_texts=campaign_texts(definition, definition["default_language"]))
 
 
@@ -141,8 +143,11 @@ def record(campaign_id, lang):
     if partnership is not None:
         record_event("clip_proposed", campaign, "clip", clip.id, current_user(), key=clip.key, language=lang,
                      partner=partnership.partner.slug)
+    clip_id = clip.id
     db.session.commit()
-    return back_to_item(campaign, lang, values["key"], "proposed" if partnership else "recorded")
+    state = upload_state(clip_id)  # the job may have run at the commit already (tests), or not yet
+    saved = ("proposed" if partnership else "recorded") if state == "ready" else state
+    return back_to_item(campaign, lang, values["key"], saved)
 
 
 @studio_blueprint.post("/<uuid:campaign_id>/studio/<lang>/clips/<uuid:clip_id>/delete")

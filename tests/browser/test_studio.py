@@ -3,12 +3,14 @@ real speech (espeak-ng), saves it, and hears it back; axe-core finds no serious 
 
 import re
 import subprocess
+import threading
 
 import pytest
 from sqlalchemy import select
 
 from server.campaigns.models import Campaign
 from server.extensions import db
+from server.jobs.queue import drain, enqueue, job
 from server.voicepacks.models import Clip
 from server.voicepacks.operations import campaign_texts
 from server.voicepacks.phrases import phrases
@@ -99,3 +101,44 @@ def test_a_coordinator_records_a_question_in_the_studio_and_hears_it_back(page, 
     assert heard["events"][:1] == ["playing"] and heard["time"] >= 0.3 and not heard["paused"]
     assert abs(heard["duration"] * 1000 - clip.duration_ms) < 100
     assert serious_accessibility_problems(page) == []
+
+
+#: The event the `browser_hold` job waits for (one test at a time uses it).
+HOLD = threading.Event()
+
+
+@job("browser_hold", object_type="test", key="token")
+def browser_hold(token: str) -> None:
+    """Keeps the server's job thread busy until the test lets go, so a saved recording is seen being prepared."""
+    HOLD.wait(30)
+
+
+@pytest.mark.commits
+def test_a_recording_being_prepared_is_said_and_then_swapped_in_without_a_reload(page, app, coordinator, demo):
+    app.config.update(JOBS_RUNNER="thread", JOBS_RETRY_INTERVALS=(0.01, 0.01))  # as the embedded default
+    campaign_id, _total = settled(lambda: texts_of_the_demo())
+    HOLD.clear()
+    settled(lambda: enqueue("browser_hold", token="studio"))
+    sign_in(page, coordinator)
+    page.goto(f"/workspace/campaigns/{campaign_id}/studio/nl")
+    item = page.locator("#clip-q--wonen")
+    item.get_by_role("button", name=re.compile("^Opnemen")).click()
+    page.wait_for_timeout(2000)
+    item.get_by_role("button", name=re.compile("^Stop")).click()
+    item.locator("[data-playback]").wait_for(state="visible")
+    item.get_by_role("button", name=re.compile("^Opname opslaan")).click()
+    page.wait_for_url("**saved=processing#clip-q--wonen")
+    item = page.locator("#clip-q--wonen")
+    assert "De nieuwe opname wordt klaargemaakt" in item.locator("[data-processing]").inner_text()
+    assert item.locator("audio:not([data-playback])").count() == 0
+    assert serious_accessibility_problems(page) == []
+    page.evaluate("window.stillTheSamePage = true")
+    HOLD.set()
+    page.locator("#clip-q--wonen audio:not([data-playback])").wait_for(state="attached", timeout=30_000)
+    assert page.evaluate("window.stillTheSamePage") is True  # swapped in place, not reloaded
+    assert page.locator("#clip-q--wonen [data-processing]").count() == 0
+    assert page.locator("#clip-q--wonen [data-recorder]").is_visible()  # the swapped-in text records again
+    clip = settled(lambda: db.session.scalars(select(Clip)).one())
+    assert clip.state == "live" and page.locator("#clip-q--wonen audio:not([data-playback])").get_attribute(
+        "src") == f"/api/v1/clips/{clip.id}"
+    assert drain(app, timeout=30)

@@ -165,6 +165,7 @@ def test_recorded_prompt_downloads_with_its_type_and_content_disposition(client,
 def test_prompt_is_stored_under_a_server_made_name_outside_the_web_folders(app, campaign):
     audio = wav_bytes(0.2)
     prompt = add_prompt(campaign, "wonen", "nl", audio)
+    db.session.commit()  # the job normalises it once the upload is committed
     assert re.fullmatch(r"clips/\d{4}-\d{2}/[0-9a-f]{32}\.bin", prompt.storage_name)
     stored = Path(app.config["MEDIA_DIR"]) / prompt.storage_name
     assert stored.read_bytes().startswith(b"OggS")

@@ -8,16 +8,24 @@ import re
 import shutil
 import subprocess
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from server.exports.models import ExportFile
 from server.extensions import db
+from server.jobs.models import Job
+from server.jobs.queue import drain
 from server.privacy.models import AuditEvent
+from server.privacy.operations import apply_retention
 from server.review.models import Tag
-from server.util import uuid7
-from tests.factories import response_body
+from server.storage import media_store
+from server.storage.check import check_storage
+from server.util import utcnow, uuid7
+from tests.factories import make_team, response_body
+from tests.s3_server import s3_settings
 
 
 def export(reviewer, campaign, format, **filters):
@@ -277,3 +285,144 @@ def test_zip_recordings_state_their_duration_and_the_phones_checksum(reviewer, c
             assert seconds == pytest.approx(int(row["duration_ms"]) / 1000, abs=0.1), name
             assert row["sha256"] == sent[row["response_id"]]
             assert row["remuxed"] == ("yes" if name.endswith((".webm", ".m4a")) else "no")
+
+
+# --- large exports, prepared by a job (issue 14 §2) ----------------------------------------------------------
+
+@pytest.fixture
+def app_config(app_config, request):
+    """A test parametrized with `storage_kind` runs on that store (S3: a bucket of its own on the test server)."""
+    if "storage_kind" in request.fixturenames and request.getfixturevalue("storage_kind") == "s3":
+        app_config.update(s3_settings(request.getfixturevalue("s3_endpoint")))
+    return app_config
+
+
+def exports_page(campaign) -> str:
+    return f"/workspace/campaigns/{campaign.id}/exports"
+
+
+def prepared() -> ExportFile:
+    db.session.rollback()  # a fresh look: the job committed in a session of its own
+    return db.session.scalars(select(ExportFile)).one()
+
+
+@pytest.mark.parametrize("storage_kind", ["local", "s3"])
+def test_a_large_export_is_prepared_into_the_store_and_downloaded_through_the_app(app, reviewer, coordinator,
+                                                                                 campaign, sync, storage_kind,
+                                                                                 backend):
+    app.config.update(EXPORT_STREAM_RESPONSES=2, EXPORT_BATCH=2)
+    ids = sync(*[response_body(campaign, language=lang) for lang in ("nl", "tr", "ar")])
+    reply = reviewer.post(f"/workspace/campaigns/{campaign.id}/export.csv", {"state": "all"})
+    assert reply.status_code == 303
+    row = prepared()
+    assert reply.headers["Location"].endswith(f"{exports_page(campaign)}#export-{row.id}")
+    assert (row.status, row.format, row.requested_by, row.filters) == ("ready", "csv", coordinator.id,
+                                                                       {"state": "all"})
+    assert row.storage_name.startswith("exports/") and media_store().size(row.storage_name) == row.size
+    assert timedelta(hours=23) < row.expires_at - utcnow() <= timedelta(hours=24)
+    assert check_storage().clean  # the store's file has its row
+
+    page = reviewer.get(exports_page(campaign)).get_data(as_text=True)
+    download = f"{exports_page(campaign)}/{row.id}"
+    assert f'href="{download}"' in page and row.filename in page
+    with reviewer.get(download) as got:
+        assert got.status_code == 200 and got.mimetype == "text/csv"
+        assert got.headers["Content-Disposition"] == f'attachment; filename="{row.filename}"'
+        assert got.headers["Cache-Control"] == "private, no-store"
+        assert sorted(line["response_id"] for line in csv_rows(got.get_data())) == sorted(str(i) for i in ids)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")
+                                .order_by(AuditEvent.id)).all()
+    assert [event.details for event in events] == [
+        {"format": "csv", "filters": {"state": "all"}, "prepared": str(row.id)},
+        {"format": "csv", "filters": {"state": "all"}, "downloaded": str(row.id)}]
+    assert {event.user_id for event in events} == {coordinator.id}
+
+
+@pytest.mark.commits
+def test_the_server_thread_prepares_a_large_export_as_the_embedded_default_does(app, reviewer, campaign, sync,
+                                                                              backend):
+    app.config.update(JOBS_RUNNER="thread", EXPORT_STREAM_RESPONSES=1, EXPORT_BATCH=1)
+    ids = sync(response_body(campaign), response_body(campaign))
+    assert reviewer.post(f"/workspace/campaigns/{campaign.id}/export.json", {}).status_code == 303
+    db.session.rollback()  # the request shared this test's session: let the job thread have its turn
+    assert drain(app, timeout=60)
+    row = prepared()
+    with reviewer.get(f"{exports_page(campaign)}/{row.id}") as got:
+        assert sorted(record["id"] for record in json.loads(got.get_data())) == sorted(str(i) for i in ids)
+
+
+def test_a_small_export_still_streams_at_once(app, reviewer, campaign, sync, backend):
+    app.config["EXPORT_STREAM_RESPONSES"] = 2
+    sync(response_body(campaign), response_body(campaign))
+    reply, data = export(reviewer, campaign, "json")
+    assert reply.status_code == 200 and len(json.loads(data)) == 2
+    assert db.session.scalars(select(ExportFile)).first() is None
+
+
+def test_the_zip_counts_recordings_not_responses(app, reviewer, campaign, voiced_response, backend):
+    app.config.update(EXPORT_STREAM_RESPONSES=0, EXPORT_STREAM_RECORDINGS=0)
+    reply = reviewer.post(f"/workspace/campaigns/{campaign.id}/export.zip", {})
+    assert reply.status_code == 303
+    row = prepared()
+    with reviewer.get(f"{exports_page(campaign)}/{row.id}") as got:
+        data = got.get_data()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+    assert names[-1] == "voice-notes.csv" and len([name for name in names if name.endswith(".wav")]) == 1
+
+
+def test_the_page_says_being_prepared_and_a_failure_with_a_retry(app, reviewer, coordinator, campaign, sync,
+                                                                  backend):
+    sync(response_body(campaign))
+    row = ExportFile(campaign_id=campaign.id, requested_by=coordinator.id, format="csv", filters={},
+                     filename="responses-x.csv", expires_at=utcnow() + timedelta(hours=24))
+    db.session.add(row)
+    db.session.flush()
+    job = Job(name="export_file", object_type="export", object_id=str(row.id), campaign_id=campaign.id,
+              arguments={"export_id": str(row.id), "campaign_id": str(campaign.id)})
+    db.session.add(job)
+    db.session.commit()
+    page = reviewer.get(exports_page(campaign)).get_data(as_text=True)
+    assert "Wordt klaargemaakt; laad de pagina over een tijdje opnieuw." in page
+    assert reviewer.get(f"{exports_page(campaign)}/{row.id}").status_code == 404  # nothing to download yet
+
+    job.status, job.attempts, job.error, job.failed_at = "failed", 4, "OSError: the store was away", utcnow()
+    db.session.commit()
+    page = reviewer.get(exports_page(campaign)).get_data(as_text=True)
+    assert "De export kon niet worden klaargemaakt (4 pogingen" in page
+    retry = f"/workspace/campaigns/{campaign.id}/jobs/{job.id}/retry"
+    assert retry in page
+    overview = reviewer.get(f"/workspace/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "Een export klaarmaken" in overview and f"{exports_page(campaign)}#export-{row.id}" in overview
+    assert reviewer.post(retry, {"return_to": exports_page(campaign)}).status_code == 303
+    assert prepared().status == "ready"
+    assert db.session.scalars(select(Job)).first() is None
+
+
+def test_a_prepared_export_is_only_for_who_asked_for_it(app, reviewer, campaign, sync, web_as, make_user, team,
+                                                       backend):
+    app.config["EXPORT_STREAM_RESPONSES"] = 0
+    sync(response_body(campaign))
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/export.csv", {})
+    download = f"{exports_page(campaign)}/{prepared().id}"
+    colleague = web_as(make_user("coordinator", [team]))
+    assert colleague.get(download).status_code == 404
+    assert download not in colleague.get(exports_page(campaign)).get_data(as_text=True)
+    stranger = web_as(make_user("coordinator", [make_team()]))
+    assert stranger.get(download).status_code == 404
+    assert stranger.get(exports_page(campaign)).status_code == 404
+    assert reviewer.get(download).status_code == 200
+
+
+def test_prepared_exports_expire_and_the_retention_sweep_deletes_them(app, reviewer, campaign, sync, backend):
+    app.config["EXPORT_STREAM_RESPONSES"] = 0
+    sync(response_body(campaign))
+    reviewer.post(f"/workspace/campaigns/{campaign.id}/export.xlsx", {})
+    row = prepared()
+    name, download = row.storage_name, f"{exports_page(campaign)}/{row.id}"
+    row.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert reviewer.get(download).status_code == 404  # expired: not handed out even before the sweep
+    assert apply_retention().expired_exports == 1
+    db.session.commit()
+    assert db.session.scalars(select(ExportFile)).first() is None and media_store().size(name) is None

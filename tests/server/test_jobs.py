@@ -228,6 +228,32 @@ def test_rq_worker_makes_the_playback_copy(app, rq_runner, runner, reviewer, cam
     assert f'id="playback-job-{note_id}"' not in page
 
 
+@pytest.mark.commits
+def test_rq_worker_normalises_a_recorded_text_and_prepares_a_large_export(app, rq_runner, runner, reviewer, campaign,
+                                                                        sync, backend):
+    """The servers only check the upload and queue; the worker runs ffmpeg and writes the export."""
+    from server.exports.models import ExportFile
+    from server.voicepacks.models import Clip
+    from server.voicepacks.operations import record_clip
+    from tests.factories import spoken_wav
+
+    app.config["EXPORT_STREAM_RESPONSES"] = 0
+    campaign_id = campaign.id
+    sync(response_body(campaign))
+    record_clip(campaign, "title", "nl", spoken_wav())
+    db.session.commit()
+    assert reviewer.post(f"/workspace/campaigns/{campaign_id}/export.csv", {}).status_code == 303
+    db.session.rollback()
+    assert db.session.scalars(select(Clip)).one().state == "processing"
+    assert db.session.scalars(select(ExportFile)).one().status == "preparing"
+    run_worker(runner)
+    db.session.rollback()
+    clip, prepared = db.session.scalars(select(Clip)).one(), db.session.scalars(select(ExportFile)).one()
+    assert (clip.state, clip.content_type, prepared.status) == ("live", "audio/ogg", "ready")
+    with reviewer.get(f"/workspace/campaigns/{campaign_id}/exports/{prepared.id}") as got:
+        assert got.status_code == 200 and got.get_data().startswith("\ufeffresponse_id".encode())
+
+
 def test_the_worker_needs_redis(app, runner):
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code != 0 and "REDIS_URL" in result.output

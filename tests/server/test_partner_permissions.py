@@ -9,18 +9,21 @@ it; its view must decide with `server.accounts.auth.require_campaign(campaign_id
 import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from server.accounts.models import User
 from server.campaigns.models import Campaign
+from server.exports.models import ExportFile
 from server.extensions import db
 from server.jobs.models import Job
 from server.partners.access import ACTIONS, campaign_access
 from server.partners.models import GRANTS, Partnership, TextProposal
 from server.partners.operations import end_partnership, set_grants
 from server.teams.models import Team
+from server.util import utcnow
 from server.voicepacks.operations import store_clip
 from tests.permissions import fingerprint, outcome
 
@@ -91,6 +94,8 @@ ROUTES = [
     Route("POST", f"{C}/voice-notes/<note_id>/delete-audio", None),
     Route("GET", f"{C}/voice-notes/<note_id>/audio", "listen", writer=True),
     Route("POST", f"{C}/export.<format>", None),
+    Route("GET", f"{C}/exports", None),
+    Route("GET", f"{C}/exports/<export_id>", None),
     Route("GET", f"{C}/privacy", None),
     Route("POST", f"{C}/privacy", None, data={"days": "30"}),
     Route("POST", f"{C}/jobs/<job_id>/retry", None),
@@ -175,12 +180,16 @@ def world(app, make_user, team, campaign, flyer, voiced_response, reviewer):
     db.session.flush()
     quote = Quote(link_id=link.id, campaign_id=campaign.id, texts={"nl": "Meer groen"})
     db.session.add(quote)
+    prepared = ExportFile(campaign_id=campaign.id, requested_by=users["coordinator"].id, format="csv", filters={},
+                          filename="responses.csv", status="ready", storage_name="exports/x.bin", size=1,
+                          expires_at=utcnow() + timedelta(hours=24))
+    db.session.add(prepared)
     db.session.commit()
     values = {"campaign_id": campaign.id, "response_id": response_id, "note_id": note_id,
               "tag_id": db.session.scalar(select(Tag.id)), "answer_id": answer_id, "format": "csv", "lang": "en",
               "key": "missen", "source_id": flyer.id, "clip_id": clip.id, "proposal_id": proposal.id,
               "text_id": text.id, "theme_id": theme.id, "link_id": link.id, "batch_id": batch.id,
-              "quote_id": quote.id, "job_id": job.id}
+              "quote_id": quote.id, "job_id": job.id, "export_id": prepared.id}
     return users, values, partnership, owner_admin
 
 

@@ -179,6 +179,25 @@ def test_a_partners_recording_waits_for_the_owners_approval(web_as, people, part
     assert "clip_proposed" in actions and "clip_approved" in actions
 
 
+def test_a_partners_recording_that_fails_is_shown_to_the_partner_only(web_as, people, partnership, campaign):
+    grant(web_as, people, partnership, "voice")
+    partner = web_as(people["partner_coordinator"])
+    upload = FileStorage(stream=io.BytesIO(b"RIFF\x24\x00\x00\x00WAVEno format chunk" * 4), filename="x.wav")
+    boundary, body = encode_multipart({"key": "title", "file": upload, "csrf_token": partner.csrf_token()})
+    reply = partner.client.post(f"/workspace/campaigns/{campaign.id}/studio/ar", data=body,
+                                content_type=f"multipart/form-data; boundary={boundary}")
+    assert reply.status_code == 303 and "saved=failed" in reply.headers["Location"]
+    waiting = db.session.scalars(select(Clip)).one()
+    assert (waiting.state, waiting.proposed_by_team_id) == ("processing", partnership.partner_team_id)
+    page = partner.get(f"/workspace/campaigns/{campaign.id}/studio/ar").get_data(as_text=True)
+    assert "The new recording could not be prepared: This is not a supported audio recording." in page
+    assert "/retry" not in page  # the owning team's button; the partner records again
+    owner_page = web_as(people["owner_coordinator"]).get(f"/workspace/campaigns/{campaign.id}/studio/ar")
+    assert f"upload-{waiting.id}" not in owner_page.get_data(as_text=True)
+    assert post_clip(partner, campaign).status_code == 303  # recording again replaces the failed upload
+    assert [clip.state for clip in db.session.scalars(select(Clip))] == ["proposed"]
+
+
 def test_a_turned_down_recording_is_deleted(web_as, people, partnership, campaign):
     grant(web_as, people, partnership, "voice")
     assert post_clip(web_as(people["partner_coordinator"]), campaign).status_code == 303

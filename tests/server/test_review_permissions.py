@@ -5,17 +5,21 @@ campaigns are not even confirmed to exist), anonymous visitors the sign-in page.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from server.exports.models import ExportFile
 from server.extensions import db
 from server.jobs.models import Job
+from server.storage import media_store
 from server.teams.models import Team
 from server.util import utcnow
 from tests.permissions import fingerprint, outcome
 
-#: (method, rule, access, form data); access is ``public``, ``signed_in`` or ``writer``.
+#: (method, rule, access, form data); access is ``public``, ``signed_in``, ``writer`` or ``own`` (a writer's,
+#: and only the coordinator's who made it: a prepared export).
 ROUTES = [
     ("GET", "/workspace/responses", "signed_in", {}),
     ("GET", "/workspace/campaigns/<campaign_id>/responses", "writer", {}),
@@ -32,6 +36,8 @@ ROUTES = [
     ("POST", "/workspace/campaigns/<campaign_id>/voice-notes/<note_id>/delete-audio", "writer", {}),
     ("GET", "/workspace/campaigns/<campaign_id>/voice-notes/<note_id>/audio", "writer", {}),
     ("POST", "/workspace/campaigns/<campaign_id>/export.<format>", "writer", {}),
+    ("GET", "/workspace/campaigns/<campaign_id>/exports", "writer", {}),
+    ("GET", "/workspace/campaigns/<campaign_id>/exports/<export_id>", "own", {}),
     ("GET", "/workspace/campaigns/<campaign_id>/privacy", "writer", {}),
     ("POST", "/workspace/campaigns/<campaign_id>/privacy", "writer", {"days": "30"}),
     ("GET", "/workspace/teams/<team_id>/audit", "writer", {}),
@@ -67,12 +73,17 @@ def world(app, make_user, team, campaign, voiced_response, reviewer):
                  arguments={"note_id": str(note_id), "campaign_id": str(campaign.id), "response_id": str(response_id)},
                  status="failed", attempts=4, error="ffmpeg stopped", failed_at=utcnow())
     db.session.add(failed)
+    prepared = ExportFile(campaign_id=campaign.id, requested_by=users["coordinator"].id, format="csv", filters={},
+                          filename="responses.csv", status="ready", storage_name="exports/prepared.bin", size=9,
+                          expires_at=utcnow() + timedelta(hours=24))
+    media_store().put_bytes(prepared.storage_name, "\ufeffa,b\r\n".encode())
+    db.session.add(prepared)
     db.session.commit()
     answer_id = db.session.scalar(select(Answer.id).where(Answer.response_id == response_id,
                                                           Answer.text.is_not(None)))
     values = {"campaign_id": campaign.id, "response_id": response_id, "note_id": note_id, "team_id": team.id,
               "tag_id": db.session.scalar(select(Tag.id)), "answer_id": answer_id, "format": "csv",
-              "job_id": failed.id}
+              "job_id": failed.id, "export_id": prepared.id}
     return users, values
 
 
@@ -89,7 +100,7 @@ def expected(access: str, actor: str) -> str:
         return "sign_in"
     if access == "signed_in":
         return "allowed"
-    if actor in ("other_team", "admin_elsewhere", "server_admin"):
+    if actor in ("other_team", "admin_elsewhere", "server_admin") or (access == "own" and actor == "admin"):
         return "hidden"
     return "forbidden" if actor == "field_worker" else "allowed"
 

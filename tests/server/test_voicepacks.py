@@ -6,6 +6,9 @@ import io
 import json
 import re
 import subprocess
+import threading
+import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +19,13 @@ from server.campaigns.models import Campaign
 from server.campaigns.operations import publish_campaign
 from server.errors import ApiError
 from server.extensions import db
+from server.jobs.models import Job
+from server.jobs.queue import drain, enqueue, job
 from server.paths import PWA_DIR
+from server.privacy.operations import apply_retention
+from server.storage import media_store
+from server.storage.check import check_storage
+from server.util import utcnow
 from server.voicepacks import normalise as normalising
 from server.voicepacks.models import Clip
 from server.voicepacks.operations import (
@@ -87,6 +96,7 @@ def test_a_buurts_name_is_said_as_written_in_every_language(app, campaign):
     texts = campaign_texts(campaign.definition, "ar")
     assert texts["buurt:De Pijp"] == "De Pijp" and CAMPAIGN_KEY.match("buurt:De Pijp")
     clip = record_clip(campaign, "buurt:De Pijp", "ar", spoken_wav("De Pijp", "nl"))
+    db.session.commit()  # the job normalises it once the upload is committed
     assert clip.campaign_id == campaign.id
     with app.test_request_context():
         assert audio_map(campaign, campaign.definition)["ar"]["campaign"]["buurt:De Pijp"]["bytes"] == clip.size
@@ -188,6 +198,7 @@ def test_the_voice_pack_is_shared_by_the_teams_campaigns_and_no_one_elses(app, c
 
 def test_a_phrase_clip_goes_out_of_date_when_its_translation_changes(app, campaign, monkeypatch):
     clip = record_clip(campaign, "next", "nl", spoken_wav("Volgende", "nl"))
+    db.session.commit()
     assert clip.text_sha256 == text_hash("Volgende")
     monkeypatch.setattr("server.voicepacks.operations.phrase_text",
                         lambda key, lang: "Verder" if key == "next" else phrase_text(key, lang))
@@ -288,9 +299,10 @@ def test_a_coordinator_records_listens_re_records_and_deletes(web_c, campaign):
     assert (first.key, first.language, first.campaign_id, first.synthetic) == ("q:wonen", "nl", campaign.id, False)
     page = web_c.get(studio(campaign)).get_data(as_text=True)
     assert f"1 van {total} teksten opgenomen" in page and f"/api/v1/clips/{first.id}" in page
+    first_id = first.id
     post_recording(web_c, campaign, "q:wonen", spoken_wav("Hoe fijn woon je hier?"))
     second = db.session.scalars(select(Clip)).one()
-    assert second.id != first.id
+    assert second.id != first_id
     gone = web_c.post(f"{studio(campaign)}/clips/{second.id}/delete")
     assert gone.status_code == 303 and clip_count() == 0
 
@@ -353,6 +365,144 @@ def test_another_teams_campaign_and_clips_are_not_found(web, make_user, team, ca
 def test_recording_without_the_csrf_token_is_refused(web_c, campaign):
     assert post_recording(web_c, campaign, "title", wav_bytes(0.5), csrf=False).status_code == 400
     assert clip_count() == 0
+
+
+# --- normalised in the background (the ``normalise_clip`` job) -------------------------------------------
+
+#: Per token, the event a `test_hold` job waits for.
+HELD: dict[str, threading.Event] = {}
+BROKEN_WAV = b"RIFF\x24\x00\x00\x00WAVEgarbage that is no format chunk" * 4
+
+
+@job("test_hold", object_type="test", key="token")
+def hold_job(token: str) -> None:
+    """Keeps the job thread busy until the test lets go: the jobs queued after it wait their turn."""
+    HELD[token].wait(30)
+
+
+@pytest.fixture
+def thread_runner(app):
+    """Jobs in a thread of the test's server process, as the embedded default runs them."""
+    app.config.update(JOBS_RUNNER="thread", JOBS_RETRY_INTERVALS=(0.01, 0.01))
+
+
+def normalise_job() -> Job | None:
+    db.session.rollback()  # a fresh look: the job committed in a session of its own
+    return db.session.scalars(select(Job).where(Job.name == "normalise_clip")).one_or_none()
+
+
+@pytest.mark.commits
+def test_a_new_recording_is_prepared_in_the_background_and_the_old_one_plays_until_then(app, thread_runner, web_c,
+                                                                                         campaign):
+    post_recording(web_c, campaign, "q:wonen", spoken_wav())
+    db.session.rollback()
+    assert drain(app, timeout=60)
+    old = db.session.scalars(select(Clip)).one()
+    old_id, old_name = old.id, old.storage_name
+    assert old.state == "live"
+    token = uuid.uuid4().hex
+    HELD[token] = threading.Event()
+    enqueue("test_hold", token=token)
+    db.session.commit()
+    try:
+        reply = post_recording(web_c, campaign, "q:wonen", spoken_wav("Hoe fijn woon je hier?"))
+        assert reply.status_code == 303 and reply.headers["Location"].endswith("saved=processing#clip-q--wonen")
+        db.session.rollback()
+        new = db.session.scalars(select(Clip).where(Clip.state == "processing")).one()
+        new_id, upload_name = new.id, new.storage_name
+        assert media_store().read_bytes(upload_name).startswith(b"RIFF")  # kept as it came, until the job ran
+        page = web_c.get(reply.headers["Location"]).get_data(as_text=True)
+        assert "De opname is bewaard en wordt klaargemaakt." in page
+        assert "De nieuwe opname wordt klaargemaakt; dat duurt een paar seconden." in page
+        assert "Bewoners horen de vorige opname tot deze klaar is." in page and "data-processing" in page
+        assert f"/api/v1/clips/{old_id}" in page and f"/api/v1/clips/{new_id}" not in page
+        with app.test_request_context():  # phones keep getting the old clip
+            heard = audio_map(campaign, campaign.definition)["nl"]["campaign"]["q:wonen"]
+        assert heard["url"] == f"/api/v1/clips/{old_id}"
+        assert web_c.get(f"/api/v1/clips/{new_id}").status_code == 404  # the upload itself is never sent
+        assert web_c.get(f"/api/v1/clips/{old_id}").status_code == 200
+    finally:
+        db.session.rollback()  # the requests shared this test's session: let the job thread have its turn
+        HELD[token].set()
+    assert drain(app, timeout=60)
+    db.session.rollback()
+    clip = db.session.scalars(select(Clip)).one()
+    assert (clip.id, clip.state, clip.content_type) == (new_id, "live", "audio/ogg") and clip.duration_ms > 500
+    assert media_store().read_bytes(clip.storage_name).startswith(b"OggS")
+    assert media_store().read_bytes(upload_name) is None and media_store().read_bytes(old_name) is None
+    assert check_storage().clean and normalise_job() is None
+    page = web_c.get(studio(campaign)).get_data(as_text=True)
+    assert f"/api/v1/clips/{new_id}" in page and "data-processing" not in page
+
+
+def test_a_recording_without_sound_fails_with_its_reason_where_it_was_recorded(web_c, campaign):
+    post_recording(web_c, campaign, "title", wav_bytes(0.5))
+    old_id = db.session.scalars(select(Clip)).one().id
+    reply = post_recording(web_c, campaign, "title", BROKEN_WAV)  # a WAV header, no sound: only ffmpeg can tell
+    assert reply.status_code == 303 and reply.headers["Location"].endswith("saved=failed#clip-title")
+    failed = normalise_job()
+    assert (failed.status, failed.code, failed.attempts) == ("failed", "unsupported_audio", 1)  # not retried
+    page = web_c.get(reply.headers["Location"]).get_data(as_text=True)
+    assert "De opname kon niet worden klaargemaakt." in page
+    assert "De nieuwe opname kon niet worden klaargemaakt: Dit is geen ondersteunde geluidsopname." in page
+    assert "Bewoners horen de vorige opname." in page and f"/api/v1/clips/{old_id}" in page
+    retry = f"/workspace/campaigns/{campaign.id}/jobs/{failed.id}/retry"
+    assert retry in page
+    overview = web_c.get(f"/workspace/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "Een ingesproken tekst klaarmaken" in overview and "Dit is geen ondersteunde geluidsopname." in overview
+    assert f"/workspace/campaigns/{campaign.id}/studio/nl#clip-title" in overview
+
+    again = web_c.post(retry, {"return_to": f"{studio(campaign)}#clip-title"})
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"{studio(campaign)}#clip-title")
+    assert normalise_job().status == "failed"  # tried again, the same answer
+
+    upload = db.session.scalars(select(Clip).where(Clip.state == "processing")).one()
+    upload_name = upload.storage_name
+    assert web_c.post(f"{studio(campaign)}/clips/{upload.id}/delete").status_code == 303
+    assert [clip.id for clip in db.session.scalars(select(Clip))] == [old_id]
+    assert media_store().read_bytes(upload_name) is None and normalise_job() is None
+
+
+def test_a_failure_another_attempt_can_mend_is_retried_and_then_tried_again_by_hand(app, web_c, campaign):
+    app.config["JOBS_RETRY_INTERVALS"] = (0, 0)
+    record_clip(campaign, "intro", "nl", wav_bytes(0.5))
+    app.config["FFMPEG_BINARY"] = "/nonexistent/ffmpeg"  # gone between the upload and its job
+    db.session.commit()
+    failed = normalise_job()
+    assert (failed.status, failed.code, failed.attempts) == ("failed", "audio_tools_missing", 3)
+    page = web_c.get(studio(campaign)).get_data(as_text=True)
+    reason = "Opnames kunnen op deze server nu niet worden verwerkt."
+    assert f"De nieuwe opname kon niet worden klaargemaakt: {reason}" in page
+    app.config["FFMPEG_BINARY"] = "/usr/bin/ffmpeg"
+    web_c.post(f"/workspace/campaigns/{campaign.id}/jobs/{failed.id}/retry")
+    assert normalise_job() is None
+    clip = db.session.scalars(select(Clip)).one()
+    assert clip.state == "live" and clip.content_type == "audio/ogg"
+
+
+def test_a_question_page_shows_its_prompt_being_prepared_and_why_it_failed(web_c, campaign):
+    question = f"/workspace/campaigns/{campaign.id}/questions/wonen"
+    record_clip(campaign, "q:wonen", "nl", BROKEN_WAV)
+    db.session.commit()
+    page = web_c.get(question).get_data(as_text=True)
+    assert "De nieuwe opname kon niet worden klaargemaakt: Dit is geen ondersteunde geluidsopname." in page
+    assert f"/workspace/campaigns/{campaign.id}/jobs/{normalise_job().id}/retry" in page
+    assert web_c.post(f"{question}/prompts/nl/delete").status_code == 303  # removes the failed upload too
+    assert clip_count() == 0 and normalise_job() is None
+
+
+def test_uploads_left_unprocessed_are_deleted_by_the_retention_sweep(app, campaign):
+    stale = record_clip(campaign, "title", "nl", BROKEN_WAV)
+    recent = record_clip(campaign, "intro", "nl", BROKEN_WAV)
+    db.session.commit()
+    stale_name, recent_id = stale.storage_name, recent.id
+    stale.created_at = utcnow() - timedelta(days=app.config["CLIP_UPLOAD_DAYS"] + 1)
+    db.session.commit()
+    assert apply_retention().stale_uploads == 1
+    db.session.commit()
+    assert [clip.id for clip in db.session.scalars(select(Clip))] == [recent_id]
+    assert media_store().read_bytes(stale_name) is None
+    assert [job.object_id for job in db.session.scalars(select(Job))] == [str(recent_id)]
 
 
 # --- the demo --------------------------------------------------------------------------------------------

@@ -316,9 +316,10 @@ def test_a_prompt_is_stored_and_played_back_and_replaced(web_c, campaign):
         assert 900 <= first.duration_ms <= 1100 and len(played.data) < len(audio)
     page = web_c.get(url(campaign, "/questions/missen")).get_data(as_text=True)
     assert f"/api/v1/clips/{first.id}" in page
+    first_id = first.id
     upload(web_c, campaign, wav_bytes(0.5))
     second = db.session.scalars(select(Clip)).one()  # the new recording replaced the first
-    assert second.id != first.id
+    assert second.id != first_id
     assert web_c.post(url(campaign, "/questions/missen/prompts/en/delete")).status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Clip)) == 0
 

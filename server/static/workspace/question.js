@@ -1,7 +1,7 @@
 // The question form: show only the settings of the chosen type, and record spoken prompts in the browser.
 // Without JavaScript every setting stays visible and prompts are uploaded as files.
 
-import { setUpRecorders } from "./recorder.js";
+import { setUpRecorders, watchProcessing } from "./recorder.js";
 
 function showSettingsFor(type) {
   for (const section of document.querySelectorAll("[data-types]")) {
@@ -18,3 +18,4 @@ function setUpTypeSwitch() {
 
 setUpTypeSwitch();
 setUpRecorders();
+watchProcessing("section.prompt");

@@ -1,5 +1,7 @@
-// The recording studio: a recorder beside each text (see recorder.js).
+// The recording studio: a recorder beside each text (see recorder.js), and each saved recording shown once
+// the server has prepared it.
 
-import { setUpRecorders } from "./recorder.js";
+import { setUpRecorders, watchProcessing } from "./recorder.js";
 
 setUpRecorders();
+watchProcessing("li.studio-item");
