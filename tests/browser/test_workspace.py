@@ -12,6 +12,7 @@ import pytest
 import requests
 import zxingcpp
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -23,6 +24,7 @@ from server.qr import module_count
 from server.voicepacks.models import Clip
 from server.workspace.flyer_views import SIZES
 from tests.conftest import PASSWORD
+from tests.factories import response_body
 from tests.flyer_world import widest_campaign, worst_language_sets
 
 CHROMIUM = "/usr/bin/chromium"
@@ -358,3 +360,33 @@ def test_the_page_says_when_the_texts_cannot_fit(page, coordinator, ids):
     page.goto(f"/workspace/campaigns/{ids['campaign']}/sources/{source_id}/flyer?size=a5&langs=nl&unready=1")
     page.wait_for_selector(".sheet[data-fitted]", state="attached")
     assert page.locator("#flyer-too-long").is_hidden()  # one language fits
+
+
+@pytest.mark.commits
+def test_a_large_export_shows_being_prepared_then_its_download_without_a_reload(sync, page, app, coordinator, ids):
+    """Asked for in the inbox, shown being prepared, and turned into its download link on the same page once the
+    server's job thread has written it (issue 14 §2)."""
+    from server.jobs.queue import drain, enqueue
+    from tests.browser.test_studio import HOLD  # and its `browser_hold` job
+
+    app.config.update(JOBS_RUNNER="thread", EXPORT_STREAM_RESPONSES=1)  # as the embedded default; any is large
+    campaign = settled(lambda: db.session.get(Campaign, ids["campaign"]))
+    settled(lambda: sync(response_body(campaign), response_body(campaign, language="tr")))
+    HOLD.clear()
+    settled(lambda: enqueue("browser_hold", token="exports"))  # the job thread is busy until the test lets go
+    sign_in(page, coordinator)
+    page.goto(f"/workspace/campaigns/{ids['campaign']}/responses")
+    page.get_by_role("button", name="CSV downloaden").click()
+    page.wait_for_url(re.compile(r"/exports#export-"))
+    item = page.locator("li[id^=export-]")
+    expect(item.locator("[data-processing]")).to_contain_text("Wordt klaargemaakt")
+    assert serious_accessibility_problems(page) == []
+    page.evaluate("window.stillTheSamePage = true")
+    HOLD.set()
+    download_link = page.locator("li[id^=export-]").get_by_role("link", name="Downloaden")
+    expect(download_link).to_be_visible(timeout=30_000)
+    assert page.evaluate("window.stillTheSamePage") is True  # swapped in place, not reloaded
+    with page.expect_download() as download:
+        download_link.click()
+    assert download.value.suggested_filename.endswith(".csv")
+    assert drain(app, timeout=30)

@@ -1,7 +1,8 @@
 // The question form: show only the settings of the chosen type, and record spoken prompts in the browser.
 // Without JavaScript every setting stays visible and prompts are uploaded as files.
 
-import { setUpRecorders, watchProcessing } from "./recorder.js";
+import { watchProcessing } from "./processing.js";
+import { busy, setUpRecorders } from "./recorder.js";
 
 function showSettingsFor(type) {
   for (const section of document.querySelectorAll("[data-types]")) {
@@ -18,4 +19,4 @@ function setUpTypeSwitch() {
 
 setUpTypeSwitch();
 setUpRecorders();
-watchProcessing("section.prompt");
+watchProcessing("section.prompt", { keep: busy, swapped: setUpRecorders });

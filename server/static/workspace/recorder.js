@@ -81,40 +81,11 @@ export function setUpRecorders(root = document) {
   for (const element of root.querySelectorAll("[data-recorder]")) new PromptRecorder(element);
 }
 
-// A saved recording is prepared by the server in the background ("being prepared", `[data-processing]`).
-// While any is, the page asks for itself again every few seconds and swaps in each text whose recording is
-// ready or failed (`container`: the text's element, with an id), unless someone is recording or has chosen a
-// file there. Without JavaScript a reload shows the same.
-const POLL_MS = 3000;
-const POLL_LIMIT = 100;
-
-function busy(element) {
+// A saved recording is prepared by the server in the background ("being prepared", `[data-processing]`):
+// the studio and the question page swap in each text once it is ready (processing.js), unless `busy`.
+/** Whether someone is recording in `element` or has chosen a file there: it is not swapped meanwhile. */
+export function busy(element) {
   const input = element.querySelector('input[type="file"]');
   const stop = element.querySelector("[data-stop]");
   return (input && input.files && input.files.length > 0) || (stop && !stop.disabled);
-}
-
-export function watchProcessing(container) {
-  let polls = 0;
-  async function poll() {
-    const waiting = [...document.querySelectorAll("[data-processing]")]
-      .map((marker) => marker.closest(container)).filter((element) => element && element.id);
-    if (!waiting.length || polls++ >= POLL_LIMIT) return;
-    try {
-      const reply = await fetch(location.pathname + location.search, { credentials: "same-origin" });
-      if (reply.ok) {
-        const fresh = new DOMParser().parseFromString(await reply.text(), "text/html");
-        for (const element of waiting) {
-          const replacement = fresh.getElementById(element.id);
-          if (!replacement || replacement.querySelector("[data-processing]") || busy(element)) continue;
-          element.replaceWith(replacement);
-          setUpRecorders(replacement);
-        }
-      }
-    } catch {
-      // offline for a moment: the next poll tries again
-    }
-    setTimeout(poll, POLL_MS);
-  }
-  setTimeout(poll, POLL_MS);
 }

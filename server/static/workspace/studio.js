@@ -1,7 +1,8 @@
 // The recording studio: a recorder beside each text (see recorder.js), and each saved recording shown once
 // the server has prepared it.
 
-import { setUpRecorders, watchProcessing } from "./recorder.js";
+import { watchProcessing } from "./processing.js";
+import { busy, setUpRecorders } from "./recorder.js";
 
 setUpRecorders();
-watchProcessing("li.studio-item");
+watchProcessing("li.studio-item", { keep: busy, swapped: setUpRecorders });
