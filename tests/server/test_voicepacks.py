@@ -114,6 +114,7 @@ ENCODINGS = {"safari-fmp4-aac": ["-c:a", "aac", "-movflags", "frag_keyframe+empt
              "mp3": ["-c:a", "libmp3lame", "-f", "mp3"], "flac": ["-c:a", "flac", "-f", "flac"]}
 
 
+@pytest.mark.slow  # real speech encoded and then normalised by ffmpeg, in every encoding
 @pytest.mark.parametrize("encoding", list(ENCODINGS))
 def test_what_browsers_record_and_people_upload_is_normalised_alike(app, speech, tmp_path, encoding):
     source, encoded = tmp_path / "speech.wav", tmp_path / "encoded"
