@@ -358,6 +358,7 @@ def test_recording_without_the_csrf_token_is_refused(web_c, campaign):
 
 # --- the demo --------------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # every shipped demo clip written to the store (the fast part keeps the demo command below)
 def test_the_demo_ships_synthetic_clips_for_every_text_of_its_languages(web_c, campaign):
     from server.demo import load_demo_audio
 
@@ -370,6 +371,7 @@ def test_the_demo_ships_synthetic_clips_for_every_text_of_its_languages(web_c, c
     assert f"{total} van {total} teksten opgenomen" in page and "synthetische demostem" in page
 
 
+@pytest.mark.slow  # every shipped demo clip written to the store (the fast part keeps the demo command below)
 def test_a_demo_clip_whose_text_changed_is_skipped(app, team):
     from server.demo import load_demo_audio
 
