@@ -7,10 +7,12 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
-from flask import g, request_started
+from flask import Flask, g, request_started
 from flask_sqlalchemy.session import Session as FlaskSession
+from jinja2 import BytecodeCache
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from werkzeug.routing import Rule
 
 from server import create_app
 from server.config import normalise_database_url
@@ -24,8 +26,53 @@ PG_URL = os.environ.get("WIJKSTEM_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
+class TemplateCodeCache(BytecodeCache):
+    """Compiled templates kept in memory for every test app of the process (each test builds an app of its own,
+    whose Jinja environment would compile every template it renders again). Jinja checks each template's source
+    against the code it keeps, so a changed template is compiled afresh. Every test app's environment is made
+    alike by `create_app`."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+    def clear(self):
+        self.code.clear()
+
+
+#: One cache of compiled templates for the whole test process (`app`).
+TEMPLATE_CODE = TemplateCodeCache()
+
+
+class BuilderCachingRule(Rule):
+    """Werkzeug's url rule, whose `url_for` builders are compiled once per process rather than once per test
+    app (~150 rules, two builders each, compiled with `ast` and `compile`: most of `create_app`'s time).
+
+    A builder's code depends only on the rule's text, its parsed parts (`_trace`), its defaults and whether
+    unknown arguments are appended (werkzeug's `Rule._compile_builder`); the rule itself comes in as an
+    argument when the builder is called. Rules with defaults are compiled as werkzeug does."""
+
+    builders: dict = {}
+
+    def _compile_builder(self, append_unknown=True):
+        if self.defaults:
+            return super()._compile_builder(append_unknown)
+        key = (self.rule, tuple(self._trace), append_unknown)
+        if key not in self.builders:
+            self.builders[key] = super()._compile_builder(append_unknown)
+        return self.builders[key]
+
+
 def pytest_configure(config):
-    """Compile the catalogs once, before xdist's workers start, so no two workers write the same `.mo` file."""
+    """Every test app builds its url rules with `BuilderCachingRule`; the catalogs are compiled once, before
+    xdist's workers start, so no two workers write the same `.mo` file."""
+    Flask.url_rule_class = BuilderCachingRule
     if not hasattr(config, "workerinput"):
         from server.i18n import compile_stale_catalogs
         from server.paths import TRANSLATIONS_DIR
@@ -216,6 +263,7 @@ def app_config(database_url, tmp_path):
 @pytest.fixture
 def app(app_config, backend, request, monkeypatch):
     app = create_app(app_config)
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
     with app.app_context():
         # Requests share this test's app context, so start each with an empty `g` (Flask-Babel caches the
         # request's locale there), as a request in production does.

@@ -57,6 +57,13 @@ def upload_voice(client, auth):
 
 
 @pytest.fixture
+def without_playback_copies(app):
+    """No playback copies are made, as on a server without ffmpeg: for tests that never play a recording (list
+    it before `voiced_response`); the recording itself is uploaded and checked for real."""
+    app.config["FFMPEG_BINARY"] = None
+
+
+@pytest.fixture
 def voiced_response(campaign, sync, upload_voice):
     """A Turkish door-to-door response with a one-second voice note: (response id, note id)."""
     from server.util import uuid7

@@ -33,6 +33,30 @@ def run_rq_job(name: str, arguments: dict) -> None:
         perform(name, arguments, attempt, last=not left)
 
 
+def worker_class():
+    """RQ's `SimpleWorker`, whose shutdown does not wait a minute for the thread that listens for commands."""
+    from rq import SimpleWorker  # reason: only a server with REDIS_URL set needs rq
+
+    class Worker(SimpleWorker):
+        def unsubscribe(self):
+            """Stop the listening thread, then unsubscribe: Redis's reply wakes the thread, which then ends.
+
+            RQ unsubscribes first and then stops the thread; with redis-py 8.2 that stop waits for the thread,
+            and a thread that read the reply before it was told to stop sleeps out its minute (`sleep_time`)."""
+            thread = self.pubsub_thread
+            if thread is None:
+                return
+            try:
+                thread.stop(timeout=0)  # redis-py 8.2 and later: trip the flag, wait for nothing
+            except TypeError:
+                thread.stop()  # earlier: only trips the flag
+            self.pubsub.unsubscribe()
+            thread.join(timeout=5)
+            self.pubsub.close()
+
+    return Worker
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="stop when the queue is empty (tests, cron)")
 @click.option("--no-clock", is_flag=True, help="do not queue the periodic jobs (run one worker with the clock)")
@@ -40,7 +64,7 @@ def run_rq_job(name: str, arguments: dict) -> None:
 def worker_command(burst, no_clock):
     """Run the background jobs queued on Redis (REDIS_URL): playback copies, transcription, retention, results."""
     from redis import Redis  # reason: only a server with REDIS_URL set needs the redis package
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     app = current_app._get_current_object()
     if runner_name(app) != "rq":
@@ -50,7 +74,7 @@ def worker_command(burst, no_clock):
     connection = Redis.from_url(app.config["REDIS_URL"])
     clock = None if burst or no_clock else start_periodic_jobs(app)
     try:
-        worker = SimpleWorker([Queue(app.config["JOBS_QUEUE"], connection=connection)], connection=connection)
+        worker = worker_class()([Queue(app.config["JOBS_QUEUE"], connection=connection)], connection=connection)
         worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:
         if clock is not None:

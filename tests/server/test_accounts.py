@@ -401,6 +401,7 @@ def test_the_user_form_edits_the_chosen_account_and_the_new_user_form_makes_one(
     assert f'action="/workspace/admin/users/{admin.id}"' not in edit
 
 
+@pytest.mark.slow  # the whole demo: every shipped clip written to the store, its accounts' passwords hashed
 def test_demo_prints_a_coordinator_who_can_sign_in_and_a_new_password_each_start(app, runner, web):
     import re
 

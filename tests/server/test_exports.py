@@ -193,8 +193,8 @@ def spreadsheet_cells(format: str, data: bytes) -> list[str]:
 
 @pytest.mark.parametrize("payload", FORMULAS, ids=repr)
 @pytest.mark.parametrize("format", SPREADSHEETS)
-def test_no_typed_text_runs_as_a_formula_in_any_export(reviewer, campaign, voiced_response, format, payload,
-                                                       backend):
+def test_no_typed_text_runs_as_a_formula_in_any_export(reviewer, campaign, without_playback_copies, voiced_response,
+                                                       format, payload, backend):
     """Answers, transcripts, translations, tags, source names, buurt values and an old note's question text."""
     from server.campaigns.models import Source
     from server.responses.models import Response

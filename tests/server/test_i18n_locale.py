@@ -14,7 +14,6 @@ from sqlalchemy import select
 from server import create_app
 from server.campaigns.models import Source
 from server.campaigns.operations import revoke_source
-from server.demo import ensure_demo
 from server.extensions import db
 from server.i18n import LANGUAGES, babel_locale, formatting_locale
 from server.responses.models import Response
@@ -79,9 +78,8 @@ def test_every_language_renders_workspace_pages(client, code):
 # --- a campaign's own pages --------------------------------------------------------------------------
 
 @pytest.fixture
-def closed_flyer(app):
+def closed_flyer(campaign):
     """A revoked flyer of the demo's four-language campaign (nl, en, tr, ar; main language Dutch)."""
-    _team, campaign = ensure_demo()
     source = db.session.scalars(select(Source).where(Source.campaign_id == campaign.id, Source.kind == "flyer")).first()
     revoke_source(source)
     db.session.commit()

@@ -301,6 +301,7 @@ def test_only_the_owners_admin_decides_grants(web_as, people, partnership):
     assert db.session.get(Partnership, partnership.id).current_grants() == set()
 
 
+@pytest.mark.slow  # the whole demo: every shipped clip written to the store, its accounts' passwords hashed
 def test_the_demo_has_an_initiative_and_its_municipal_partner(app, runner, client):
     from server.demo import DEMO_PARTNER
 

@@ -29,6 +29,7 @@ print(sum(limiter.hit(parse("250/hour"), "sign-in") for _ in range(200)))
 """
 
 
+@pytest.mark.slow  # starts server processes
 def test_two_worker_processes_share_every_count(tmp_path):
     """Two processes (as gunicorn's workers are) hit one limit at once: together they get exactly its 250."""
     uri = storage_uri(tmp_path / "ratelimits.db")

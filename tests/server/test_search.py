@@ -78,8 +78,8 @@ def test_marked_snippets_are_escaped_and_balanced():
 # --- results -------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def said(reviewer, campaign, sync, voiced_response):
-    """Responses with words in each kind of text: {name: response id}."""
+def said(reviewer, campaign, sync, without_playback_copies, voiced_response):
+    """Responses with words in each kind of text: {name: response id} (nothing here plays the recording)."""
     lamp, dog, arabic = sync(answer_text(campaign, "De straatlantaarn bij het plein is kapot"),
                              answer_text(campaign, "Hondenpoep op de stoep <script>alert(1)</script>",
                                          language="tr"),

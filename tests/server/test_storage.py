@@ -28,7 +28,8 @@ needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg
 CHUNK_TYPE = "application/offset+octet-stream"
 
 
-@pytest.fixture(params=["local", "s3"])
+#: The S3 half runs with the slow tests: each of its tests talks to the moto S3 server over HTTP.
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.slow)])
 def storage_kind(request):
     return request.param
 

@@ -211,6 +211,7 @@ def test_the_openapi_document_takes_the_campaigns_brackets_instead_of_fixing_the
     assert "enum" not in meta and "campaign's `age_brackets`" in meta["description"]
 
 
+@pytest.mark.slow  # the whole demo: every shipped clip written to the store, its accounts' passwords hashed
 def test_the_demo_prints_the_team_slug_that_enrol_code_needs(runner):
     output = runner.invoke(args=["demo"]).output
     slug = re.search(r"wijkstem enrol-code --team (\S+?)\)", output).group(1)

@@ -461,6 +461,7 @@ def encode(tmp_path, seconds: float, args: list) -> bytes:
     return out.read_bytes()
 
 
+@pytest.mark.slow  # a real recording encoded by ffmpeg for every container
 @pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
 @pytest.mark.parametrize("args, content_type, container", CONTAINERS.values(), ids=CONTAINERS.keys())
 def test_real_recording_is_sniffed_and_measured(app, client, auth, tmp_path, args, content_type, container):
@@ -474,6 +475,7 @@ def test_real_recording_is_sniffed_and_measured(app, client, auth, tmp_path, arg
     assert stored_bytes(app, body["id"]) == data
 
 
+@pytest.mark.slow  # a real recording encoded by ffmpeg for every container
 @pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
 class TestRealRecordingTooLong:
     @pytest.fixture
@@ -488,6 +490,7 @@ class TestRealRecordingTooLong:
         assert reply.status_code == 422 and error_code(reply) == "audio_too_long"
 
 
+@pytest.mark.slow  # five minutes and more of audio encoded by ffmpeg
 @pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
 def test_fragmented_mp4_over_five_minutes_declared_short_is_refused(app, client, auth, tmp_path):
     """Issue 11 section 7: the declared 1,000 ms used to be stored, and the 5-minute cap did not apply."""
@@ -578,6 +581,7 @@ NEEDS_COPY = {"webm (Chromium-like, no Duration)": True, "webm with Duration": F
               "fragmented mp4 (Safari-like)": True, "fragmented mp4, base in moof": True, "wav": False}
 
 
+@pytest.mark.slow  # a real recording encoded, remuxed and probed by ffmpeg for every container
 @pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
 @pytest.mark.parametrize("args, content_type, container, copied",
                          [(*CONTAINERS[name], NEEDS_COPY[name]) for name in CONTAINERS], ids=CONTAINERS.keys())

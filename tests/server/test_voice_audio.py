@@ -151,9 +151,11 @@ def test_truncated_files_give_a_length_or_none(recordings, container):
         assert result is None or 0 <= result <= 2050
 
 
+#: Long property tests (300 examples each): with the slow tests.
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.binary(max_size=2048), container=st.sampled_from(sorted(ENCODINGS)))
 def test_any_bytes_give_a_duration_or_none(data, container):
@@ -161,6 +163,7 @@ def test_any_bytes_give_a_duration_or_none(data, container):
     assert result is None or (isinstance(result, int) and result >= 0)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(container=st.sampled_from(sorted(ENCODINGS)), edits=st.lists(
     st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)), min_size=1, max_size=8))
@@ -172,6 +175,7 @@ def test_damaged_real_files_give_a_duration_or_none(recordings, container, edits
     assert result is None or (isinstance(result, int) and result >= 0)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)),
                       min_size=1, max_size=8))

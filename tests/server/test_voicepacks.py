@@ -124,6 +124,7 @@ ENCODINGS = {"safari-fmp4-aac": ["-c:a", "aac", "-movflags", "frag_keyframe+empt
              "mp3": ["-c:a", "libmp3lame", "-f", "mp3"], "flac": ["-c:a", "flac", "-f", "flac"]}
 
 
+@pytest.mark.slow  # real speech encoded and then normalised by ffmpeg, in every encoding
 @pytest.mark.parametrize("encoding", list(ENCODINGS))
 def test_what_browsers_record_and_people_upload_is_normalised_alike(app, speech, tmp_path, encoding):
     source, encoded = tmp_path / "speech.wav", tmp_path / "encoded"
@@ -507,6 +508,7 @@ def test_uploads_left_unprocessed_are_deleted_by_the_retention_sweep(app, campai
 
 # --- the demo --------------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # every shipped demo clip written to the store (the fast part keeps the demo command below)
 def test_the_demo_ships_synthetic_clips_for_every_text_of_its_languages(web_c, campaign):
     from server.demo import load_demo_audio
 
@@ -519,6 +521,7 @@ def test_the_demo_ships_synthetic_clips_for_every_text_of_its_languages(web_c, c
     assert f"{total} van {total} teksten opgenomen" in page and "synthetische demostem" in page
 
 
+@pytest.mark.slow  # every shipped demo clip written to the store (the fast part keeps the demo command below)
 def test_a_demo_clip_whose_text_changed_is_skipped(app, team):
     from server.demo import load_demo_audio
 

@@ -239,6 +239,7 @@ def wide(recorded):
     return widest_campaign(recorded)
 
 
+@pytest.mark.slow  # renders six PDFs and reads each with poppler's tools (the fast part keeps one PDF below)
 @pytest.mark.parametrize("size", ["a4", "a5", "a6"])
 @pytest.mark.parametrize("kind", ["longest", "scripts"])
 def test_flyer_pdf_fits_its_paper_decodes_and_embeds_every_script(web_c, wide, flyer, tmp_path, size, kind):
@@ -267,11 +268,13 @@ def test_flyer_pdf_fits_its_paper_decodes_and_embeds_every_script(web_c, wide, f
         assert {"NotoSansArabic", "NotoSansEthiopic"} <= {name.removesuffix("Bold") for name in families}
 
 
+@pytest.mark.slow  # a PDF rendered and read with poppler
 def test_qr_code_in_the_pdf_is_vector_graphics(web_c, recorded, flyer, tmp_path):
     reply = web_c.get(url(recorded, f"/sources/{flyer.id}/flyer.pdf?size=a5&langs=nl"))
     assert pdf_tool("pdfimages", reply.data, tmp_path, "-list").splitlines()[2:] == []  # no raster image
 
 
+@pytest.mark.slow  # sheets of flyers rendered, rasterised and their QR codes decoded
 @pytest.mark.parametrize("size, count", [("a6", 4), ("a5", 2)])
 def test_a_sheet_holds_several_flyers_to_cut(web_c, recorded, flyer, tmp_path, size, count):
     reply = web_c.get(url(recorded, f"/sources/{flyer.id}/sheet.pdf?size={size}&langs=nl&langs=ar"))
@@ -301,6 +304,7 @@ def test_the_flyer_page_starts_with_the_campaigns_languages_and_links_the_pdfs(w
     assert "PDF downloaden" in html
 
 
+@pytest.mark.slow  # a PDF of the longest titles rendered, rasterised and decoded
 def test_titles_at_their_longest_stay_on_the_paper(web_c, campaign, flyer, tmp_path):
     """The most a campaign may say (200 characters of title, an introduction past the 160 characters a flyer takes)
     in each of the most languages: every word stays on the paper, above the team's line."""
