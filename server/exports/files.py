@@ -20,6 +20,7 @@ from ..extensions import db
 from ..jobs.queue import enqueue, forget, job, pending_or_failed
 from ..responses.models import Response
 from ..review.operations import filter_conditions
+from ..review.schemas import read_filters
 from ..storage import delete_file, media_store, new_storage_name
 from ..storage.after_commit import delete_after_commit
 from ..util import utcnow
@@ -113,8 +114,6 @@ def write_export(campaign: Campaign, format: str, filters: dict, target: Path) -
 def export_file_job(export_id: str, campaign_id: str | None = None) -> None:
     """Write the export into a scratch file, store it, and make it ready; nothing to do when it is gone
     (expired, or its campaign deleted) or ready. The generators read in batches of short transactions."""
-    from ..review.views import read_filters  # reason: the inbox's filters are read where the inbox reads them
-
     row = db.session.get(ExportFile, uuid.UUID(export_id))
     if row is None or row.status != "preparing":
         return

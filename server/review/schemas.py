@@ -5,10 +5,11 @@ from datetime import datetime
 
 import marshmallow
 from marshmallow import EXCLUDE, ValidationError, validates_schema
+from werkzeug.datastructures import MultiDict
 
 from .. import fields, validate
 from ..errors import N_, ValidationCode
-from ..forms import REQUIRED, TextLength
+from ..forms import REQUIRED, TextLength, load_form
 from ..responses.models import AGE_BRACKETS, CHANNELS, REVIEW_STATES
 from ..validation import Schema
 from .models import COMMENT_MAX_LENGTH, TAG_MAX_LENGTH
@@ -110,9 +111,20 @@ class ReturnSchema(Schema):
 
 
 inbox_filter_schema = InboxFilterSchema()
+
 state_form_schema = StateFormSchema()
 tag_form_schema = TagFormSchema()
 comment_form_schema = CommentFormSchema()
 transcript_form_schema = TranscriptFormSchema()
 translation_form_schema = TranslationFormSchema()
 return_schema = ReturnSchema()
+
+
+def read_filters(source: MultiDict) -> tuple[dict, dict]:
+    """``(filters, errors)`` from query or form fields; invalid filters are reported, the rest still apply."""
+    data = {key: value.strip() for key, value in source.items() if value.strip()}
+    values, errors = load_form(inbox_filter_schema, data)
+    if errors:
+        values, _errors = load_form(inbox_filter_schema, {k: v for k, v in data.items() if k not in errors})
+        values = values or inbox_filter_schema.load({})
+    return values, errors

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from werkzeug.datastructures import MultiDict
 
 from ..accounts.auth import acting_partnership, current_user, login_required, require_campaign
 from ..campaigns.models import Campaign
@@ -50,7 +49,7 @@ from .schemas import (
     FILTER_NAMES,
     Cursor,
     comment_form_schema,
-    inbox_filter_schema,
+    read_filters,
     return_schema,
     state_form_schema,
     tag_form_schema,
@@ -102,16 +101,6 @@ def duration(milliseconds: int | None) -> str:
 
 
 # --- filters -----------------------------------------------------------------------------------------
-
-def read_filters(source: MultiDict) -> tuple[dict, dict]:
-    """``(filters, errors)`` from query or form fields; invalid filters are reported, the rest still apply."""
-    data = {key: value.strip() for key, value in source.items() if value.strip()}
-    values, errors = load_form(inbox_filter_schema, data)
-    if errors:
-        values, _errors = load_form(inbox_filter_schema, {k: v for k, v in data.items() if k not in errors})
-        values = values or inbox_filter_schema.load({})
-    return values, errors
-
 
 def filter_args(filters: dict) -> dict:
     """The active filters as URL arguments (without the page position)."""
