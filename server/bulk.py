@@ -5,9 +5,12 @@ SQLAlchemy's executemany spent more time building a parameter dict per row than 
 it, and on PostgreSQL it sent one INSERT per row. Lookups by a list of keys: one statement whose compiling
 and binding cost SQLAlchemy ten times what the database spent answering it.
 Values still pass through the columns' own types, so they are stored and read exactly as SQLAlchemy does.
+Everything here runs on the session's connection, or on the Core connection that `on_connection` sets (the
+sync of a small batch runs on one such connection, without the ORM session: `server/responses/views.py`).
 """
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 from sqlalchemy import Table, insert, select
@@ -18,6 +21,51 @@ from .extensions import db
 _NOTHING = object()
 #: Keys per `IN (...)` on SQLite, well under its limit on bound parameters.
 SQLITE_KEYS_PER_STATEMENT = 500
+#: Rows per table up to which `insert_rows` sends an INSERT in a PostgreSQL pipeline rather than a COPY.
+PIPELINED_INSERT_ROWS = 50
+#: The Core connection bulk work runs on instead of the session's (`on_connection`).
+_connection: ContextVar = ContextVar("wijkstem_bulk_connection", default=None)
+#: Whether the block runs in a PostgreSQL pipeline (`pipelined`).
+_pipelined: ContextVar = ContextVar("wijkstem_bulk_pipelined", default=False)
+
+
+def current_connection():
+    """The connection bulk work runs on: the one `on_connection` set, else the session's."""
+    connection = _connection.get()
+    return db.session.connection() if connection is None else connection
+
+
+def on_session() -> bool:
+    """Whether bulk work runs on the session's connection (no `on_connection` in force)."""
+    return _connection.get() is None
+
+
+@contextmanager
+def on_connection(connection):
+    """Run the block's bulk work on `connection` (a Core connection, in its own transaction), not the session's."""
+    token = _connection.set(connection)
+    try:
+        yield connection
+    finally:
+        _connection.reset(token)
+
+
+@contextmanager
+def pipelined():
+    """On PostgreSQL, queue the block's statements in one pipeline: those whose results nobody reads at once
+    (a small batch's inserts) travel with the next statement that is read, one round trip for all. A driver
+    error (a key stored meanwhile) leaves as SQLAlchemy's, at the statement read next or at the block's end.
+    Elsewhere the block runs as it is."""
+    connection = current_connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    token = _pipelined.set(True)
+    try:
+        with driver_errors(connection, "pipeline") as driver, driver.pipeline():
+            yield
+    finally:
+        _pipelined.reset(token)
 
 
 def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple], *, bound: bool = False) -> None:
@@ -29,7 +77,7 @@ def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple], *, bo
     """
     if not rows:
         return
-    connection = db.session.connection()
+    connection = current_connection()
     dialect = connection.dialect
     if dialect.name not in ("postgresql", "sqlite"):
         if bound:
@@ -41,13 +89,26 @@ def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple], *, bo
     # Table and column names come from the models, never from a request; the values travel as parameters.
     quote = dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(column) for column in columns)})"
-    if dialect.name == "postgresql":
+    if dialect.name == "postgresql" and _pipelined.get() and len(rows) <= PIPELINED_INSERT_ROWS:
+        statement = insert_statement(table, columns, dialect)
+        with driver_errors(connection, statement) as driver:
+            driver.cursor().executemany(statement, rows)  # queued: sent with the next statement read
+    elif dialect.name == "postgresql":
         copy_rows(connection, f"COPY {target} FROM STDIN", rows)
     else:
         marks = ", ".join("?" for _ in columns)
         statement = f"INSERT INTO {target} VALUES ({marks})"  # noqa: S608
         with driver_errors(connection, statement) as driver:
             driver.executemany(statement, rows)
+
+
+@lru_cache(maxsize=64)
+def insert_statement(table: Table, columns: tuple[str, ...], dialect) -> str:
+    """``INSERT INTO table (columns) VALUES (...)`` with the driver's marks, made once per shape."""
+    quote, mark = dialect.identifier_preparer.quote, "%s" if dialect.name == "postgresql" else "?"
+    # Table and column names come from the models, never from a request; the values travel as parameters.
+    return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(column) for column in columns)}) "  # noqa: S608
+            f"VALUES ({', '.join(mark for _ in columns)})")
 
 
 def bound_values(table: Table, columns: tuple[str, ...], rows: list[tuple], dialect) -> list[tuple]:
@@ -130,7 +191,7 @@ def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list,
     """
     if not keys:
         return []
-    connection = db.session.connection()
+    connection = current_connection()
     dialect = connection.dialect
     if dialect.name not in ("postgresql", "sqlite"):
         if driver_values:
@@ -139,16 +200,12 @@ def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list,
             select(*(table.c[column] for column in columns)).where(table.c[key].in_(keys)))]
     bind = None if driver_values else bind_processors(table, (key,), dialect)[0]
     keys = list(keys) if bind is None else [bind(value) for value in keys]
-    quote = dialect.identifier_preparer.quote
-    # Table and column names come from the models, never from a request; the keys travel as parameters.
-    wanted = f"SELECT {', '.join(quote(column) for column in columns)} FROM {quote(table.name)}"  # noqa: S608
     if dialect.name == "postgresql":
-        statements = [(f"{wanted} WHERE {quote(key)} = ANY(%s)", (keys,))]
+        statements = [(keyed_select(table, key, columns, dialect, 0), (keys,))]
     else:
         chunks = [keys[start:start + SQLITE_KEYS_PER_STATEMENT]
                   for start in range(0, len(keys), SQLITE_KEYS_PER_STATEMENT)]
-        statements = [(f"{wanted} WHERE {quote(key)} IN ({', '.join('?' for _ in chunk)})", chunk)
-                      for chunk in chunks]
+        statements = [(keyed_select(table, key, columns, dialect, len(chunk)), chunk) for chunk in chunks]
     rows = []
     for statement, parameters in statements:
         with driver_errors(connection, statement) as driver:
@@ -160,10 +217,22 @@ def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list,
                   for process, value in zip(processors, row, strict=True)) for row in rows]
 
 
+@lru_cache(maxsize=256)
+def keyed_select(table: Table, key: str, columns: tuple[str, ...], dialect, count: int) -> str:
+    """``SELECT columns FROM table WHERE key`` is one of the keys: ``= ANY(%s)`` on PostgreSQL, ``IN`` with
+    `count` marks on SQLite; made once per shape."""
+    quote = dialect.identifier_preparer.quote
+    # Table and column names come from the models, never from a request; the keys travel as parameters.
+    wanted = f"SELECT {', '.join(quote(column) for column in columns)} FROM {quote(table.name)}"  # noqa: S608
+    if dialect.name == "postgresql":
+        return f"{wanted} WHERE {quote(key)} = ANY(%s)"
+    return f"{wanted} WHERE {quote(key)} IN ({', '.join('?' for _ in range(count))})"
+
+
 def update_row(table: Table, key: str, key_value, values: dict, unless_set: tuple[str, ...] = ()) -> int:
     """Set `values` on the row whose `key` is `key_value`, unless one of the `unless_set` columns holds a
     value, in the session's transaction; the number of rows updated (0 or 1)."""
-    connection = db.session.connection()
+    connection = current_connection()
     dialect = connection.dialect
     if dialect.name not in ("postgresql", "sqlite"):
         condition = [table.c[key] == key_value, *(table.c[column].is_(None) for column in unless_set)]
@@ -173,6 +242,8 @@ def update_row(table: Table, key: str, key_value, values: dict, unless_set: tupl
         bind_processors(table, columns, dialect), (*values.values(), key_value), strict=True))
     statement = update_statement(table, columns, unless_set, dialect)
     with driver_errors(connection, statement) as driver:
+        if _pipelined.get():  # the count is known once the statement's result is read
+            return len(driver.execute(f"{statement} RETURNING 1", bound).fetchall())
         return driver.execute(statement, bound).rowcount
 
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import orjson
 from sqlalchemy import delete, insert, select
 
-from ..bulk import rows_with_keys
+from ..bulk import current_connection, on_session, rows_with_keys
 from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..database import insert_or_skip
 from ..extensions import db
@@ -34,6 +34,7 @@ from .rules import (
     version_index,
 )
 from .storing import (
+    NeedsSession,
     ResponseRows,
     drop_unwelcome_voice_notes,
     erased_among,
@@ -62,7 +63,9 @@ class VersionRow(NamedTuple):
 
 @lru_cache(maxsize=256)
 def _version_index(campaign_id, team_id, state, etag, version_id) -> VersionIndex:
-    return version_index(campaign_id, team_id, state, db.session.get(CampaignVersion, version_id).definition)
+    # read on the connection the batch is checked on (the session's, or the sync's own: `bulk.on_connection`)
+    (definition,), = rows_with_keys(CampaignVersion.__table__, "id", ("definition",), [version_id])
+    return version_index(campaign_id, team_id, state, definition)
 
 
 def load_versions(pairs: set) -> dict:
@@ -179,9 +182,11 @@ def store_accepted(accepted: list[Accepted], sources: dict, device) -> list[Item
                               "received_at": now, "stored_hash": known, "incoming_hash": digest,
                               "incoming": items_json(data)})
             results.append(conflict_result(index, data))
+    if erased and not on_session():
+        raise NeedsSession("a response was erased: its voice notes go too")
     insert_new(responses, answers)
     if conflicts:
-        db.session.execute(insert(SyncConflict.__table__), conflicts)
+        current_connection().execute(insert(SyncConflict.__table__), conflicts)
     drop_unwelcome_voice_notes(responses)
     if erased:
         delete_voice_notes(voice_notes_of(list(erased)))  # declared again before its response came back

@@ -8,13 +8,18 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
-from ..bulk import insert_rows, loaded_values, rows_with_keys, value_binder, value_binders
+from ..bulk import insert_rows, loaded_values, on_session, rows_with_keys, value_binder, value_binders
 from ..extensions import db
 from ..util import sha256_hex
 from ..voice.models import VoiceNote
 from ..voice.operations import delete_voice_notes
 from .models import Answer, ErasedResponse, Response
 from .rules import AnswerRow, note_may_stay, tombstone_hash
+
+
+class NeedsSession(Exception):
+    """A batch stored on a Core connection (`bulk.on_connection`) needs the ORM session after all: it deletes
+    voice notes (their files go after the commit). The caller rolls back and stores it the usual way."""
 
 
 class ResponseRow(NamedTuple):
@@ -155,6 +160,8 @@ def drop_unwelcome_voice_notes(rows: list[ResponseRow]) -> None:
     early = map(EarlyNote._make, rows_with_keys(VoiceNote.__table__, "response_id", EarlyNote._fields,
                                                 list(responses), driver_values=True))
     unwelcome = [note.id for note in early if not may_stay(note, responses[note.response_id])]
+    if unwelcome and not on_session():
+        raise NeedsSession("a voice note that came first may not stay")
     if unwelcome:
         unwelcome = loaded_values(VoiceNote.__table__, "id", unwelcome)
         # FOR UPDATE (PostgreSQL): an upload still writing a chunk of one of them finishes first, so its file
