@@ -12,6 +12,7 @@ sync of a small batch runs on one such connection, without the ORM session: `ser
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import DBAPIError
@@ -189,15 +190,44 @@ def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list,
     `driver_values`: the keys are the driver's values already (from `value_binders`), and the rows come back
     as the driver returns them, unconverted.
     """
-    if not keys:
-        return []
+    return rows_with_keys_together(KeyedQuery(table, key, columns, keys, driver_values))[0]
+
+
+class KeyedQuery(NamedTuple):
+    """The arguments of one `rows_with_keys`."""
+
+    table: Table
+    key: str
+    columns: tuple
+    keys: list
+    driver_values: bool = False
+
+
+def rows_with_keys_together(*queries: KeyedQuery) -> list[list[tuple]]:
+    """`rows_with_keys` of each query, in order; in a PostgreSQL pipeline (`pipelined`) all are sent before
+    any is read: one round trip for all."""
     connection = current_connection()
     dialect = connection.dialect
     if dialect.name not in ("postgresql", "sqlite"):
-        if driver_values:
-            raise NotImplementedError(f"driver values on {dialect.name}")
-        return [tuple(row) for row in connection.execute(
-            select(*(table.c[column] for column in columns)).where(table.c[key].in_(keys)))]
+        return [rows_with_keys_by_sqlalchemy(connection, *query) for query in queries]
+    sent = [send_keyed_query(connection, *query) if query.keys else [] for query in queries]
+    return [loaded_rows(connection, query, cursors) for query, cursors in zip(queries, sent, strict=True)]
+
+
+def rows_with_keys_by_sqlalchemy(connection, table: Table, key: str, columns: tuple[str, ...], keys: list,
+                                 driver_values: bool) -> list[tuple]:
+    if not keys:
+        return []
+    if driver_values:
+        raise NotImplementedError(f"driver values on {connection.dialect.name}")
+    return [tuple(row) for row in connection.execute(
+        select(*(table.c[column] for column in columns)).where(table.c[key].in_(keys)))]
+
+
+def send_keyed_query(connection, table: Table, key: str, columns: tuple[str, ...], keys: list,
+                     driver_values: bool) -> list:
+    """The statements of one `rows_with_keys`, executed: their cursors, not read yet."""
+    dialect = connection.dialect
     bind = None if driver_values else bind_processors(table, (key,), dialect)[0]
     keys = list(keys) if bind is None else [bind(value) for value in keys]
     if dialect.name == "postgresql":
@@ -206,11 +236,20 @@ def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list,
         chunks = [keys[start:start + SQLITE_KEYS_PER_STATEMENT]
                   for start in range(0, len(keys), SQLITE_KEYS_PER_STATEMENT)]
         statements = [(keyed_select(table, key, columns, dialect, len(chunk)), chunk) for chunk in chunks]
-    rows = []
+    cursors = []
     for statement, parameters in statements:
         with driver_errors(connection, statement) as driver:
-            rows += driver.execute(statement, parameters).fetchall()
-    processors = () if driver_values else result_processors(table, columns, dialect)
+            cursors.append((statement, driver.execute(statement, parameters)))
+    return cursors
+
+
+def loaded_rows(connection, query: KeyedQuery, cursors: list) -> list[tuple]:
+    """What `send_keyed_query`'s cursors return, as `rows_with_keys` returns it."""
+    rows = []
+    for statement, cursor in cursors:
+        with driver_errors(connection, statement):
+            rows += cursor.fetchall()
+    processors = () if query.driver_values else result_processors(query.table, query.columns, connection.dialect)
     if not any(processors):
         return [tuple(row) for row in rows]
     return [tuple(value if process is None or value is None else process(value)
@@ -237,14 +276,21 @@ def update_row(table: Table, key: str, key_value, values: dict, unless_set: tupl
     if dialect.name not in ("postgresql", "sqlite"):
         condition = [table.c[key] == key_value, *(table.c[column].is_(None) for column in unless_set)]
         return connection.execute(table.update().where(*condition).values(values)).rowcount
+    statement, bound = bound_update(connection, table, key, key_value, values, unless_set)
+    if _pipelined.get():  # the count is known once the statement's result is read
+        statement = f"{statement} RETURNING 1"
+        with driver_errors(connection, statement) as driver:
+            return len(driver.execute(statement, bound).fetchall())
+    with driver_errors(connection, statement) as driver:
+        return driver.execute(statement, bound).rowcount
+
+
+def bound_update(connection, table: Table, key: str, key_value, values: dict, unless_set: tuple[str, ...]):
+    """`update_statement` and its parameters, bound for the driver."""
     columns = (*values, key)
     bound = tuple(value if bind is None else bind(value) for bind, value in zip(
-        bind_processors(table, columns, dialect), (*values.values(), key_value), strict=True))
-    statement = update_statement(table, columns, unless_set, dialect)
-    with driver_errors(connection, statement) as driver:
-        if _pipelined.get():  # the count is known once the statement's result is read
-            return len(driver.execute(f"{statement} RETURNING 1", bound).fetchall())
-        return driver.execute(statement, bound).rowcount
+        bind_processors(table, columns, connection.dialect), (*values.values(), key_value), strict=True))
+    return update_statement(table, columns, unless_set, connection.dialect), bound
 
 
 @lru_cache(maxsize=64)

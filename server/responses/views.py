@@ -7,17 +7,25 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ..bulk import on_connection, pipelined
+from ..bulk import on_connection, pipelined, rows_with_keys_together
 from ..database import READ_ONLY, reading_only
 from ..devices.auth import bearer_token, not_enrolled, optional_device_ref
-from ..devices.operations import DeviceRef, record_device_status
+from ..devices.operations import DeviceRef, active_device, device_query, record_device_status
 from ..errors import ApiError, N_plural
 from ..extensions import db
 from ..metrics import SYNC_ITEMS
 from ..ratelimits import anonymous_rate_limit, erasure_rate_limit
 from ..util import utcnow
 from ..validation import load_json
-from .operations import CheckedBatch, NeedsSession, check_items, erase_by_receipt, parse_items, store_checked
+from .operations import (
+    CheckedBatch,
+    NeedsSession,
+    check_items,
+    erase_by_receipt,
+    lookup_queries,
+    parse_items,
+    store_checked,
+)
 from .schemas import ErasureSchema, sync_batch_schema
 
 #: A JSON escape of a UTF-16 surrogate, in any case.
@@ -55,35 +63,73 @@ def is_small_device_batch() -> bool:
 def sync_small_batch() -> list | None:
     """`sync_on_session` for a device's small batch, on one Core connection from the pool, without the ORM
     session: the same steps, checks and writes (`server.bulk.on_connection`), one pool checkout instead of
-    two, no session bookkeeping. On SQLite the checks read in a deferred transaction and the writes take
-    their turn after it (as `sync_on_session`); on PostgreSQL both are one transaction.
+    two, no session bookkeeping.
 
     :return: the results, or ``None`` when the batch needs the session after all (`NeedsSession`: nothing is
         stored then, and the caller syncs it the usual way).
     :raise ApiError 401: the token is unknown, or the device was revoked meanwhile (nothing is stored).
     """
-    split = db.engine.dialect.name == "sqlite"
     with db.engine.connect() as connection, on_connection(connection):
-        transaction = connection.execution_options(**{READ_ONLY: split}).begin()
-        device = optional_device_ref()  # an unknown token is answered with 401 before the body is read
+        try:
+            if connection.dialect.name == "sqlite":
+                return sync_beside_the_writer(connection)
+            return sync_in_one_pipeline(connection)
+        except NeedsSession:
+            return None
+
+
+def sync_beside_the_writer(connection) -> list:
+    """SQLite: the token, the body and the checks in a deferred transaction that waits for no writer, then
+    the writes in their turn (as `sync_on_session`)."""
+    transaction = connection.execution_options(**{READ_ONLY: True}).begin()
+    device = optional_device_ref()  # an unknown token is answered with 401 before the body is read
+    batch = parse_batch()
+    checked = check_items(batch["parsed"], batch["failed"], device=device)
+    for attempt in range(SYNC_ATTEMPTS):
+        transaction.rollback()
+        transaction = connection.execution_options(**{READ_ONLY: False}).begin()
+        try:
+            if not record_device_status(device.id, batch["device_status"]):
+                raise not_enrolled()  # revoked meanwhile: nothing is stored
+            results = store_checked(checked, device=device)
+            transaction.commit()
+            return results
+        except IntegrityError:  # another request stored one of these ids first: look again
+            if attempt == SYNC_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def sync_in_one_pipeline(connection) -> list:
+    """PostgreSQL: one transaction whose statements travel in a pipeline (`server.bulk.pipelined`): the token,
+    the campaigns, versions and flyer codes read together, then the device's status, the stored and erased
+    ids together, the inserts with the early voice notes' lookup, and the commit."""
+    token = bearer_token()
+    try:
         batch = parse_batch()
-        checked = check_items(batch["parsed"], batch["failed"], device=device)
-        for attempt in range(SYNC_ATTEMPTS):
-            if split or attempt:
-                transaction.rollback()
-                transaction = connection.execution_options(**{READ_ONLY: False}).begin()
-            try:
-                with pipelined():  # PostgreSQL: the inserts travel with the statement read after them
-                    results = store_checked(checked, device=device)
-                    if not record_device_status(device.id, batch["device_status"]):
-                        raise not_enrolled()  # revoked meanwhile: nothing is stored
-                transaction.commit()
-                return results
-            except NeedsSession:
-                return None
-            except IntegrityError:  # another request stored one of these ids first: look again
-                if attempt == SYNC_ATTEMPTS - 1:
-                    raise
+    except ApiError:
+        connection.begin()
+        optional_device_ref()  # an unknown token is answered with 401, whatever the body
+        raise
+    parsed, failed = batch["parsed"], batch["failed"]
+    for attempt in range(SYNC_ATTEMPTS):
+        transaction = connection.begin()
+        try:
+            with pipelined():
+                device_rows, *rows = rows_with_keys_together(device_query(token), *lookup_queries(parsed))
+                device = active_device(device_rows)
+                if device is None:
+                    raise not_enrolled()
+                checked = check_items(parsed, failed, device=device, rows=rows)
+                if not record_device_status(device.id, batch["device_status"]):
+                    raise not_enrolled()  # revoked meanwhile: nothing is stored
+                results = store_checked(checked, device=device)
+                transaction.commit()  # in the pipeline: COMMIT travels with its Sync
+            return results
+        except IntegrityError:  # another request stored one of these ids first: look again
+            transaction.rollback()
+            if attempt == SYNC_ATTEMPTS - 1:
+                raise
     raise AssertionError("unreachable")
 
 
