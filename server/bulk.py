@@ -91,9 +91,9 @@ def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple], *, bo
     quote = dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(column) for column in columns)})"
     if dialect.name == "postgresql" and _pipelined.get() and len(rows) <= PIPELINED_INSERT_ROWS:
-        statement = insert_statement(table, columns, dialect)
+        statement = insert_statement(table, columns, dialect, len(rows))
         with driver_errors(connection, statement) as driver:
-            driver.cursor().executemany(statement, rows)  # queued: sent with the next statement read
+            driver.execute(statement, [value for row in rows for value in row])  # sent with the next one read
     elif dialect.name == "postgresql":
         copy_rows(connection, f"COPY {target} FROM STDIN", rows)
     else:
@@ -103,13 +103,15 @@ def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple], *, bo
             driver.executemany(statement, rows)
 
 
-@lru_cache(maxsize=64)
-def insert_statement(table: Table, columns: tuple[str, ...], dialect) -> str:
-    """``INSERT INTO table (columns) VALUES (...)`` with the driver's marks, made once per shape."""
+@lru_cache(maxsize=256)
+def insert_statement(table: Table, columns: tuple[str, ...], dialect, count: int) -> str:
+    """``INSERT INTO table (columns) VALUES (...), ...`` for `count` rows, with the driver's marks; made once per
+    shape (one statement is cheaper for the driver than an executemany of a few rows)."""
     quote, mark = dialect.identifier_preparer.quote, "%s" if dialect.name == "postgresql" else "?"
+    values = f"({', '.join(mark for _ in columns)})"
     # Table and column names come from the models, never from a request; the values travel as parameters.
     return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(column) for column in columns)}) "  # noqa: S608
-            f"VALUES ({', '.join(mark for _ in columns)})")
+            f"VALUES {', '.join(values for _ in range(count))}")
 
 
 def bound_values(table: Table, columns: tuple[str, ...], rows: list[tuple], dialect) -> list[tuple]:
@@ -230,8 +232,9 @@ def send_keyed_query(connection, table: Table, key: str, columns: tuple[str, ...
     dialect = connection.dialect
     bind = None if driver_values else bind_processors(table, (key,), dialect)[0]
     keys = list(keys) if bind is None else [bind(value) for value in keys]
-    if dialect.name == "postgresql":
-        statements = [(keyed_select(table, key, columns, dialect, 0), (keys,))]
+    if dialect.name == "postgresql":  # one key by `=`: no array for the driver to make
+        statements = [(keyed_select(table, key, columns, dialect, len(keys) == 1), keys if len(keys) == 1
+                       else (keys,))]
     else:
         chunks = [keys[start:start + SQLITE_KEYS_PER_STATEMENT]
                   for start in range(0, len(keys), SQLITE_KEYS_PER_STATEMENT)]
@@ -258,13 +261,13 @@ def loaded_rows(connection, query: KeyedQuery, cursors: list) -> list[tuple]:
 
 @lru_cache(maxsize=256)
 def keyed_select(table: Table, key: str, columns: tuple[str, ...], dialect, count: int) -> str:
-    """``SELECT columns FROM table WHERE key`` is one of the keys: ``= ANY(%s)`` on PostgreSQL, ``IN`` with
-    `count` marks on SQLite; made once per shape."""
+    """``SELECT columns FROM table WHERE key`` is one of the keys: ``= ANY(%s)`` on PostgreSQL (``= %s`` when
+    `count` is 1), ``IN`` with `count` marks on SQLite; made once per shape."""
     quote = dialect.identifier_preparer.quote
     # Table and column names come from the models, never from a request; the keys travel as parameters.
     wanted = f"SELECT {', '.join(quote(column) for column in columns)} FROM {quote(table.name)}"  # noqa: S608
     if dialect.name == "postgresql":
-        return f"{wanted} WHERE {quote(key)} = ANY(%s)"
+        return f"{wanted} WHERE {quote(key)} = {'%s' if count == 1 else 'ANY(%s)'}"
     return f"{wanted} WHERE {quote(key)} IN ({', '.join('?' for _ in range(count))})"
 
 
