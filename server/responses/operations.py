@@ -10,9 +10,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import orjson
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
-from ..bulk import KeyedQuery, current_connection, on_session, rows_with_keys, rows_with_keys_together
+from ..bulk import KeyedQuery, insert_rows, on_session, rows_with_keys, rows_with_keys_together
 from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..database import insert_or_skip
 from ..extensions import db
@@ -58,6 +58,10 @@ class VersionRow(NamedTuple):
     campaign_id: object
     number: int
     etag: str
+
+
+#: The columns of a `SyncConflict` row that `store_accepted` makes, in order.
+CONFLICT_COLUMNS = ("response_id", "device_id", "received_at", "stored_hash", "incoming_hash", "incoming")
 
 
 @lru_cache(maxsize=256)
@@ -181,15 +185,12 @@ def store_accepted(accepted: list[Accepted], sources: dict, device) -> list[Item
         elif known == digest:
             results.append(ItemResult(index, str(data["id"]), "duplicate"))
         else:
-            conflicts.append({"response_id": data["id"], "device_id": device.id if device else None,
-                              "received_at": now, "stored_hash": known, "incoming_hash": digest,
-                              "incoming": items_json(data)})
+            conflicts.append((data["id"], device.id if device else None, now, known, digest, items_json(data)))
             results.append(conflict_result(index, data))
     if erased and not on_session():
         raise NeedsSession("a response was erased: its voice notes go too")
     insert_new(responses, answers)
-    if conflicts:
-        current_connection().execute(insert(SyncConflict.__table__), conflicts)
+    insert_rows(SyncConflict.__table__, CONFLICT_COLUMNS, conflicts)
     drop_unwelcome_voice_notes(responses)
     if erased:
         delete_voice_notes(voice_notes_of(list(erased)))  # declared again before its response came back
