@@ -22,7 +22,7 @@ from .extensions import db
 _NOTHING = object()
 #: Keys per `IN (...)` on SQLite, well under its limit on bound parameters.
 SQLITE_KEYS_PER_STATEMENT = 500
-#: Rows per table up to which `insert_rows` sends an INSERT in a PostgreSQL pipeline rather than a COPY.
+#: Rows per INSERT statement of `insert_rows` in a PostgreSQL pipeline (where COPY cannot run).
 PIPELINED_INSERT_ROWS = 50
 #: The Core connection bulk work runs on instead of the session's (`on_connection`).
 _connection: ContextVar = ContextVar("wijkstem_bulk_connection", default=None)
@@ -90,10 +90,12 @@ def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple], *, bo
     # Table and column names come from the models, never from a request; the values travel as parameters.
     quote = dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(column) for column in columns)})"
-    if dialect.name == "postgresql" and _pipelined.get() and len(rows) <= PIPELINED_INSERT_ROWS:
-        statement = insert_statement(table, columns, dialect, len(rows))
-        with driver_errors(connection, statement) as driver:
-            driver.execute(statement, [value for row in rows for value in row])  # sent with the next one read
+    if dialect.name == "postgresql" and _pipelined.get():  # COPY cannot run in a pipeline: multi-row INSERTs
+        for start in range(0, len(rows), PIPELINED_INSERT_ROWS):  # full chunks, then one remainder
+            chunk = rows[start:start + PIPELINED_INSERT_ROWS]
+            statement = insert_statement(table, columns, dialect, len(chunk))
+            with driver_errors(connection, statement) as driver:
+                driver.execute(statement, [value for row in chunk for value in row])  # sent with the next one read
     elif dialect.name == "postgresql":
         copy_rows(connection, f"COPY {target} FROM STDIN", rows)
     else:

@@ -65,15 +65,31 @@ def test_the_stored_rows_are_those_of_the_session_way(client, auth, campaign, wa
     monkeypatch.setattr(views, "SMALL_BODY_BYTES", 0)
     sync(client, auth, other)
     assert ways == ["small", "session"]
-
-    def stored(body):
-        response = db.session.get(Response, uuid.UUID(body["id"]))
-        columns = {column.key: getattr(response, column.key) for column in Response.__table__.columns
-                   if column.key not in ("id", "receipt_hash", "content_hash", "received_at")}
-        answers = sorted((a.question_key, a.choice_key, a.number, a.text) for a in response.answers)
-        return columns, answers
-
     assert stored(small) == stored(other)
+
+
+@pytest.mark.parametrize("n", [8, 15])
+def test_a_batch_of_several_responses_is_stored_as_on_the_session(client, auth, campaign, ways, monkeypatch, n):
+    # More answer rows than one INSERT of the pipeline takes (`PIPELINED_INSERT_ROWS`): several INSERTs.
+    small = [response_body(campaign) for _ in range(n)]
+    other = [response_body(campaign) for _ in range(n)]
+    reply = sync(client, auth, *small)
+    assert reply.status_code == 200, reply.json
+    assert [r["status"] for r in reply.json["results"]] == ["created"] * n
+    monkeypatch.setattr(views, "SMALL_BODY_BYTES", 0)
+    assert [r["status"] for r in sync(client, auth, *other).json["results"]] == ["created"] * n
+    assert ways == ["small", "session"]
+    assert count(Response) == 2 * n and count(Answer) == 2 * 7 * n
+    assert [stored(body) for body in small] == [stored(body) for body in other]
+
+
+def stored(body) -> tuple:
+    """The stored response of `body` and its answers, but for what differs between two responses."""
+    response = db.session.get(Response, uuid.UUID(body["id"]))
+    columns = {column.key: getattr(response, column.key) for column in Response.__table__.columns
+               if column.key not in ("id", "receipt_hash", "content_hash", "received_at")}
+    answers = sorted((a.question_key, a.choice_key, a.number, a.text) for a in response.answers)
+    return columns, answers
 
 
 def test_the_device_reports_what_is_still_waiting(client, enrolled, campaign, ways):
