@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..bulk import on_connection, pipelined, rows_with_keys_together
 from ..database import READ_ONLY, reading_only
 from ..devices.auth import bearer_token, not_enrolled, optional_device_ref
-from ..devices.operations import DeviceRef, active_device, device_query, record_device_status
+from ..devices.operations import DeviceRef, record_device_status
 from ..errors import ApiError, N_plural
 from ..extensions import db
 from ..metrics import SYNC_ITEMS
@@ -85,49 +85,48 @@ def sync_beside_the_writer(connection) -> list:
     device = optional_device_ref()  # an unknown token is answered with 401 before the body is read
     batch = parse_batch()
     checked = check_items(batch["parsed"], batch["failed"], device=device)
-    for attempt in range(SYNC_ATTEMPTS):
-        transaction.rollback()
-        transaction = connection.execution_options(**{READ_ONLY: False}).begin()
-        try:
+    transaction.rollback()
+
+    def store() -> list:
+        with connection.execution_options(**{READ_ONLY: False}).begin():
             if not record_device_status(device.id, batch["device_status"]):
                 raise not_enrolled()  # revoked meanwhile: nothing is stored
-            results = store_checked(checked, device=device)
-            transaction.commit()
-            return results
-        except IntegrityError:  # another request stored one of these ids first: look again
-            if attempt == SYNC_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+            return store_checked(checked, device=device)
+
+    return with_retries(store)
 
 
 def sync_in_one_pipeline(connection) -> list:
-    """PostgreSQL: one transaction whose statements travel in a pipeline (`server.bulk.pipelined`): the token,
-    the campaigns, versions and flyer codes read together, then the device's status, the stored and erased
-    ids together, the inserts with the early voice notes' lookup, and the commit."""
-    token = bearer_token()
-    try:
-        batch = parse_batch()
-    except ApiError:
-        connection.begin()
-        optional_device_ref()  # an unknown token is answered with 401, whatever the body
-        raise
+    """PostgreSQL: the token looked up first, in a round trip of its own (an unknown one is answered with 401
+    before the body is read); then, in the same transaction, statements that travel in a pipeline
+    (`server.bulk.pipelined`): the campaigns, versions and flyer codes read together, the device's status,
+    the stored and erased ids together, the inserts with the early voice notes' lookup, and the commit."""
+    connection.begin()
+    device = optional_device_ref()
+    batch = parse_batch()
     parsed, failed = batch["parsed"], batch["failed"]
+
+    def store() -> list:
+        transaction = connection.get_transaction() or connection.begin()  # a retry's is new
+        with transaction, pipelined():
+            rows = rows_with_keys_together(*lookup_queries(parsed))
+            checked = check_items(parsed, failed, device=device, rows=rows)
+            if not record_device_status(device.id, batch["device_status"]):
+                raise not_enrolled()  # revoked meanwhile: nothing is stored
+            results = store_checked(checked, device=device)
+            transaction.commit()  # in the pipeline: COMMIT travels with its Sync
+        return results
+
+    return with_retries(store)
+
+
+def with_retries(store):
+    """`store()` (which stores a batch and commits, or rolls back on an error); once more, up to
+    `SYNC_ATTEMPTS` in all, when a concurrent request stored one of the batch's ids first."""
     for attempt in range(SYNC_ATTEMPTS):
-        transaction = connection.begin()
         try:
-            with pipelined():
-                device_rows, *rows = rows_with_keys_together(device_query(token), *lookup_queries(parsed))
-                device = active_device(device_rows)
-                if device is None:
-                    raise not_enrolled()
-                checked = check_items(parsed, failed, device=device, rows=rows)
-                if not record_device_status(device.id, batch["device_status"]):
-                    raise not_enrolled()  # revoked meanwhile: nothing is stored
-                results = store_checked(checked, device=device)
-                transaction.commit()  # in the pipeline: COMMIT travels with its Sync
-            return results
+            return store()
         except IntegrityError:  # another request stored one of these ids first: look again
-            transaction.rollback()
             if attempt == SYNC_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
@@ -176,7 +175,8 @@ def store_with_retry(batch: dict, checked: CheckedBatch | None, device: DeviceRe
 
     :raise ApiError 401: the device was revoked while its batch was being checked.
     """
-    for attempt in range(SYNC_ATTEMPTS):
+    def store() -> list:
+        nonlocal checked
         try:
             if device is None:
                 checked = check_items(batch["parsed"], batch["failed"])
@@ -187,10 +187,10 @@ def store_with_retry(batch: dict, checked: CheckedBatch | None, device: DeviceRe
             db.session.commit()
             return results
         except IntegrityError:
-            db.session.rollback()  # another request stored one of these ids first: look again
-            if attempt == SYNC_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+            db.session.rollback()
+            raise
+
+    return with_retries(store)
 
 
 @responses_blueprint.post("/erasure")

@@ -118,6 +118,22 @@ def test_an_unknown_or_revoked_token_is_refused_whatever_the_body(client, enroll
     assert reply.status_code == 401 and count(Response) == 0
 
 
+@pytest.mark.parametrize("body", [b'{"responses": "not a list", "pad": "' + b"x" * 15000 + b'"}',
+                                  b'{"responses": [' + b"[" * 8000], ids=["malformed", "nested"])
+def test_an_unknown_token_is_refused_before_the_body_is_parsed(client, campaign, monkeypatch, body):
+    # A request with a token skips the rate limiter: an unknown one must cost no parsing (server/ratelimits.py).
+    entered, parsed = [], []
+    small, parse = views.sync_small_batch, views.parse_batch
+    monkeypatch.setattr(views, "sync_small_batch", lambda: entered.append(1) or small())
+    monkeypatch.setattr(views, "parse_batch", lambda: parsed.append(1) or parse())
+    db.session.commit()
+    reply = client.post("/api/v1/sync", data=body, content_type="application/json",
+                        headers={"Authorization": "Bearer unknown"})
+    assert reply.status_code == 401 and reply.json["error"]["code"] == "invalid_token"
+    assert entered == [1] and parsed == []
+    assert len(body) <= views.SMALL_BODY_BYTES
+
+
 def test_a_resent_erased_response_falls_back_to_the_session_and_is_answered_erased(client, auth, campaign, ways):
     body = response_body(campaign, receipt="K7M2QXH4PA")
     sync(client, auth, body)
