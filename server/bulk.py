@@ -70,7 +70,7 @@ def pipelined():
 
 
 def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple], *, bound: bool = False) -> None:
-    """Insert `rows` (Python values in the order of `columns`) in the session's transaction.
+    """Insert `rows` (Python values in the order of `columns`) in the transaction of `current_connection()`.
 
     `bound`: the rows hold the driver's values already, each made by the column's `value_binders`.
 
@@ -107,10 +107,10 @@ def insert_rows(table: Table, columns: tuple[str, ...], rows: list[tuple], *, bo
 
 @lru_cache(maxsize=256)
 def insert_statement(table: Table, columns: tuple[str, ...], dialect, count: int) -> str:
-    """``INSERT INTO table (columns) VALUES (...), ...`` for `count` rows, with the driver's marks; made once per
-    shape (one statement is cheaper for the driver than an executemany of a few rows)."""
-    quote, mark = dialect.identifier_preparer.quote, "%s" if dialect.name == "postgresql" else "?"
-    values = f"({', '.join(mark for _ in columns)})"
+    """``INSERT INTO table (columns) VALUES (...), ...`` for `count` rows, with psycopg's marks (a PostgreSQL
+    pipeline's); made once per shape (one statement is cheaper for the driver than an executemany of a few rows)."""
+    quote = dialect.identifier_preparer.quote
+    values = f"({', '.join('%s' for _ in columns)})"
     # Table and column names come from the models, never from a request; the values travel as parameters.
     return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(column) for column in columns)}) "  # noqa: S608
             f"VALUES {', '.join(values for _ in range(count))}")
@@ -188,8 +188,8 @@ def driver_errors(connection, statement: str):
 
 def rows_with_keys(table: Table, key: str, columns: tuple[str, ...], keys: list, *,
                    driver_values: bool = False) -> list[tuple]:
-    """`columns` of the rows of `table` whose `key` column is one of `keys` (any order), in the session's
-    transaction; values come back as SQLAlchemy would load them.
+    """`columns` of the rows of `table` whose `key` column is one of `keys` (any order), in the transaction of
+    `current_connection()`; values come back as SQLAlchemy would load them.
 
     `driver_values`: the keys are the driver's values already (from `value_binders`), and the rows come back
     as the driver returns them, unconverted.
@@ -234,9 +234,9 @@ def send_keyed_query(connection, table: Table, key: str, columns: tuple[str, ...
     dialect = connection.dialect
     bind = None if driver_values else bind_processors(table, (key,), dialect)[0]
     keys = list(keys) if bind is None else [bind(value) for value in keys]
-    if dialect.name == "postgresql":  # one key by `=`: no array for the driver to make
-        statements = [(keyed_select(table, key, columns, dialect, len(keys) == 1), keys if len(keys) == 1
-                       else (keys,))]
+    if dialect.name == "postgresql":  # one key by `= %s`, several by `= ANY(%s)` with the list as one array
+        one = len(keys) == 1
+        statements = [(keyed_select(table, key, columns, dialect, one), keys if one else [keys])]
     else:
         chunks = [keys[start:start + SQLITE_KEYS_PER_STATEMENT]
                   for start in range(0, len(keys), SQLITE_KEYS_PER_STATEMENT)]
@@ -275,7 +275,7 @@ def keyed_select(table: Table, key: str, columns: tuple[str, ...], dialect, coun
 
 def update_row(table: Table, key: str, key_value, values: dict, unless_set: tuple[str, ...] = ()) -> int:
     """Set `values` on the row whose `key` is `key_value`, unless one of the `unless_set` columns holds a
-    value, in the session's transaction; the number of rows updated (0 or 1)."""
+    value, in the transaction of `current_connection()`; the number of rows updated (0 or 1)."""
     connection = current_connection()
     dialect = connection.dialect
     if dialect.name not in ("postgresql", "sqlite"):

@@ -103,6 +103,7 @@ def device_query(token: str) -> KeyedQuery:
 
 
 def active_device(rows: list) -> DeviceRef | None:
+    """The device of `device_query`'s rows, unless it was revoked; ``None`` for no row or a revoked device."""
     return next((DeviceRef(device_id, team_id, campaign_id) for device_id, team_id, revoked_at, campaign_id in rows
                  if revoked_at is None), None)
 
