@@ -282,6 +282,18 @@ def empty_request_globals(_sender, **_extra):
 
 
 @pytest.fixture
+def requests_start_committed(app):
+    """Each request starts with the test's rows committed and no transaction of the test's session, as every
+    request does in production; in a module marked `commits`, a device's small batch then takes the small
+    batch's way (`sync_small_batch`), which a session in a transaction makes fall back to the session."""
+    def commit(_sender, **_extra):
+        db.session.commit()
+
+    with request_started.connected_to(commit, app):
+        yield
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -6,7 +6,7 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..bulk import rows_with_keys, update_row
+from ..bulk import KeyedQuery, rows_with_keys_together, update_row
 from ..campaigns.models import Campaign, Source
 from ..errors import N_, ApiError
 from ..extensions import db
@@ -93,9 +93,18 @@ class DeviceRef(NamedTuple):
 
 def device_ref_for_token(token: str) -> DeviceRef | None:
     """`device_for_token` without loading the device (one statement through the driver)."""
-    found = rows_with_keys(Device.__table__, "token_hash", ("id", "team_id", "revoked_at", "campaign_id"),
-                           [sha256_hex(token)])
-    return next((DeviceRef(device_id, team_id, campaign_id) for device_id, team_id, revoked_at, campaign_id in found
+    return active_device(rows_with_keys_together(device_query(token))[0])
+
+
+def device_query(token: str) -> KeyedQuery:
+    """What `device_ref_for_token` reads (`server.bulk.rows_with_keys_together`); `active_device` of its rows."""
+    return KeyedQuery(Device.__table__, "token_hash", ("id", "team_id", "revoked_at", "campaign_id"),
+                      [sha256_hex(token)])
+
+
+def active_device(rows: list) -> DeviceRef | None:
+    """The device of `device_query`'s rows, unless it was revoked; ``None`` for no row or a revoked device."""
+    return next((DeviceRef(device_id, team_id, campaign_id) for device_id, team_id, revoked_at, campaign_id in rows
                  if revoked_at is None), None)
 
 

@@ -10,9 +10,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import orjson
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
-from ..bulk import rows_with_keys
+from ..bulk import KeyedQuery, insert_rows, on_session, rows_with_keys, rows_with_keys_together
 from ..campaigns.models import Campaign, CampaignVersion, Source
 from ..database import insert_or_skip
 from ..extensions import db
@@ -34,17 +34,17 @@ from .rules import (
     version_index,
 )
 from .storing import (
+    NeedsSession,
     ResponseRows,
     drop_unwelcome_voice_notes,
-    erased_among,
     insert_new,
     response_id_binder,
-    stored_hashes,
+    stored_and_erased,
 )
 
 
 class CampaignRow(NamedTuple):
-    """What `load_versions` reads of a campaign."""
+    """What `lookup_queries` reads of a campaign."""
 
     id: object
     team_id: int
@@ -52,7 +52,7 @@ class CampaignRow(NamedTuple):
 
 
 class VersionRow(NamedTuple):
-    """What `load_versions` reads of a campaign version (its definition is read once per etag)."""
+    """What `lookup_queries` reads of a campaign version (its definition is read once per etag)."""
 
     id: int
     campaign_id: object
@@ -60,31 +60,40 @@ class VersionRow(NamedTuple):
     etag: str
 
 
+#: The columns of a `SyncConflict` row that `store_accepted` makes, in order.
+CONFLICT_COLUMNS = ("response_id", "device_id", "received_at", "stored_hash", "incoming_hash", "incoming")
+
+
 @lru_cache(maxsize=256)
 def _version_index(campaign_id, team_id, state, etag, version_id) -> VersionIndex:
-    return version_index(campaign_id, team_id, state, db.session.get(CampaignVersion, version_id).definition)
+    # read on the connection the batch is checked on (the session's, or the sync's own: `bulk.on_connection`)
+    (definition,), = rows_with_keys(CampaignVersion.__table__, "id", ("definition",), [version_id])
+    return version_index(campaign_id, team_id, state, definition)
 
 
-def load_versions(pairs: set) -> dict:
-    """(campaign_id, number) -> VersionIndex for the pairs that exist."""
-    campaign_ids = list({campaign_id for campaign_id, _ in pairs})
-    campaigns = {row.id: row for row in map(CampaignRow._make, rows_with_keys(
-        Campaign.__table__, "id", CampaignRow._fields, campaign_ids))}
-    versions = map(VersionRow._make, rows_with_keys(CampaignVersion.__table__, "campaign_id", VersionRow._fields,
-                                                    list(campaigns)))
+def lookup_queries(parsed: list[Parsed]) -> tuple[KeyedQuery, ...]:
+    """What checking `parsed` reads: the campaigns, their versions and the flyer codes named; `looked_up`
+    makes the versions' indexes and the sources of their rows."""
+    campaign_ids = list({item.data["campaign_id"] for item in parsed})
+    return (KeyedQuery(Campaign.__table__, "id", CampaignRow._fields, campaign_ids),
+            KeyedQuery(CampaignVersion.__table__, "campaign_id", VersionRow._fields, campaign_ids),
+            KeyedQuery(Source.__table__, "code", SourceRow._fields,
+                       list({item.data["source"] for item in parsed if item.data["source"]})))
+
+
+def looked_up(parsed: list[Parsed], rows: list) -> tuple[dict, dict]:
+    """(campaign_id, number) -> VersionIndex of the versions `parsed` names that exist, and code -> SourceRow of
+    its flyer codes that exist, from the rows of `lookup_queries(parsed)`."""
+    campaign_rows, version_rows, source_rows = rows
+    pairs = {(item.data["campaign_id"], item.data["campaign_version"]) for item in parsed}
+    campaigns = {row.id: row for row in map(CampaignRow._make, campaign_rows)}
     indexes = {}
-    for version in versions:
-        if (version.campaign_id, version.number) in pairs:
-            campaign = campaigns[version.campaign_id]
+    for version in map(VersionRow._make, version_rows):
+        campaign = campaigns.get(version.campaign_id)
+        if campaign is not None and (version.campaign_id, version.number) in pairs:
             indexes[version.campaign_id, version.number] = _version_index(
                 campaign.id, campaign.team_id, campaign.state, version.etag, version.id)
-    return indexes
-
-
-def load_sources(codes: set) -> dict:
-    """code -> SourceRow for the codes that exist."""
-    return {row.code: row for row in map(SourceRow._make, rows_with_keys(
-        Source.__table__, "code", SourceRow._fields, list(codes)))}
+    return indexes, {row.code: row for row in map(SourceRow._make, source_rows)}
 
 
 def ingest_batch(items: list, *, device=None) -> list[ItemResult]:
@@ -123,14 +132,15 @@ class CheckedBatch:
     sources: dict
 
 
-def check_items(parsed: list[Parsed], failed: list, *, device=None) -> CheckedBatch:
+def check_items(parsed: list[Parsed], failed: list, *, device=None, rows: list | None = None) -> CheckedBatch:
     """Check each parsed response against its frozen campaign version and its sender, and make its answer rows.
 
     Only reads, so the sync view runs it before the transaction that writes (on SQLite, beside the writer).
     The answer rows hold the response's id as the driver stores it, bound once here for all of them.
+    `rows`: those of `lookup_queries(parsed)` when the caller read them already (all at once), else read here.
     """
-    versions = load_versions({(item.data["campaign_id"], item.data["campaign_version"]) for item in parsed})
-    sources = load_sources({item.data["source"] for item in parsed if item.data["source"]})
+    versions, sources = looked_up(parsed, rows if rows is not None else rows_with_keys_together(
+        *lookup_queries(parsed)))
     bind_id = response_id_binder()
     invalid, accepted = list(failed), []
     for index, data, digest in parsed:
@@ -157,10 +167,10 @@ def store_accepted(accepted: list[Accepted], sources: dict, device) -> list[Item
 
     Rows go to the driver as they are built (`ResponseRows`).
     """
-    stored = stored_hashes([item.stored_id for item in accepted])
-    # Erased responses are stored no more, so only those not stored can be; looked up after the stored ones,
-    # a concurrent erasure is seen in one of the two (on PostgreSQL each statement sees the latest commits).
-    erased = erased_among([item.data["id"] for item in accepted if item.stored_id not in stored])
+    # Erased responses are stored no more, so only those not stored can be; looked up after the stored ones
+    # (in one round trip in a PostgreSQL pipeline), a concurrent erasure is seen in one of the two (on
+    # PostgreSQL each statement sees the latest commits).
+    stored, erased = stored_and_erased([(item.stored_id, item.data["id"]) for item in accepted])
     now, results, responses, answers, conflicts = utcnow(), [], [], [], []
     response_rows = ResponseRows(sources, device, now)
     for index, data, digest, stored_id, rows in accepted:
@@ -175,13 +185,12 @@ def store_accepted(accepted: list[Accepted], sources: dict, device) -> list[Item
         elif known == digest:
             results.append(ItemResult(index, str(data["id"]), "duplicate"))
         else:
-            conflicts.append({"response_id": data["id"], "device_id": device.id if device else None,
-                              "received_at": now, "stored_hash": known, "incoming_hash": digest,
-                              "incoming": items_json(data)})
+            conflicts.append((data["id"], device.id if device else None, now, known, digest, items_json(data)))
             results.append(conflict_result(index, data))
+    if erased and not on_session():
+        raise NeedsSession("a response was erased: its voice notes go too")
     insert_new(responses, answers)
-    if conflicts:
-        db.session.execute(insert(SyncConflict.__table__), conflicts)
+    insert_rows(SyncConflict.__table__, CONFLICT_COLUMNS, conflicts)
     drop_unwelcome_voice_notes(responses)
     if erased:
         delete_voice_notes(voice_notes_of(list(erased)))  # declared again before its response came back

@@ -8,13 +8,27 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
-from ..bulk import insert_rows, loaded_values, rows_with_keys, value_binder, value_binders
+from ..bulk import (
+    KeyedQuery,
+    insert_rows,
+    loaded_values,
+    on_session,
+    rows_with_keys,
+    rows_with_keys_together,
+    value_binder,
+    value_binders,
+)
 from ..extensions import db
 from ..util import sha256_hex
 from ..voice.models import VoiceNote
 from ..voice.operations import delete_voice_notes
 from .models import Answer, ErasedResponse, Response
 from .rules import AnswerRow, note_may_stay, tombstone_hash
+
+
+class NeedsSession(Exception):
+    """A batch stored on a Core connection (`bulk.on_connection`) needs the ORM session after all: it deletes
+    voice notes (their files go after the commit). The caller rolls back and stores it the usual way."""
 
 
 class ResponseRow(NamedTuple):
@@ -70,19 +84,20 @@ def response_id_binder():
     return value_binder(Response.__table__, "id")
 
 
-def stored_hashes(stored_ids: list) -> dict:
-    """stored id -> content hash of the responses already stored; `stored_ids` as the driver stores them."""
-    return dict(rows_with_keys(Response.__table__, "id", ("id", "content_hash"), stored_ids,
-                               driver_values=True))
+def stored_and_erased(ids: list[tuple]) -> tuple[dict, set]:
+    """For (stored id, id) pairs (the id as the driver stores it, and as a UUID): stored id -> content hash of
+    those already stored, and the ids of those a resident erased (`ErasedResponse`) among the others.
 
-
-def erased_among(response_ids: list) -> set:
-    """The ids among `response_ids` (UUIDs) that a resident erased (`ErasedResponse`)."""
-    if not response_ids:
-        return set()
-    by_hash = {tombstone_hash(response_id): response_id for response_id in response_ids}
-    found = rows_with_keys(ErasedResponse.__table__, "id_hash", ("id_hash",), list(by_hash))
-    return {by_hash[id_hash] for (id_hash,) in found}
+    Both are asked at once (one round trip in a PostgreSQL pipeline, `bulk.pipelined`), the stored ones first.
+    """
+    if not ids:
+        return {}, set()
+    by_hash = {tombstone_hash(response_id): (stored_id, response_id) for stored_id, response_id in ids}
+    stored, found = rows_with_keys_together(
+        KeyedQuery(Response.__table__, "id", ("id", "content_hash"), [stored_id for stored_id, _ in ids], True),
+        KeyedQuery(ErasedResponse.__table__, "id_hash", ("id_hash",), list(by_hash)))
+    stored = dict(stored)
+    return stored, {by_hash[id_hash][1] for (id_hash,) in found if by_hash[id_hash][0] not in stored}
 
 
 def insert_new(responses: list[ResponseRow], answers: list[AnswerRow]) -> None:
@@ -155,6 +170,8 @@ def drop_unwelcome_voice_notes(rows: list[ResponseRow]) -> None:
     early = map(EarlyNote._make, rows_with_keys(VoiceNote.__table__, "response_id", EarlyNote._fields,
                                                 list(responses), driver_values=True))
     unwelcome = [note.id for note in early if not may_stay(note, responses[note.response_id])]
+    if unwelcome and not on_session():
+        raise NeedsSession("a voice note that came first may not stay")
     if unwelcome:
         unwelcome = loaded_values(VoiceNote.__table__, "id", unwelcome)
         # FOR UPDATE (PostgreSQL): an upload still writing a chunk of one of them finishes first, so its file

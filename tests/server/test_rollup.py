@@ -14,6 +14,10 @@ from server.results.models import AnswerRollup, ResponseRollup
 from server.results.rollup import rebuild_rollups, refresh_rollups
 from tests.results_data import resident, sync
 
+# Each request starts outside the test's transaction, as in production: a device's small batch takes the
+# small batch's way (`sync_small_batch`) on both databases.
+pytestmark = [pytest.mark.commits, pytest.mark.usefixtures("requests_start_committed")]
+
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 

@@ -13,6 +13,10 @@ from server.responses.models import Answer, Response, SyncConflict
 from server.util import sha256_hex
 from tests.factories import FULL_ANSWERS, flyer_body, make_campaign, make_team, response_body
 
+# Each request starts outside the test's transaction, as in production: a device's small batch takes the
+# small batch's way (`sync_small_batch`) on both databases; larger ones and flyer visitors the session's.
+pytestmark = [pytest.mark.commits, pytest.mark.usefixtures("requests_start_committed")]
+
 
 def sync(client, headers, *responses, **extra):
     return client.post("/api/v1/sync", json={"responses": list(responses), **extra}, headers=headers)
@@ -453,3 +457,12 @@ def test_a_device_revoked_between_two_syncs_is_refused_on_the_next(client, enrol
     reply = sync(client, headers, response_body(campaign))
     assert reply.status_code == 401 and reply.json["error"]["code"] == "invalid_token"
     assert count(Response) == 1
+
+
+def test_a_device_batch_here_takes_the_small_batch_way(client, auth, campaign, monkeypatch):
+    # This module's tests are meant to run `sync_small_batch` (see `pytestmark`): without a fallback.
+    import server.responses.views as views
+    taken, small = [], views.sync_small_batch
+    monkeypatch.setattr(views, "sync_small_batch", lambda: taken.append(small()) or taken[-1])
+    assert sync(client, auth, response_body(campaign)).json["results"][0]["status"] == "created"
+    assert len(taken) == 1 and taken[0] is not None

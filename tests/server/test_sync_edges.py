@@ -12,11 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
+from server.bulk import current_connection
 from server.extensions import db
 from server.responses import views as sync_views
 from server.responses.models import Answer, ErasedResponse, Response
 from server.voice.models import VoiceNote
 from tests.factories import make_campaign, response_body, voice_declaration, wav_bytes
+
+# Each request starts outside the test's transaction, as in production: a device's small batch takes the
+# small batch's way (`sync_small_batch`) on both databases.
+pytestmark = [pytest.mark.commits, pytest.mark.usefixtures("requests_start_committed")]
 
 SYNC = "/api/v1/sync"
 
@@ -39,13 +44,15 @@ def test_the_connection_that_stores_a_batch_commits_durably(client, auth, campai
     store = sync_views.store_checked
 
     def store_and_look(*args, **kwargs):
-        seen.append(db.session.connection().exec_driver_sql("PRAGMA synchronous").scalar())
+        seen.append(current_connection().exec_driver_sql("PRAGMA synchronous").scalar())  # the batch's own
         return store(*args, **kwargs)
 
     monkeypatch.setattr(sync_views, "store_checked", store_and_look)
-    reply = sync(client, auth, response_body(campaign))
-    assert reply.json["results"][0]["status"] == "created"
-    assert seen == [2]  # FULL
+    for small_body_bytes in (sync_views.SMALL_BODY_BYTES, 0):  # on the small batch's connection, the session's
+        monkeypatch.setattr(sync_views, "SMALL_BODY_BYTES", small_body_bytes)
+        reply = sync(client, auth, response_body(campaign))
+        assert reply.json["results"][0]["status"] == "created"
+    assert seen == [2, 2]  # FULL
 
 
 # --- one bad character sinks no batch -----------------------------------------------------------------
