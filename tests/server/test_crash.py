@@ -27,6 +27,7 @@ from server.responses.rules import content_hash
 from server.responses.schemas import response_schema
 from server.voice.models import VoiceNote
 from tests.factories import response_body, voice_declaration, wav_bytes
+from tests.processes import stop_group
 
 pytestmark = [pytest.mark.slow, pytest.mark.commits]  # the server processes read what the test committed
 
@@ -81,13 +82,7 @@ class ProductionServer:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=30)
+        stop_group(self.process)
 
 
 @dataclass

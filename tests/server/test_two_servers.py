@@ -9,7 +9,6 @@ import hashlib
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from server.storage import media_store
 from server.voice.models import VoiceNote
 from server.voicepacks.models import Clip
 from tests.factories import response_body, voice_declaration, wav_bytes
+from tests.processes import stop_group
 from tests.s3_server import free_port, s3_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.commits]
@@ -78,13 +78,7 @@ class Process:
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=30)
+        stop_group(self.process)
 
 
 class Worker(Process):
