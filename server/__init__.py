@@ -126,7 +126,7 @@ def register_database_events(app: Flask) -> None:
     """This app's engine and Wijkstem's session, and nothing else in the process: per-database tuning, the SQL
     functions the results need, deleted responses taken off the running totals."""
     with app.app_context():
-        tune_engine(db.engine)
+        tune_engine(db.engine, app.config["DATABASE_PREPARED_STATEMENTS"])
         add_sql_functions(db.engine)
     take_deletes_off_totals(db.session)
     listen_for_commits(db.session)

@@ -11,6 +11,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = None  # filled with an SQLite file in the instance folder
     #: No `pool_pre_ping`: PostgreSQL connections are tested only after sitting idle (`server.database`).
     SQLALCHEMY_ENGINE_OPTIONS = {}
+    #: PostgreSQL: prepare statements that recur, each execution planned afresh (`server.database`). Off
+    #: (``WIJKSTEM_DATABASE_PREPARED_STATEMENTS=off``) behind a pooler that cannot keep them (docs/deployment.md).
+    DATABASE_PREPARED_STATEMENTS = True
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
     #: The whole request; a voice-note chunk is the largest body the API takes.
@@ -193,17 +196,30 @@ ENV_OVERRIDES = {
     "WIJKSTEM_METRICS_TOKEN": "METRICS_TOKEN",
     "WIJKSTEM_METRICS_ALLOW": "METRICS_ALLOW",
     "WIJKSTEM_LOG_FORMAT": "LOG_FORMAT",
+    "WIJKSTEM_DATABASE_PREPARED_STATEMENTS": "DATABASE_PREPARED_STATEMENTS",
 }
 #: Settings read from the environment as whole numbers.
 INTEGER_SETTINGS = {"RETENTION_INTERVAL_SECONDS", "S3_MAX_CONNECTIONS", "VOICE_BYTES_PER_ADDRESS_HOUR",
                     "VOICE_BYTES_PER_FLYER_HOUR", "RESULTS_REFRESH_SECONDS", "JOBS_TIMEOUT_SECONDS",
                     "EXPORT_STREAM_RESPONSES", "EXPORT_STREAM_RECORDINGS", "EXPORT_KEEP_HOURS"}
 
+#: Settings read from the environment as on or off (``off``, ``false``, ``no`` or ``0``: off).
+BOOLEAN_SETTINGS = {"DATABASE_PREPARED_STATEMENTS"}
+
 
 def environment_overrides() -> dict:
     """Settings given in the environment, keyed by their config name."""
     given = {key: os.environ[env] for env, key in ENV_OVERRIDES.items() if os.environ.get(env)}
-    return {key: int(value) if key in INTEGER_SETTINGS else value for key, value in given.items()}
+    return {key: setting_value(key, value) for key, value in given.items()}
+
+
+def setting_value(key: str, value: str):
+    """A setting's value from its text in the environment."""
+    if key in INTEGER_SETTINGS:
+        return int(value)
+    if key in BOOLEAN_SETTINGS:
+        return value.strip().lower() not in {"off", "false", "no", "0"}
+    return value
 
 
 def normalise_database_url(url: str) -> str:

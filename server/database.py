@@ -34,13 +34,15 @@ COMMITS_PER_CHECKPOINT = 16
 CHECKPOINTER_IDLE_SECONDS = 60
 #: SQLite's own checkpoint at commit, left as a safety net should the background one ever fall behind (pages).
 FALLBACK_CHECKPOINT_PAGES = 20_000
+#: PostgreSQL's option that plans every execution of a prepared statement for its parameters (`plan_for_current_sizes`).
+FRESH_PLANS_OPTION = "-c plan_cache_mode=force_custom_plan"
 #: A PostgreSQL connection that sat in the pool longer than this is tested before it is handed out.
 IDLE_BEFORE_PING_SECONDS = 10
 
 
-def tune_engine(engine: Engine) -> None:
-    """Per database: SQLite's pragmas, and its writers queue; PostgreSQL plans for the tables as they are, and
-    its pooled connections are tested when they sat idle.
+def tune_engine(engine: Engine, prepared_statements: bool = True) -> None:
+    """Per database: SQLite's pragmas, and its writers queue; PostgreSQL's prepared statements planned for the
+    tables as they are (`plan_for_current_sizes`), and its pooled connections tested when they sat idle.
 
     Only `engine` (the app's, from the app factory) is tuned: other engines in the process keep their own ways.
     """
@@ -48,7 +50,7 @@ def tune_engine(engine: Engine) -> None:
         event.listen(engine, "connect", sqlite_pragmas)
         use_immediate_transactions(engine)
     elif engine.dialect.name == "postgresql":
-        plan_for_current_sizes(engine)
+        plan_for_current_sizes(engine, prepared_statements)
         ping_idle_connections(engine)
 
 
@@ -270,16 +272,23 @@ def reading_only() -> Iterator[None]:
             db.session.expire_all()
 
 
-def plan_for_current_sizes(engine: Engine) -> None:
-    """Let PostgreSQL plan every query for the tables as they are now.
+def plan_for_current_sizes(engine: Engine, prepared: bool = True) -> None:
+    """Let PostgreSQL plan every query for the parameters it gets and the tables as they are now.
 
-    psycopg prepares a statement once it has seen it five times, and PostgreSQL may then keep a generic plan
-    made while the tables were nearly empty: the sync's duplicate check stayed a full scan of `responses`.
+    psycopg prepares a statement once it has seen it five times: PostgreSQL then parses it once per connection,
+    which halved the database's CPU for the small statements of a sync. A prepared statement may be given a
+    generic plan, made once for any parameters, and one made while the tables were nearly empty kept the sync's
+    duplicate check a full scan of `responses`: `plan_cache_mode = force_custom_plan` plans every execution
+    afresh. `prepared=False` (`DATABASE_PREPARED_STATEMENTS`, behind a pooler that cannot keep prepared
+    statements) prepares nothing and leaves the connection's options alone.
     """
 
     @event.listens_for(engine, "do_connect")
-    def _no_prepared_statements(_dialect, _record, _args, params):
-        params["prepare_threshold"] = None
+    def _fresh_plans(_dialect, _record, _args, params):
+        if not prepared:
+            params["prepare_threshold"] = None
+            return
+        params["options"] = " ".join(filter(None, (params.get("options"), FRESH_PLANS_OPTION)))
 
 
 def ping_idle_connections(engine: Engine) -> None:
