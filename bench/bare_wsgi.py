@@ -5,6 +5,10 @@ and the app inserts them through the driver (`sqlite3` with the server's pragmas
 transaction, then answers as the sync endpoint does. No validation, no token, no rate limit, no framework:
 what HTTP, gunicorn, the driver and the database cost for one response. `bench/end_to_end.py --one` serves it
 (`gunicorn bare_wsgi:app`) with `BARE_DATABASE_URL` set.
+
+`flask_app` does the same inside the smallest Flask app (one view, `request.get_data`, `Response`): what any
+Flask implementation of the sync costs at least, before a token, a check or a validation
+(`bench/end_to_end.py --one --flask-floor`).
 """
 
 import os
@@ -67,3 +71,26 @@ def app(environ, start_response):
     reply = orjson.dumps({"results": [{"id": row[0], "status": "created"} for row in body["responses"]]})
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(reply)))])
     return [reply]
+
+
+def flask_floor():
+    """`app`'s work as the one view of a bare Flask app."""
+    from flask import Flask, Response, request  # reason: only `--flask-floor` serves it
+
+    floor = Flask(__name__)
+
+    @floor.post("/")
+    def sync():
+        body = orjson.loads(request.get_data())
+        store(body["responses"], body["answers"])
+        return Response(orjson.dumps({"results": [{"id": row[0], "status": "created"} for row in body["responses"]]}),
+                        content_type="application/json")
+
+    @floor.get("/ready")
+    def ready():
+        return "ok"
+
+    return floor
+
+
+flask_app = flask_floor() if os.environ.get("BARE_FLASK") else None

@@ -115,12 +115,13 @@ def start_server(url: str, port: int, workers: int, folder: Path) -> subprocess.
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def start_bare_server(url: str, port: int, workers: int, folder: Path) -> subprocess.Popen:
-    """`bare_wsgi:app` behind gunicorn with `wijkstem serve`'s settings (`server.commands.run_gunicorn`)."""
+def start_bare_server(url: str, port: int, workers: int, folder: Path, flask: bool = False) -> subprocess.Popen:
+    """`bare_wsgi:app` (or `flask`: its work in a bare Flask app, `bare_wsgi:flask_app`) behind gunicorn with
+    `wijkstem serve`'s settings (`server.commands.run_gunicorn`)."""
     from server.commands import gunicorn_settings
 
     settings = gunicorn_settings(f"127.0.0.1:{port}", workers, 1)
-    env = {**os.environ, "BARE_DATABASE_URL": url}
+    env = {**os.environ, "BARE_DATABASE_URL": url, **({"BARE_FLASK": "1"} if flask else {})}
     log = open(folder / "bare.log", "wb")  # noqa: SIM115  (closed when the server stops)
     options = [f"--{key.replace('_', '-')}={value}" for key, value in settings.items()
                if key in {"bind", "workers", "worker_class", "threads", "worker_connections", "worker_tmp_dir",
@@ -129,7 +130,8 @@ def start_bare_server(url: str, port: int, workers: int, folder: Path) -> subpro
                 "--no-control-socket"]
     if settings.get("accesslog"):
         options += [f"--access-logfile={settings['accesslog']}"]
-    return subprocess.Popen([sys.executable, "-m", "gunicorn", *options, "bare_wsgi:app"],
+    target = "bare_wsgi:flask_app" if flask else "bare_wsgi:app"
+    return subprocess.Popen([sys.executable, "-m", "gunicorn", *options, target],
                             cwd=Path(__file__).resolve().parent, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
 
@@ -202,11 +204,13 @@ def main() -> int:
     parser.add_argument("--one", action="store_true", help="one response per request, against a bare WSGI app")
     parser.add_argument("--requests", type=int, default=300, help="timed one-response requests per client")
     parser.add_argument("--rounds", type=int, default=1, help="--one: rounds, bare and ours in alternating order")
+    parser.add_argument("--flask-floor", action="store_true", help="--one: also the bare app's work inside a bare "
+                        "Flask app (what any Flask implementation costs at least)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds: does it still run? "
                         "(both modes)")
     args = parser.parse_args()
     if args.smoke:
-        args.batches, args.clients, args.requests, args.rounds = 2, 2, 5, 1
+        args.batches, args.clients, args.requests, args.rounds, args.flask_floor = 2, 2, 5, 1, True
     if args.one:
         return main_one(args)
     code = main_batches(args)
@@ -366,46 +370,57 @@ def main_one(args) -> int:
         code = 0
         for number in range(args.rounds):
             measured = {}
-            for name in ("bare", "ours") if number % 2 == 0 else ("ours", "bare"):
+            names = ("bare", "ours") + (("flask",) if args.flask_floor else ())
+            for name in names if number % 2 == 0 else names[::-1]:
                 with private_database(args.postgres, folder, f"{name}{number}", template=url) as copy_url:
                     analyze(args.postgres, copy_url)
                     port = free_port()
-                    if name == "bare":
-                        reply = send_to(start_bare_server(copy_url, port, args.workers, folder), port, args, setup,
-                                        bare_bodies, path="/", ready_path="/ready")
+                    if name in ("bare", "flask"):
+                        reply = send_to(start_bare_server(copy_url, port, args.workers, folder, flask=name == "flask"),
+                                        port, args, setup, bare_bodies, path="/", ready_path="/ready")
                     else:
                         reply = send_to(start_server(copy_url, port, args.workers, folder), port, args, setup,
                                         our_bodies)
                     measured[name] = reply, table_digest(copy_url)[0]
             expected = (args.requests + 1) * args.clients
-            code = max(code, report_one(args, number, measured["ours"][0], measured["bare"][0], measured["ours"][1],
-                                        measured["bare"][1], expected))
+            code = max(code, report_one(args, number, measured, expected))
     return code
 
 
-def report_one(args, number: int, ours, bare, stored: int, bare_stored: int, expected: int) -> int:
+#: How `report_one` names each server of a round.
+ONE_LABELS = {"bare": "bare WSGI app (raw limit)", "ours": "wijkstem serve", "flask": "bare app in Flask (floor)"}
+
+
+def report_one(args, number: int, measured: dict, expected: int) -> int:
+    """One round of `--one`: per server (`measured`: name -> ((clients, seconds, CPU), rows stored)), its rate,
+    CPU per request and latency; then whether everything was stored and our ratio to the bare app's rate."""
     backend = "postgresql" if args.postgres else "sqlite"
     print(f"one response per request on {backend}, round {number + 1} of {args.rounds} "
           f"({'bare' if number % 2 == 0 else 'ours'} first): {args.workers} gunicorn workers, {args.clients} clients, "
           f"{args.requests} timed requests each; load average {os.getloadavg()[0]:.1f}")
-    rates = {}
-    for name, (clients, seconds, cpu) in (("bare WSGI app (raw limit)", bare), ("wijkstem serve", ours)):
+    rates, workers_cpu = {}, {}
+    for name, ((clients, seconds, cpu), _) in measured.items():
         latencies = [latency for client in clients for latency in client.latencies]
         rates[name] = len(latencies) / seconds
         per_request = {key: used / len(latencies) * 1000 for key, used in cpu.items()}
+        workers_cpu[name] = per_request["workers"]
         p50, p99 = (percentile(latencies, f) * 1000 for f in (0.5, 0.99))
-        print(f"  {name:26} {rates[name]:7.0f} responses/s; CPU per request: workers {per_request['workers']:.2f} ms"
-              + (f", PostgreSQL {per_request['database']:.2f} ms" if args.postgres else "")
-              + f", clients {per_request['clients']:.2f} ms, machine {per_request['machine']:.2f} ms; "
-              f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-    failures = [failure for clients, _, _ in (ours, bare) for client in clients for failure in client.failures]
-    ratio = rates["wijkstem serve"] / rates["bare WSGI app (raw limit)"]
+        database = f", PostgreSQL {per_request['database']:.2f} ms" if args.postgres else ""
+        print(f"  {ONE_LABELS[name]:26} {rates[name]:7.0f} responses/s; CPU per request: workers "
+              f"{per_request['workers']:.2f} ms{database}, clients {per_request['clients']:.2f} ms, "
+              f"machine {per_request['machine']:.2f} ms; p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    failures = [failure for (clients, _, _), _ in measured.values() for client in clients
+                for failure in client.failures]
+    stored = {name: rows for name, (_, rows) in measured.items()}
+    ratio = rates["ours"] / rates["bare"]
     met = ratio >= TARGET_ONE_RATIO
-    print(f"  stored {stored} (bare: {bare_stored}) of {expected} responses; {len(failures)} failed requests")
-    print(f"  ratio {ratio:.2f} (target >= {TARGET_ONE_RATIO}): {'met' if met else 'MISSED'}")
+    print(f"  stored {stored['ours']} (bare: {stored['bare']}) of {expected} responses; "
+          f"{len(failures)} failed requests")
+    print(f"  ratio {ratio:.2f} (target >= {TARGET_ONE_RATIO}): {'met' if met else 'MISSED'}; workers' CPU "
+          f"{workers_cpu['ours'] / workers_cpu['bare']:.1f} x the bare app's")
     for failure in failures[:5]:
         print(f"  failure: {failure}")
-    if failures or stored != expected or bare_stored != expected:
+    if failures or any(rows != expected for rows in stored.values()):
         return 2
     return 0 if met or args.smoke else 1
 
