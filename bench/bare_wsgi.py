@@ -6,18 +6,28 @@ transaction, then answers as the sync endpoint does. No validation, no token, no
 what HTTP, gunicorn, the driver and the database cost for one response. `bench/end_to_end.py --one` serves it
 (`gunicorn bare_wsgi:app`) with `BARE_DATABASE_URL` set.
 
-`flask_app` does the same inside the smallest Flask app (one view, `request.get_data`, `Response`): what any
+`checks_app` (PostgreSQL) sends, around the same inserts, the statements our sync's checks send, in the same
+round trips: the token's device (with BEGIN), then in a pipeline the campaign, its versions and the flyer; the
+device's status, the stored and the erased ids; the inserts with the early voice notes' lookup; COMMIT. Their
+answers are read and dropped: what the statements of the checks cost through the driver, with no code around
+them (`bench/end_to_end.py --one --checks-floor`).
+
+`flask_app` does the same as `app` inside the smallest Flask app (one view, `request.get_data`, `Response`): what any
 Flask implementation of the sync costs at least, before a token, a check or a validation
 (`bench/end_to_end.py --one --flask-floor`).
 """
 
+import hashlib
 import os
 import sqlite3
+from datetime import UTC, datetime
 
 import orjson
 
 URL = os.environ.get("BARE_DATABASE_URL", "")
 POSTGRES = URL.startswith("postgresql")
+#: `--checks-floor`: the statements of our checks around the inserts (PostgreSQL).
+CHECKS = os.environ.get("BARE_CHECKS") == "1"
 RESPONSE_COLUMNS = ("id", "campaign_id", "campaign_version", "language", "channel", "source_id", "device_id",
                     "collected_at", "received_at", "consent_answers", "consent_audio", "buurt", "age_bracket",
                     "receipt_hash", "content_hash", "review_state")
@@ -62,12 +72,49 @@ def store(responses: list, answers: list) -> None:
         conn.execute("COMMIT")
 
 
+def store_with_checks(token: str, responses: list, answers: list) -> None:
+    """`store`, with the statements of our sync's checks around it, on PostgreSQL (see the module's docstring)."""
+    conn = connection()
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    device = conn.execute("SELECT id, team_id, revoked_at, campaign_id FROM devices WHERE token_hash = %s",
+                          (digest,)).fetchall()
+    with conn.pipeline():
+        first = responses[0]
+        read_together(conn, [("SELECT id, team_id, state FROM campaigns WHERE id = %s", (first[1],)),
+                             ("SELECT id, campaign_id, number, etag FROM campaign_versions WHERE campaign_id = %s",
+                              (first[1],)),
+                             ("SELECT id, code, campaign_id, revoked_at, kind FROM sources WHERE id = %s",
+                              (first[5],))])
+        now = datetime.now(UTC)
+        read_together(conn, [("UPDATE devices SET last_seen_at = %s, last_sync_at = %s WHERE id = %s "
+                              "AND revoked_at IS NULL RETURNING 1", (now, now, device[0][0])),
+                             ("SELECT id, content_hash FROM responses WHERE id = %s", (first[0],)),
+                             ("SELECT id_hash FROM erased_responses WHERE id_hash = %s",
+                              (hashlib.sha256(str(first[0]).encode()).hexdigest(),))])
+        with conn.cursor() as cursor:
+            cursor.executemany(RESPONSES_SQL, responses)
+            cursor.executemany(ANSWERS_SQL, answers)
+        read_together(conn, [("SELECT id, response_id, device_id, source_id FROM voice_notes WHERE response_id = %s",
+                              (first[0],))])
+        conn.commit()
+
+
+def read_together(conn, statements: list) -> None:
+    """Send every statement, then read each one's rows (one round trip in a pipeline)."""
+    for cursor in [conn.execute(sql, parameters) for sql, parameters in statements]:
+        cursor.fetchall()
+
+
 def app(environ, start_response):
     if environ["REQUEST_METHOD"] != "POST":  # the harness asks whether it is up
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
         return [b"ok"]
     body = orjson.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
-    store(body["responses"], body["answers"])
+    if CHECKS:
+        store_with_checks(environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer "), body["responses"],
+                          body["answers"])
+    else:
+        store(body["responses"], body["answers"])
     reply = orjson.dumps({"results": [{"id": row[0], "status": "created"} for row in body["responses"]]})
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(reply)))])
     return [reply]

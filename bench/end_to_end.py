@@ -115,13 +115,16 @@ def start_server(url: str, port: int, workers: int, folder: Path) -> subprocess.
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def start_bare_server(url: str, port: int, workers: int, folder: Path, flask: bool = False) -> subprocess.Popen:
-    """`bare_wsgi:app` (or `flask`: its work in a bare Flask app, `bare_wsgi:flask_app`) behind gunicorn with
-    `wijkstem serve`'s settings (`server.commands.run_gunicorn`)."""
+def start_bare_server(url: str, port: int, workers: int, folder: Path, flask: bool = False,
+                      checks: bool = False) -> subprocess.Popen:
+    """`bare_wsgi:app` (`flask`: its work in a bare Flask app, `bare_wsgi:flask_app`; `checks`: with the
+    statements of our checks around its inserts) behind gunicorn with `wijkstem serve`'s settings
+    (`server.commands.run_gunicorn`)."""
     from server.commands import gunicorn_settings
 
     settings = gunicorn_settings(f"127.0.0.1:{port}", workers, 1)
-    env = {**os.environ, "BARE_DATABASE_URL": url, **({"BARE_FLASK": "1"} if flask else {})}
+    env = {**os.environ, "BARE_DATABASE_URL": url, **({"BARE_FLASK": "1"} if flask else {}),
+           **({"BARE_CHECKS": "1"} if checks else {})}
     log = open(folder / "bare.log", "wb")  # noqa: SIM115  (closed when the server stops)
     options = [f"--{key.replace('_', '-')}={value}" for key, value in settings.items()
                if key in {"bind", "workers", "worker_class", "threads", "worker_connections", "worker_tmp_dir",
@@ -206,11 +209,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="--one: rounds, bare and ours in alternating order")
     parser.add_argument("--flask-floor", action="store_true", help="--one: also the bare app's work inside a bare "
                         "Flask app (what any Flask implementation costs at least)")
+    parser.add_argument("--checks-floor", action="store_true", help="--one on PostgreSQL: also the bare app with "
+                        "the statements of our checks around its inserts, and no code around them")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds: does it still run? "
                         "(both modes)")
     args = parser.parse_args()
     if args.smoke:
-        args.batches, args.clients, args.requests, args.rounds, args.flask_floor = 2, 2, 5, 1, True
+        args.batches, args.clients, args.requests, args.rounds = 2, 2, 5, 1
+        args.flask_floor = args.checks_floor = True
     if args.one:
         return main_one(args)
     code = main_batches(args)
@@ -370,14 +376,16 @@ def main_one(args) -> int:
         code = 0
         for number in range(args.rounds):
             measured = {}
-            names = ("bare", "ours") + (("flask",) if args.flask_floor else ())
+            names = ("bare", "ours") + (("flask",) if args.flask_floor else ()) + (
+                ("checks",) if args.checks_floor and args.postgres else ())
             for name in names if number % 2 == 0 else names[::-1]:
                 with private_database(args.postgres, folder, f"{name}{number}", template=url) as copy_url:
                     analyze(args.postgres, copy_url)
                     port = free_port()
-                    if name in ("bare", "flask"):
-                        reply = send_to(start_bare_server(copy_url, port, args.workers, folder, flask=name == "flask"),
-                                        port, args, setup, bare_bodies, path="/", ready_path="/ready")
+                    if name in ("bare", "flask", "checks"):
+                        server = start_bare_server(copy_url, port, args.workers, folder, flask=name == "flask",
+                                                   checks=name == "checks")
+                        reply = send_to(server, port, args, setup, bare_bodies, path="/", ready_path="/ready")
                     else:
                         reply = send_to(start_server(copy_url, port, args.workers, folder), port, args, setup,
                                         our_bodies)
@@ -388,7 +396,8 @@ def main_one(args) -> int:
 
 
 #: How `report_one` names each server of a round.
-ONE_LABELS = {"bare": "bare WSGI app (raw limit)", "ours": "wijkstem serve", "flask": "bare app in Flask (floor)"}
+ONE_LABELS = {"bare": "bare WSGI app (raw limit)", "ours": "wijkstem serve", "flask": "bare app in Flask (floor)",
+              "checks": "bare app + checks' SQL"}
 
 
 def report_one(args, number: int, measured: dict, expected: int) -> int:
