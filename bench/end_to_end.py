@@ -425,8 +425,9 @@ def report_one(args, number: int, measured: dict, expected: int) -> int:
     met = ratio >= TARGET_ONE_RATIO
     print(f"  stored {stored['ours']} (bare: {stored['bare']}) of {expected} responses; "
           f"{len(failures)} failed requests")
+    multiple = f"{workers_cpu['ours'] / workers_cpu['bare']:.1f}" if workers_cpu["bare"] else "n/a"  # smoke: 0 ticks
     print(f"  ratio {ratio:.2f} (target >= {TARGET_ONE_RATIO}): {'met' if met else 'MISSED'}; workers' CPU "
-          f"{workers_cpu['ours'] / workers_cpu['bare']:.1f} x the bare app's")
+          f"{multiple} x the bare app's")
     for failure in failures[:5]:
         print(f"  failure: {failure}")
     if failures or any(rows != expected for rows in stored.values()):
