@@ -293,6 +293,13 @@ def remove_prompt(campaign: Campaign, key: str, language: str) -> None:
         delete_clip(clip)
 
 
+def discard_prompt_upload(campaign: Campaign, key: str, language: str) -> None:
+    """Delete the question's new recording in `language` that is waiting or failed to be prepared; the prompt
+    residents hear now stays."""
+    for clip in waiting_uploads(campaign.team_id, campaign.id, f"q:{key}", language):
+        delete_clip(clip)
+
+
 # --- publication state -------------------------------------------------------------------------------
 
 def latest_version(campaign: Campaign) -> CampaignVersion | None:

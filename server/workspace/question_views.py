@@ -16,6 +16,7 @@ from .common import changed_meanwhile, editable_campaign, question_type_name, re
 from .editing import (
     build_question,
     delete_question,
+    discard_prompt_upload,
     find_question,
     move_question,
     remove_prompt,
@@ -199,5 +200,16 @@ def delete_prompt(campaign_id, key, lang):
     campaign = editable_campaign(campaign_id)
     existing_question(campaign, key)
     remove_prompt(campaign, key, prompt_language(campaign, lang))
+    db.session.commit()
+    return back_to_prompt(campaign, key, lang)
+
+
+@questions_blueprint.post("/<uuid:campaign_id>/questions/<key>/prompts/<lang>/discard")
+@login_required
+def discard_prompt(campaign_id, key, lang):
+    """Drop a new recording that failed to be prepared (or is still waiting); the current prompt stays."""
+    campaign = editable_campaign(campaign_id)
+    existing_question(campaign, key)
+    discard_prompt_upload(campaign, key, prompt_language(campaign, lang))
     db.session.commit()
     return back_to_prompt(campaign, key, lang)

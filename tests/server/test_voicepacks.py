@@ -492,6 +492,24 @@ def test_a_question_page_shows_its_prompt_being_prepared_and_why_it_failed(web_c
     assert clip_count() == 0 and normalise_job() is None
 
 
+def test_a_question_page_discards_a_failed_recording_and_keeps_the_prompt_residents_hear(web_c, campaign):
+    question = f"/workspace/campaigns/{campaign.id}/questions/wonen"
+    live = record_clip(campaign, "q:wonen", "nl", wav_bytes(0.5))
+    db.session.commit()
+    live_id = live.id
+    record_clip(campaign, "q:wonen", "nl", BROKEN_WAV)
+    db.session.commit()
+    page = web_c.get(question).get_data(as_text=True)
+    assert "De nieuwe opname kon niet worden klaargemaakt" in page and "Bewoners horen de vorige opname." in page
+    assert f"{question}/prompts/nl/discard" in page and "Weggooien" in page
+    reply = web_c.post(f"{question}/prompts/nl/discard")
+    assert reply.status_code == 303 and reply.headers["Location"].endswith(f"{question}#prompt-nl")
+    assert [(clip.id, clip.state) for clip in db.session.scalars(select(Clip))] == [(live_id, "live")]
+    assert normalise_job() is None
+    page = web_c.get(question).get_data(as_text=True)
+    assert "klaargemaakt" not in page and f"/api/v1/clips/{live_id}" in page
+
+
 def test_uploads_left_unprocessed_are_deleted_by_the_retention_sweep(app, campaign):
     stale = record_clip(campaign, "title", "nl", BROKEN_WAV)
     recent = record_clip(campaign, "intro", "nl", BROKEN_WAV)
