@@ -51,14 +51,47 @@ TEMPLATE_CODE = TemplateCodeCache()
 
 
 class BuilderCachingRule(Rule):
-    """Werkzeug's url rule, whose `url_for` builders are compiled once per process rather than once per test
-    app (~150 rules, two builders each, compiled with `ast` and `compile`: most of `create_app`'s time).
+    """Werkzeug's url rule, parsed and given its `url_for` builders once per process rather than once per test
+    app (~150 rules per app; parsing them and compiling two builders each, with `ast` and `compile`, was most
+    of `create_app`'s time).
+
+    The parse (werkzeug's `Rule.compile`) depends only on the rule's text, its host or subdomain, whether
+    slashes are merged and the map's converter classes: it yields the matcher's parts (plain data, only read),
+    the trace the builders are made from, and the converters, which are made afresh for each rule from the
+    recorded names and arguments, as werkzeug makes them (a converter holds its map).
 
     A builder's code depends only on the rule's text, its parsed parts (`_trace`), its defaults and whether
     unknown arguments are appended (werkzeug's `Rule._compile_builder`); the rule itself comes in as an
     argument when the builder is called. Rules with defaults are compiled as werkzeug does."""
 
     builders: dict = {}
+    parsed: dict = {}
+
+    def compile(self):
+        url_map = self.map
+        domain_rule = (self.host if url_map.host_matching else self.subdomain) or ""
+        key = (self.rule, domain_rule, url_map.host_matching, self.merge_slashes,
+               tuple(sorted(url_map.converters.items())))
+        if key not in self.parsed:
+            self._converter_calls = []
+            super().compile()
+            self.parsed[key] = (list(self._parts), list(self._trace), self._converter_calls)
+            del self._converter_calls
+            return
+        parts, trace, converter_calls = self.parsed[key]
+        self._parts = list(parts)
+        self._trace = list(trace)
+        self._converters = {}
+        for variable, converter, args, kwargs in converter_calls:
+            self._converters[variable] = super().get_converter(variable, converter, args, kwargs)
+            self.arguments.add(variable)
+        self._build = self._compile_builder(False).__get__(self, None)
+        self._build_unknown = self._compile_builder(True).__get__(self, None)
+
+    def get_converter(self, variable_name, converter_name, args, kwargs):
+        if hasattr(self, "_converter_calls"):  # werkzeug's parse, recorded for the next app (`compile`)
+            self._converter_calls.append((variable_name, converter_name, args, kwargs))
+        return super().get_converter(variable_name, converter_name, args, kwargs)
 
     def _compile_builder(self, append_unknown=True):
         if self.defaults:
