@@ -5,6 +5,7 @@ import os
 import shutil
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask import Flask, g, request_started
@@ -48,6 +49,22 @@ class TemplateCodeCache(BytecodeCache):
 
 #: One cache of compiled templates for the whole test process (`app`).
 TEMPLATE_CODE = TemplateCodeCache()
+
+#: Flask-Babel's loaded catalogs for every test app of the process with the same translation folders and the
+#: same compiled catalogs in them: ``{(folders, their .mo files and times): {(locale, domain): translations}}``.
+TRANSLATIONS: dict = {}
+
+
+def share_translations(app: Flask) -> None:
+    """Give `app` the catalogs loaded by the test apps before it (`TRANSLATIONS`) rather than reading and
+    parsing every `.mo` file again: `server.i18n_babel.AppDomain` keeps them in ``app.extensions``. A test app
+    with other folders, or after a catalog was compiled again, gets catalogs of its own."""
+    from flask_babel import get_babel
+
+    folders = tuple(get_babel(app).translation_directories)
+    catalogs = tuple((str(path), path.stat().st_mtime_ns)
+                     for folder in folders for path in sorted(Path(folder).glob("*/LC_MESSAGES/*.mo")))
+    app.extensions["babel_translations"] = TRANSLATIONS.setdefault((folders, catalogs), {})
 
 
 class BuilderCachingRule(Rule):
@@ -297,6 +314,7 @@ def app_config(database_url, tmp_path):
 def app(app_config, backend, request, monkeypatch):
     app = create_app(app_config)
     app.jinja_env.bytecode_cache = TEMPLATE_CODE
+    share_translations(app)
     with app.app_context():
         # Requests share this test's app context, so start each with an empty `g` (Flask-Babel caches the
         # request's locale there), as a request in production does.
