@@ -131,6 +131,7 @@ def pytest_configure(config):
     full collection of the whole heap (~0.1 s each, one every dozen tests). Garbage is freed as before, and
     the session's end still collects everything, so unclosed resources are reported as before."""
     Flask.url_rule_class = BuilderCachingRule
+    remember_password_checks()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
     if not hasattr(config, "workerinput"):
@@ -138,6 +139,18 @@ def pytest_configure(config):
         from server.paths import TRANSLATIONS_DIR
 
         compile_stale_catalogs(TRANSLATIONS_DIR)
+
+
+def remember_password_checks() -> None:
+    """Each password check (scrypt, ~0.1 s of CPU on purpose) is made once per process for each pair of stored
+    hash and typed password: the tests sign in with the same password against the same hash (`password_hash`)
+    again and again. A check's answer depends on nothing but the pair, so every answer is the real one; a new
+    hash (a new account, a changed password) has a new salt and is checked afresh."""
+    from functools import lru_cache
+
+    from server.accounts import operations
+
+    operations.check_password_hash = lru_cache(maxsize=None)(operations.check_password_hash)
 
 
 def pytest_collection_finish(session):
