@@ -79,6 +79,7 @@ ROUTES = [
     Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>/delete", "writer"),
     Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>/prompts/<lang>", "writer"),
     Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>/prompts/<lang>/delete", "writer"),
+    Route("POST", "/workspace/campaigns/<campaign_id>/questions/<key>/prompts/<lang>/discard", "writer"),
     Route("GET", "/workspace/campaigns/<campaign_id>/studio", "member"),
     Route("GET", "/workspace/campaigns/<campaign_id>/studio/<lang>", "member"),
     Route("POST", "/workspace/campaigns/<campaign_id>/studio/<lang>", "writer", {"key": "title"}),
