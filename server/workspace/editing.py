@@ -293,11 +293,12 @@ def remove_prompt(campaign: Campaign, key: str, language: str) -> None:
         delete_clip(clip)
 
 
-def discard_prompt_upload(campaign: Campaign, key: str, language: str) -> None:
-    """Delete the question's new recording in `language` that is waiting or failed to be prepared; the prompt
-    residents hear now stays."""
+def discard_prompt_upload(campaign: Campaign, key: str, language: str, clip_id) -> None:
+    """Delete the question's new recording `clip_id` in `language` while it waits or failed to be prepared; the
+    prompt residents hear, a partner's proposal and an upload made since stay. Gone or ready by now: nothing."""
     for clip in waiting_uploads(campaign.team_id, campaign.id, f"q:{key}", language):
-        delete_clip(clip)
+        if clip.id == clip_id:
+            delete_clip(clip)
 
 
 # --- publication state -------------------------------------------------------------------------------

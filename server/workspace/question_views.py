@@ -204,12 +204,12 @@ def delete_prompt(campaign_id, key, lang):
     return back_to_prompt(campaign, key, lang)
 
 
-@questions_blueprint.post("/<uuid:campaign_id>/questions/<key>/prompts/<lang>/discard")
+@questions_blueprint.post("/<uuid:campaign_id>/questions/<key>/prompts/<lang>/uploads/<uuid:clip_id>/discard")
 @login_required
-def discard_prompt(campaign_id, key, lang):
-    """Drop a new recording that failed to be prepared (or is still waiting); the current prompt stays."""
+def discard_prompt(campaign_id, key, lang, clip_id):
+    """Drop the new recording the page showed as failed to be prepared; the current prompt stays."""
     campaign = editable_campaign(campaign_id)
     existing_question(campaign, key)
-    discard_prompt_upload(campaign, key, prompt_language(campaign, lang))
+    discard_prompt_upload(campaign, key, prompt_language(campaign, lang), clip_id)
     db.session.commit()
     return back_to_prompt(campaign, key, lang)

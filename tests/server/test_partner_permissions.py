@@ -60,7 +60,7 @@ ROUTES = [
     Route("POST", f"{C}/questions/<key>/delete", None),
     Route("POST", f"{C}/questions/<key>/prompts/<lang>", None),
     Route("POST", f"{C}/questions/<key>/prompts/<lang>/delete", None),
-    Route("POST", f"{C}/questions/<key>/prompts/<lang>/discard", None),
+    Route("POST", f"{C}/questions/<key>/prompts/<lang>/uploads/<clip_id>/discard", None),
     Route("GET", f"{C}/studio", "voice"),
     Route("GET", f"{C}/studio/<lang>", "voice"),
     Route("POST", f"{C}/studio/<lang>", "voice", writer=True, data={"key": "title"}),

@@ -497,17 +497,21 @@ def test_a_question_page_discards_a_failed_recording_and_keeps_the_prompt_reside
     live = record_clip(campaign, "q:wonen", "nl", wav_bytes(0.5))
     db.session.commit()
     live_id = live.id
-    record_clip(campaign, "q:wonen", "nl", BROKEN_WAV)
+    failed_id = record_clip(campaign, "q:wonen", "nl", BROKEN_WAV).id
     db.session.commit()
     page = web_c.get(question).get_data(as_text=True)
     assert "De nieuwe opname kon niet worden klaargemaakt" in page and "Bewoners horen de vorige opname." in page
-    assert f"{question}/prompts/nl/discard" in page and "Weggooien" in page
-    reply = web_c.post(f"{question}/prompts/nl/discard")
+    discard = f"{question}/prompts/nl/uploads/{failed_id}/discard"
+    assert discard in page and "Weggooien" in page
+    assert web_c.post(f"{question}/prompts/nl/uploads/{live_id}/discard").status_code == 303  # not an upload
+    assert clip_count() == 2
+    reply = web_c.post(discard)
     assert reply.status_code == 303 and reply.headers["Location"].endswith(f"{question}#prompt-nl")
     assert [(clip.id, clip.state) for clip in db.session.scalars(select(Clip))] == [(live_id, "live")]
     assert normalise_job() is None
     page = web_c.get(question).get_data(as_text=True)
     assert "klaargemaakt" not in page and f"/api/v1/clips/{live_id}" in page
+    assert web_c.post(discard).status_code == 303 and clip_count() == 1  # discarded already: nothing happens
 
 
 def test_uploads_left_unprocessed_are_deleted_by_the_retention_sweep(app, campaign):
