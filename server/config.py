@@ -203,22 +203,31 @@ INTEGER_SETTINGS = {"RETENTION_INTERVAL_SECONDS", "S3_MAX_CONNECTIONS", "VOICE_B
                     "VOICE_BYTES_PER_FLYER_HOUR", "RESULTS_REFRESH_SECONDS", "JOBS_TIMEOUT_SECONDS",
                     "EXPORT_STREAM_RESPONSES", "EXPORT_STREAM_RECORDINGS", "EXPORT_KEEP_HOURS"}
 
-#: Settings read from the environment as on or off (``off``, ``false``, ``no`` or ``0``: off).
+#: Settings read from the environment as on or off.
 BOOLEAN_SETTINGS = {"DATABASE_PREPARED_STATEMENTS"}
+#: How a setting of `BOOLEAN_SETTINGS` may be written, and what each means.
+BOOLEAN_WORDS = {"on": True, "true": True, "yes": True, "1": True,
+                 "off": False, "false": False, "no": False, "0": False}
 
 
 def environment_overrides() -> dict:
     """Settings given in the environment, keyed by their config name."""
-    given = {key: os.environ[env] for env, key in ENV_OVERRIDES.items() if os.environ.get(env)}
-    return {key: setting_value(key, value) for key, value in given.items()}
+    given = {env: (key, os.environ[env]) for env, key in ENV_OVERRIDES.items() if os.environ.get(env)}
+    return {key: setting_value(env, key, value) for env, (key, value) in given.items()}
 
 
-def setting_value(key: str, value: str):
-    """A setting's value from its text in the environment."""
+def setting_value(env: str, key: str, value: str) -> int | bool | str:
+    """A setting's value from its text in the environment variable `env`.
+
+    :raise RuntimeError: an on-or-off setting written as neither (a typo must not switch it on or off unseen).
+    """
     if key in INTEGER_SETTINGS:
         return int(value)
     if key in BOOLEAN_SETTINGS:
-        return value.strip().lower() not in {"off", "false", "no", "0"}
+        word = value.strip().lower()
+        if word not in BOOLEAN_WORDS:
+            raise RuntimeError(f"{env} must be on or off, not {value!r}")
+        return BOOLEAN_WORDS[word]
     return value
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from psycopg.pq import PipelineStatus, TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -34,8 +35,10 @@ COMMITS_PER_CHECKPOINT = 16
 CHECKPOINTER_IDLE_SECONDS = 60
 #: SQLite's own checkpoint at commit, left as a safety net should the background one ever fall behind (pages).
 FALLBACK_CHECKPOINT_PAGES = 20_000
-#: PostgreSQL's option that plans every execution of a prepared statement for its parameters (`plan_for_current_sizes`).
-FRESH_PLANS_OPTION = "-c plan_cache_mode=force_custom_plan"
+#: Plans every execution of a prepared statement for its parameters (`plan_for_current_sizes`).
+FRESH_PLANS = "SET plan_cache_mode = force_custom_plan"
+#: PostgreSQL's SQLSTATE for a setting it does not know.
+UNKNOWN_SETTING = "42704"
 #: A PostgreSQL connection that sat in the pool longer than this is tested before it is handed out.
 IDLE_BEFORE_PING_SECONDS = 10
 
@@ -275,20 +278,58 @@ def reading_only() -> Iterator[None]:
 def plan_for_current_sizes(engine: Engine, prepared: bool = True) -> None:
     """Let PostgreSQL plan every query for the parameters it gets and the tables as they are now.
 
-    psycopg prepares a statement once it has seen it five times: PostgreSQL then parses it once per connection,
-    which halved the database's CPU for the small statements of a sync. A prepared statement may be given a
-    generic plan, made once for any parameters, and one made while the tables were nearly empty kept the sync's
-    duplicate check a full scan of `responses`: `plan_cache_mode = force_custom_plan` plans every execution
-    afresh. `prepared=False` (`DATABASE_PREPARED_STATEMENTS`, behind a pooler that cannot keep prepared
-    statements) prepares nothing and leaves the connection's options alone.
+    psycopg prepares a statement after five executions, so PostgreSQL parses it once per connection (the
+    database's CPU per one-response sync fell by a fifth, `docs/performance.md`). A prepared statement may be
+    given a generic plan, made once for any parameters, and one made while the tables were nearly empty kept the
+    sync's duplicate check a full scan of `responses`: each connection sets `plan_cache_mode` to
+    ``force_custom_plan`` (a plain SET, which neither overrides ``PGOPTIONS`` nor depends on a pooler passing
+    startup options), so every execution is planned afresh; a server without that setting (before PostgreSQL
+    12) gets no prepared statements. `prepared=False` (`DATABASE_PREPARED_STATEMENTS`, behind a pooler that
+    cannot keep prepared statements) prepares nothing.
     """
-
-    @event.listens_for(engine, "do_connect")
-    def _fresh_plans(_dialect, _record, _args, params):
-        if not prepared:
+    if not prepared:
+        @event.listens_for(engine, "do_connect")
+        def _no_prepared_statements(_dialect, _record, _args, params):
             params["prepare_threshold"] = None
-            return
-        params["options"] = " ".join(filter(None, (params.get("options"), FRESH_PLANS_OPTION)))
+
+        return
+
+    @event.listens_for(engine, "connect")
+    def _fresh_plans(dbapi_connection, _record):
+        dbapi_connection.autocommit = True  # a fresh connection: nothing to commit, one round trip
+        try:
+            dbapi_connection.execute(FRESH_PLANS, prepare=False)
+        except engine.dialect.loaded_dbapi.Error as err:
+            if err.sqlstate != UNKNOWN_SETTING:
+                raise
+            dbapi_connection.prepare_threshold = None
+            log.warning("PostgreSQL has no plan_cache_mode (before 12): statements are not prepared")
+        finally:
+            dbapi_connection.autocommit = False
+
+    keep_prepared_statements(engine)
+
+
+def keep_prepared_statements(engine: Engine) -> None:
+    """End a transaction that did not fail with a plain ROLLBACK, which keeps the connection's prepared statements.
+
+    psycopg's own rollback also deallocates them all (and counts five executions again before it prepares a
+    statement anew), and every request that only reads ends with a rollback, as does the pool's reset of a
+    connection given back mid-transaction. After an error, or in a pipeline, psycopg's own rollback stays: it
+    cannot tell which statements the server really prepared.
+    """
+    dialect = engine.dialect
+    roll_back = dialect.do_rollback
+
+    def do_rollback(dbapi_connection):
+        driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)  # a pool's proxy, or the driver's
+        if driver.info.transaction_status == TransactionStatus.INTRANS \
+                and driver.info.pipeline_status == PipelineStatus.OFF:
+            driver.execute("ROLLBACK", prepare=False)
+        else:
+            roll_back(dbapi_connection)
+
+    dialect.do_rollback = do_rollback
 
 
 def ping_idle_connections(engine: Engine) -> None:
