@@ -78,6 +78,9 @@ def store_with_checks(token: str, responses: list, answers: list) -> None:
     digest = hashlib.sha256(token.encode()).hexdigest()
     device = conn.execute("SELECT id, team_id, revoked_at, campaign_id FROM devices WHERE token_hash = %s",
                           (digest,)).fetchall()
+    if not device:
+        conn.rollback()
+        raise LookupError("unknown token")  # the harness always sends an enrolled device's
     with conn.pipeline():
         first = responses[0]
         read_together(conn, [("SELECT id, team_id, state FROM campaigns WHERE id = %s", (first[1],)),
@@ -111,8 +114,12 @@ def app(environ, start_response):
         return [b"ok"]
     body = orjson.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
     if CHECKS:
-        store_with_checks(environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer "), body["responses"],
-                          body["answers"])
+        try:
+            store_with_checks(environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer "), body["responses"],
+                              body["answers"])
+        except LookupError:
+            start_response("401 Unauthorized", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+            return [b""]
     else:
         store(body["responses"], body["answers"])
     reply = orjson.dumps({"results": [{"id": row[0], "status": "created"} for row in body["responses"]]})

@@ -200,8 +200,9 @@ def pytest_configure(config):
     `pytest_collection_finish`), and its youngest generation is collected after 10,000 new objects rather than
     700: each test makes an app, an engine and sessions, thousands of objects in reference cycles, which the
     default threshold promoted to the oldest generation while the test still held them, to be freed only by a
-    full collection of the whole heap (~0.1 s each, one every dozen tests). Garbage is freed as before, and
-    the session's end still collects everything, so unclosed resources are reported as before."""
+    full collection of the whole heap (~0.1 s each, one every dozen tests). Garbage made after the freeze is
+    freed as before, only later: a ResourceWarning of an unclosed resource in a reference cycle may surface in a
+    later test or at the session's end rather than in the test that left it (it still fails the run)."""
     Flask.url_rule_class = BuilderCachingRule
     remember_password_checks()
     share_compiled_sql()
