@@ -296,6 +296,7 @@ def plan_for_current_sizes(engine: Engine, prepared: bool = True) -> None:
 
     @event.listens_for(engine, "connect")
     def _fresh_plans(dbapi_connection, _record):
+        autocommit = dbapi_connection.autocommit
         dbapi_connection.autocommit = True  # a fresh connection: nothing to commit, one round trip
         try:
             dbapi_connection.execute(FRESH_PLANS, prepare=False)
@@ -305,7 +306,7 @@ def plan_for_current_sizes(engine: Engine, prepared: bool = True) -> None:
             dbapi_connection.prepare_threshold = None
             log.warning("PostgreSQL has no plan_cache_mode (before 12): statements are not prepared")
         finally:
-            dbapi_connection.autocommit = False
+            dbapi_connection.autocommit = autocommit
 
     keep_prepared_statements(engine)
 

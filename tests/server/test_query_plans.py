@@ -86,6 +86,21 @@ def test_a_failed_transaction_still_rolls_back_cleanly(postgresql_only, client, 
 
 
 @pytest.fixture
+def server_without_plan_cache_mode(monkeypatch):
+    """A server that knows no `plan_cache_mode` (PostgreSQL before 12): setting it fails as setting this does."""
+    import server.database
+
+    monkeypatch.setattr(server.database, "FRESH_PLANS", "SET wijkstem_unknown_setting = 1")
+
+
+def test_a_server_without_plan_cache_mode_gets_no_prepared_statements(postgresql_only, server_without_plan_cache_mode,
+                                                                      client, auth, campaign):
+    sync_repeatedly(client, auth, campaign)
+    assert prepared_statements() == []
+    assert db.session.connection().connection.driver_connection.prepare_threshold is None
+
+
+@pytest.fixture
 def no_prepared_statements(app_config):
     app_config["DATABASE_PREPARED_STATEMENTS"] = False
 
