@@ -6,11 +6,11 @@ transaction, then answers as the sync endpoint does. No validation, no token, no
 what HTTP, gunicorn, the driver and the database cost for one response. `bench/end_to_end.py --one` serves it
 (`gunicorn bare_wsgi:app`) with `BARE_DATABASE_URL` set.
 
-`checks_app` (PostgreSQL) sends, around the same inserts, the statements our sync's checks send, in the same
-round trips: the token's device (with BEGIN), then in a pipeline the campaign, its versions and the flyer; the
-device's status, the stored and the erased ids; the inserts with the early voice notes' lookup; COMMIT. Their
-answers are read and dropped: what the statements of the checks cost through the driver, with no code around
-them (`bench/end_to_end.py --one --checks-floor`).
+With `BARE_CHECKS=1` (PostgreSQL), `app` sends around the same inserts the statements our sync's checks send,
+in the same round trips: the token's device (with BEGIN), then in a pipeline the campaign, its versions and the
+flyer (by its id: the rows hold no code); the device's status, the stored and the erased ids; the inserts with
+the early voice notes' lookup; COMMIT. Their answers are read and dropped: what the statements of the checks
+cost through the driver, with no code around them (`bench/end_to_end.py --one --checks-floor`).
 
 `flask_app` does the same as `app` inside the smallest Flask app (one view, `request.get_data`, `Response`): what any
 Flask implementation of the sync costs at least, before a token, a check or a validation
