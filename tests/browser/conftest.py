@@ -5,6 +5,7 @@ Browser tests are skipped when /usr/bin/chromium is missing, unless WIJKSTEM_REQ
 import contextlib
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -108,6 +109,17 @@ def persistent(playwright_instance, tmp_path):
     for context in contexts:
         with contextlib.suppress(Exception):  # already closed by the test
             context.close()
+
+
+def record_and_save(recorder, milliseconds: int) -> None:
+    """Record through Chromium's fake microphone in `recorder` (a studio item or a question's prompt), for
+    `milliseconds`; the recording is ready to be listened back before it is saved."""
+    recorder.get_by_role("button", name=re.compile("^Opnemen")).click()
+    recorder.page.wait_for_timeout(milliseconds)
+    recorder.get_by_role("button", name=re.compile("^Stop")).click()
+    recorder.locator("[data-playback]").wait_for(state="visible")
+    assert "opgenomen" in recorder.locator("[data-status]").inner_text()
+    recorder.get_by_role("button", name=re.compile("^Opname opslaan")).click()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from server.extensions import db
 from server.partners.models import Partnership
 from server.teams.models import Team
 from server.voicepacks.models import Clip
-from tests.browser.conftest import ARGS, CHROMIUM, LiveServer
+from tests.browser.conftest import ARGS, CHROMIUM, LiveServer, record_and_save
 from tests.browser.test_workspace import serious_accessibility_problems, settled, sign_in
 
 pytestmark = pytest.mark.browser
@@ -102,11 +102,7 @@ def test_an_initiative_accepts_the_municipalitys_help_on_its_own_terms(pages, pe
     municipality.goto(f"/workspace/campaigns/{campaign_id}/studio/ar")
     assert "voorstellen" in municipality.locator("#proposal-notice").inner_text()
     item = municipality.locator("#clip-title")
-    item.get_by_role("button", name=re.compile("^Opnemen")).click()
-    municipality.wait_for_timeout(2500)
-    item.get_by_role("button", name=re.compile("^Stop")).click()
-    item.locator("[data-playback]").wait_for(state="visible")
-    item.get_by_role("button", name=re.compile("^Opname opslaan")).click()
+    record_and_save(item, 2500)
     municipality.wait_for_url("**saved=proposed#clip-title")
     proposal = settled(lambda: db.session.scalars(select(Clip)).one())
     assert (proposal.key, proposal.language, proposal.state) == ("title", "ar", "proposed")

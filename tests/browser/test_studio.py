@@ -1,7 +1,6 @@
 """The recording studio in Debian's Chromium: a coordinator records a text through a fake microphone fed with
 real speech (espeak-ng), saves it, and hears it back; axe-core finds no serious problem on the page."""
 
-import re
 import subprocess
 import threading
 
@@ -14,7 +13,7 @@ from server.jobs.queue import drain, enqueue, job
 from server.voicepacks.models import Clip
 from server.voicepacks.operations import campaign_texts
 from server.voicepacks.phrases import phrases
-from tests.browser.conftest import ARGS, CHROMIUM, LiveServer
+from tests.browser.conftest import ARGS, CHROMIUM, LiveServer, record_and_save
 from tests.browser.test_workspace import serious_accessibility_problems, settled, sign_in
 
 pytestmark = pytest.mark.browser
@@ -73,12 +72,7 @@ def test_a_coordinator_records_a_question_in_the_studio_and_hears_it_back(page, 
 
     item = page.locator("#clip-q--wonen")
     assert "Hoe fijn woon je in de buurt?" in item.inner_text()
-    item.get_by_role("button", name=re.compile("^Opnemen")).click()
-    page.wait_for_timeout(2500)
-    item.get_by_role("button", name=re.compile("^Stop")).click()
-    item.locator("[data-playback]").wait_for(state="visible")
-    assert "opgenomen" in item.locator("[data-status]").inner_text()
-    item.get_by_role("button", name=re.compile("^Opname opslaan")).click()
+    record_and_save(item, 2500)
     page.wait_for_url("**saved=recorded#clip-q--wonen")
 
     clip = settled(lambda: db.session.scalars(select(Clip)).one())
@@ -122,11 +116,7 @@ def test_a_recording_being_prepared_is_said_and_then_swapped_in_without_a_reload
     sign_in(page, coordinator)
     page.goto(f"/workspace/campaigns/{campaign_id}/studio/nl")
     item = page.locator("#clip-q--wonen")
-    item.get_by_role("button", name=re.compile("^Opnemen")).click()
-    page.wait_for_timeout(2000)
-    item.get_by_role("button", name=re.compile("^Stop")).click()
-    item.locator("[data-playback]").wait_for(state="visible")
-    item.get_by_role("button", name=re.compile("^Opname opslaan")).click()
+    record_and_save(item, 2000)
     page.wait_for_url("**saved=processing#clip-q--wonen")
     item = page.locator("#clip-q--wonen")
     assert "De nieuwe opname wordt klaargemaakt" in item.locator("[data-processing]").inner_text()

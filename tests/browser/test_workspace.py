@@ -23,6 +23,7 @@ from server.extensions import db
 from server.qr import module_count
 from server.voicepacks.models import Clip
 from server.workspace.flyer_views import SIZES
+from tests.browser.conftest import record_and_save
 from tests.conftest import PASSWORD
 from tests.factories import response_body
 from tests.flyer_world import widest_campaign, worst_language_sets
@@ -121,12 +122,7 @@ def test_write_a_campaign_in_two_languages_with_a_recorded_prompt_preview_and_pu
 
     # record the Dutch prompt through the fake microphone, listen back, save
     prompt = page.locator("#prompt-nl")
-    prompt.get_by_role("button", name="Opnemen").click()
-    page.wait_for_timeout(1500)
-    prompt.get_by_role("button", name="Stop").click()
-    prompt.locator("[data-playback]").wait_for(state="visible")
-    assert "opgenomen" in prompt.locator("[data-status]").inner_text()
-    prompt.get_by_role("button", name="Opname opslaan").click()
+    record_and_save(prompt, 1500)
     page.wait_for_url("**#prompt-nl")
     stored = settled(lambda: db.session.scalars(select(Clip)).one())
     assert stored.language == "nl" and stored.key.startswith("q:") and stored.content_type == "audio/ogg"
