@@ -35,10 +35,12 @@ def test_turkish_visitor_answers_in_turkish_and_the_response_is_attributed_to_th
     expect(page.get_by_role("button", name="Türkçe", exact=True)).to_have_attribute("aria-pressed", "true")
     assert "flyer" not in page.url
 
+    # a language's catalog and clips are fetched at the first switch, while the service worker fills its cache
+    # from the same test server: under CI's load that took more than expect's 5 s once
     page.get_by_role("button", name="English", exact=True).click()
-    expect(page.get_by_role("heading", name="Our neighbourhood, your voice")).to_be_visible()
+    expect(page.get_by_role("heading", name="Our neighbourhood, your voice")).to_be_visible(timeout=15_000)
     page.get_by_role("button", name="Türkçe", exact=True).click()
-    expect(page.get_by_role("heading", name="Mahallemiz, sizin sesiniz")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mahallemiz, sizin sesiniz")).to_be_visible(timeout=15_000)
 
     t = translator("tr")
     page.get_by_role("button", name=t("Start"), exact=True).click()
